@@ -1,0 +1,5 @@
+import sys
+
+from govstream.cli import main
+
+sys.exit(main())

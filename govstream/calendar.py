@@ -1,0 +1,309 @@
+"""Office hours on Chinese working days, on the simulation's clock (float seconds from start).
+
+Agencies only make progress on a case while they are open, and the plan states its targets in
+working days (工作日), so both the simulated service and the SLA check need the same calendar:
+public holidays closed, make-up working days (调休) open, lunch break closed.
+
+Each date's open intervals are computed once, as absolute simulation seconds, and cached; the
+queries then walk whole days rather than minutes, so a service spanning weeks costs a few dozen
+dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Literal
+
+import chinese_calendar
+
+__all__ = [
+    "DEFAULT_OFFICE_HOURS",
+    "CalendarError",
+    "HolidayRule",
+    "OfficeHours",
+    "WorkingCalendar",
+]
+
+HolidayRule = Literal["cn", "none"]
+
+_ONE_DAY = timedelta(days=1)
+_SPAN_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+class CalendarError(ValueError):
+    """A calendar that cannot be built or a date it cannot answer for."""
+
+
+def _seconds_of_day(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """The daily open intervals of an office, in local time, sorted and not overlapping.
+
+    The default is the usual Chinese government office day: 09:00–12:00 and 13:30–17:30,
+    seven working hours.
+    """
+
+    intervals: tuple[tuple[time, time], ...] = (
+        (time(9, 0), time(12, 0)),
+        (time(13, 30), time(17, 30)),
+    )
+
+    def __post_init__(self) -> None:
+        intervals = tuple((a, b) for a, b in self.intervals)
+        object.__setattr__(self, "intervals", intervals)
+        if not intervals:
+            raise CalendarError("office hours need at least one open interval")
+        previous_end: time | None = None
+        for opens, closes in intervals:
+            if opens >= closes:
+                raise CalendarError(
+                    f"office interval {opens:%H:%M}-{closes:%H:%M} must open before it closes "
+                    "(intervals cannot run past midnight; use always_open for 24/7 services)"
+                )
+            if previous_end is not None and opens < previous_end:
+                raise CalendarError(
+                    f"office interval {opens:%H:%M}-{closes:%H:%M} overlaps or precedes the one "
+                    f"ending {previous_end:%H:%M}: list intervals in order, without overlap"
+                )
+            previous_end = closes
+
+    @classmethod
+    def from_strings(cls, spans: Iterable[str]) -> OfficeHours:
+        """Read ``["09:00-12:00", "13:30-17:30"]`` as written in scenario YAML."""
+        if isinstance(spans, str):
+            spans = [spans]
+        intervals: list[tuple[time, time]] = []
+        for span in spans:
+            match = _SPAN_RE.match(span) if isinstance(span, str) else None
+            if match is None:
+                raise CalendarError(
+                    f"{span!r} is not an office interval: write HH:MM-HH:MM, e.g. '09:00-12:00'"
+                )
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            try:
+                intervals.append((time(h1, m1), time(h2, m2)))
+            except ValueError:
+                raise CalendarError(
+                    f"{span!r} has an impossible time of day: hours 0-23, minutes 0-59"
+                ) from None
+        return cls(tuple(intervals))
+
+    @property
+    def spans_seconds(self) -> tuple[tuple[int, int], ...]:
+        """Intervals as seconds after local midnight."""
+        return tuple((_seconds_of_day(a), _seconds_of_day(b)) for a, b in self.intervals)
+
+    @property
+    def open_seconds(self) -> float:
+        """Length of one full working day, the unit of "working days"."""
+        return float(sum(b - a for a, b in self.spans_seconds))
+
+    def __str__(self) -> str:
+        return ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in self.intervals)
+
+
+DEFAULT_OFFICE_HOURS = OfficeHours()
+
+
+@lru_cache(maxsize=1)
+def _cn_supported_range() -> tuple[int, int]:
+    known = list(chinese_calendar.holidays) + list(chinese_calendar.workdays)
+    return min(known).year, max(known).year
+
+
+@lru_cache(maxsize=8192)
+def _cn_is_workday(day: date) -> bool:
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        first, last = _cn_supported_range()
+        raise CalendarError(
+            f"no Chinese holiday data for {day.isoformat()}: the chinese_calendar package covers "
+            f"{first}-{last}; keep the scenario inside those years, upgrade chinese-calendar, "
+            "or use holidays: none (Monday to Friday)"
+        ) from None
+
+
+# (open intervals as absolute sim seconds, total open seconds that day)
+_DayPlan = tuple[tuple[tuple[float, float], ...], float]
+
+
+@dataclass(eq=False)
+class WorkingCalendar:
+    """When an agency is open, on simulation seconds counted from ``start``.
+
+    ``holidays="cn"`` follows the State Council holiday schedule (holidays closed, 调休 weekend
+    days open); ``"none"`` is plain Monday to Friday. ``always_open`` serves automated 24/7
+    systems, whose work never pauses.
+
+    Working days are a unit of the plan, not of the agency: ``working_days_between`` and
+    ``deadline`` are measured on ``sla_reference``, which is the calendar itself for an office
+    calendar and the default Chinese office calendar for an always-open one (pass the scenario's
+    SLA calendar to override). A bank system that answers at 03:00 on a Sunday has therefore spent
+    zero working days, just as the plan would count it.
+    """
+
+    start: datetime
+    office_hours: OfficeHours = DEFAULT_OFFICE_HOURS
+    holidays: HolidayRule = "cn"
+    always_open: bool = False
+    sla_reference: WorkingCalendar | None = None
+    _start_ts: float = field(init=False, repr=False)
+    _days: dict[date, _DayPlan] = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.start.utcoffset() is None:
+            raise CalendarError(
+                f"calendar start {self.start.isoformat()} has no time zone: give one, "
+                "e.g. 2021-06-01T09:00+08:00"
+            )
+        if self.holidays not in ("cn", "none"):
+            raise CalendarError(f"holidays must be 'cn' or 'none', not {self.holidays!r}")
+        self._start_ts = self.start.timestamp()
+        if self.sla_reference is None and self.always_open:
+            self.sla_reference = WorkingCalendar(self.start, self.office_hours, self.holidays)
+
+    @classmethod
+    def always(
+        cls, start: datetime, sla_reference: WorkingCalendar | None = None
+    ) -> WorkingCalendar:
+        """A 24/7 calendar; working days still count on ``sla_reference`` (see class doc)."""
+        return cls(start, always_open=True, sla_reference=sla_reference)
+
+    # -- conversions -----------------------------------------------------------------------
+
+    def to_datetime(self, t: float) -> datetime:
+        return datetime.fromtimestamp(self._start_ts + t, tz=self.start.tzinfo)
+
+    def from_datetime(self, dt: datetime) -> float:
+        if dt.tzinfo is None or dt.utcoffset() is None:
+            raise CalendarError(f"{dt.isoformat()} has no time zone")
+        return dt.timestamp() - self._start_ts
+
+    def _date_of(self, t: float) -> date:
+        return self.to_datetime(t).date()
+
+    # -- days ------------------------------------------------------------------------------
+
+    def is_workday(self, day: date) -> bool:
+        """Whether the office opens at all on ``day`` (local date)."""
+        if self.always_open:
+            return True
+        if self.holidays == "cn":
+            return _cn_is_workday(day)
+        return day.weekday() < 5
+
+    def _day(self, day: date) -> _DayPlan:
+        plan = self._days.get(day)
+        if plan is None:
+            plan = self._build_day(day)
+            self._days[day] = plan
+        return plan
+
+    def _build_day(self, day: date) -> _DayPlan:
+        tz = self.start.tzinfo
+        if self.always_open:
+            a = datetime.combine(day, time(0), tzinfo=tz).timestamp() - self._start_ts
+            b = datetime.combine(day + _ONE_DAY, time(0), tzinfo=tz).timestamp() - self._start_ts
+            return ((a, b),), b - a
+        if not self.is_workday(day):
+            return (), 0.0
+        intervals = tuple(
+            (
+                datetime.combine(day, opens, tzinfo=tz).timestamp() - self._start_ts,
+                datetime.combine(day, closes, tzinfo=tz).timestamp() - self._start_ts,
+            )
+            for opens, closes in self.office_hours.intervals
+        )
+        return intervals, sum(b - a for a, b in intervals)
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def is_open(self, t: float) -> bool:
+        if self.always_open:
+            return True
+        return any(a <= t < b for a, b in self._day(self._date_of(t))[0])
+
+    def next_open(self, t: float) -> float:
+        """``t`` if open, else the next opening time."""
+        if self.always_open:
+            return t
+        day = self._date_of(t)
+        while True:
+            for a, b in self._day(day)[0]:
+                if t < b:
+                    return max(a, t)
+            day += _ONE_DAY
+
+    def finish_time(self, t: float, work_seconds: float) -> float:
+        """When ``work_seconds`` of work started at ``t`` is done, working only while open.
+
+        Work that ends exactly at a closing time ends then (not at the next opening). Zero work
+        finishes at ``t`` even when closed: nothing has to wait for the office.
+        """
+        if not (work_seconds >= 0 and math.isfinite(work_seconds)):
+            raise ValueError(f"work_seconds must be finite and >= 0, not {work_seconds}")
+        if self.always_open or work_seconds == 0:
+            return t + work_seconds
+        remaining = work_seconds
+        day = self._date_of(t)
+        while True:
+            intervals, total = self._day(day)
+            if intervals and t <= intervals[0][0] and remaining > total:
+                remaining -= total  # the whole day is ahead of us and is not enough
+            else:
+                for a, b in intervals:
+                    if b <= t:
+                        continue
+                    begin = a if a > t else t
+                    available = b - begin
+                    if remaining <= available:
+                        return begin + remaining
+                    remaining -= available
+            day += _ONE_DAY
+
+    def working_seconds_between(self, a: float, b: float) -> float:
+        """Open time within ``[a, b]``."""
+        if b < a:
+            raise ValueError(f"interval end {b} is before its start {a}")
+        if self.always_open:
+            return b - a
+        total = 0.0
+        day, last = self._date_of(a), self._date_of(b)
+        while day <= last:
+            intervals, day_total = self._day(day)
+            if intervals and a <= intervals[0][0] and intervals[-1][1] <= b:
+                total += day_total
+            else:
+                for lo, hi in intervals:
+                    lo, hi = max(lo, a), min(hi, b)
+                    if hi > lo:
+                        total += hi - lo
+            day += _ONE_DAY
+        return total
+
+    @property
+    def working_day_seconds(self) -> float:
+        """Open seconds in one standard working day of the SLA reference (7h by default)."""
+        return self._reference().office_hours.open_seconds
+
+    def _reference(self) -> WorkingCalendar:
+        return self.sla_reference if self.sla_reference is not None else self
+
+    def working_days_between(self, a: float, b: float) -> float:
+        """The plan's working days elapsed in ``[a, b]``, counted on the SLA reference."""
+        reference = self._reference()
+        return reference.working_seconds_between(a, b) / reference.office_hours.open_seconds
+
+    def deadline(self, t: float, working_days: float) -> float:
+        """When ``working_days`` of the plan's working time, counted from ``t``, run out."""
+        reference = self._reference()
+        return reference.finish_time(t, working_days * reference.office_hours.open_seconds)

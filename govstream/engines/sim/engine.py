@@ -1,0 +1,287 @@
+"""The sim engine: arrivals, transport, fan-out, agency stations and case tracking in SimPy.
+
+Every random stream is seeded from the scenario seed and the stream's name, so adding a burst
+or an agency does not shift the draws of the others, and the same seed gives the same run.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Generator
+from datetime import timedelta
+from typing import Any
+
+import simpy
+import structlog
+
+from govstream.calendar import OfficeHours, WorkingCalendar
+from govstream.engines.results import build_result, package_versions
+from govstream.engines.sim.station import Station, describe_outage
+from govstream.metrics import RecorderSet
+from govstream.progress import ProgressCallback
+from govstream.result import AgencyLoad, Counts, EngineInfo, RunResult
+from govstream.scenario.model import Scenario
+from processors import flow as flow_by_id
+from processors.agency import outcome_for
+from processors.case_tracker import CaseCompletion, CaseState, CaseTracker, TrackResult
+from processors.events import Emit
+from processors.fanout import FanOut
+from producers import SOURCES
+
+log = structlog.get_logger(__name__)
+
+SimProcess = Generator[simpy.Event, Any, None]
+
+
+def stream(seed: int, name: str) -> random.Random:
+    return random.Random(f"{seed}:{name}")
+
+
+def scenario_calendar(scenario: Scenario) -> WorkingCalendar:
+    return WorkingCalendar(
+        start=scenario.start,
+        office_hours=OfficeHours.from_strings(scenario.calendar.office_hours),
+        holidays=scenario.calendar.holidays,
+    )
+
+
+class SimEngine:
+    """One run of one scenario; build it, call `run()`, read the RunResult."""
+
+    name = "sim"
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        scenario_file: str = "<scenario>",
+        overrides: list[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.scenario_file = scenario_file
+        self.overrides = overrides or []
+        self.progress = progress
+        self.flow = flow_by_id(scenario.flow)
+        self.env = simpy.Environment()
+        seed = scenario.seed
+        self.reference_calendar = scenario_calendar(scenario)
+        self.make_trigger = SOURCES[self.flow.id].generator(
+            stream(seed, "population"), scenario.population
+        )
+        self.fanout = FanOut(self.flow)
+        self.tracker = CaseTracker(self.flow)
+        self._transport = scenario.transport.latency.sampler()
+        self._transport_rng = stream(seed, "transport")
+        self._platform_time = scenario.platform.service_time.sampler()
+        self._platform_rng = stream(seed, "platform")
+        self.platform = simpy.Resource(self.env, capacity=scenario.platform.servers)
+        self.stations = {
+            name: Station(
+                self.env,
+                name,
+                spec,
+                self.reference_calendar if spec.calendar == "office" else None,
+                stream(seed, f"agency:{name}"),
+            )
+            for name, spec in scenario.agencies.items()
+        }
+        self.states: dict[str, CaseState] = {}
+        self.latency = RecorderSet()
+        self.working_days = RecorderSet()
+        self.arrivals_open = 0
+        self.cases_started = 0
+        self.cases_completed = 0
+        self.cases_rejected = 0
+        self.requests_emitted = 0
+        self.requests_delivered = 0
+        self.requests_acted = 0
+        self.outcomes_recorded = 0
+        self.duplicates = 0
+        self.all_done = self.env.event()
+
+    # -- processes -------------------------------------------------------------------------
+
+    def _arrivals(
+        self, rate: float, start: float, end: float, poisson: bool, name: str
+    ) -> SimProcess:
+        rng = stream(self.scenario.seed, f"arrivals:{name}")
+        self.arrivals_open += 1
+        if start > 0:
+            yield self.env.timeout(start)
+        while True:
+            gap = rng.expovariate(rate) if poisson else 1.0 / rate
+            if self.env.now + gap >= end:
+                break
+            yield self.env.timeout(gap)
+            self.cases_started += 1
+            self.env.process(self._case(self.cases_started, self.env.now))
+        self.arrivals_open -= 1
+        self._check_done()
+
+    def _case(self, number: int, intended_at: float) -> SimProcess:
+        case_id = f"{self.flow.id}-{number:07d}"
+        on = (self.scenario.start + timedelta(seconds=intended_at)).date()
+        trigger = self.make_trigger(case_id, on)
+        yield self.env.timeout(self._transport(self._transport_rng))
+        arrived = self.env.now
+        self.latency["hop:trigger-to-fanout"].record(arrived - intended_at)
+        with self.platform.request() as slot:
+            yield slot
+            yield self.env.timeout(self._platform_time(self._platform_rng))
+        emits = self.fanout.process(trigger)
+        fanned_at = self.env.now
+        self.latency["hop:at-fanout"].record(fanned_at - arrived)
+        expected = [emit.recipient for emit in emits if emit.recipient]
+        self._track(
+            case_id, self.tracker.open(self.states.get(case_id), case_id, expected, intended_at)
+        )
+        for emit in emits:
+            self.requests_emitted += 1
+            self.env.process(self._request(emit, intended_at, fanned_at))
+
+    def _request(self, emit: Emit, intended_at: float, sent_at: float) -> SimProcess:
+        env = self.env
+        recipient = str(emit.recipient)
+        station = self.stations[recipient]
+        yield env.timeout(self._transport(self._transport_rng))
+        delivered_at = env.now
+        self.requests_delivered += 1
+        self.latency[f"delivered:{recipient}"].record(delivered_at - intended_at)
+        self.latency["hop:fanout-to-recipient"].record(delivered_at - sent_at)
+        with station.resource.request() as clerk:
+            station.note_queue()
+            yield clerk
+            opens = station.next_available(env.now)
+            if opens > env.now:
+                yield env.timeout(opens - env.now)
+            started_at = env.now
+            done_at = station.finish_time(started_at, station.service_time())
+            yield env.timeout(done_at - started_at)
+        self.requests_acted += 1
+        self.latency[f"wait:{recipient}"].record(started_at - delivered_at)
+        self.latency[f"service:{recipient}"].record(done_at - started_at)
+        self.latency[f"sojourn:{recipient}"].record(done_at - delivered_at)
+        reason = "request rejected by the recipient" if station.rejects() else None
+        outcome = outcome_for(self.flow, recipient, emit.value, rejected_reason=reason)
+        yield env.timeout(self._transport(self._transport_rng))
+        seen_at = env.now
+        self.outcomes_recorded += 1
+        self.latency["hop:outcome-return"].record(seen_at - done_at)
+        self.latency[f"acted:{recipient}"].record(seen_at - intended_at)
+        self.working_days[f"acted:{recipient}"].record(
+            self.reference_calendar.working_days_between(intended_at, seen_at)
+        )
+        state = self.states.get(emit.key)
+        self._track(emit.key, self.tracker.record(state, outcome.value, seen_at))
+
+    def _track(self, case_id: str, result: TrackResult) -> None:
+        if result.duplicate or result.unexpected:
+            self.duplicates += 1
+            return
+        if result.completion is None:
+            self.states[case_id] = result.state
+            return
+        self.states.pop(case_id, None)
+        self._complete(result.completion)
+
+    def _complete(self, completion: CaseCompletion) -> None:
+        self.cases_completed += 1
+        if completion.rejected:
+            self.cases_rejected += 1
+        self.latency["case"].record(completion.latency)
+        self.working_days["case"].record(
+            self.reference_calendar.working_days_between(
+                completion.opened_at, completion.completed_at
+            )
+        )
+        self._check_done()
+
+    def _check_done(self) -> None:
+        if (
+            not self.arrivals_open
+            and self.cases_completed == self.cases_started
+            and not self.all_done.triggered
+        ):
+            self.all_done.succeed()
+
+    def _ticker(self, horizon: float) -> SimProcess:
+        assert self.progress is not None
+        step = horizon / 200
+        while True:
+            self.progress(min(self.env.now / horizon, 1.0))
+            yield self.env.timeout(step)
+
+    # -- run -------------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        scenario = self.scenario
+        arrivals = scenario.arrivals
+        window = scenario.duration.clock_seconds()
+        horizon = window + scenario.drain.clock_seconds()
+        if arrivals.process != "bursts" or arrivals.rate > 0:
+            poisson = arrivals.process != "constant"
+            self.env.process(self._arrivals(arrivals.rate, 0.0, window, poisson, "base"))
+        for index, burst in enumerate(arrivals.bursts):
+            start = burst.start.clock_seconds()
+            end = min(window, start + burst.duration.clock_seconds())
+            self.env.process(self._arrivals(burst.rate, start, end, True, f"burst{index}"))
+        if self.progress is not None:
+            self.env.process(self._ticker(horizon))
+        self.env.run(until=self.env.any_of([self.all_done, self.env.timeout(horizon)]))
+        if self.progress is not None:
+            self.progress(1.0)
+        log.info(
+            "sim run finished",
+            flow=self.flow.id,
+            scenario=scenario.name,
+            cases=self.cases_started,
+            completed=self.cases_completed,
+            business_seconds=self.env.now,
+        )
+        return self._result()
+
+    def _result(self) -> RunResult:
+        queued = sum(s.queue_length() for s in self.stations.values())
+        in_service = sum(s.resource.count for s in self.stations.values())
+        in_flight = self.requests_emitted - self.outcomes_recorded
+        # Every request is somewhere: on the wire, queued, with a clerk, or answered. Whatever
+        # the stations and the wire cannot account for was lost.
+        on_wire = (self.requests_emitted - self.requests_delivered) + (
+            self.requests_acted - self.outcomes_recorded
+        )
+        accounted = on_wire + queued + in_service + self.outcomes_recorded
+        counts = Counts(
+            cases_started=self.cases_started,
+            cases_completed=self.cases_completed,
+            cases_open=self.cases_started - self.cases_completed,
+            cases_rejected=self.cases_rejected,
+            requests_emitted=self.requests_emitted,
+            requests_delivered=self.requests_delivered,
+            requests_acted=self.requests_acted,
+            requests_in_flight=in_flight,
+            outcomes_recorded=self.outcomes_recorded,
+            lost=self.requests_emitted - accounted,
+            duplicates=self.duplicates,
+        )
+        agencies = {
+            name: AgencyLoad(
+                servers=station.spec.servers,
+                max_queue=station.max_queue,
+                queue_at_end=station.queue_length(),
+                outages=[describe_outage(o) for o in station.spec.outages],
+            )
+            for name, station in self.stations.items()
+        }
+        return build_result(
+            scenario=self.scenario,
+            scenario_file=self.scenario_file,
+            overrides=self.overrides,
+            flow=self.flow,
+            engine=EngineInfo(name="sim", versions=package_versions("simpy")),
+            business_seconds=self.env.now,
+            counts=counts,
+            latency=self.latency,
+            working_days=self.working_days,
+            agencies=agencies,
+        )

@@ -1,0 +1,45 @@
+"""The console report, drawn with rich from the shared tables."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from govstream.report.tables import Table, all_tables, heading
+from govstream.result import RunResult
+
+
+def _rich(table: Table) -> RichTable:
+    drawn = RichTable(title=table.title, title_justify="left", caption=table.note or None)
+    for index, header in enumerate(table.headers):
+        drawn.add_column(header, justify="left" if index == 0 else "right", no_wrap=index == 0)
+    for row in table.rows:
+        styled = [_style(cell) for cell in row]
+        drawn.add_row(*styled)
+    return drawn
+
+
+def _style(cell: str) -> str:
+    if cell == "MISSED":
+        return "[bold red]MISSED[/]"
+    if cell == "met":
+        return "[green]met[/]"
+    return cell.replace("[", "\\[")
+
+
+def report_console() -> Console:
+    console = Console()
+    if not console.is_terminal:
+        console.width = 160  # files and pipes have no width of their own; do not fold tables
+    return console
+
+
+def print_report(result: RunResult, console: Console | None = None) -> None:
+    console = console or report_console()
+    for label, value in heading(result):
+        console.print(f"[bold]{label}[/]: {value.replace('[', chr(92) + '[')}")
+    for table in all_tables(result):
+        console.print(_rich(table))
+    if result.targets:
+        word = "all targets met" if result.targets_met else "some targets MISSED"
+        console.print(f"[bold]{word}[/]")

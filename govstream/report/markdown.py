@@ -1,0 +1,35 @@
+"""summary.md: the report for a pull request or a review, from the shared tables."""
+
+from __future__ import annotations
+
+from govstream.report.tables import Table, all_tables, heading
+from govstream.result import RunResult
+
+
+def _pipe(cell: str) -> str:
+    return cell.replace("|", "\\|")
+
+
+def _markdown_table(table: Table) -> list[str]:
+    lines = [f"## {table.title}", ""]
+    lines.append("| " + " | ".join(table.headers) + " |")
+    lines.append(
+        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(table.headers))) + "|"
+    )
+    lines.extend("| " + " | ".join(_pipe(c) for c in row) + " |" for row in table.rows)
+    if table.note:
+        lines += ["", f"_{table.note}_"]
+    return [*lines, ""]
+
+
+def render_markdown(result: RunResult) -> str:
+    lines = [f"# govstream run: {result.scenario_name}", ""]
+    lines.extend(f"- **{label}**: {_pipe(value)}" for label, value in heading(result))
+    versions = ", ".join(f"{k} {v}" for k, v in result.engine.versions.items())
+    lines += [f"- **versions**: {versions}", ""]
+    if result.targets:
+        verdict = "all targets met" if result.targets_met else "some targets **missed**"
+        lines += [f"**SLA: {verdict}.**", ""]
+    for table in all_tables(result):
+        lines.extend(_markdown_table(table))
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""The one result model behind every report: what a run measured, and how to reproduce it.
+
+Both engines fill it; console, Markdown and comparisons only ever read it. It holds no wall-clock
+timestamps, so the same scenario and seed on the sim engine give a byte-identical result.json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_ID = "govstream.result/1"
+
+Summary = dict[str, float | int]
+"""A LatencySummary as data: count, mean, p50, p90, p99, p99.9, max, clamped."""
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Counts(Frozen):
+    """Conservation figures: every trigger and request is accounted for, none assumed."""
+
+    cases_started: int
+    cases_completed: int
+    cases_open: int
+    cases_rejected: int = 0
+    requests_emitted: int
+    requests_delivered: int
+    requests_acted: int
+    requests_in_flight: int
+    outcomes_recorded: int
+    lost: int
+    duplicates: int = 0
+    dead_lettered: int = 0
+
+
+class AgencyLoad(Frozen):
+    servers: int
+    max_queue: int
+    queue_at_end: int
+    outages: list[str] = Field(default_factory=list)
+
+
+class TargetVerdict(Frozen):
+    id: str
+    of: Literal["delivered", "acted", "case"]
+    recipient: str
+    stat: str
+    within: str
+    unit: Literal["s", "wd"]
+    limit: float
+    observed: float | None
+    met: bool | None
+    source: Literal["plan", "author"]
+    measure: str | None = None
+    quote: str | None = None
+    note: str = ""
+
+
+class FlowInfo(Frozen):
+    id: str
+    title: str
+    measures: list[str]
+    recipients: list[str]
+
+
+class EngineInfo(Frozen):
+    name: Literal["sim", "kafka"]
+    versions: dict[str, str]
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunResult(Frozen):
+    result_schema: str = Field(default=SCHEMA_ID, alias="schema")
+    scenario_name: str
+    scenario_file: str
+    scenario: dict[str, Any]
+    overrides: list[str] = Field(default_factory=list)
+    seed: int
+    flow: FlowInfo
+    engine: EngineInfo
+    business_seconds: float
+    counts: Counts
+    latency: dict[str, Summary]
+    working_days: dict[str, Summary] = Field(default_factory=dict)
+    platform_ms: dict[str, Summary] = Field(default_factory=dict)
+    agencies: dict[str, AgencyLoad]
+    targets: list[TargetVerdict] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def targets_met(self) -> bool:
+        return all(verdict.met is not False for verdict in self.targets)
+
+    def to_json(self) -> str:
+        data = self.model_dump(mode="json", by_alias=True)
+        return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+    def write(self, path: Path) -> None:
+        path.write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> RunResult:
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))

@@ -1,0 +1,1 @@
+"""Scenario files: their model, loading and validation."""

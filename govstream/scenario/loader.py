@@ -1,0 +1,174 @@
+"""Reading a scenario file: YAML, `--set` overrides, validation, and errors a person can act on."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from govstream.scenario.model import Scenario
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used; the message names the file, the field and what is allowed."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(f"{source}: invalid scenario\n{lines}")
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(source, [f"cannot read the file: {error.strerror or error}"]) from None
+    return parse_scenario(text, source, overrides)
+
+
+def parse_scenario(
+    text: str, source: str = "<scenario>", overrides: Iterable[str] = ()
+) -> Scenario:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ScenarioError(source, [f"not valid YAML{where}: {problem}"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(source, ["the file must hold a mapping of settings (name, flow, ...)"])
+    for override in overrides:
+        apply_override(data, override, source)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(source, describe_errors(error, data)) from None
+
+
+def apply_override(data: dict[str, Any], override: str, source: str) -> None:
+    """`--set agencies.bank.servers=4`: the value is read as YAML, so numbers stay numbers."""
+    path, sep, raw = override.partition("=")
+    if not sep or not path.strip():
+        raise ScenarioError(source, [f"--set {override!r}: write it as path.to.field=value"])
+    keys = path.strip().split(".")
+    node: Any = data
+    for key in keys[:-1]:
+        if isinstance(node, list):
+            node = node[_index(key, node, override, source)]
+            continue
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict | list):
+            raise ScenarioError(source, [f"--set {override!r}: {key!r} holds a value, not fields"])
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    if isinstance(node, list):
+        node[_index(keys[-1], node, override, source)] = value
+    else:
+        node[keys[-1]] = value
+
+
+def _index(key: str, items: list[Any], override: str, source: str) -> int:
+    if not key.isdigit() or int(key) >= len(items):
+        raise ScenarioError(
+            source, [f"--set {override!r}: {key!r} is not an index below {len(items)}"]
+        )
+    return int(key)
+
+
+def describe_errors(error: ValidationError, data: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for item in error.errors(include_url=False):
+        location = item["loc"]
+        path = _dotted(location)
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            allowed = _allowed_fields(location[:-1], data)
+            hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
+            problems.append(f"{path}: unknown field{hint}")
+        elif item["type"] == "missing":
+            problems.append(f"{path}: required field is missing")
+        elif path:
+            value = item.get("input")
+            shown = f" (got {value!r})" if _is_scalar(value) else ""
+            problems.append(f"{path}: {message}{shown}")
+        else:
+            problems.append(message)
+    return problems
+
+
+def _dotted(location: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in location:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif part in {"constant", "exponential", "lognormal", "uniform", "empirical"} and parts:
+            continue  # pydantic names the union member; the file does not
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
+
+
+def _allowed_fields(location: tuple[int | str, ...], data: Mapping[str, Any]) -> list[str]:
+    """Walk the model along the error's location to list the fields that would have been valid."""
+    model: Any = Scenario
+    node: Any = data
+    for part in location:
+        node = node[part] if isinstance(node, Mapping | list) else None
+        model = _step(model, part)
+        if model is None:
+            return []
+    model = _resolve_union(model, node)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _step(model: Any, part: int | str) -> Any:
+    model = _unwrap(model)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        field = model.model_fields.get(str(part))
+        return field.annotation if field else None
+    origin = typing.get_origin(model)
+    args = typing.get_args(model)
+    if origin is dict and len(args) == 2:
+        return args[1]
+    if origin is list and args:
+        return args[0]
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for option in args:
+            is_model = isinstance(option, type) and issubclass(option, BaseModel)
+            if is_model and str(part) in option.model_fields:
+                return option
+            if str(part).lower() == getattr(option, "__name__", "").lower():
+                return option
+    return None
+
+
+def _unwrap(model: Any) -> Any:
+    while typing.get_origin(model) is typing.Annotated:
+        model = typing.get_args(model)[0]
+    return model
+
+
+def _resolve_union(model: Any, node: Any) -> Any:
+    model = _unwrap(model)
+    args = typing.get_args(model)
+    if not args or not isinstance(node, Mapping):
+        return model
+    tag = node.get("dist")
+    for option in args:
+        option = _unwrap(option)
+        field = getattr(option, "model_fields", {}).get("dist")
+        if field is not None and tag in typing.get_args(field.annotation):
+            return option
+    return model

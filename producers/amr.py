@@ -1,0 +1,140 @@
+"""The company register (amr): deregistrations that start flow F03 (measure 5).
+
+What a deregistered company holds decides who must act: no bank account means no bank request,
+no housing-fund unit account means no housing-fund request. The mix of holdings is therefore a
+scenario parameter, not a constant, so a study can change how often each recipient is involved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from producers import identifiers, names
+from producers.ids import event_id
+
+TOPIC = "amr.company-deregistered.v1"
+
+_EXTRA_SEAL_KINDS = ("FINANCE", "CONTRACT", "INVOICE", "LEGAL_REPRESENTATIVE")
+_EXTRA_SEAL_COUNT_WEIGHTS = (0.15, 0.35, 0.35, 0.15)  # 0..3 seals besides the official one
+
+
+@dataclass(frozen=True)
+class DeregistrationMix:
+    """What share of deregistered companies hold each kind of thing the recipients close."""
+
+    bank_account_weights: tuple[float, ...] = (0.05, 0.55, 0.3, 0.1)
+    """Relative weights of holding 0, 1, 2, 3, ... bank accounts."""
+    housing_fund_probability: float = 0.6
+    simplified_probability: float = 0.7
+    """Share of simplified (简易注销) deregistrations."""
+    compulsory_probability: float = 0.05
+    """Share of compulsory deregistrations; the rest are ordinary."""
+
+    def __post_init__(self) -> None:
+        weights = self.bank_account_weights
+        if not weights or any(w < 0 for w in weights) or sum(weights) <= 0:
+            raise ValueError(f"bank_account_weights must be non-negative, not all 0: {weights}")
+        for name in ("housing_fund_probability", "simplified_probability", "compulsory_probability"):
+            _check_probability(name, getattr(self, name))
+        if self.simplified_probability + self.compulsory_probability > 1:
+            raise ValueError("simplified_probability + compulsory_probability must not exceed 1")
+
+
+class CompanyDeregistrationGenerator:
+    """Draws `CompanyDeregistered` values; all randomness comes from the given `rng`."""
+
+    topic = TOPIC
+
+    def __init__(self, rng: random.Random, mix: DeregistrationMix | None = None) -> None:
+        self._rng = rng
+        self.mix = mix if mix is not None else DeregistrationMix()
+        self._account_counts = tuple(range(len(self.mix.bank_account_weights)))
+
+    def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
+        """One deregistration recorded on `on`, valid for f03/CompanyDeregistered.avsc."""
+        rng = self._rng
+        return {
+            "event_id": event_id(rng),
+            "case_id": case_id,
+            "uscc": identifiers.uscc(rng),
+            "company_name": names.company_name(rng),
+            "legal_representative": {
+                "name": names.person_name(rng),
+                "id_number": identifiers.resident_id(rng),
+            },
+            "registered_address": names.yuzhong_address(rng).text,
+            "deregistration_type": self._deregistration_type(),
+            "deregistered_on": on,
+            "seals": self._seals(),
+            "bank_accounts": self._bank_accounts(),
+            "housing_fund_account": self._housing_fund_account(),
+        }
+
+    def _deregistration_type(self) -> str:
+        draw = self._rng.random()
+        if draw < self.mix.simplified_probability:
+            return "SIMPLIFIED"
+        if draw < self.mix.simplified_probability + self.mix.compulsory_probability:
+            return "COMPULSORY"
+        return "ORDINARY"
+
+    def _seals(self) -> list[dict[str, str]]:
+        """Every company has its official seal; up to three others, each kind at most once."""
+        rng = self._rng
+        extra = rng.choices(range(4), weights=_EXTRA_SEAL_COUNT_WEIGHTS)[0]
+        kinds = ["OFFICIAL", *rng.sample(_EXTRA_SEAL_KINDS, extra)]
+        numbers = _distinct(lambda: identifiers.seal_number(rng), len(kinds))
+        return [{"seal_no": n, "kind": k} for n, k in zip(numbers, kinds, strict=True)]
+
+    def _bank_accounts(self) -> list[dict[str, str]]:
+        """One basic account at most (the law allows one); the others general or special."""
+        rng = self._rng
+        count = rng.choices(self._account_counts, weights=self.mix.bank_account_weights)[0]
+        accounts: list[dict[str, str]] = []
+        used: list[identifiers.Bank] = []
+        for index in range(count):
+            bank = identifiers.pick_bank(rng, exclude=used)
+            used.append(bank)
+            if index == 0:
+                kind = "BASIC"
+            else:
+                kind = "GENERAL" if rng.random() < 0.8 else "SPECIAL"
+            accounts.append(
+                {
+                    "bank_name": bank.name,
+                    "bank_code": bank.code,
+                    "account_number": identifiers.bank_account_number(rng, bank),
+                    "account_kind": kind,
+                }
+            )
+        return accounts
+
+    def _housing_fund_account(self) -> dict[str, Any] | None:
+        rng = self._rng
+        if rng.random() >= self.mix.housing_fund_probability:
+            return None
+        # Deregistering companies are mostly small: employees skew towards a handful.
+        employees = max(1, min(300, round(rng.lognormvariate(1.3, 0.9))))
+        return {
+            "unit_account_number": identifiers.housing_fund_unit_account(rng),
+            "employees": employees,
+        }
+
+
+def _distinct(draw: Callable[[], str], count: int) -> list[str]:
+    """`count` different values from `draw`; collisions are rare, so redrawing is cheap."""
+    values: list[str] = []
+    while len(values) < count:
+        value = draw()
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def _check_probability(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be within [0, 1], got {value}")
