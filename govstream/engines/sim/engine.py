@@ -14,9 +14,11 @@ from typing import Any
 import simpy
 import structlog
 
+from govstream.agency_hours import describe_outage
+from govstream.arrivals import arrival_times
 from govstream.calendar import OfficeHours, WorkingCalendar
 from govstream.engines.results import build_result, package_versions
-from govstream.engines.sim.station import Station, describe_outage
+from govstream.engines.sim.station import Station
 from govstream.metrics import RecorderSet
 from govstream.progress import ProgressCallback
 from govstream.result import AgencyLoad, Counts, EngineInfo, RunResult
@@ -89,7 +91,7 @@ class SimEngine:
         self.states: dict[str, CaseState] = {}
         self.latency = RecorderSet()
         self.working_days = RecorderSet()
-        self.arrivals_open = 0
+        self.arrivals_done = False
         self.cases_started = 0
         self.cases_completed = 0
         self.cases_rejected = 0
@@ -102,21 +104,13 @@ class SimEngine:
 
     # -- processes -------------------------------------------------------------------------
 
-    def _arrivals(
-        self, rate: float, start: float, end: float, poisson: bool, name: str
-    ) -> SimProcess:
-        rng = stream(self.scenario.seed, f"arrivals:{name}")
-        self.arrivals_open += 1
-        if start > 0:
-            yield self.env.timeout(start)
-        while True:
-            gap = rng.expovariate(rate) if poisson else 1.0 / rate
-            if self.env.now + gap >= end:
-                break
-            yield self.env.timeout(gap)
+    def _arrivals(self) -> SimProcess:
+        window = self.scenario.duration.clock_seconds()
+        for intended_at in arrival_times(self.scenario.arrivals, window, self.scenario.seed):
+            yield self.env.timeout(intended_at - self.env.now)
             self.cases_started += 1
-            self.env.process(self._case(self.cases_started, self.env.now))
-        self.arrivals_open -= 1
+            self.env.process(self._case(self.cases_started, intended_at))
+        self.arrivals_done = True
         self._check_done()
 
     def _case(self, number: int, intended_at: float) -> SimProcess:
@@ -152,11 +146,11 @@ class SimEngine:
         with station.resource.request() as clerk:
             station.note_queue()
             yield clerk
-            opens = station.next_available(env.now)
+            opens = station.hours.next_available(env.now)
             if opens > env.now:
                 yield env.timeout(opens - env.now)
             started_at = env.now
-            done_at = station.finish_time(started_at, station.service_time())
+            done_at = station.hours.finish_time(started_at, station.service_time())
             yield env.timeout(done_at - started_at)
         self.requests_acted += 1
         self.latency[f"wait:{recipient}"].record(started_at - delivered_at)
@@ -199,7 +193,7 @@ class SimEngine:
 
     def _check_done(self) -> None:
         if (
-            not self.arrivals_open
+            self.arrivals_done
             and self.cases_completed == self.cases_started
             and not self.all_done.triggered
         ):
@@ -216,16 +210,8 @@ class SimEngine:
 
     def run(self) -> RunResult:
         scenario = self.scenario
-        arrivals = scenario.arrivals
-        window = scenario.duration.clock_seconds()
-        horizon = window + scenario.drain.clock_seconds()
-        if arrivals.process != "bursts" or arrivals.rate > 0:
-            poisson = arrivals.process != "constant"
-            self.env.process(self._arrivals(arrivals.rate, 0.0, window, poisson, "base"))
-        for index, burst in enumerate(arrivals.bursts):
-            start = burst.start.clock_seconds()
-            end = min(window, start + burst.duration.clock_seconds())
-            self.env.process(self._arrivals(burst.rate, start, end, True, f"burst{index}"))
+        horizon = scenario.duration.clock_seconds() + scenario.drain.clock_seconds()
+        self.env.process(self._arrivals())
         if self.progress is not None:
             self.env.process(self._ticker(horizon))
         self.env.run(until=self.env.any_of([self.all_done, self.env.timeout(horizon)]))
