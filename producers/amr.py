@@ -38,8 +38,9 @@ class DeregistrationMix:
         weights = self.bank_account_weights
         if not weights or any(w < 0 for w in weights) or sum(weights) <= 0:
             raise ValueError(f"bank_account_weights must be non-negative, not all 0: {weights}")
-        for name in ("housing_fund_probability", "simplified_probability", "compulsory_probability"):
+        for name in ("housing_fund_probability", "simplified_probability"):
             _check_probability(name, getattr(self, name))
+        _check_probability("compulsory_probability", self.compulsory_probability)
         if self.simplified_probability + self.compulsory_probability > 1:
             raise ValueError("simplified_probability + compulsory_probability must not exceed 1")
 
@@ -99,10 +100,7 @@ class CompanyDeregistrationGenerator:
         for index in range(count):
             bank = identifiers.pick_bank(rng, exclude=used)
             used.append(bank)
-            if index == 0:
-                kind = "BASIC"
-            else:
-                kind = "GENERAL" if rng.random() < 0.8 else "SPECIAL"
+            kind = "BASIC" if index == 0 else self._secondary_account_kind()
             accounts.append(
                 {
                     "bank_name": bank.name,
@@ -112,6 +110,9 @@ class CompanyDeregistrationGenerator:
                 }
             )
         return accounts
+
+    def _secondary_account_kind(self) -> str:
+        return "GENERAL" if self._rng.random() < 0.8 else "SPECIAL"
 
     def _housing_fund_account(self) -> dict[str, Any] | None:
         rng = self._rng

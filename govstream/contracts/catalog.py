@@ -1,0 +1,215 @@
+"""The topic catalog: which contract each topic carries, who writes it and who may read it.
+
+`schemas/catalog.yaml` is the single place where topics are declared; engines, processors and
+reports ask this module instead of spelling topic names or schema paths themselves, so a topic
+cannot exist on one engine and not on the other. Files are read through `importlib.resources`
+so the catalog works the same from a checkout, an editable install or a wheel.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from types import MappingProxyType
+from typing import Any
+
+import avro.errors
+import avro.schema
+import fastavro
+import yaml
+
+SCHEMA_PACKAGE = "schemas"
+CATALOG_FILE = "catalog.yaml"
+
+SchemaJson = dict[str, Any]
+
+
+class CatalogError(ValueError):
+    """The catalog file or one of its schema files is not what the catalog format requires."""
+
+
+class UnknownTopicError(KeyError):
+    """A topic name the catalog does not declare."""
+
+    def __init__(self, topic: str, allowed: Iterable[str]) -> None:
+        self.topic = topic
+        self.allowed = tuple(sorted(allowed))
+        super().__init__(
+            f"unknown topic {topic!r}; the catalog declares: {', '.join(self.allowed)}"
+        )
+
+    def __str__(self) -> str:
+        # KeyError would quote the message as a repr; the message is meant to be read.
+        return str(self.args[0])
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """One topic as declared in the catalog."""
+
+    name: str
+    flow: str
+    schema_file: str
+    """The .avsc path inside the `schemas` package, e.g. f03/CompanyDeregistered.avsc."""
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    key: str
+    partitions: int
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    """All topics, the dead-letter topic, and the schema text behind each topic.
+
+    Compared and hashed by identity: a catalog is loaded once and shared, and identity hashing
+    lets codecs and engines cache per catalog.
+    """
+
+    topics: Mapping[str, TopicSpec]
+    dead_letter_topic: str
+    dead_letter_partitions: int
+    dead_letter_headers: tuple[str, ...] = ()
+    schema_sources: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Schema file → its JSON text, read once when the catalog is loaded."""
+    _parsed: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _avro: dict[str, avro.schema.Schema] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def topic(self, name: str) -> TopicSpec:
+        try:
+            return self.topics[name]
+        except KeyError:
+            raise UnknownTopicError(name, self.topics) from None
+
+    def topics_for_flow(self, flow: str) -> list[TopicSpec]:
+        return [spec for spec in self.topics.values() if spec.flow == flow]
+
+    def readable_by(self, agency: str) -> list[TopicSpec]:
+        """Topics `agency` may consume: the catalog is also the access-control list."""
+        return [spec for spec in self.topics.values() if agency in spec.consumers]
+
+    def writable_by(self, agency: str) -> list[TopicSpec]:
+        return [spec for spec in self.topics.values() if agency in spec.producers]
+
+    @property
+    def schema_files(self) -> tuple[str, ...]:
+        """Each schema file once, in catalog order (several topics may share one contract)."""
+        return tuple(dict.fromkeys(spec.schema_file for spec in self.topics.values()))
+
+    def schema_json(self, topic: str) -> SchemaJson:
+        """A fresh copy of the topic's schema as JSON data; callers may modify it."""
+        return json.loads(self._source(topic))
+
+    def parsed_schema(self, topic: str) -> Any:
+        """The topic's schema parsed by fastavro (for the hot encode/decode path)."""
+        schema_file = self.topic(topic).schema_file
+        parsed = self._parsed.get(schema_file)
+        if parsed is None:
+            parsed = fastavro.parse_schema(json.loads(self.schema_sources[schema_file]))
+            self._parsed[schema_file] = parsed
+        return parsed
+
+    def avro_schema(self, topic: str) -> avro.schema.Schema:
+        """The topic's schema parsed by the reference library (fingerprints, compatibility)."""
+        schema_file = self.topic(topic).schema_file
+        schema = self._avro.get(schema_file)
+        if schema is None:
+            schema = avro.schema.parse(self.schema_sources[schema_file])
+            self._avro[schema_file] = schema
+        return schema
+
+    def _source(self, topic: str) -> str:
+        return self.schema_sources[self.topic(topic).schema_file]
+
+
+def parse_catalog(raw: Mapping[str, Any], read_schema: Callable[[str], str]) -> Catalog:
+    """Build a `Catalog` from the YAML document and a reader of schema files.
+
+    Every schema file is read and parsed here, so a broken contract fails at start-up rather
+    than at the first message that needs it.
+    """
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("topics"), Mapping):
+        raise CatalogError("catalog must be a mapping with a 'topics' mapping")
+    defaults = raw.get("defaults") or {}
+    topics: dict[str, TopicSpec] = {}
+    sources: dict[str, str] = {}
+    for name, entry in raw["topics"].items():
+        spec = _topic_spec(str(name), entry, defaults)
+        topics[spec.name] = spec
+        if spec.schema_file not in sources:
+            sources[spec.schema_file] = _read_checked(spec, read_schema)
+    dead_letter = raw.get("dead_letter")
+    if not isinstance(dead_letter, Mapping) or not dead_letter.get("topic"):
+        raise CatalogError("catalog must declare dead_letter.topic")
+    if dead_letter["topic"] in topics:
+        raise CatalogError("the dead-letter topic must not also be a contract topic")
+    return Catalog(
+        topics=MappingProxyType(topics),
+        dead_letter_topic=str(dead_letter["topic"]),
+        dead_letter_partitions=_positive(
+            dead_letter.get("partitions", defaults.get("partitions", 1)), "dead_letter"
+        ),
+        dead_letter_headers=tuple(str(h) for h in dead_letter.get("headers") or ()),
+        schema_sources=MappingProxyType(sources),
+    )
+
+
+def _topic_spec(name: str, entry: Any, defaults: Mapping[str, Any]) -> TopicSpec:
+    if not isinstance(entry, Mapping):
+        raise CatalogError(f"topic {name}: entry must be a mapping")
+    for required in ("flow", "schema", "producer", "consumers"):
+        if not entry.get(required):
+            raise CatalogError(f"topic {name}: '{required}' is missing or empty")
+    return TopicSpec(
+        name=name,
+        flow=str(entry["flow"]),
+        schema_file=str(entry["schema"]),
+        producers=_names(entry["producer"]),
+        consumers=_names(entry["consumers"]),
+        key=str(entry.get("key", defaults.get("key", "case_id"))),
+        partitions=_positive(entry.get("partitions", defaults.get("partitions", 1)), name),
+    )
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """The catalog writes a single producer as a scalar and several as a list."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(item) for item in value)
+
+
+def _positive(value: Any, where: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise CatalogError(f"{where}: partitions must be at least 1, got {value!r}")
+    return number
+
+
+def _read_checked(spec: TopicSpec, read_schema: Callable[[str], str]) -> str:
+    try:
+        text = read_schema(spec.schema_file)
+        avro.schema.parse(text)
+    except FileNotFoundError as error:
+        raise CatalogError(
+            f"topic {spec.name}: schema file {spec.schema_file} not found"
+        ) from error
+    except (ValueError, avro.errors.AvroException) as error:
+        raise CatalogError(
+            f"topic {spec.name}: {spec.schema_file} is not a valid schema: {error}"
+        ) from error
+    return text
+
+
+def _read_resource(relative_path: str) -> str:
+    return files(SCHEMA_PACKAGE).joinpath(*relative_path.split("/")).read_text(encoding="utf-8")
+
+
+@functools.cache
+def load_catalog() -> Catalog:
+    """The catalog shipped in the `schemas` package, loaded once per process."""
+    raw = yaml.safe_load(_read_resource(CATALOG_FILE))
+    return parse_catalog(raw, _read_resource)
