@@ -16,6 +16,7 @@ from rich.console import Console
 
 from govstream import __version__
 from govstream.logs import configure_logging
+from govstream.report.console import report_console
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -114,21 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.add_argument("--agency", help="show only the topics this agency may read")
     schemas.set_defaults(func=cmd_schemas)
 
-    _add_optional_commands(commands)
+    _add_kafka_commands(commands)
     return parser
 
 
-def _add_optional_commands(commands: argparse._SubParsersAction) -> None:
-    try:  # TEMP until broker lands
-        from govstream.broker.cli import add_kafka_commands
+def _add_kafka_commands(commands: argparse._SubParsersAction) -> None:
+    from govstream.broker.cli import add_kafka_commands
+    from govstream.engines.kafka.cli import add_worker_command
 
-        add_kafka_commands(commands)
-    except ImportError:
-        pass
-    try:
-        from govstream.engines.kafka.cli import add_worker_command
-    except ImportError:
-        return
+    add_kafka_commands(commands)
     add_worker_command(commands)
 
 
@@ -154,7 +149,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from govstream.progress import delayed_progress
-    from govstream.report.console import print_report, report_console
+    from govstream.report.console import print_report
     from govstream.runner import KafkaSettings, prepare, run_scenario, write_outputs
     from govstream.scenario.loader import ScenarioError
 
@@ -212,7 +207,7 @@ def cmd_flows(args: argparse.Namespace) -> int:
     for flow in PLAN_FLOWS:
         implemented = "yes" if flow.id in FLOWS else "-"
         table.add_row(flow.id, flow.measures, flow.route, flow.shared, flow.targets, implemented)
-    Console().print(table)
+    report_console().print(table)
     return EXIT_OK
 
 
@@ -222,7 +217,7 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     from govstream.contracts.catalog import load_catalog
 
     catalog = load_catalog()
-    console = Console()
+    console = report_console()
     if args.topic:
         try:
             spec = catalog.topic(args.topic)
