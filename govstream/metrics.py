@@ -63,7 +63,7 @@ class LatencySummary:
 
 
 class LatencyRecorder:
-    """Records non-negative durations; values past the histogram's range are clamped, and counted."""
+    """Records non-negative durations; values past the histogram's range are clamped (counted)."""
 
     __slots__ = ("_histogram", "_max", "clamped", "count", "total")
 

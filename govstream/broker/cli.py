@@ -72,6 +72,8 @@ def add_kafka_commands(subparsers: argparse._SubParsersAction) -> None:
         "status",
         parents=[common],
         help="show which nodes run; exit code 0 only if all do",
+        description="Show the local cluster's nodes, their pids and ports, and its bootstrap "
+        "address. Exit code 0 when every node runs, 1 otherwise.",
     )
     show.set_defaults(func=_cmd_status)
 
@@ -79,6 +81,8 @@ def add_kafka_commands(subparsers: argparse._SubParsersAction) -> None:
         "down",
         parents=[common],
         help="stop every node (SIGTERM, then SIGKILL after a grace period); data is kept",
+        description="Stop every node of the local cluster: SIGTERM, then SIGKILL after a grace "
+        "period. Data stays for the next `up` unless it is started with --fresh.",
     )
     stop.set_defaults(func=_cmd_down)
 

@@ -93,6 +93,8 @@ def describe_errors(error: ValidationError, data: Mapping[str, Any]) -> list[str
             problems.append(f"{path}: unknown field{hint}")
         elif item["type"] == "missing":
             problems.append(f"{path}: required field is missing")
+        elif item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            problems.append(_describe_tag(path, item, location))
         elif path:
             value = item.get("input")
             shown = f" (got {value!r})" if _is_scalar(value) else ""
@@ -100,6 +102,35 @@ def describe_errors(error: ValidationError, data: Mapping[str, Any]) -> list[str
         else:
             problems.append(message)
     return problems
+
+
+def _describe_tag(path: str, item: Any, location: tuple[int | str, ...]) -> str:
+    """Name the tag field itself (`service_time.dist`), the value given and the kinds that exist.
+
+    Pydantic reports a bad discriminator at the union's location, in its own wording; a person
+    editing the file needs the key they typed and the list to choose from.
+    """
+    ctx = item.get("ctx") or {}
+    field = str(ctx.get("discriminator", "dist")).strip("'\"")
+    allowed = ", ".join(_union_tags(location, field))
+    if item["type"] == "union_tag_not_found":
+        return f"{path}.{field}: required field is missing; allowed: {allowed}"
+    return f"{path}.{field}: unknown kind {ctx.get('tag')!r}; allowed: {allowed}"
+
+
+def _union_tags(location: tuple[int | str, ...], field: str) -> list[str]:
+    """The tag values a discriminated union at `location` accepts, read from the model."""
+    model: Any = Scenario
+    for part in location:
+        model = _step(model, part)
+        if model is None:
+            return []
+    tags: list[str] = []
+    for option in typing.get_args(_unwrap(model)):
+        annotation = getattr(_unwrap(option), "model_fields", {}).get(field)
+        if annotation is not None:
+            tags.extend(str(tag) for tag in typing.get_args(annotation.annotation))
+    return tags
 
 
 def _dotted(location: tuple[int | str, ...]) -> str:
@@ -123,7 +154,7 @@ def _allowed_fields(location: tuple[int | str, ...], data: Mapping[str, Any]) ->
     model: Any = Scenario
     node: Any = data
     for part in location:
-        node = node[part] if isinstance(node, Mapping | list) else None
+        node = _child(node, part)
         model = _step(model, part)
         if model is None:
             return []
@@ -131,6 +162,16 @@ def _allowed_fields(location: tuple[int | str, ...], data: Mapping[str, Any]) ->
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)
     return []
+
+
+def _child(node: Any, part: int | str) -> Any:
+    """The value at `part`; a union member's name (pydantic puts `exponential` in the location)
+    is not a key of the file, so the node that carries the tag stays current."""
+    if isinstance(node, Mapping):
+        return node.get(part, node)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
 
 
 def _step(model: Any, part: int | str) -> Any:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from govstream.distributions import Constant, DistributionSpec
-from govstream.durations import ClockDuration, Duration, DurationField, RateField, parse_duration
+from govstream.durations import ClockDuration, DurationField, RateField, parse_duration
 from processors import FLOWS
 from producers import SOURCES
 
@@ -99,9 +99,9 @@ class Target(Strict):
     note: str = ""
 
     @model_validator(mode="after")
-    def _plan_targets_cite_a_measure(self) -> Target:
-        if self.source == "plan" and not self.measure:
-            raise ValueError("a target with source 'plan' must name the plan's measure, e.g. M5")
+    def _case_targets_cover_all(self) -> Target:
+        # Whether a 'plan' target names a measure is checked by the Scenario, which knows the
+        # flow and so can list the measures allowed.
         if self.of == "case" and self.recipient != "all":
             raise ValueError("a 'case' target covers the whole case: leave 'recipient' out")
         return self
@@ -112,6 +112,8 @@ class KafkaOptions(Strict):
 
     speedup: Annotated[float, Field(gt=0)] = 1000.0
     workers: Annotated[int, Field(ge=1, le=64)] = 1
+    corrupt_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    """Share of triggers sent as broken bytes, to study the dead-letter path under load."""
 
 
 class Scenario(Strict):
@@ -163,7 +165,14 @@ class Scenario(Strict):
                     f"population.{knob}: not a population setting of {self.flow}; "
                     f"allowed: {', '.join(allowed_population)}"
                 )
-        for target in self.targets:
+        measures = FLOWS[self.flow].measures
+        for index, target in enumerate(self.targets):
+            if target.source == "plan" and not target.measure:
+                raise ValueError(
+                    f"targets[{index}].measure: required when source is 'plan' (target "
+                    f"{target.id!r} must cite the plan measure it checks); allowed: "
+                    f"{', '.join(measures)}"
+                )
             if target.recipient not in ("all", *recipients):
                 raise ValueError(
                     f"targets[{target.id}].recipient: {target.recipient!r} is not a recipient "
@@ -177,17 +186,5 @@ class Scenario(Strict):
         return self
 
     def to_data(self) -> dict[str, Any]:
-        """Plain data for result.json: durations as their written form, times as ISO strings."""
-        return _plain(self.model_dump(mode="python"))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Duration):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
+        """Plain data for result.json and worker files: durations in their written form."""
+        return self.model_dump(mode="json")

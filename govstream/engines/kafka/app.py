@@ -1,0 +1,278 @@
+"""The faust app for one flow: fan-out, agency endpoints and the case tracker as agents.
+
+The agents only move bytes and time; what they decide comes from the same pure processors the
+sim engine runs (FanOut, CaseTracker, outcome_for) and the same opening rules (AgencyHours).
+Inbound topics are read raw and decoded in the agent, so a message that is not valid
+single-object Avro goes to the dead-letter topic with its reason instead of stopping a stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import faust
+import structlog
+
+from govstream.agency_hours import AgencyHours
+from govstream.contracts.catalog import load_catalog
+from govstream.contracts.codec import AvroCodec, CodecError
+from govstream.engines.kafka import headers as h
+from govstream.engines.kafka.faust_codec import register_topic_codecs
+from govstream.engines.sim.engine import scenario_calendar
+from govstream.scenario.model import Scenario
+from processors import flow as flow_by_id
+from processors.agency import outcome_for
+from processors.case_tracker import CaseTracker
+from processors.fanout import FanOut
+from processors.flow import FlowSpec
+
+log = structlog.get_logger(__name__)
+
+
+def app_id(flow: FlowSpec) -> str:
+    return f"govstream-{flow.id.lower()}"
+
+
+def broker_urls(bootstrap: str) -> list[str]:
+    return [f"kafka://{address.strip()}" for address in bootstrap.split(",") if address.strip()]
+
+
+class BusinessClock:
+    """Maps wall time to business seconds with the run's start and speedup from the headers."""
+
+    def __init__(self, trace: dict[str, str], default_speedup: float) -> None:
+        self.t0 = h.mark(trace, h.T0) or time.time()
+        self.speedup = h.mark(trace, h.SPEEDUP) or default_speedup
+
+    def business(self, wall: float) -> float:
+        return (wall - self.t0) * self.speedup
+
+    def wall(self, business: float) -> float:
+        return self.t0 + business / self.speedup
+
+
+async def sleep_until(wall: float) -> None:
+    delay = wall - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+def build_app(
+    scenario: Scenario,
+    bootstrap: str,
+    *,
+    workers: int = 1,
+    replication_factor: int = 1,
+    on_ready: Callable[[], None] | None = None,
+) -> faust.App:
+    flow = flow_by_id(scenario.flow)
+    catalog = load_catalog()
+    codec = AvroCodec(catalog)
+    source_partitions = catalog.topic(flow.source_topic).partitions
+    app = faust.App(
+        app_id(flow),
+        broker=broker_urls(bootstrap),
+        store="memory://",
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        topic_replication_factor=replication_factor,
+        topic_partitions=source_partitions,
+        topic_allow_declare=True,
+        broker_commit_every=100,
+        broker_commit_interval=0.5,
+        stream_wait_empty=False,
+    )
+    outbound = [route.topic for route in flow.routes]
+    outbound += [flow.outcome_topic, flow.completed_topic]
+    codec_names = register_topic_codecs(codec, outbound)
+
+    def send_topic(name: str) -> faust.TopicT:
+        return app.topic(name, value_serializer=codec_names[name], internal=False)
+
+    def raw_topic(*names: str) -> faust.TopicT:
+        return app.topic(*names, value_serializer="raw", internal=False)
+
+    dead_letters = raw_topic(catalog.dead_letter_topic)
+    request_topics = {route.topic: send_topic(route.topic) for route in flow.routes}
+    outcomes = send_topic(flow.outcome_topic)
+    completed = send_topic(flow.completed_topic)
+    cases = app.Table(
+        f"{flow.id.lower()}-cases",
+        default=None,
+        partitions=source_partitions,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    )
+
+    async def dead_letter(event: faust.EventT, error: CodecError) -> None:
+        message = event.message
+        marks = h.read(message.headers)
+        marks.update(
+            {
+                h.DLQ_REASON: error.reason,
+                h.DLQ_ERROR: str(error)[:500],
+                h.DLQ_TOPIC: message.topic,
+                h.DLQ_PARTITION: str(message.partition),
+                h.DLQ_OFFSET: str(message.offset),
+            }
+        )
+        raw_value = message.value if isinstance(message.value, bytes) else b""
+        await dead_letters.send(key=message.key, value=raw_value, headers=h.encode(marks))
+        log.warning(
+            "dead-lettered", topic=message.topic, offset=message.offset, reason=error.reason
+        )
+
+    fanout = FanOut(flow)
+
+    @app.agent(raw_topic(flow.source_topic), name=fanout.name)
+    async def fan_out(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            arrived = time.time()
+            try:
+                trigger = codec.decode(event.value, expected_topic=flow.source_topic).value
+            except CodecError as error:
+                await dead_letter(event, error)
+                continue
+            trace = h.read(event.message.headers)
+            emits = fanout.process(trigger)
+            sent = time.time()
+            for emit in emits:
+                marks = h.carry(trace, **{h.FANOUT_IN: arrived, h.FANOUT_OUT: sent})
+                marks.update(
+                    h.cloud_event(
+                        event_id=str(emit.value["request_id"]),
+                        source=fanout.name,
+                        event_type=emit.topic,
+                        subject=emit.key,
+                        at=sent,
+                    )
+                )
+                await request_topics[emit.topic].send(
+                    key=emit.key.encode(), value=emit.value, headers=h.encode(marks)
+                )
+
+    calendar = scenario_calendar(scenario)
+    for route in flow.routes:
+        spec = scenario.agencies[route.recipient]
+        concurrency = max(1, math.ceil(spec.servers / workers))
+        _endpoint(
+            app,
+            route.recipient,
+            route.topic,
+            spec,
+            calendar,
+            codec,
+            flow,
+            scenario,
+            raw_topic,
+            outcomes,
+            dead_letter,
+            concurrency,
+        )
+
+    tracker = CaseTracker(flow)
+
+    @app.agent(raw_topic(flow.source_topic, flow.outcome_topic), name=tracker.name)
+    async def track(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            topic = event.message.topic
+            trace = h.read(event.message.headers)
+            case_id = event.key.decode() if isinstance(event.key, bytes) else str(event.key)
+            if topic == flow.source_topic:
+                try:
+                    trigger = codec.decode(event.value, expected_topic=topic).value
+                except CodecError:
+                    continue  # the fan-out agent dead-letters this topic's bad messages
+                expected = fanout.expected_recipients(trigger)
+                intended = h.mark(trace, h.INTENDED) or time.time()
+                result = tracker.open(cases.get(case_id), case_id, expected, intended)
+                result.state["trace"] = h.carry(trace)
+            else:
+                try:
+                    outcome = codec.decode(event.value, expected_topic=topic).value
+                except CodecError as error:
+                    await dead_letter(event, error)
+                    continue
+                result = tracker.record(cases.get(case_id), outcome, time.time())
+            cases[case_id] = result.state
+            if result.completion is not None:
+                marks = dict(result.state.get("trace") or {})
+                marks[h.ACTED] = str(result.completion.completed_at)
+                await completed.send(
+                    key=case_id.encode(),
+                    value=result.completion.emit.value,
+                    headers=h.encode(marks),
+                )
+
+    if on_ready is not None:
+
+        @app.on_rebalance_complete.connect
+        async def _ready(sender: Any, **kwargs: Any) -> None:
+            on_ready()
+
+    return app
+
+
+def _endpoint(
+    app: faust.App,
+    recipient: str,
+    topic: str,
+    spec: Any,
+    calendar: Any,
+    codec: AvroCodec,
+    flow: FlowSpec,
+    scenario: Scenario,
+    raw_topic: Callable[..., faust.TopicT],
+    outcomes: faust.TopicT,
+    dead_letter: Callable[[faust.EventT, CodecError], Any],
+    concurrency: int,
+) -> None:
+    """A simulated agency: `concurrency` clerks sharing one queue, acting for the service time."""
+    hours = AgencyHours(spec, calendar if spec.calendar == "office" else None)
+    draw = spec.service_time.sampler()
+    rng = random.Random()
+
+    async def serve(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            delivered = time.time()
+            try:
+                request = codec.decode(event.value, expected_topic=topic).value
+            except CodecError as error:
+                await dead_letter(event, error)
+                continue
+            trace = h.read(event.message.headers)
+            clock = BusinessClock(trace, scenario.kafka.speedup)
+            start = hours.next_available(clock.business(delivered))
+            await sleep_until(clock.wall(start))
+            started = time.time()
+            done = hours.finish_time(clock.business(started), draw(rng))
+            await sleep_until(clock.wall(done))
+            rejected = spec.reject_probability > 0 and rng.random() < spec.reject_probability
+            outcome = outcome_for(
+                flow,
+                recipient,
+                request,
+                rejected_reason="request rejected by the recipient" if rejected else None,
+            )
+            acted = time.time()
+            marks = h.carry(
+                trace,
+                **{
+                    h.DELIVERED: delivered,
+                    h.STARTED: started,
+                    h.ACTED: acted,
+                    h.RECIPIENT: recipient,
+                },
+            )
+            await outcomes.send(
+                key=outcome.key.encode(), value=outcome.value, headers=h.encode(marks)
+            )
+
+    app.agent(raw_topic(topic), name=f"{recipient}-endpoint", concurrency=concurrency)(serve)

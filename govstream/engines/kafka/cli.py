@@ -1,0 +1,52 @@
+"""`govstream worker`: a faust worker for a scenario's flow, on this or any other machine."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_worker_command(commands: argparse._SubParsersAction) -> None:
+    worker = commands.add_parser(
+        "worker",
+        help="run a faust worker for a scenario's flow against a Kafka cluster",
+        description="Start a faust worker (fan-out, agency endpoints, case tracker) for the "
+        "scenario's flow. Start more on other machines with the same scenario and bootstrap: "
+        "Kafka's consumer group shares the partitions between them.",
+    )
+    worker.add_argument("scenario", type=Path, help="scenario YAML file")
+    worker.add_argument(
+        "--bootstrap", required=True, metavar="HOST:PORT", help="Kafka bootstrap servers"
+    )
+    worker.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="how many workers share the flow, so each runs its share of an agency's servers",
+    )
+    worker.add_argument(
+        "--ready-file", type=Path, help="file to create once partitions are assigned"
+    )
+    worker.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a scenario field (repeatable)",
+    )
+    worker.set_defaults(func=cmd_worker)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from govstream.engines.kafka.worker import run_worker
+    from govstream.scenario.loader import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario, args.overrides)
+    except ScenarioError as error:
+        Console(stderr=True).print(f"error: {error}", markup=False)
+        return 2
+    return run_worker(scenario, args.bootstrap, workers=args.workers, ready_file=args.ready_file)

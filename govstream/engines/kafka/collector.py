@@ -1,0 +1,192 @@
+"""The collector: reads outcomes, completions and dead letters of one run, on the run's clock.
+
+It runs in the originating process, so every end-to-end latency is this machine's `now` minus
+the intended emit time this machine set. It starts reading at the topics' current ends before
+the first trigger is emitted, and keeps only messages carrying this run's id.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import structlog
+from kafka import KafkaConsumer, TopicPartition
+
+from govstream.calendar import WorkingCalendar
+from govstream.contracts.codec import AvroCodec, CodecError
+from govstream.engines.kafka import headers as h
+from govstream.metrics import RecorderSet
+from processors.flow import FlowSpec
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class CaseWatch:
+    expected: frozenset[str]
+    intended: float
+    answered: set[str] = field(default_factory=set)
+    completed: bool = False
+    trigger_hops_recorded: bool = False
+
+
+class Collector(threading.Thread):
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        run_id: str,
+        flow: FlowSpec,
+        codec: AvroCodec,
+        dead_letter_topic: str,
+        t0: float,
+        speedup: float,
+        calendar: WorkingCalendar,
+    ) -> None:
+        super().__init__(name="govstream-collector", daemon=True)
+        self.run_id = run_id
+        self.flow = flow
+        self.codec = codec
+        self.dead_letter_topic = dead_letter_topic
+        self.t0 = t0
+        self.speedup = speedup
+        self.calendar = calendar
+        self.latency = RecorderSet()
+        self.working_days = RecorderSet()
+        self.platform_ms = RecorderSet()
+        self.cases: dict[str, CaseWatch] = {}
+        self.completed = 0
+        self.answered = 0
+        self.duplicates = 0
+        self.dead_lettered = 0
+        self.dead_letter_reasons: Counter[str] = Counter()
+        self.undecodable = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap.split(","),
+            client_id=f"govstream-collector-{run_id}",
+            enable_auto_commit=False,
+            group_id=None,
+            fetch_max_wait_ms=50,
+        )
+        topics = (flow.outcome_topic, flow.completed_topic, dead_letter_topic)
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(self._consumer.partitions_for_topic(topic) or ())
+        ]
+        self._consumer.assign(partitions)
+        self._consumer.seek_to_end()
+        for tp in partitions:  # fix the start positions now, before anything is emitted
+            self._consumer.position(tp)
+
+    # -- called from the generator's thread ---------------------------------------------------
+
+    def expect(self, case_id: str, recipients: frozenset[str], intended: float) -> None:
+        with self._lock:
+            self.cases[case_id] = CaseWatch(recipients, intended)
+            if not recipients:
+                self.cases[case_id].completed = True
+                self.completed += 1
+
+    def all_complete(self, started: int) -> bool:
+        with self._lock:
+            return self.completed >= started
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    # -- the thread -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                batches = self._consumer.poll(timeout_ms=100)
+                seen = time.time()
+                with self._lock:
+                    for records in batches.values():
+                        for record in records:
+                            self._record(record, seen)
+        finally:
+            self._consumer.close()
+
+    def _record(self, record: object, seen: float) -> None:
+        trace = h.read(getattr(record, "headers", None))
+        if trace.get(h.RUN) != self.run_id:
+            return
+        topic = getattr(record, "topic", "")
+        if topic == self.dead_letter_topic:
+            self.dead_lettered += 1
+            self.dead_letter_reasons[trace.get(h.DLQ_REASON, "unknown")] += 1
+            return
+        key = getattr(record, "key", b"") or b""
+        watch = self.cases.get(key.decode())
+        if watch is None:
+            return
+        try:
+            self.codec.decode(getattr(record, "value", b""), expected_topic=topic)
+        except CodecError:
+            self.undecodable += 1
+            return
+        if topic == self.flow.completed_topic:
+            self._completed(watch, seen)
+        else:
+            self._answered(watch, trace, seen)
+
+    def _completed(self, watch: CaseWatch, seen: float) -> None:
+        if watch.completed:
+            self.duplicates += 1
+            return
+        watch.completed = True
+        self.completed += 1
+        self._latency("case", watch.intended, seen)
+
+    def _answered(self, watch: CaseWatch, trace: dict[str, str], seen: float) -> None:
+        recipient = trace.get(h.RECIPIENT, "")
+        if recipient in watch.answered:
+            self.duplicates += 1
+            return
+        watch.answered.add(recipient)
+        self.answered += 1
+        self._latency(f"acted:{recipient}", watch.intended, seen)
+        marks = {key: h.mark(trace, key) for key in (h.EMITTED, h.FANOUT_IN, h.FANOUT_OUT)}
+        marks.update({key: h.mark(trace, key) for key in (h.DELIVERED, h.STARTED, h.ACTED)})
+        delivered = marks[h.DELIVERED]
+        if delivered is not None:
+            self._latency(f"delivered:{recipient}", watch.intended, delivered, working=False)
+        self._business_span(f"wait:{recipient}", marks[h.DELIVERED], marks[h.STARTED])
+        self._business_span(f"service:{recipient}", marks[h.STARTED], marks[h.ACTED])
+        self._business_span(f"sojourn:{recipient}", marks[h.DELIVERED], marks[h.ACTED])
+        hops = [
+            ("hop:fanout-to-recipient", marks[h.FANOUT_OUT], marks[h.DELIVERED]),
+            ("hop:at-recipient", marks[h.DELIVERED], marks[h.ACTED]),
+            ("hop:outcome-return", marks[h.ACTED], seen),
+        ]
+        if not watch.trigger_hops_recorded:
+            watch.trigger_hops_recorded = True
+            hops += [
+                ("hop:generator-lag", watch.intended, marks[h.EMITTED]),
+                ("hop:trigger-to-fanout", marks[h.EMITTED], marks[h.FANOUT_IN]),
+                ("hop:at-fanout", marks[h.FANOUT_IN], marks[h.FANOUT_OUT]),
+            ]
+        for name, start, end in hops:
+            if start is not None and end is not None:
+                self.platform_ms[name].record(max(0.0, end - start) * 1000)
+
+    def _latency(self, name: str, intended: float, at: float, *, working: bool = True) -> None:
+        wall = max(0.0, at - intended)
+        self.platform_ms[name].record(wall * 1000)
+        self.latency[name].record(wall * self.speedup)
+        if working:
+            start = (intended - self.t0) * self.speedup
+            self.working_days[name].record(
+                self.calendar.working_days_between(start, start + wall * self.speedup)
+            )
+
+    def _business_span(self, name: str, start: float | None, end: float | None) -> None:
+        if start is not None and end is not None:
+            self.latency[name].record(max(0.0, end - start) * self.speedup)

@@ -1,0 +1,73 @@
+"""Message headers: CloudEvents attributes (binary content mode) and govstream's trace marks.
+
+Trace marks are wall-clock epoch seconds written by the hop that saw the moment. End-to-end
+latencies use only the originating process's own clock (intended emit time → seen by the
+collector); a hop's own duration uses only that hop's clock, so no clock sync is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+RUN = "gs_run"
+T0 = "gs_t0"  # wall time at business second 0 of the run
+SPEEDUP = "gs_speedup"
+INTENDED = "gs_intended"  # wall time the arrival schedule meant the trigger to be emitted
+EMITTED = "gs_emitted"
+FANOUT_IN = "gs_fanout_in"
+FANOUT_OUT = "gs_fanout_out"
+DELIVERED = "gs_delivered"
+STARTED = "gs_started"
+ACTED = "gs_acted"
+RECIPIENT = "gs_recipient"
+
+DLQ_REASON = "dlq_reason"
+DLQ_ERROR = "dlq_error"
+DLQ_TOPIC = "dlq_source_topic"
+DLQ_PARTITION = "dlq_source_partition"
+DLQ_OFFSET = "dlq_source_offset"
+
+Headers = dict[str, str]
+RawHeaders = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None
+
+TRACE = (RUN, T0, SPEEDUP, INTENDED, EMITTED, FANOUT_IN, FANOUT_OUT)
+
+
+def cloud_event(*, event_id: str, source: str, event_type: str, subject: str, at: float) -> Headers:
+    return {
+        "ce_specversion": "1.0",
+        "ce_id": event_id,
+        "ce_source": source,
+        "ce_type": event_type,
+        "ce_subject": subject,
+        "ce_time": datetime.fromtimestamp(at, UTC).isoformat(),
+        "content-type": "application/avro",
+    }
+
+
+def read(raw: RawHeaders) -> Headers:
+    """Kafka clients hand headers over as pairs or mappings of bytes; work with str."""
+    if raw is None:
+        return {}
+    items = raw.items() if isinstance(raw, Mapping) else raw
+    return {key: (value or b"").decode("utf-8", "replace") for key, value in items}
+
+
+def encode(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
+    return [(key, value.encode()) for key, value in headers.items()]
+
+
+def carry(headers: Mapping[str, str], **marks: float | str) -> Headers:
+    """The trace marks a hop passes on, plus its own."""
+    carried = {key: headers[key] for key in TRACE if key in headers}
+    carried.update({key: str(value) for key, value in marks.items()})
+    return carried
+
+
+def mark(headers: Mapping[str, str], key: str) -> float | None:
+    value = headers.get(key)
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

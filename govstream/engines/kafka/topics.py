@@ -1,0 +1,81 @@
+"""Creating the catalog's topics on a cluster, and reading how far consumers have got."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+import structlog
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from govstream.contracts.catalog import Catalog
+
+log = structlog.get_logger(__name__)
+
+
+class BrokerUnavailable(RuntimeError):
+    """No broker answered at the given address; the message says how to get one."""
+
+
+def admin_client(bootstrap: str, timeout_ms: int = 10_000) -> KafkaAdminClient:
+    try:
+        return KafkaAdminClient(
+            bootstrap_servers=bootstrap.split(","),
+            client_id="govstream-admin",
+            request_timeout_ms=timeout_ms,
+        )
+    except (KafkaError, OSError) as error:
+        raise BrokerUnavailable(
+            f"no Kafka broker answers at {bootstrap} ({error.__class__.__name__}): start one "
+            "with `govstream kafka up`, or pass --bootstrap HOST:PORT of a running cluster"
+        ) from None
+
+
+def broker_count(admin: KafkaAdminClient) -> int:
+    return len(admin.describe_cluster().get("brokers", [])) or 1
+
+
+def ensure_topics(admin: KafkaAdminClient, catalog: Catalog, topics: Iterable[str]) -> int:
+    """Creates missing topics with the catalog's partitions; returns the replication factor."""
+    replication = min(3, broker_count(admin))
+    config = {"min.insync.replicas": "2"} if replication >= 3 else {}
+    wanted = []
+    for name in topics:
+        partitions = (
+            catalog.dead_letter_partitions
+            if name == catalog.dead_letter_topic
+            else catalog.topic(name).partitions
+        )
+        wanted.append(NewTopic(name, partitions, replication, topic_configs=config))
+    existing = set(admin.list_topics())
+    missing = [topic for topic in wanted if topic.name not in existing]
+    if missing:
+        with contextlib.suppress(TopicAlreadyExistsError):  # another worker was quicker
+            admin.create_topics(missing, timeout_ms=30_000)
+        log.info("created topics", topics=[t.name for t in missing], replication=replication)
+    return replication
+
+
+def consumer_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
+    """Messages on `topics` the group has not committed yet: 0 means its workers are idle."""
+    admin = admin_client(bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), client_id="govstream-lag")
+    try:
+        committed = admin.list_group_offsets(group).get(group, {})
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        ends = consumer.end_offsets(partitions)
+        lag = 0
+        for tp in partitions:
+            meta = committed.get(tp)
+            done = meta.offset if meta is not None and meta.offset >= 0 else 0
+            lag += max(0, ends[tp] - done)
+        return lag
+    finally:
+        consumer.close()
+        admin.close()

@@ -1,0 +1,98 @@
+"""Starting and stopping faust worker processes for a run on this machine.
+
+Workers are separate processes (as they would be on other machines), started with the run's
+effective scenario written to a file, and each signals readiness by writing a file once its
+partitions are assigned and its tables recovered.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from govstream.scenario.model import Scenario
+
+
+class WorkerStartError(RuntimeError):
+    pass
+
+
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen[bytes]
+    ready_file: Path
+    log_file: Path
+
+
+def write_scenario(scenario: Scenario, directory: Path) -> Path:
+    path = directory / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario.to_data(), allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def start_workers(
+    scenario: Scenario, bootstrap: str, count: int, directory: Path
+) -> list[WorkerProcess]:
+    scenario_file = write_scenario(scenario, directory)
+    workers = []
+    for index in range(count):
+        ready = directory / f"worker-{index}.ready"
+        log_file = directory / f"worker-{index}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "govstream",
+            "--log-level",
+            "info",
+            "worker",
+            str(scenario_file),
+            "--bootstrap",
+            bootstrap,
+            "--workers",
+            str(count),
+            "--ready-file",
+            str(ready),
+        ]
+        with log_file.open("wb") as out:
+            process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        workers.append(WorkerProcess(process, ready, log_file))
+    return workers
+
+
+def wait_ready(workers: list[WorkerProcess], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for worker in workers:
+            if worker.process.poll() is not None:
+                raise WorkerStartError(
+                    f"a worker exited with code {worker.process.returncode} while starting; "
+                    f"see {worker.log_file}"
+                )
+        if all(worker.ready_file.exists() for worker in workers):
+            return
+        time.sleep(0.2)
+    logs = ", ".join(str(worker.log_file) for worker in workers)
+    raise WorkerStartError(f"workers not ready after {timeout:.0f}s; see {logs}")
+
+
+def stop_workers(workers: list[WorkerProcess], grace: float = 20.0) -> None:
+    for worker in workers:
+        if worker.process.poll() is None:
+            os.killpg(worker.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for worker in workers:
+        remaining = max(0.1, deadline - time.monotonic())
+        try:
+            worker.process.wait(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.process.pid, signal.SIGKILL)
+            worker.process.wait(timeout=10)
