@@ -36,6 +36,7 @@ class Counts(Frozen):
     outcomes_recorded: int
     lost: int
     duplicates: int = 0
+    unexpected: int = 0
     dead_lettered: int = 0
 
 

@@ -41,7 +41,7 @@ def run_scenario(
             scenario, scenario_file=scenario_file, overrides=overrides, progress=progress
         ).run()
     if engine == "kafka":
-        from govstream.engines.kafka import run_on_kafka
+        from govstream.engines.kafka.engine import run_on_kafka
 
         return run_on_kafka(
             scenario,

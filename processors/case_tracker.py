@@ -59,7 +59,15 @@ class CaseTracker:
         current["case_id"] = case_id
         current["expected"] = sorted(expected)
         current["opened_at"] = opened_at
-        return self._maybe_complete(current)
+        # Outcomes that arrived before the trigger from agencies this case does not concern
+        # were held without judgement; now they can be judged, and are not silently kept.
+        strays = [r for r in current["acted"] if r not in current["expected"]]
+        for recipient in strays:
+            del current["acted"][recipient]
+        result = self._maybe_complete(current)
+        if strays:
+            return TrackResult(result.state, result.completion, unexpected=True)
+        return result
 
     def record(self, state: CaseState | None, outcome: Record, acted_at: float) -> TrackResult:
         current = _copy(state)

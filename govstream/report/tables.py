@@ -48,6 +48,7 @@ def counts_table(result: RunResult) -> Table:
         ("requests in flight at the end", str(c.requests_in_flight)),
         ("events lost", str(c.lost)),
         ("duplicates", str(c.duplicates)),
+        ("outcomes from agencies the case does not concern", str(c.unexpected)),
         ("dead-lettered", str(c.dead_lettered)),
     ]
     return Table("Counts", ("what", "number"), rows)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from govstream.engines.kafka import run_on_kafka
+from govstream.engines.kafka.engine import run_on_kafka
 from govstream.engines.sim import SimEngine
 from govstream.runner import KafkaSettings
 from govstream.scenario.loader import load_scenario, parse_scenario

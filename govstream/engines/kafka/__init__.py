@@ -1,5 +1,5 @@
-"""The kafka engine: the same processors as faust agents on a real Apache Kafka cluster."""
+"""The kafka engine: the same processors as faust agents on a real Apache Kafka cluster.
 
-from govstream.engines.kafka.engine import run_on_kafka
-
-__all__ = ["run_on_kafka"]
+Import `govstream.engines.kafka.engine` for `run_on_kafka`; this package stays light so the
+CLI can register its commands without loading faust.
+"""

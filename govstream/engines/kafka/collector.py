@@ -61,6 +61,7 @@ class Collector(threading.Thread):
         self.completed = 0
         self.answered = 0
         self.duplicates = 0
+        self.unexpected = 0
         self.dead_lettered = 0
         self.dead_letter_reasons: Counter[str] = Counter()
         self.undecodable = 0
@@ -147,6 +148,9 @@ class Collector(threading.Thread):
 
     def _answered(self, watch: CaseWatch, trace: dict[str, str], seen: float) -> None:
         recipient = trace.get(h.RECIPIENT, "")
+        if recipient not in watch.expected:
+            self.unexpected += 1
+            return
         if recipient in watch.answered:
             self.duplicates += 1
             return

@@ -124,6 +124,7 @@ def run_on_kafka(
         outcomes_recorded=collector.answered,
         lost=lost,
         duplicates=collector.duplicates,
+        unexpected=collector.unexpected,
         dead_lettered=collector.dead_lettered,
     )
     agencies = {

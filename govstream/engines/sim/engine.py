@@ -74,7 +74,12 @@ class SimEngine:
         self.fanout = FanOut(self.flow)
         self.tracker = CaseTracker(self.flow)
         self._transport = scenario.transport.latency.sampler()
-        self._transport_rng = stream(seed, "transport")
+        # One stream per hop's sender, so an outage at one agency does not reshuffle the
+        # transport times every other agency's requests see.
+        self._transport_rngs = {
+            name: stream(seed, f"transport:{name}")
+            for name in (self.flow.source_agency, *self.flow.recipients)
+        }
         self._platform_time = scenario.platform.service_time.sampler()
         self._platform_rng = stream(seed, "platform")
         self.platform = simpy.Resource(self.env, capacity=scenario.platform.servers)
@@ -100,6 +105,8 @@ class SimEngine:
         self.requests_acted = 0
         self.outcomes_recorded = 0
         self.duplicates = 0
+        self.unexpected = 0
+        self.open_requests: dict[str, simpy.Process] = {}
         self.all_done = self.env.event()
 
     # -- processes -------------------------------------------------------------------------
@@ -117,7 +124,7 @@ class SimEngine:
         case_id = f"{self.flow.id}-{number:07d}"
         on = (self.scenario.start + timedelta(seconds=intended_at)).date()
         trigger = self.make_trigger(case_id, on)
-        yield self.env.timeout(self._transport(self._transport_rng))
+        yield self.env.timeout(self._transport(self._transport_rngs[self.flow.source_agency]))
         arrived = self.env.now
         self.latency["hop:trigger-to-fanout"].record(arrived - intended_at)
         with self.platform.request() as slot:
@@ -132,13 +139,17 @@ class SimEngine:
         )
         for emit in emits:
             self.requests_emitted += 1
-            self.env.process(self._request(emit, intended_at, fanned_at))
+            request_id = str(emit.value["request_id"])
+            self.open_requests[request_id] = self.env.process(
+                self._request(emit, intended_at, fanned_at)
+            )
 
     def _request(self, emit: Emit, intended_at: float, sent_at: float) -> SimProcess:
         env = self.env
         recipient = str(emit.recipient)
         station = self.stations[recipient]
-        yield env.timeout(self._transport(self._transport_rng))
+        transport_rng = self._transport_rngs[recipient]
+        yield env.timeout(self._transport(transport_rng))
         delivered_at = env.now
         self.requests_delivered += 1
         self.latency[f"delivered:{recipient}"].record(delivered_at - intended_at)
@@ -158,9 +169,10 @@ class SimEngine:
         self.latency[f"sojourn:{recipient}"].record(done_at - delivered_at)
         reason = "request rejected by the recipient" if station.rejects() else None
         outcome = outcome_for(self.flow, recipient, emit.value, rejected_reason=reason)
-        yield env.timeout(self._transport(self._transport_rng))
+        yield env.timeout(self._transport(transport_rng))
         seen_at = env.now
         self.outcomes_recorded += 1
+        del self.open_requests[str(emit.value["request_id"])]
         self.latency["hop:outcome-return"].record(seen_at - done_at)
         self.latency[f"acted:{recipient}"].record(seen_at - intended_at)
         self.working_days[f"acted:{recipient}"].record(
@@ -170,9 +182,11 @@ class SimEngine:
         self._track(emit.key, self.tracker.record(state, outcome.value, seen_at))
 
     def _track(self, case_id: str, result: TrackResult) -> None:
-        if result.duplicate or result.unexpected:
+        if result.duplicate:
             self.duplicates += 1
             return
+        if result.unexpected:
+            self.unexpected += 1
         if result.completion is None:
             self.states[case_id] = result.state
             return
@@ -228,15 +242,12 @@ class SimEngine:
         return self._result()
 
     def _result(self) -> RunResult:
-        queued = sum(s.queue_length() for s in self.stations.values())
-        in_service = sum(s.resource.count for s in self.stations.values())
-        in_flight = self.requests_emitted - self.outcomes_recorded
-        # Every request is somewhere: on the wire, queued, with a clerk, or answered. Whatever
-        # the stations and the wire cannot account for was lost.
-        on_wire = (self.requests_emitted - self.requests_delivered) + (
-            self.requests_acted - self.outcomes_recorded
-        )
-        accounted = on_wire + queued + in_service + self.outcomes_recorded
+        # A request is answered (its outcome recorded) or its process is still alive somewhere
+        # on the wire, in a queue or with a clerk. A process that ended without an answer, or a
+        # request the books cannot place, was lost.
+        alive = sum(1 for process in self.open_requests.values() if process.is_alive)
+        ended_unanswered = len(self.open_requests) - alive
+        unplaced = self.requests_emitted - self.outcomes_recorded - len(self.open_requests)
         counts = Counts(
             cases_started=self.cases_started,
             cases_completed=self.cases_completed,
@@ -245,10 +256,11 @@ class SimEngine:
             requests_emitted=self.requests_emitted,
             requests_delivered=self.requests_delivered,
             requests_acted=self.requests_acted,
-            requests_in_flight=in_flight,
+            requests_in_flight=alive,
             outcomes_recorded=self.outcomes_recorded,
-            lost=self.requests_emitted - accounted,
+            lost=ended_unanswered + unplaced,
             duplicates=self.duplicates,
+            unexpected=self.unexpected,
         )
         agencies = {
             name: AgencyLoad(
