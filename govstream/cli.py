@@ -27,7 +27,7 @@ EPILOG = """exit codes: 0 ok, 1 run failed, 2 bad input (scenario or arguments),
 3 a target was missed and --fail-on-sla was given"""
 
 
-def _scenario_args(parser: argparse.ArgumentParser) -> None:
+def add_scenario_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "scenario", type=Path, help="scenario YAML file, e.g. scenarios/deregistration-fanout.yaml"
     )
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         description="Run a scenario; print the report, write result.json and summary.md.",
     )
-    _scenario_args(run)
+    add_scenario_args(run)
     run.add_argument(
         "--engine", choices=("sim", "kafka"), default="sim", help="sim (embedded, default) or kafka"
     )
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         description="Validate a scenario; on error, name the file, the field and what is allowed.",
     )
-    _scenario_args(validate)
+    add_scenario_args(validate)
     validate.set_defaults(func=cmd_validate)
 
     flows = commands.add_parser(

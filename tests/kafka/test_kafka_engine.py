@@ -71,10 +71,18 @@ def test_every_case_completes_with_nothing_lost(
     assert {"hop:trigger-to-fanout", "hop:fanout-to-recipient", "hop:outcome-return"} <= set(
         result.platform_ms
     )
-    # business latency is platform latency scaled by the speedup
-    business_p50 = result.latency["case"]["p50"]
-    platform_p50_s = result.platform_ms["case"]["p50"] / 1000
-    assert business_p50 == pytest.approx(platform_p50_s * 2000.0, rel=0.01)
+    # delivery is real transport, so business and platform time agree on it ...
+    for recipient in result.flow.recipients:
+        business = result.latency[f"delivered:{recipient}"]["p50"]
+        platform_s = result.platform_ms[f"delivered:{recipient}"]["p50"] / 1000
+        assert business == pytest.approx(platform_s, rel=0.01, abs=0.001)
+    # ... while the clerks' 5-minute exponential service, acted out 2000 times faster, is
+    # scaled back: with clerks to spare the mean answer takes about 300 business seconds
+    # (standard error about 15 s over some 500 requests; scheduling overhead adds a little).
+    for recipient in result.flow.recipients:
+        mean_acted = result.latency[f"acted:{recipient}"]["mean"]
+        assert 230 < mean_acted < 420, (recipient, mean_acted)
+        assert result.platform_ms[f"acted:{recipient}"]["mean"] < mean_acted * 1000 / 100
 
 
 def test_corrupt_triggers_go_to_the_dead_letter_topic(kafka_bootstrap: str, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import faust
 import structlog
+from faust.types import Message
 
 from govstream.agency_hours import AgencyHours
 from govstream.contracts.catalog import load_catalog
@@ -54,6 +55,18 @@ class BusinessClock:
 
     def wall(self, business: float) -> float:
         return self.t0 + business / self.speedup
+
+
+def received_at(message: Message) -> float:
+    """When the agency's worker took the request in, before it queued for a free clerk.
+
+    faust's monitor stamps each message on arrival with the monotonic clock; the wait between
+    that and an actor picking it up is the agency's queue, as in the sim engine, and must not
+    count as transport.
+    """
+    if message.time_in is None:
+        return time.time()
+    return time.time() - (time.monotonic() - message.time_in)
 
 
 async def sleep_until(wall: float) -> None:
@@ -126,7 +139,13 @@ def build_app(
         raw_value = message.value if isinstance(message.value, bytes) else b""
         await dead_letters.send(key=message.key, value=raw_value, headers=h.encode(marks))
         log.warning(
-            "dead-lettered", topic=message.topic, offset=message.offset, reason=error.reason
+            "dead-lettered",
+            case_id=message.key.decode("utf-8", "replace") if message.key else None,
+            event_id=marks.get("ce_id"),
+            flow=flow.id,
+            topic=message.topic,
+            offset=message.offset,
+            reason=error.reason,
         )
 
     fanout = FanOut(flow)
@@ -241,7 +260,7 @@ def _endpoint(
 
     async def serve(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            delivered = time.time()
+            delivered = received_at(event.message)
             try:
                 request = codec.decode(event.value, expected_topic=topic).value
             except CodecError as error:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 
 def add_worker_command(commands: argparse._SubParsersAction) -> None:
+    from govstream.cli import add_scenario_args
+
     worker = commands.add_parser(
         "worker",
         help="run a faust worker for a scenario's flow against a Kafka cluster",
@@ -14,7 +16,7 @@ def add_worker_command(commands: argparse._SubParsersAction) -> None:
         "scenario's flow. Start more on other machines with the same scenario and bootstrap: "
         "Kafka's consumer group shares the partitions between them.",
     )
-    worker.add_argument("scenario", type=Path, help="scenario YAML file")
+    add_scenario_args(worker)
     worker.add_argument(
         "--bootstrap", required=True, metavar="HOST:PORT", help="Kafka bootstrap servers"
     )
@@ -26,14 +28,6 @@ def add_worker_command(commands: argparse._SubParsersAction) -> None:
     )
     worker.add_argument(
         "--ready-file", type=Path, help="file to create once partitions are assigned"
-    )
-    worker.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a scenario field (repeatable)",
     )
     worker.set_defaults(func=cmd_worker)
 

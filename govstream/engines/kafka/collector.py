@@ -31,6 +31,7 @@ class CaseWatch:
     answered: set[str] = field(default_factory=set)
     completed: bool = False
     trigger_hops_recorded: bool = False
+    business_acted: dict[str, float] = field(default_factory=dict)
 
 
 class Collector(threading.Thread):
@@ -65,6 +66,7 @@ class Collector(threading.Thread):
         self.dead_lettered = 0
         self.dead_letter_reasons: Counter[str] = Counter()
         self.undecodable = 0
+        self.error: Exception | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._consumer = KafkaConsumer(
@@ -111,11 +113,14 @@ class Collector(threading.Thread):
                 with self._lock:
                     for records in batches.values():
                         for record in records:
-                            self._record(record, seen)
+                            self._take(record, seen)
+        except Exception as error:  # the engine reports it; a silent collector would lie
+            self.error = error
+            log.exception("collector failed")
         finally:
             self._consumer.close()
 
-    def _record(self, record: object, seen: float) -> None:
+    def _take(self, record: object, seen: float) -> None:
         trace = h.read(getattr(record, "headers", None))
         if trace.get(h.RUN) != self.run_id:
             return
@@ -144,7 +149,9 @@ class Collector(threading.Thread):
             return
         watch.completed = True
         self.completed += 1
-        self._latency("case", watch.intended, seen)
+        # As in the sim engine, a case takes as long as its slowest recipient's answer.
+        business = max(watch.business_acted.values(), default=0.0)
+        self._record("case", watch, business, seen - watch.intended)
 
     def _answered(self, watch: CaseWatch, trace: dict[str, str], seen: float) -> None:
         recipient = trace.get(h.RECIPIENT, "")
@@ -156,19 +163,25 @@ class Collector(threading.Thread):
             return
         watch.answered.add(recipient)
         self.answered += 1
-        self._latency(f"acted:{recipient}", watch.intended, seen)
-        marks = {key: h.mark(trace, key) for key in (h.EMITTED, h.FANOUT_IN, h.FANOUT_OUT)}
-        marks.update({key: h.mark(trace, key) for key in (h.DELIVERED, h.STARTED, h.ACTED)})
-        delivered = marks[h.DELIVERED]
-        if delivered is not None:
-            self._latency(f"delivered:{recipient}", watch.intended, delivered, working=False)
-        self._business_span(f"wait:{recipient}", marks[h.DELIVERED], marks[h.STARTED])
-        self._business_span(f"service:{recipient}", marks[h.STARTED], marks[h.ACTED])
-        self._business_span(f"sojourn:{recipient}", marks[h.DELIVERED], marks[h.ACTED])
+        marks = {key: h.mark(trace, key) for key in h.TRACE_MARKS}
+        delivered, started, acted = marks[h.DELIVERED], marks[h.STARTED], marks[h.ACTED]
+        if delivered is None or started is None or acted is None:
+            business = (seen - watch.intended) * self.speedup
+        else:
+            # Transport is real and counts as it was; the agency's queue and service are
+            # simulated at `speedup` and are scaled back to business time.
+            business = (delivered - watch.intended) + (acted - delivered) * self.speedup
+            business += seen - acted
+            self._record(f"delivered:{recipient}", watch, delivered - watch.intended, None)
+            self.latency[f"wait:{recipient}"].record(max(0.0, started - delivered) * self.speedup)
+            self.latency[f"service:{recipient}"].record(max(0.0, acted - started) * self.speedup)
+            self.latency[f"sojourn:{recipient}"].record(max(0.0, acted - delivered) * self.speedup)
+        watch.business_acted[recipient] = max(0.0, business)
+        self._record(f"acted:{recipient}", watch, business, seen - watch.intended)
         hops = [
-            ("hop:fanout-to-recipient", marks[h.FANOUT_OUT], marks[h.DELIVERED]),
-            ("hop:at-recipient", marks[h.DELIVERED], marks[h.ACTED]),
-            ("hop:outcome-return", marks[h.ACTED], seen),
+            ("hop:fanout-to-recipient", marks[h.FANOUT_OUT], delivered),
+            ("hop:at-recipient", delivered, acted),
+            ("hop:outcome-return", acted, seen),
         ]
         if not watch.trigger_hops_recorded:
             watch.trigger_hops_recorded = True
@@ -181,16 +194,13 @@ class Collector(threading.Thread):
             if start is not None and end is not None:
                 self.platform_ms[name].record(max(0.0, end - start) * 1000)
 
-    def _latency(self, name: str, intended: float, at: float, *, working: bool = True) -> None:
-        wall = max(0.0, at - intended)
-        self.platform_ms[name].record(wall * 1000)
-        self.latency[name].record(wall * self.speedup)
-        if working:
-            start = (intended - self.t0) * self.speedup
-            self.working_days[name].record(
-                self.calendar.working_days_between(start, start + wall * self.speedup)
-            )
-
-    def _business_span(self, name: str, start: float | None, end: float | None) -> None:
-        if start is not None and end is not None:
-            self.latency[name].record(max(0.0, end - start) * self.speedup)
+    def _record(self, name: str, watch: CaseWatch, business: float, wall: float | None) -> None:
+        """Business seconds, and (for end-to-end latencies) wall ms and working days."""
+        business = max(0.0, business)
+        self.latency[name].record(business)
+        if wall is None:
+            self.platform_ms[name].record(business * 1000)  # real time: both clocks agree
+            return
+        self.platform_ms[name].record(max(0.0, wall) * 1000)
+        start = (watch.intended - self.t0) * self.speedup
+        self.working_days[name].record(self.calendar.working_days_between(start, start + business))

@@ -95,13 +95,19 @@ def run_on_kafka(
         started = generator.emitted - generator.corrupted
         drain = max(MIN_DRAIN_WALL_SECONDS, scenario.drain.clock_seconds() / speedup)
         deadline = time.monotonic() + drain
-        while time.monotonic() < deadline and not (
-            collector.all_complete(started) and collector.dead_lettered >= generator.corrupted
+        while (
+            collector.error is None
+            and time.monotonic() < deadline
+            and not (
+                collector.all_complete(started) and collector.dead_lettered >= generator.corrupted
+            )
         ):
             time.sleep(0.1)
         time.sleep(0.5)  # late duplicates still count as duplicates
         collector.stop()
         collector.join(timeout=10)
+        if collector.error is not None:
+            raise RuntimeError(f"the collector failed: {collector.error!r}")
         ended = time.time()
         source_and_requests = [flow.source_topic, *(route.topic for route in flow.routes)]
         lag = consumer_lag(bootstrap, app_id(flow), [*source_and_requests, flow.outcome_topic])

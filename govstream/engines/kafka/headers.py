@@ -32,6 +32,9 @@ Headers = dict[str, str]
 RawHeaders = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None
 
 TRACE = (RUN, T0, SPEEDUP, INTENDED, EMITTED, FANOUT_IN, FANOUT_OUT)
+"""What every hop passes on."""
+TRACE_MARKS = (EMITTED, FANOUT_IN, FANOUT_OUT, DELIVERED, STARTED, ACTED)
+"""The wall-clock moments an outcome carries back, one per hop boundary."""
 
 
 def cloud_event(*, event_id: str, source: str, event_type: str, subject: str, at: float) -> Headers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Iterable
 
 import structlog
@@ -19,7 +20,21 @@ class BrokerUnavailable(RuntimeError):
     """No broker answered at the given address; the message says how to get one."""
 
 
+def _answers(address: str, timeout: float = 3.0) -> bool:
+    host, _, port = address.strip().rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 def admin_client(bootstrap: str, timeout_ms: int = 10_000) -> KafkaAdminClient:
+    if not any(_answers(address) for address in bootstrap.split(",")):
+        raise BrokerUnavailable(
+            f"no Kafka broker answers at {bootstrap}: start one with `govstream kafka up`, "
+            "or pass --bootstrap HOST:PORT of a running cluster"
+        )
     try:
         return KafkaAdminClient(
             bootstrap_servers=bootstrap.split(","),
