@@ -34,12 +34,16 @@ def report_console() -> Console:
     return console
 
 
+def print_tables(tables: list[Table], console: Console) -> None:
+    for table in tables:
+        console.print(_rich(table))
+
+
 def print_report(result: RunResult, console: Console | None = None) -> None:
     console = console or report_console()
     for label, value in heading(result):
         console.print(f"[bold]{label}[/]: {value.replace('[', chr(92) + '[')}")
-    for table in all_tables(result):
-        console.print(_rich(table))
+    print_tables(all_tables(result), console)
     if result.targets:
         word = "all targets met" if result.targets_met else "some targets MISSED"
         console.print(f"[bold]{word}[/]")
