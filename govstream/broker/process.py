@@ -28,11 +28,11 @@ _children: dict[int, subprocess.Popen[bytes]] = {}
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent_hook() -> Callable[[], None] | None:
+def die_with_parent_hook() -> Callable[[], None] | None:
     """A pre-exec hook asking Linux to SIGTERM the child when its parent dies.
 
-    Used for throw-away test clusters: if the test run is killed, its brokers go too. Returns
-    None where ``prctl`` is unavailable; such clusters then rely on their ``finally`` blocks.
+    Used for throw-away test clusters and a run's workers: if the run is killed, they go too.
+    Returns None where ``prctl`` is unavailable; those then rely on their ``finally`` blocks.
     """
     if not sys.platform.startswith("linux"):
         return None
@@ -58,7 +58,7 @@ def spawn(cmd: Sequence[str], *, cwd: Path, log_file: Path, die_with_parent: boo
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
-            preexec_fn=_die_with_parent_hook() if die_with_parent else None,
+            preexec_fn=die_with_parent_hook() if die_with_parent else None,
         )
     _children[proc.pid] = proc
     return proc.pid
@@ -68,8 +68,9 @@ def is_running(pid: int, marker: str) -> bool:
     """Whether ``pid`` is a live process whose command line contains ``marker``."""
     child = _children.get(pid)
     if child is not None and child.poll() is not None:
+        # Our child has ended and is reaped; its pid may already belong to a newer process,
+        # which the command-line check below tells apart.
         del _children[pid]
-        return False
     proc_dir = Path("/proc") / str(pid)
     if Path("/proc/self").exists():
         try:

@@ -30,7 +30,7 @@ from processors import flow as flow_by_id
 from processors.agency import outcome_for
 from processors.case_tracker import CaseTracker
 from processors.fanout import FanOut
-from processors.flow import FlowSpec
+from processors.flow import FlowSpec, Route
 
 log = structlog.get_logger(__name__)
 
@@ -178,23 +178,52 @@ def build_app(
                 )
 
     calendar = scenario_calendar(scenario)
-    for route in flow.routes:
-        spec = scenario.agencies[route.recipient]
+
+    def endpoint(route: Route) -> None:
+        """A simulated agency: clerks sharing one queue, acting for the service time."""
+        recipient, topic = route.recipient, route.topic
+        spec = scenario.agencies[recipient]
+        hours = AgencyHours(spec, calendar if spec.calendar == "office" else None)
+        draw = spec.service_time.sampler()
+        rng = random.Random()
+
+        async def serve(stream: faust.StreamT) -> None:
+            async for event in stream.events():
+                delivered = received_at(event.message)
+                try:
+                    request = codec.decode(event.value, expected_topic=topic).value
+                except CodecError as error:
+                    await dead_letter(event, error)
+                    continue
+                trace = h.read(event.message.headers)
+                clock = BusinessClock(trace, scenario.kafka.speedup)
+                start = hours.next_available(clock.business(time.time()))
+                await sleep_until(clock.wall(start))
+                started = time.time()
+                done = hours.finish_time(clock.business(started), draw(rng))
+                await sleep_until(clock.wall(done))
+                rejected = spec.reject_probability > 0 and rng.random() < spec.reject_probability
+                reason = "request rejected by the recipient" if rejected else None
+                outcome = outcome_for(flow, recipient, request, rejected_reason=reason)
+                marks = h.carry(
+                    trace,
+                    **{
+                        h.DELIVERED: delivered,
+                        h.STARTED: started,
+                        h.ACTED: time.time(),
+                        h.RECIPIENT: recipient,
+                    },
+                )
+                await outcomes.send(
+                    key=outcome.key.encode(), value=outcome.value, headers=h.encode(marks)
+                )
+
+        # Each of `workers` processes runs its share of the agency's clerks.
         concurrency = max(1, math.ceil(spec.servers / workers))
-        _endpoint(
-            app,
-            route.recipient,
-            route.topic,
-            spec,
-            calendar,
-            codec,
-            flow,
-            scenario,
-            raw_topic,
-            outcomes,
-            dead_letter,
-            concurrency,
-        )
+        app.agent(raw_topic(topic), name=f"{recipient}-endpoint", concurrency=concurrency)(serve)
+
+    for route in flow.routes:
+        endpoint(route)
 
     tracker = CaseTracker(flow)
 
@@ -237,61 +266,3 @@ def build_app(
             on_ready()
 
     return app
-
-
-def _endpoint(
-    app: faust.App,
-    recipient: str,
-    topic: str,
-    spec: Any,
-    calendar: Any,
-    codec: AvroCodec,
-    flow: FlowSpec,
-    scenario: Scenario,
-    raw_topic: Callable[..., faust.TopicT],
-    outcomes: faust.TopicT,
-    dead_letter: Callable[[faust.EventT, CodecError], Any],
-    concurrency: int,
-) -> None:
-    """A simulated agency: `concurrency` clerks sharing one queue, acting for the service time."""
-    hours = AgencyHours(spec, calendar if spec.calendar == "office" else None)
-    draw = spec.service_time.sampler()
-    rng = random.Random()
-
-    async def serve(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            delivered = received_at(event.message)
-            try:
-                request = codec.decode(event.value, expected_topic=topic).value
-            except CodecError as error:
-                await dead_letter(event, error)
-                continue
-            trace = h.read(event.message.headers)
-            clock = BusinessClock(trace, scenario.kafka.speedup)
-            start = hours.next_available(clock.business(delivered))
-            await sleep_until(clock.wall(start))
-            started = time.time()
-            done = hours.finish_time(clock.business(started), draw(rng))
-            await sleep_until(clock.wall(done))
-            rejected = spec.reject_probability > 0 and rng.random() < spec.reject_probability
-            outcome = outcome_for(
-                flow,
-                recipient,
-                request,
-                rejected_reason="request rejected by the recipient" if rejected else None,
-            )
-            acted = time.time()
-            marks = h.carry(
-                trace,
-                **{
-                    h.DELIVERED: delivered,
-                    h.STARTED: started,
-                    h.ACTED: acted,
-                    h.RECIPIENT: recipient,
-                },
-            )
-            await outcomes.send(
-                key=outcome.key.encode(), value=outcome.value, headers=h.encode(marks)
-            )
-
-    app.agent(raw_topic(topic), name=f"{recipient}-endpoint", concurrency=concurrency)(serve)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from govstream.broker.process import die_with_parent_hook
 from govstream.scenario.model import Scenario
 
 
@@ -62,7 +63,11 @@ def start_workers(
         ]
         with log_file.open("wb") as out:
             process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent_hook(),  # a killed run leaves no worker behind
             )
         workers.append(WorkerProcess(process, ready, log_file))
     return workers
