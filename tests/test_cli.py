@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,31 +17,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_runner import ENV, ROOT, govstream
 
 from govstream.cli import build_parser, main
 from govstream.result import RunResult
 
-ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"
 F10_SCENARIO = ROOT / "scenarios" / "property-transfer-utilities.yaml"
 PLAN_FLOW_IDS = [f"F{n:02d}" for n in range(1, 19)]
 """The plan's information-sharing flows, F01 to F18."""
 IMPLEMENTED = {"F03", "F10"}
 EXIT_SLA_MISSED = 3
-
-
-ENV = {**os.environ, "COLUMNS": "300", "PYTHONIOENCODING": "utf-8"}
-
-
-def govstream(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govstream", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        env=ENV,
-    )
 
 
 def catalog_topics() -> dict[str, dict[str, object]]:

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_runner import govstream
 
 from govstream.durations import format_seconds
 from govstream.report.compare import latency_comparison
 from govstream.result import RunResult
 
-ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "scenarios/deregistration-bank-outage.yaml"
-
-
-def govstream(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govstream", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def row_of(rows: list[tuple[str, ...]], latency: str, stat: str) -> tuple[str, ...]:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from cli_runner import govstream
 
 
 def closed_port() -> int:
@@ -18,21 +15,13 @@ def closed_port() -> int:
 
 def test_unreachable_broker_names_the_address_and_the_way_out() -> None:
     address = f"127.0.0.1:{closed_port()}"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "govstream",
-            "run",
-            "scenarios/property-transfer-utilities.yaml",
-            "--engine",
-            "kafka",
-            "--bootstrap",
-            address,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = govstream(
+        "run",
+        "scenarios/property-transfer-utilities.yaml",
+        "--engine",
+        "kafka",
+        "--bootstrap",
+        address,
         timeout=60,
     )
     assert done.returncode == 1

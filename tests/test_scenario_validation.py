@@ -13,16 +13,15 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from cli_runner import ROOT, govstream
 
 from govstream.scenario.loader import ScenarioError, load_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
 BASE = ROOT / "scenarios" / "deregistration-fanout.yaml"
 EXIT_BAD_INPUT = 2
@@ -73,17 +72,6 @@ SETS: dict[str, list[str]] = {
 class Ran(NamedTuple):
     path: Path
     result: subprocess.CompletedProcess[str]
-
-
-def govstream(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govstream", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "400", "PYTHONIOENCODING": "utf-8"},
-    )
 
 
 def edited(directory: Path, name: str, old: str, new: str) -> Path:
