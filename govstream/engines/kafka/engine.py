@@ -7,6 +7,7 @@ report. Platform latencies (wall-clock milliseconds) are reported beside them.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 import time
@@ -20,7 +21,12 @@ from govstream.contracts.codec import AvroCodec
 from govstream.engines.kafka.app import app_id
 from govstream.engines.kafka.collector import Collector
 from govstream.engines.kafka.generator import OpenLoopGenerator
-from govstream.engines.kafka.topics import admin_client, consumer_lag, ensure_topics
+from govstream.engines.kafka.topics import (
+    admin_client,
+    consumer_lag,
+    ensure_topics,
+    skip_stale,
+)
 from govstream.engines.kafka.worker import flow_topics
 from govstream.engines.kafka.workers import start_workers, stop_workers, wait_ready
 from govstream.engines.results import build_result, package_versions
@@ -33,8 +39,9 @@ from processors import flow as flow_by_id
 
 log = structlog.get_logger(__name__)
 
-START_DELAY_SECONDS = 1.0
-MIN_DRAIN_WALL_SECONDS = 30.0
+START_DELAY_SECONDS = 3.0
+"""Time for the warm-up triggers to pass through the workers before the schedule starts."""
+MIN_DRAIN_WALL_SECONDS = 5.0
 
 
 def default_bootstrap() -> str:
@@ -70,6 +77,11 @@ def run_on_kafka(
     finally:
         admin.close()
 
+    group_topics = [flow.source_topic, *(route.topic for route in flow.routes)]
+    group_topics.append(flow.outcome_topic)
+    # This run's cases start behind nothing: what an interrupted earlier run left unconsumed
+    # belongs to no one still listening, and would otherwise be worked through first.
+    stale = skip_stale(bootstrap, app_id(flow), group_topics)
     directory = work_dir or Path(tempfile.mkdtemp(prefix="govstream-kafka-"))
     workers = start_workers(scenario, bootstrap, worker_count, directory)
     try:
@@ -109,10 +121,11 @@ def run_on_kafka(
         if collector.error is not None:
             raise RuntimeError(f"the collector failed: {collector.error!r}")
         ended = time.time()
-        source_and_requests = [flow.source_topic, *(route.topic for route in flow.routes)]
-        lag = consumer_lag(bootstrap, app_id(flow), [*source_and_requests, flow.outcome_topic])
+        lag = consumer_lag(bootstrap, app_id(flow), group_topics)
     finally:
         stop_workers(workers)
+    if work_dir is None:
+        shutil.rmtree(directory, ignore_errors=True)  # kept above only for a failure's logs
 
     expected = sum(len(watch.expected) for watch in collector.cases.values())
     unanswered = expected - collector.answered
@@ -143,6 +156,7 @@ def run_on_kafka(
         "speedup": speedup,
         "generator_max_behind_ms": round(generator.behind_max * 1000, 1),
         "corrupted_triggers_sent": generator.corrupted,
+        "stale_messages_skipped": stale,
         "dead_letter_reasons": dict(collector.dead_letter_reasons),
     }
     log.info("kafka run finished", run_id=run_id, cases=started, completed=collector.completed)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from collections.abc import Iterable
 
 import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.admin import NewTopic, OffsetSpec
+from kafka.errors import CoordinatorNotAvailableError, KafkaError, TopicAlreadyExistsError
 
 from govstream.contracts.catalog import Catalog
 
@@ -75,6 +76,43 @@ def ensure_topics(admin: KafkaAdminClient, catalog: Catalog, topics: Iterable[st
 
 def consumer_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
     """Messages on `topics` the group has not committed yet: 0 means its workers are idle."""
+    return sum(_group_lag(bootstrap, group, list(topics)).values())
+
+
+def skip_stale(bootstrap: str, group: str, topics: Iterable[str]) -> int:
+    """Moves an idle group past everything on `topics`; returns how many messages it skipped."""
+    lag = _group_lag(bootstrap, group, list(topics))
+    behind = {tp: count for tp, count in lag.items() if count}
+    if not behind:
+        return 0
+    admin = admin_client(bootstrap)
+    try:
+        admin.reset_group_offsets(group, dict.fromkeys(behind, OffsetSpec.LATEST))
+    except KafkaError as error:  # workers started elsewhere are consuming: leave it to them
+        log.warning("stale messages kept", group=group, reason=repr(error))
+        return 0
+    finally:
+        admin.close()
+    log.info("skipped stale messages", group=group, messages=sum(behind.values()))
+    return sum(behind.values())
+
+
+def _group_lag(
+    bootstrap: str, group: str, topics: list[str], attempts: int = 10
+) -> dict[TopicPartition, int]:
+    """Per partition. A new cluster has no group coordinator until the first group request
+    creates the offsets topic, so that answer is waited out."""
+    for attempt in range(attempts):
+        try:
+            return _lag_once(bootstrap, group, topics)
+        except CoordinatorNotAvailableError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1.0)
+    return {}
+
+
+def _lag_once(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartition, int]:
     admin = admin_client(bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), client_id="govstream-lag")
     try:
@@ -85,11 +123,11 @@ def consumer_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
             for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         ends = consumer.end_offsets(partitions)
-        lag = 0
+        lag = {}
         for tp in partitions:
             meta = committed.get(tp)
             done = meta.offset if meta is not None and meta.offset >= 0 else 0
-            lag += max(0, ends[tp] - done)
+            lag[tp] = max(0, ends[tp] - done)
         return lag
     finally:
         consumer.close()
