@@ -257,7 +257,7 @@ def create_relay_topics(bootstrap: str) -> None:
 # -- govstream ---------------------------------------------------------------------------------
 
 
-def scenario_overrides(rate: float, seconds: float, drain: float) -> list[str]:
+def scenario_overrides(rate: float, seconds: float, drain: float = 1.0) -> list[str]:
     """F03 at a constant `rate` per wall second, with agencies that never hold a case up."""
     overrides = [
         f"duration={seconds}s",
