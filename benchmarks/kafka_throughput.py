@@ -44,7 +44,6 @@ import multiprocessing
 import os
 import random
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -52,6 +51,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from govstream.engines.kafka.tail import TopicTail
+from govstream.metrics import RecorderSet
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "deregistration-fanout.yaml"
@@ -405,60 +407,23 @@ def relay_main(bootstrap: str, ready: Any, stop: Any, limit_seconds: float) -> N
         consumer.close()
 
 
-class RelayWatch(threading.Thread):
+class RelayWatch(TopicTail):
     """Sees the relay's outputs on this process's clock, as the collector sees outcomes."""
 
     def __init__(self, bootstrap: str, step: str, count: int) -> None:
-        from kafka import KafkaConsumer, TopicPartition
-
-        from govstream.metrics import RecorderSet
-
-        super().__init__(name="bench-relay-watch", daemon=True)
+        super().__init__(bootstrap, RELAY_OUT, name="bench-relay-watch")
         self.step = step
         self.seen: list[list[float]] = [[] for _ in range(count)]
         self.written: list[float] = [0.0] * count
         self.intended: list[float] = [0.0] * count
         self.finished: list[float] = []
         self.latency = RecorderSet()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap.split(","),
-            client_id="bench-relay-watch",
-            enable_auto_commit=False,
-            group_id=None,
-            fetch_max_wait_ms=50,
-        )
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in RELAY_OUT
-            for p in sorted(self._consumer.partitions_for_topic(topic) or ())
-        ]
-        self._consumer.assign(partitions)
-        self._consumer.seek_to_end()
-        for tp in partitions:
-            self._consumer.position(tp)
 
     def done(self) -> int:
         with self._lock:
             return len(self.finished)
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                batches = self._consumer.poll(timeout_ms=100)
-                seen = time.time()
-                with self._lock:
-                    for records in batches.values():
-                        for record in records:
-                            self._record(record, seen)
-        finally:
-            self._consumer.close()
-
-    def _record(self, record: Any, seen: float) -> None:
+    def take(self, record: Any, seen: float) -> None:
         headers = {key: (value or b"").decode() for key, value in record.headers or ()}
         if headers.get(STEP_HEADER) != self.step:
             return

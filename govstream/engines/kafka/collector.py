@@ -7,17 +7,15 @@ the first trigger is emitted, and keeps only messages carrying this run's id.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 import structlog
-from kafka import KafkaConsumer, TopicPartition
 
 from govstream.calendar import WorkingCalendar
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
+from govstream.engines.kafka.tail import TopicTail
 from govstream.metrics import RecorderSet
 from processors.flow import FlowSpec
 
@@ -34,7 +32,7 @@ class CaseWatch:
     business_acted: dict[str, float] = field(default_factory=dict)
 
 
-class Collector(threading.Thread):
+class Collector(TopicTail):
     def __init__(
         self,
         *,
@@ -47,7 +45,8 @@ class Collector(threading.Thread):
         speedup: float,
         calendar: WorkingCalendar,
     ) -> None:
-        super().__init__(name="govstream-collector", daemon=True)
+        topics = (flow.outcome_topic, flow.completed_topic, dead_letter_topic)
+        super().__init__(bootstrap, topics, name=f"govstream-collector-{run_id}")
         self.run_id = run_id
         self.flow = flow
         self.codec = codec
@@ -66,26 +65,6 @@ class Collector(threading.Thread):
         self.dead_lettered = 0
         self.dead_letter_reasons: Counter[str] = Counter()
         self.undecodable = 0
-        self.error: Exception | None = None
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap.split(","),
-            client_id=f"govstream-collector-{run_id}",
-            enable_auto_commit=False,
-            group_id=None,
-            fetch_max_wait_ms=50,
-        )
-        topics = (flow.outcome_topic, flow.completed_topic, dead_letter_topic)
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(self._consumer.partitions_for_topic(topic) or ())
-        ]
-        self._consumer.assign(partitions)
-        self._consumer.seek_to_end()
-        for tp in partitions:  # fix the start positions now, before anything is emitted
-            self._consumer.position(tp)
 
     # -- called from the generator's thread ---------------------------------------------------
 
@@ -100,27 +79,9 @@ class Collector(threading.Thread):
         with self._lock:
             return self.completed >= started
 
-    def stop(self) -> None:
-        self._stopping.set()
-
     # -- the thread -----------------------------------------------------------------------
 
-    def run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                batches = self._consumer.poll(timeout_ms=100)
-                seen = time.time()
-                with self._lock:
-                    for records in batches.values():
-                        for record in records:
-                            self._take(record, seen)
-        except Exception as error:  # the engine reports it; a silent collector would lie
-            self.error = error
-            log.exception("collector failed")
-        finally:
-            self._consumer.close()
-
-    def _take(self, record: object, seen: float) -> None:
+    def take(self, record: object, seen: float) -> None:
         trace = h.read(getattr(record, "headers", None))
         if trace.get(h.RUN) != self.run_id:
             return
