@@ -28,8 +28,10 @@ _children: dict[int, subprocess.Popen[bytes]] = {}
 _PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent_hook() -> Callable[[], None] | None:
-    """A pre-exec hook asking Linux to SIGTERM the child when its parent dies.
+def die_with_parent_hook(
+    sig: signal.Signals = signal.SIGTERM,
+) -> Callable[[], None] | None:
+    """A pre-exec hook asking Linux to send ``sig`` to the child when its parent dies.
 
     Used for throw-away test clusters and a run's workers: if the run is killed, they go too.
     Returns None where ``prctl`` is unavailable; those then rely on their ``finally`` blocks.
@@ -42,7 +44,7 @@ def die_with_parent_hook() -> Callable[[], None] | None:
     libc = ctypes.CDLL(name, use_errno=True)  # loaded before fork: the hook must not import
 
     def hook() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(_PR_SET_PDEATHSIG, sig)
 
     return hook
 

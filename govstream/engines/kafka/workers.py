@@ -67,7 +67,9 @@ def start_workers(
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=die_with_parent_hook(),  # a killed run leaves no worker behind
+                # A killed run leaves no worker behind. SIGKILL, because a worker whose broker
+                # is gone can hang in its shutdown; its uncommitted work is skipped as stale.
+                preexec_fn=die_with_parent_hook(signal.SIGKILL),
             )
         workers.append(WorkerProcess(process, ready, log_file))
     return workers
