@@ -163,15 +163,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from govstream.progress import delayed_progress
     from govstream.report.console import print_report
-    from govstream.runner import KafkaSettings, prepare, run_scenario, write_outputs
-    from govstream.scenario.loader import ScenarioError
+    from govstream.runner import KafkaSettings, run_scenario, with_seed, write_outputs
+    from govstream.scenario.loader import ScenarioError, load_scenario
 
     err = Console(stderr=True)
+    overrides = with_seed(args.overrides, args.seed)
     try:
-        scenario = prepare(args.scenario, args.seed, args.overrides)
+        scenario = load_scenario(args.scenario, overrides)
     except ScenarioError as error:
         return _bad_input(err, _escape(str(error)))
-    overrides = [*args.overrides, *([f"seed={args.seed}"] if args.seed is not None else [])]
     settings = KafkaSettings(bootstrap=args.bootstrap, workers=args.workers, speedup=args.speedup)
     started = time.monotonic()
     try:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from govstream.progress import ProgressCallback
 from govstream.result import RunResult
-from govstream.scenario.loader import load_scenario
 from govstream.scenario.model import Scenario
 
 ENGINES = ("sim", "kafka")
@@ -20,9 +19,9 @@ class KafkaSettings:
     speedup: float | None = None
 
 
-def prepare(path: str | Path, seed: int | None, overrides: list[str]) -> Scenario:
-    all_overrides = [*overrides, *([f"seed={seed}"] if seed is not None else [])]
-    return load_scenario(path, all_overrides)
+def with_seed(overrides: list[str], seed: int | None) -> list[str]:
+    """`--seed N` is one more override, so result.json records it with the others."""
+    return [*overrides, *([f"seed={seed}"] if seed is not None else [])]
 
 
 def run_scenario(

@@ -6,7 +6,7 @@ reports all read the same description, so they cannot disagree about who receive
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from processors.events import Record
@@ -56,9 +56,6 @@ class FlowSpec:
             if candidate.recipient == recipient:
                 return candidate
         raise KeyError(f"{self.id} has no recipient {recipient!r}; it has {self.recipients}")
-
-    def request_topics(self) -> Mapping[str, str]:
-        return {route.topic: route.recipient for route in self.routes}
 
 
 def request_id(case_id: str, recipient: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -102,8 +101,7 @@ def run_on_kafka(
         generator = OpenLoopGenerator(
             scenario, flow, codec, bootstrap=bootstrap, run_id=run_id, t0=t0, speedup=speedup
         )
-        stop = threading.Event()
-        generator.run(collector.expect, stop, progress)
+        generator.run(collector.expect, progress)
         started = generator.emitted - generator.corrupted
         drain = max(MIN_DRAIN_WALL_SECONDS, scenario.drain.clock_seconds() / speedup)
         deadline = time.monotonic() + drain
@@ -156,6 +154,7 @@ def run_on_kafka(
         "speedup": speedup,
         "generator_max_behind_ms": round(generator.behind_max * 1000, 1),
         "corrupted_triggers_sent": generator.corrupted,
+        "undecodable_at_collector": collector.undecodable,
         "stale_messages_skipped": stale,
         "dead_letter_reasons": dict(collector.dead_letter_reasons),
     }

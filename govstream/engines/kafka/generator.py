@@ -7,7 +7,6 @@ producer that falls behind shows up as latency instead of hiding it (coordinated
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -73,17 +72,13 @@ class OpenLoopGenerator:
         )
         self._fanout = FanOut(flow)
 
-    def run(
-        self, on_emit: OnEmit, stop: threading.Event, progress: ProgressCallback | None = None
-    ) -> int:
+    def run(self, on_emit: OnEmit, progress: ProgressCallback | None = None) -> int:
         producer = make_producer(self.bootstrap)
         window = self.scenario.duration.clock_seconds()
         source = SOURCES[self.flow.id].agency
         try:
             self._warm_up(producer)
             for business_at in arrival_times(self.scenario.arrivals, window, self.scenario.seed):
-                if stop.is_set():
-                    break
                 self.emitted += 1
                 case_id = f"{self.flow.id}-{self.run_id}-{self.emitted:07d}"
                 on = (self.scenario.start + timedelta(seconds=business_at)).date()
