@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from govstream.broker import KAFKA_VERSION, BrokerError, ClusterSpec
+from govstream.broker import KAFKA_VERSION, BrokerError, ClusterSpec, process
 from govstream.broker import jars as jar_cache
 from govstream.broker.cli import add_kafka_commands
 from govstream.broker.config import (
@@ -178,14 +178,35 @@ def test_missing_maven_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 def test_process_is_recognised_by_its_command_line() -> None:
     marker = f"govstream-test-marker-{os.getpid()}"
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker])
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(30)", marker],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
     try:
+        # Until the child has exec'd, /proc shows the forking parent's command line.
+        assert child.stdout.readline() == "up\n"
         assert is_running(child.pid, marker)
         assert not is_running(child.pid, "some-other-node/server.properties")
     finally:
         child.kill()
         child.wait()
+        child.stdout.close()
     assert not is_running(child.pid, marker)
+
+
+def test_a_spawned_node_counts_as_running_before_it_has_execd(tmp_path: Path) -> None:
+    """The launcher checks its node at once after starting it, before exec may have happened."""
+    marker = f"govstream-spawn-marker-{os.getpid()}"
+    cmd = [sys.executable, "-c", "import time; time.sleep(30)", marker]
+    pid = process.spawn(cmd, cwd=tmp_path, log_file=tmp_path / "node.log")
+    try:
+        assert is_running(pid, marker)
+        assert not is_running(pid, "some-other-node/server.properties")
+    finally:
+        process.stop([(pid, marker)], grace=5.0)
+    assert not is_running(pid, marker)
 
 
 def _parser() -> argparse.ArgumentParser:

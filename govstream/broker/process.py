@@ -69,7 +69,11 @@ def spawn(cmd: Sequence[str], *, cwd: Path, log_file: Path, die_with_parent: boo
 def is_running(pid: int, marker: str) -> bool:
     """Whether ``pid`` is a live process whose command line contains ``marker``."""
     child = _children.get(pid)
-    if child is not None and child.poll() is not None:
+    if child is not None and child.poll() is None:
+        # Our own live child: its arguments are known, and /proc would show the forking parent's
+        # command line for the moment before it execs.
+        return marker in " ".join(str(arg) for arg in child.args)
+    if child is not None:
         # Our child has ended and is reaped; its pid may already belong to a newer process,
         # which the command-line check below tells apart.
         del _children[pid]
