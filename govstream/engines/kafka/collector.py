@@ -15,6 +15,7 @@ import structlog
 from govstream.calendar import WorkingCalendar
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
+from govstream.engines.kafka.queue_depth import RequestSpan
 from govstream.engines.kafka.tail import TopicTail
 from govstream.metrics import RecorderSet
 from processors.flow import FlowSpec
@@ -65,6 +66,7 @@ class Collector(TopicTail):
         self.dead_lettered = 0
         self.dead_letter_reasons: Counter[str] = Counter()
         self.undecodable = 0
+        self.spans: dict[str, list[RequestSpan]] = {recipient: [] for recipient in flow.recipients}
 
     # -- called from the generator's thread ---------------------------------------------------
 
@@ -137,6 +139,9 @@ class Collector(TopicTail):
             self.latency[f"wait:{recipient}"].record(max(0.0, started - delivered) * self.speedup)
             self.latency[f"service:{recipient}"].record(max(0.0, acted - started) * self.speedup)
             self.latency[f"sojourn:{recipient}"].record(max(0.0, acted - delivered) * self.speedup)
+            taken = marks[h.TAKEN]
+            if taken is not None:
+                self.spans[recipient].append(RequestSpan(delivered, taken, acted))
         watch.business_acted[recipient] = max(0.0, business)
         self._record(f"acted:{recipient}", watch, business, seen - watch.intended)
         hops = [

@@ -11,15 +11,18 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import structlog
 
+from govstream.agency_hours import describe_outage
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
-from govstream.engines.kafka.app import app_id
+from govstream.engines.kafka.app import app_id, clerks_per_worker
 from govstream.engines.kafka.collector import Collector
 from govstream.engines.kafka.generator import OpenLoopGenerator
+from govstream.engines.kafka.queue_depth import peak_queue
 from govstream.engines.kafka.topics import (
     admin_client,
     consumer_lag,
@@ -144,8 +147,20 @@ def run_on_kafka(
         unexpected=collector.unexpected,
         dead_lettered=collector.dead_lettered,
     )
+    unanswered_at: Counter[str] = Counter()
+    for watch in collector.cases.values():
+        unanswered_at.update(watch.expected - watch.answered)
     agencies = {
-        name: AgencyLoad(servers=spec.servers, max_queue=0, queue_at_end=0)
+        # On Kafka the queue at the end is every request still unanswered, wherever it waits.
+        name: AgencyLoad(
+            servers=spec.servers,
+            max_queue=peak_queue(
+                collector.spans.get(name, ()),
+                clerks_per_worker(spec.servers, worker_count) * worker_count,
+            ),
+            queue_at_end=unanswered_at[name],
+            outages=[describe_outage(outage) for outage in spec.outages],
+        )
         for name, spec in scenario.agencies.items()
     }
     options = {

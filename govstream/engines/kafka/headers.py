@@ -18,6 +18,7 @@ EMITTED = "gs_emitted"
 FANOUT_IN = "gs_fanout_in"
 FANOUT_OUT = "gs_fanout_out"
 DELIVERED = "gs_delivered"
+TAKEN = "gs_taken"  # a clerk took the request up (it may still wait for opening hours)
 STARTED = "gs_started"
 ACTED = "gs_acted"
 RECIPIENT = "gs_recipient"
@@ -33,7 +34,7 @@ RawHeaders = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None] | N
 
 TRACE = (RUN, T0, SPEEDUP, INTENDED, EMITTED, FANOUT_IN, FANOUT_OUT)
 """What every hop passes on."""
-TRACE_MARKS = (EMITTED, FANOUT_IN, FANOUT_OUT, DELIVERED, STARTED, ACTED)
+TRACE_MARKS = (EMITTED, FANOUT_IN, FANOUT_OUT, DELIVERED, TAKEN, STARTED, ACTED)
 """The wall-clock moments an outcome carries back, one per hop boundary."""
 
 
