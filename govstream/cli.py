@@ -1,7 +1,7 @@
 """The `govstream` command.
 
 Exit codes: 0 ok; 1 the run failed (e.g. no broker); 2 bad input (scenario, arguments);
-3 `--fail-on-sla` was given and a target was missed.
+3 `--fail-on-sla` was given and a target was missed or had no data.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ EXIT_BAD_INPUT = 2
 EXIT_SLA_MISSED = 3
 
 EPILOG = """exit codes: 0 ok, 1 run failed, 2 bad input (scenario or arguments),
-3 a target was missed and --fail-on-sla was given"""
+3 a target was missed or had no data and --fail-on-sla was given"""
 
 
 def add_scenario_args(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     run.add_argument("--out", type=Path, help="output directory (default: runs/<scenario name>)")
-    run.add_argument("--fail-on-sla", action="store_true", help="exit 3 when any target is missed")
+    run.add_argument(
+        "--fail-on-sla", action="store_true", help="exit 3 when any target is missed or has no data"
+    )
     run.add_argument("--quiet", action="store_true", help="print no report, only the output paths")
     kafka = run.add_argument_group("kafka engine")
     kafka.add_argument(

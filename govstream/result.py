@@ -97,7 +97,8 @@ class RunResult(Frozen):
 
     @property
     def targets_met(self) -> bool:
-        return all(verdict.met is not False for verdict in self.targets)
+        """Every target measured and met: a target without data is not met."""
+        return all(verdict.met is True for verdict in self.targets)
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json", by_alias=True)

@@ -189,3 +189,18 @@ def test_fail_on_sla_exits_3_when_a_target_is_missed(tmp_path: Path) -> None:
         "run", F10_SCENARIO, "--out", tmp_path / "b", "--quiet", "--set", impossible
     )
     assert reported.returncode == 0, reported.stderr
+
+
+def test_a_target_nothing_was_measured_for_is_not_met(tmp_path: Path) -> None:
+    # one second of business time brings no case, so no target has any data
+    run = govstream(
+        "run", F10_SCENARIO, "--out", tmp_path, "--quiet", "--set", "duration=1s", "--fail-on-sla"
+    )
+    assert run.returncode == EXIT_SLA_MISSED, run.stderr
+    result = RunResult.read(tmp_path / "result.json")
+    assert result.counts.cases_started == 0
+    assert result.targets and all(t.met is None for t in result.targets)
+    assert not result.targets_met
+    n = len(result.targets)
+    summary = (tmp_path / "summary.md").read_text()
+    assert f"**SLA: {n} of {n} targets without data (nothing measured).**" in summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from govstream.report.tables import Table, all_tables, heading
+from govstream.report.tables import Table, all_tables, heading, sla_summary
 from govstream.result import RunResult
 
 
@@ -45,5 +45,5 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
         console.print(f"[bold]{label}[/]: {value.replace('[', chr(92) + '[')}")
     print_tables(all_tables(result), console)
     if result.targets:
-        word = "all targets met" if result.targets_met else "some targets MISSED"
-        console.print(f"[bold]{word}[/]")
+        style = "bold" if result.targets_met else "bold red"
+        console.print(f"[{style}]{sla_summary(result)}[/]")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govstream.report.tables import Table, all_tables, heading
+from govstream.report.tables import Table, all_tables, heading, sla_summary
 from govstream.result import RunResult
 
 
@@ -28,8 +28,7 @@ def render_markdown(result: RunResult) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in result.engine.versions.items())
     lines += [f"- **versions**: {versions}", ""]
     if result.targets:
-        verdict = "all targets met" if result.targets_met else "some targets **missed**"
-        lines += [f"**SLA: {verdict}.**", ""]
+        lines += [f"**SLA: {sla_summary(result)}.**", ""]
     for table in all_tables(result):
         lines.extend(_markdown_table(table))
     return "\n".join(lines)

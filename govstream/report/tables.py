@@ -151,6 +151,19 @@ def _observed(verdict: TargetVerdict) -> str:
     return format_seconds(verdict.observed)
 
 
+def sla_summary(result: RunResult) -> str:
+    """One line on all targets; a target nothing was measured for is never counted as met."""
+    total = len(result.targets)
+    missed = sum(verdict.met is False for verdict in result.targets)
+    no_data = sum(verdict.met is None for verdict in result.targets)
+    parts = []
+    if missed:
+        parts.append(f"{missed} of {total} targets MISSED")
+    if no_data:
+        parts.append(f"{no_data} of {total} targets without data (nothing measured)")
+    return "; ".join(parts) or "all targets met"
+
+
 def verdict_word(verdict: TargetVerdict) -> str:
     return {True: "met", False: "MISSED", None: "no data"}[verdict.met]
 
