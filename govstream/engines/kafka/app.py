@@ -57,6 +57,9 @@ class BusinessClock:
         return self.t0 + business / self.speedup
 
 
+PROCESSING_FAILED = "processing-failed"
+"""Dead-letter reason for a well-formed request that raised while an agency handled it."""
+
 STREAM_BUFFER_MAXSIZE = 32768
 """faust pauses fetching a partition at 80 % of this (26,214 requests in one agent's buffer)."""
 
@@ -124,12 +127,12 @@ def build_app(
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
 
-    async def dead_letter(event: faust.EventT, error: CodecError) -> None:
+    async def dead_letter(event: faust.EventT, reason: str, error: Exception) -> None:
         message = event.message
         marks = h.read(message.headers)
         marks.update(
             {
-                h.DLQ_REASON: error.reason,
+                h.DLQ_REASON: reason,
                 h.DLQ_ERROR: str(error)[:500],
                 h.DLQ_TOPIC: message.topic,
                 h.DLQ_PARTITION: str(message.partition),
@@ -145,7 +148,7 @@ def build_app(
             flow=flow.id,
             topic=message.topic,
             offset=message.offset,
-            reason=error.reason,
+            reason=reason,
         )
 
     fanout = FanOut(flow)
@@ -157,7 +160,7 @@ def build_app(
             try:
                 trigger = codec.decode(event.value, expected_topic=flow.source_topic).value
             except CodecError as error:
-                await dead_letter(event, error)
+                await dead_letter(event, error.reason, error)
                 continue
             trace = h.read(event.message.headers)
             emits = fanout.process(trigger)
@@ -187,6 +190,16 @@ def build_app(
         draw = spec.service_time.sampler()
         rng = random.Random()
 
+        async def act(trace: dict[str, str]) -> float:
+            """Wait for opening hours, then work for the service time; return when work began."""
+            if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
+                return time.time()
+            clock = BusinessClock(trace, scenario.kafka.speedup)
+            await sleep_until(clock.wall(hours.next_available(clock.business(time.time()))))
+            started = time.time()
+            await sleep_until(clock.wall(hours.finish_time(clock.business(started), draw(rng))))
+            return started
+
         async def serve(stream: faust.StreamT) -> None:
             async for event in stream.events():
                 arrival: Arrival = event.value
@@ -194,18 +207,19 @@ def build_app(
                 try:
                     request = codec.decode(arrival.body, expected_topic=topic).value
                 except CodecError as error:
-                    await dead_letter(event, error)
+                    await dead_letter(event, error.reason, error)
                     continue
                 trace = h.read(event.message.headers)
-                clock = BusinessClock(trace, scenario.kafka.speedup)
-                start = hours.next_available(clock.business(time.time()))
-                await sleep_until(clock.wall(start))
-                started = time.time()
-                done = hours.finish_time(clock.business(started), draw(rng))
-                await sleep_until(clock.wall(done))
-                rejected = spec.reject_probability > 0 and rng.random() < spec.reject_probability
-                reason = "request rejected by the recipient" if rejected else None
-                outcome = outcome_for(flow, recipient, request, rejected_reason=reason)
+                try:
+                    started = await act(trace)
+                    rejected = (
+                        spec.reject_probability > 0 and rng.random() < spec.reject_probability
+                    )
+                    reason = "request rejected by the recipient" if rejected else None
+                    outcome = outcome_for(flow, recipient, request, rejected_reason=reason)
+                except Exception as error:  # one request the agency cannot handle must not stop it
+                    await dead_letter(event, PROCESSING_FAILED, error)
+                    continue
                 marks = h.carry(
                     trace,
                     **{
@@ -248,7 +262,7 @@ def build_app(
                 try:
                     outcome = codec.decode(event.value, expected_topic=topic).value
                 except CodecError as error:
-                    await dead_letter(event, error)
+                    await dead_letter(event, error.reason, error)
                     continue
                 result = tracker.record(cases.get(case_id), outcome, time.time())
             cases[case_id] = result.state

@@ -130,8 +130,8 @@ class OpenLoopGenerator:
         """A few triggers under a run id nobody collects, sent before the schedule starts.
 
         The first messages through fresh workers pay for connections, metadata and buffers;
-        that cost belongs to start-up, not to the first cases measured. Their clerks act at a
-        speedup so high that they are free again long before the first real request.
+        that cost belongs to start-up, not to the first cases measured. Agencies answer them
+        at once, so their clerks are free again long before the first real request.
         """
         make = SOURCES[self.flow.id].generator(random.Random("warm-up"), {})
         now = time.time()
@@ -139,8 +139,9 @@ class OpenLoopGenerator:
             {
                 h.RUN: f"{self.run_id}-warm-up",
                 h.T0: repr(now),
-                h.SPEEDUP: "1e9",
+                h.SPEEDUP: repr(self.speedup),
                 h.INTENDED: repr(now),
+                h.WARM_UP: "1",
             }
         )
         for n in range(WARM_UP_TRIGGERS):

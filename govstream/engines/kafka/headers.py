@@ -22,6 +22,7 @@ TAKEN = "gs_taken"  # a clerk took the request up (it may still wait for opening
 STARTED = "gs_started"
 ACTED = "gs_acted"
 RECIPIENT = "gs_recipient"
+WARM_UP = "gs_warm_up"  # present on start-up traffic, which agencies answer at once
 
 DLQ_REASON = "dlq_reason"
 DLQ_ERROR = "dlq_error"
@@ -32,7 +33,7 @@ DLQ_OFFSET = "dlq_source_offset"
 Headers = dict[str, str]
 RawHeaders = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None
 
-TRACE = (RUN, T0, SPEEDUP, INTENDED, EMITTED, FANOUT_IN, FANOUT_OUT)
+TRACE = (RUN, T0, SPEEDUP, INTENDED, EMITTED, FANOUT_IN, FANOUT_OUT, WARM_UP)
 """What every hop passes on."""
 TRACE_MARKS = (EMITTED, FANOUT_IN, FANOUT_OUT, DELIVERED, TAKEN, STARTED, ACTED)
 """The wall-clock moments an outcome carries back, one per hop boundary."""
