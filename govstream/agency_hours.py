@@ -9,6 +9,8 @@ from __future__ import annotations
 from govstream.calendar import WorkingCalendar
 from govstream.scenario.model import Agency, Outage
 
+DAY = 86400.0
+
 
 class AgencyHours:
     """Opening rules of one agency; an outage stops new work, work already begun is finished."""
@@ -40,5 +42,9 @@ class AgencyHours:
 
 
 def describe_outage(outage: Outage) -> str:
+    """Both ends in whole days when they are, so 14d–17d does not read as 2w–17d."""
     reason = f" ({outage.reason})" if outage.reason else ""
+    start, end = outage.start.clock_seconds(), outage.end.clock_seconds()
+    if start % DAY == 0 and end % DAY == 0:
+        return f"{start / DAY:.0f}d–{end / DAY:.0f}d{reason}"
     return f"{outage.start}–{outage.end}{reason}"

@@ -160,7 +160,7 @@ def test_bank_outage_builds_a_backlog_that_drains() -> None:
 def test_shipped_outage_study_drains_by_the_end() -> None:
     result = run("deregistration-bank-outage")
     check_identities(result)
-    assert result.agencies["bank"].outages
+    assert result.agencies["bank"].outages == ["14d–17d (core-banking migration)"]
     assert all(a.queue_at_end == 0 for a in result.agencies.values())
     assert result.counts.cases_open == 0
 
