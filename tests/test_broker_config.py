@@ -185,7 +185,7 @@ def test_process_is_recognised_by_its_command_line() -> None:
     )
     assert child.stdout is not None
     try:
-        # Until the child has exec'd, /proc shows the forking parent's command line.
+        # Until exec has finished, /proc may show an empty or the parent's command line.
         assert child.stdout.readline() == "up\n"
         assert is_running(child.pid, marker)
         assert not is_running(child.pid, "some-other-node/server.properties")
@@ -196,8 +196,8 @@ def test_process_is_recognised_by_its_command_line() -> None:
     assert not is_running(child.pid, marker)
 
 
-def test_a_spawned_node_counts_as_running_before_it_has_execd(tmp_path: Path) -> None:
-    """The launcher checks its node at once after starting it, before exec may have happened."""
+def test_a_spawned_node_counts_as_running_at_once(tmp_path: Path) -> None:
+    """The launcher checks its node straight after starting it, before exec may have finished."""
     marker = f"govstream-spawn-marker-{os.getpid()}"
     cmd = [sys.executable, "-c", "import time; time.sleep(30)", marker]
     pid = process.spawn(cmd, cwd=tmp_path, log_file=tmp_path / "node.log")

@@ -70,8 +70,9 @@ def is_running(pid: int, marker: str) -> bool:
     """Whether ``pid`` is a live process whose command line contains ``marker``."""
     child = _children.get(pid)
     if child is not None and child.poll() is None:
-        # Our own live child: its arguments are known, and /proc would show the forking parent's
-        # command line for the moment before it execs.
+        # Our own live child: its arguments are known. Popen returns once exec has closed the
+        # child's inherited descriptors, which is before the kernel sets up the new command line,
+        # so for a moment /proc may still show an empty or the parent's one.
         return marker in " ".join(str(arg) for arg in child.args)
     if child is not None:
         # Our child has ended and is reaped; its pid may already belong to a newer process,
