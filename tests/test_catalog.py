@@ -10,6 +10,7 @@ import avro.schema
 import fastavro
 import pytest
 import yaml
+from expected_topics import REQUEST_TOPICS
 
 from govstream.contracts.catalog import (
     Catalog,
@@ -19,16 +20,6 @@ from govstream.contracts.catalog import (
     load_catalog,
     parse_catalog,
 )
-
-# Recipient agency -> the one request topic it consumes (from the flows in plan/FLOWS.md).
-RECIPIENT_TOPICS = {
-    "police": "police.seal-cancellation-request.v1",
-    "bank": "bank.account-closure-request.v1",
-    "housing-fund": "housing-fund.account-closure-request.v1",
-    "water": "water.account-transfer-request.v1",
-    "power": "power.account-transfer-request.v1",
-    "gas": "gas.account-transfer-request.v1",
-}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +64,7 @@ def test_scalar_and_list_producers_are_both_tuples(catalog: Catalog) -> None:
     assert catalog.topic("f03.recipient-outcome.v1").producers == ("police", "bank", "housing-fund")
 
 
-@pytest.mark.parametrize(("agency", "topic"), sorted(RECIPIENT_TOPICS.items()))
+@pytest.mark.parametrize(("agency", "topic"), sorted(REQUEST_TOPICS.items()))
 def test_recipient_reads_exactly_its_own_request_topic(
     catalog: Catalog, agency: str, topic: str
 ) -> None:
@@ -81,10 +72,10 @@ def test_recipient_reads_exactly_its_own_request_topic(
     assert catalog.topic(topic).consumers == (agency,)
 
 
-@pytest.mark.parametrize("agency", sorted(RECIPIENT_TOPICS))
+@pytest.mark.parametrize("agency", sorted(REQUEST_TOPICS))
 def test_recipient_contracts_carry_no_identity_numbers(catalog: Catalog, agency: str) -> None:
     """Data minimisation: no recipient request names a personal or party identity number."""
-    text = json.dumps(catalog.schema_json(RECIPIENT_TOPICS[agency]))
+    text = json.dumps(catalog.schema_json(REQUEST_TOPICS[agency]))
     assert "id_number" not in text
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from expected_topics import REQUEST_TOPICS
 
 from govstream.contracts.codec import AvroCodec, EncodeError
 from processors import flow
@@ -27,15 +28,6 @@ from producers import SOURCES
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 TRIGGERS = 200
 ON = dt.date(2021, 6, 1)
-
-REQUEST_TOPICS = {
-    "police": "police.seal-cancellation-request.v1",
-    "bank": "bank.account-closure-request.v1",
-    "housing-fund": "housing-fund.account-closure-request.v1",
-    "water": "water.account-transfer-request.v1",
-    "power": "power.account-transfer-request.v1",
-    "gas": "gas.account-transfer-request.v1",
-}
 
 _CASE = {"request_id", "case_id"}
 _COMPANY = {"uscc", "company_name", "deregistered_on"}
