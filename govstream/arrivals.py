@@ -25,7 +25,7 @@ def _stream(
         yield t
 
 
-def arrival_times(arrivals: Arrivals, window: float, seed: int) -> Iterator[float]:
+def arrival_times(arrivals: Arrivals, window: float, seed: int | str) -> Iterator[float]:
     """Intended emit times in business seconds from the run's start, ascending, below `window`."""
     streams: list[Iterator[float]] = []
     if arrivals.process != "bursts" or arrivals.rate > 0:

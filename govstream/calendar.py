@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import chinese_calendar
 
@@ -33,6 +33,10 @@ HolidayRule = Literal["cn", "none"]
 
 _ONE_DAY = timedelta(days=1)
 _SPAN_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+if TYPE_CHECKING:
+    from govstream.scenario.model import Scenario
 
 
 class CalendarError(ValueError):
@@ -307,3 +311,12 @@ class WorkingCalendar:
         """When ``working_days`` of the plan's working time, counted from ``t``, run out."""
         reference = self._reference()
         return reference.finish_time(t, working_days * reference.office_hours.open_seconds)
+
+
+def scenario_calendar(scenario: Scenario) -> WorkingCalendar:
+    """The scenario's office calendar, the one both engines' agencies and working days use."""
+    return WorkingCalendar(
+        start=scenario.start,
+        office_hours=OfficeHours.from_strings(scenario.calendar.office_hours),
+        holidays=scenario.calendar.holidays,
+    )

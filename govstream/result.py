@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_ID = "govstream.result/1"
+SCHEMA_ID = "govstream.result/2"
 
 Summary = dict[str, float | int]
 """A LatencySummary as data: count, mean, p50, p90, p99, p99.9, max, clamped."""
@@ -34,6 +34,8 @@ class Counts(Frozen):
     requests_acted: int
     requests_in_flight: int
     outcomes_recorded: int
+    steps_skipped: int = 0
+    """Steps the case's data made unnecessary (no bank account, no housing-fund step)."""
     lost: int
     duplicates: int = 0
     unexpected: int = 0
@@ -41,16 +43,23 @@ class Counts(Frozen):
 
 
 class AgencyLoad(Frozen):
+    """One pool of clerks: an agency, or one flow's own desk there (`bank@F01`)."""
+
+    agency: str
     servers: int
     max_queue: int
     queue_at_end: int
     outages: list[str] = Field(default_factory=list)
+    requests: dict[str, int] = Field(default_factory=dict)
+    """Requests taken up, by flow: what each flow asked of this pool."""
 
 
 class TargetVerdict(Frozen):
     id: str
-    of: Literal["delivered", "acted", "case"]
-    recipient: str
+    flow: str
+    of: Literal["delivered", "acted", "case", "span"]
+    step: str
+    """The step the verdict is on, `case`, or the span's name."""
     stat: str
     within: str
     unit: Literal["s", "wd"]
@@ -63,11 +72,24 @@ class TargetVerdict(Frozen):
     note: str = ""
 
 
+class StepInfo(Frozen):
+    id: str
+    title: str
+    agency: str
+    after: list[str] = Field(default_factory=list)
+    wait: bool = False
+
+
 class FlowInfo(Frozen):
     id: str
     title: str
     measures: list[str]
-    recipients: list[str]
+    steps: list[StepInfo]
+    spans: list[str] = Field(default_factory=list)
+
+    @property
+    def step_ids(self) -> list[str]:
+        return [step.id for step in self.steps]
 
 
 class EngineInfo(Frozen):
@@ -83,10 +105,13 @@ class RunResult(Frozen):
     scenario: dict[str, Any]
     overrides: list[str] = Field(default_factory=list)
     seed: int
-    flow: FlowInfo
+    flows: list[FlowInfo]
     engine: EngineInfo
     business_seconds: float
     counts: Counts
+    flow_counts: dict[str, Counts] = Field(default_factory=dict)
+    rules: dict[str, dict[str, dict[str, int]]] = Field(default_factory=dict)
+    """Flow -> the plan's rule on case data -> met / not met / not applicable counts."""
     latency: dict[str, Summary]
     working_days: dict[str, Summary] = Field(default_factory=dict)
     platform_ms: dict[str, Summary] = Field(default_factory=dict)
@@ -94,6 +119,10 @@ class RunResult(Frozen):
     targets: list[TargetVerdict] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def flow_ids(self) -> list[str]:
+        return [flow.id for flow in self.flows]
 
     @property
     def targets_met(self) -> bool:

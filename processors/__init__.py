@@ -1,16 +1,34 @@
 """The plan's flows as pure processors: no Kafka, faust or SimPy in this package.
 
-Find a flow by its id and measure: `f03_m05_deregistration` is flow F03, plan measure 5.
+Find a flow by its id and measure: `f03_m05_deregistration` is flow F03, plan measure 5. Flow
+modules are discovered by that name pattern, so adding a flow is adding its module.
 """
 
 from __future__ import annotations
 
-from processors import f03_m05_deregistration, f10_m27_property_transfer
+import importlib
+import pkgutil
+import re
+
 from processors.flow import FlowSpec
 
-FLOWS: dict[str, FlowSpec] = {
-    flow.id: flow for flow in (f03_m05_deregistration.FLOW, f10_m27_property_transfer.FLOW)
-}
+FLOW_MODULE = re.compile(r"^f\d{2}_m\d{2}")
+
+
+def _discover() -> dict[str, FlowSpec]:
+    found: dict[str, FlowSpec] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not FLOW_MODULE.match(info.name):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        spec: FlowSpec = module.FLOW
+        if not info.name.startswith(spec.id.lower()):
+            raise ImportError(f"{info.name} declares flow {spec.id}; its name must start with it")
+        found[spec.id] = spec
+    return found
+
+
+FLOWS: dict[str, FlowSpec] = _discover()
 
 
 def flow(flow_id: str) -> FlowSpec:

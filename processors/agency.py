@@ -1,25 +1,39 @@
-"""What a simulated recipient agency says once it has acted on a request."""
+"""What a simulated agency (or a party waited on) says once it has acted on a step's request."""
 
 from __future__ import annotations
 
-from processors.events import Emit, Record
-from processors.flow import FlowSpec
+import random
 
-COMPLETED = "COMPLETED"
-REJECTED = "REJECTED"
+from processors.events import Emit, Record
+from processors.flow import FlowSpec, Step
+from processors.orchestrator import COMPLETED, REJECTED
 
 
 def outcome_for(
-    flow: FlowSpec, recipient: str, request: Record, *, rejected_reason: str | None = None
+    flow: FlowSpec,
+    step: Step,
+    request: Record,
+    rng: random.Random,
+    *,
+    rejected_reason: str | None = None,
 ) -> Emit:
-    """The recipient's answer, keyed by case so it lands where the case's tracker state lives."""
+    """The step's answer, keyed by case so it lands where the case's orchestrator state lives.
+
+    A request/reply step answers with the data later steps need (the bank's account
+    reservation number); a rejected request answers with none.
+    """
     case_id = str(request["case_id"])
+    reply = None
+    if step.reply is not None and not rejected_reason:
+        reply = dict(step.reply(request, rng))
     value = {
         "case_id": case_id,
         "request_id": str(request["request_id"]),
         "flow": flow.id,
-        "recipient": recipient,
+        "step": step.id,
+        "agency": step.actor,
         "status": REJECTED if rejected_reason else COMPLETED,
         "reason": rejected_reason,
+        "reply": reply,
     }
-    return Emit(flow.outcome_topic, case_id, value, recipient)
+    return Emit(flow.outcome_topic, case_id, value, step.agency, step.id)

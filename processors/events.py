@@ -15,9 +15,13 @@ Record = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Emit:
-    """A record a processor wants published: its topic, key (the case id) and value."""
+    """A record a processor wants published: its topic, key (the case id) and value.
+
+    A request also names the agency that receives it (None for a wait) and the step it serves.
+    """
 
     topic: str
     key: str
     value: Record
     recipient: str | None = None
+    step: str | None = None

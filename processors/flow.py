@@ -1,27 +1,99 @@
-"""A flow of the plan as data: its trigger topic, and for each recipient a projection.
+"""A flow of the plan as data: a trigger, and a small graph of steps that agencies act on.
 
-Keeping a flow declarative lets the fan-out, the case tracker, the catalog checks and the
-reports all read the same description, so they cannot disagree about who receives what.
+A step starts when the steps it depends on have finished (all of them, or the first of them);
+the case's data may skip it; an agency's answer may carry data that later steps read
+(request/reply); and a step may be a wait outside any agency (a supplier delivering goods).
+A fan-out is the special case where every step depends only on the trigger.
+
+The flow's module declares this once. The engines, the topic catalog, the tests and the reports
+all read that one declaration, so they cannot disagree about who receives what, and when.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
 
 from processors.events import Record
 
-Projection = Callable[[Record], Record | None]
-"""Builds a recipient's request from the trigger, or None when this case has nothing for it."""
+TRIGGER = "trigger"
+"""The mark every case starts from: the trigger's intended emit time."""
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
-    """Where one recipient's share of a case goes, and what it may see."""
+class CaseView:
+    """What a step's request may be built from: the trigger and earlier steps' replies."""
 
-    recipient: str
-    topic: str
-    project: Projection
+    case_id: str
+    trigger: Record
+    replies: Mapping[str, Record]
+
+
+Projection = Callable[[CaseView], Record]
+"""Builds a step's request body (without request_id and case_id, which the tracker adds)."""
+Applies = Callable[[Record], bool]
+"""Decides from the trigger whether a step concerns this case at all."""
+Reply = Callable[[Record, random.Random], Mapping[str, str]]
+"""The data an agency answers with, drawn from the request and the agency's own random stream."""
+CaseCheck = Callable[[Record], bool | None]
+"""A rule the plan sets on a case's data (e.g. a prepayment share): True, False, or None (n/a)."""
+
+
+def always(trigger: Record) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One agency acting on a request, or a wait outside any agency.
+
+    `after` names the steps this one depends on; empty means the trigger. With `join="any"`
+    the first of them to finish starts it. A step that does not apply to a case is skipped
+    and counts as finished the moment it falls due, so the steps after it still run.
+    """
+
+    id: str
+    title: str
+    agency: str | None
+    topic: str | None = None
+    """The request topic the agency reads; None for a wait (its topic is the flow's wait topic)."""
+    schema: str | None = None
+    """The request's contract in the `schemas` package, e.g. f03/SealCancellationRequest.avsc."""
+    request: Projection | None = None
+    after: tuple[str, ...] = ()
+    join: Literal["all", "any"] = "all"
+    applies: Applies = always
+    reply: Reply | None = None
+    reply_fields: tuple[str, ...] = ()
+    """The fields the agency's answer carries for later steps (request/reply)."""
+    party: str = ""
+    """For a wait: who is waited on (the supplier, the applicant), so reports can say so."""
+
+    @property
+    def is_wait(self) -> bool:
+        return self.agency is None
+
+    @property
+    def actor(self) -> str:
+        """The agency id, or for a wait the party waited on."""
+        return self.agency or self.party or "wait"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A named interval between two marks of a case, on which the plan sets a deadline.
+
+    A mark is `trigger` or `<step>.delivered` / `<step>.acted`.
+    """
+
+    id: str
+    start: str
+    end: str
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,30 +106,140 @@ class PlanTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class Rule:
+    """A condition the plan sets on a case's data, counted in the report (met / not met / n/a)."""
+
+    id: str
+    title: str
+    measure: str
+    check: CaseCheck
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """How the source agency makes this flow's triggers, and which population knobs it has."""
+
+    agency: str
+    topic: str
+    schema: str
+    mix_type: type
+    build: Callable[[random.Random, Any], Any]
+    """Builds a generator from a seeded rng and a mix; its `generate(case_id, on)` is a trigger."""
+
+    def mix_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(self.mix_type))
+
+    def generator(
+        self, rng: random.Random, population: Mapping[str, Any]
+    ) -> Callable[[str, date], dict[str, Any]]:
+        defaults = self.mix_type()
+        # Sequence-valued knobs arrive from YAML as lists; the frozen mixes hold tuples.
+        values = {
+            name: tuple(value) if isinstance(getattr(defaults, name), tuple) else value
+            for name, value in population.items()
+        }
+        return self.build(rng, dataclasses.replace(defaults, **values)).generate
+
+
+@dataclass(frozen=True, slots=True)
 class FlowSpec:
-    """One information-sharing flow: trigger, routes to recipients, and where outcomes land."""
+    """One information-sharing flow: its source, its steps, and where outcomes land."""
 
     id: str
     title: str
     measures: tuple[str, ...]
-    source_agency: str
-    source_topic: str
-    outcome_topic: str
-    completed_topic: str
-    routes: tuple[Route, ...]
+    source: Source
+    steps: tuple[Step, ...]
     plan_targets: tuple[PlanTarget, ...] = field(default=())
+    spans: tuple[Span, ...] = field(default=())
+    rules: tuple[Rule, ...] = field(default=())
+    partitions: int | None = None
+
+    def __post_init__(self) -> None:
+        ids = [step.id for step in self.steps]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{self.id}: step ids must be unique: {ids}")
+        seen: set[str] = set()
+        for step in self.steps:
+            unknown = [dep for dep in step.after if dep not in seen]
+            if unknown:
+                raise ValueError(
+                    f"{self.id}: step {step.id!r} depends on {unknown}, which are not declared "
+                    "before it (steps are listed in an order that respects their dependencies)"
+                )
+            if step.is_wait == (step.topic is not None):
+                raise ValueError(f"{self.id}: step {step.id!r}: an agency step needs a topic")
+            seen.add(step.id)
+        for span in self.spans:
+            for mark in (span.start, span.end):
+                check_mark(self, mark)
 
     @property
-    def recipients(self) -> tuple[str, ...]:
-        return tuple(route.recipient for route in self.routes)
+    def prefix(self) -> str:
+        return self.id.lower()
 
-    def route(self, recipient: str) -> Route:
-        for candidate in self.routes:
-            if candidate.recipient == recipient:
+    @property
+    def source_agency(self) -> str:
+        return self.source.agency
+
+    @property
+    def source_topic(self) -> str:
+        return self.source.topic
+
+    @property
+    def outcome_topic(self) -> str:
+        return f"{self.prefix}.step-outcome.v1"
+
+    @property
+    def completed_topic(self) -> str:
+        return f"{self.prefix}.case-completed.v1"
+
+    @property
+    def wait_topic(self) -> str:
+        return f"{self.prefix}.step-wait.v1"
+
+    @property
+    def orchestrator(self) -> str:
+        """The platform's name for this flow's case tracker, which also emits every request."""
+        return f"{self.prefix}-orchestrator"
+
+    @property
+    def agencies(self) -> tuple[str, ...]:
+        """Every agency that acts in this flow, once, in step order."""
+        return tuple(dict.fromkeys(step.agency for step in self.steps if step.agency))
+
+    @property
+    def waits(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps if step.is_wait)
+
+    @property
+    def is_fan_out(self) -> bool:
+        return all(not step.after for step in self.steps)
+
+    def step(self, step_id: str) -> Step:
+        for candidate in self.steps:
+            if candidate.id == step_id:
                 return candidate
-        raise KeyError(f"{self.id} has no recipient {recipient!r}; it has {self.recipients}")
+        raise KeyError(
+            f"{self.id} has no step {step_id!r}; it has {', '.join(s.id for s in self.steps)}"
+        )
+
+    def steps_of(self, agency: str) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps if step.agency == agency)
+
+    def marks(self) -> tuple[str, ...]:
+        """Every mark a span or target may start or end at."""
+        names = [TRIGGER]
+        for step in self.steps:
+            names += [f"{step.id}.delivered", f"{step.id}.acted"]
+        return tuple(names)
 
 
-def request_id(case_id: str, recipient: str) -> str:
-    """Deterministic, so a redelivered trigger yields the same request and duplicates show."""
-    return f"{case_id}/{recipient}"
+def check_mark(flow: FlowSpec, mark: str) -> None:
+    if mark not in flow.marks():
+        raise ValueError(f"{flow.id}: no mark {mark!r}; marks are {', '.join(flow.marks())}")
+
+
+def request_id(case_id: str, step: str) -> str:
+    """Deterministic, so a redelivered request yields the same id and duplicates show."""
+    return f"{case_id}/{step}"

@@ -1,9 +1,10 @@
 """The topic catalog: which contract each topic carries, who writes it and who may read it.
 
-`schemas/catalog.yaml` is the single place where topics are declared; engines, processors and
-reports ask this module instead of spelling topic names or schema paths themselves, so a topic
-cannot exist on one engine and not on the other. Files are read through `importlib.resources`
-so the catalog works the same from a checkout, an editable install or a wheel.
+The flows declare their topics (`flow_topics`); `schemas/catalog.yaml` adds what all topics
+share and the dead-letter topic. Engines, processors and reports ask this module instead of
+spelling topic names or schema paths themselves, so a topic cannot exist on one engine and not
+on the other. Files are read through `importlib.resources` so the catalog works the same from a
+checkout, an editable install or a wheel.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ import avro.schema
 import fastavro
 import yaml
 
+from processors.flow import FlowSpec
+
 SCHEMA_PACKAGE = "schemas"
+OUTCOME_SCHEMA = "common/StepOutcome.avsc"
+WAIT_SCHEMA = "common/StepWait.avsc"
+COMPLETED_SCHEMA = "common/CaseCompleted.avsc"
 CATALOG_FILE = "catalog.yaml"
 
 SchemaJson = dict[str, Any]
@@ -208,8 +214,70 @@ def _read_resource(relative_path: str) -> str:
     return files(SCHEMA_PACKAGE).joinpath(*relative_path.split("/")).read_text(encoding="utf-8")
 
 
+def flow_topics(flow: FlowSpec) -> dict[str, dict[str, Any]]:
+    """The catalog entries a flow's declaration implies: its trigger, each step's request topic,
+    its outcomes, its waits and its completions. The flow module is their one source."""
+    orchestrator = flow.orchestrator
+    topics: dict[str, dict[str, Any]] = {
+        flow.source_topic: {
+            "schema": flow.source.schema,
+            "producer": flow.source_agency,
+            "consumers": [orchestrator],
+        }
+    }
+    for step in flow.steps:
+        if step.topic is None:
+            continue
+        if step.topic in topics:
+            raise CatalogError(f"{flow.id}: topic {step.topic} is declared by two steps")
+        topics[step.topic] = {
+            "schema": step.schema,
+            "producer": orchestrator,
+            "consumers": [step.agency],
+        }
+    actors = list(dict.fromkeys(step.actor for step in flow.steps if not step.is_wait))
+    if flow.waits:
+        topics[flow.wait_topic] = {
+            "schema": WAIT_SCHEMA,
+            "producer": orchestrator,
+            "consumers": [f"{flow.prefix}-timer"],
+        }
+        actors.append(f"{flow.prefix}-timer")
+    topics[flow.outcome_topic] = {
+        "schema": OUTCOME_SCHEMA,
+        "producer": actors,
+        "consumers": [orchestrator],
+    }
+    topics[flow.completed_topic] = {
+        "schema": COMPLETED_SCHEMA,
+        "producer": orchestrator,
+        "consumers": [flow.source_agency],
+    }
+    for entry in topics.values():
+        entry["flow"] = flow.id
+        if flow.partitions is not None:
+            entry["partitions"] = flow.partitions
+    return topics
+
+
+def catalog_document(flows: Iterable[FlowSpec]) -> dict[str, Any]:
+    """catalog.yaml's defaults and dead-letter topic, with every flow's topics filled in."""
+    raw = dict(yaml.safe_load(_read_resource(CATALOG_FILE)))
+    topics: dict[str, Any] = {}
+    for flow in flows:
+        for name, entry in flow_topics(flow).items():
+            if name in topics:
+                raise CatalogError(
+                    f"topic {name} is declared by {topics[name]['flow']} and {flow.id}"
+                )
+            topics[name] = entry
+    raw["topics"] = topics
+    return raw
+
+
 @functools.cache
 def load_catalog() -> Catalog:
-    """The catalog shipped in the `schemas` package, loaded once per process."""
-    raw = yaml.safe_load(_read_resource(CATALOG_FILE))
-    return parse_catalog(raw, _read_resource)
+    """Every discovered flow's topics, loaded once per process."""
+    from processors import FLOWS
+
+    return parse_catalog(catalog_document(FLOWS.values()), _read_resource)

@@ -6,9 +6,12 @@ import platform
 from importlib import metadata
 
 from govstream.metrics import RecorderSet
-from govstream.result import AgencyLoad, Counts, EngineInfo, FlowInfo, RunResult
+from govstream.pipeline.book import LatencyBook
+from govstream.pipeline.tally import Tally
+from govstream.result import AgencyLoad, Counts, EngineInfo, FlowInfo, RunResult, StepInfo
 from govstream.scenario.model import Scenario
 from govstream.sla import evaluate_targets
+from processors import FLOWS
 from processors.flow import FlowSpec
 
 
@@ -22,42 +25,62 @@ def package_versions(*names: str) -> dict[str, str]:
     return versions
 
 
+def flow_info(flow: FlowSpec) -> FlowInfo:
+    return FlowInfo(
+        id=flow.id,
+        title=flow.title,
+        measures=list(flow.measures),
+        steps=[
+            StepInfo(
+                id=step.id,
+                title=step.title,
+                agency=step.actor,
+                after=list(step.after),
+                wait=step.is_wait,
+            )
+            for step in flow.steps
+        ],
+        spans=[span.id for span in flow.spans],
+    )
+
+
 def build_result(
     *,
     scenario: Scenario,
     scenario_file: str,
     overrides: list[str],
-    flow: FlowSpec,
     engine: EngineInfo,
     business_seconds: float,
     counts: Counts,
-    latency: RecorderSet,
-    working_days: RecorderSet,
+    flow_counts: dict[str, Counts],
+    tally: Tally,
+    book: LatencyBook,
     agencies: dict[str, AgencyLoad],
     platform_ms: RecorderSet | None = None,
 ) -> RunResult:
-    latency_data = {name: s.to_data() for name, s in latency.summaries().items()}
-    wd_data = {name: s.to_data() for name, s in working_days.summaries().items()}
+    latency_data = {name: s.to_data() for name, s in book.latency.summaries().items()}
+    wd_data = {name: s.to_data() for name, s in book.working_days.summaries().items()}
     return RunResult(
         scenario_name=scenario.name,
         scenario_file=scenario_file,
         scenario=scenario.to_data(),
         overrides=overrides,
         seed=scenario.seed,
-        flow=FlowInfo(
-            id=flow.id,
-            title=flow.title,
-            measures=list(flow.measures),
-            recipients=list(flow.recipients),
-        ),
+        flows=[flow_info(FLOWS[flow_id]) for flow_id in scenario.flows],
         engine=engine,
         business_seconds=business_seconds,
         counts=counts,
+        flow_counts=flow_counts,
+        rules={
+            flow_id: {rule: dict(sorted(c.items())) for rule, c in rules.items()}
+            for flow_id, rules in tally.rules.items()
+            if rules
+        },
         latency=latency_data,
         working_days=wd_data,
         platform_ms=(
             {n: s.to_data() for n, s in platform_ms.summaries().items()} if platform_ms else {}
         ),
         agencies=agencies,
-        targets=evaluate_targets(scenario, flow, latency_data, wd_data),
+        targets=evaluate_targets(scenario, latency_data, wd_data),
     )

@@ -9,12 +9,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from govstream.distributions import Constant, DistributionSpec
 from govstream.durations import ClockDuration, DurationField, RateField, parse_duration
 from processors import FLOWS
-from producers import SOURCES
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 STATS = ("mean", "p50", "p90", "p99", "p99.9", "max")
@@ -62,12 +68,23 @@ def _zero() -> Constant:
     return Constant(dist="constant", value=parse_duration(0))
 
 
-class Agency(Strict):
+class Desk(Strict):
+    """A flow's own clerks at an agency that otherwise serves every flow from one pool."""
+
     servers: Annotated[int, Field(ge=1, le=10_000)] = 1
-    service_time: DistributionSpec
+
+
+class Agency(Strict):
+    """One agency, whichever flows reach it: its clerks are one pool unless a flow has a desk."""
+
+    servers: Annotated[int, Field(ge=1, le=10_000)] = 1
+    service_time: DistributionSpec | None = None
+    """The default for every step this agency acts on; a flow's step may set its own."""
     calendar: Literal["always", "office"] = "always"
     outages: list[Outage] = Field(default_factory=list)
     reject_probability: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    desks: dict[str, Desk] = Field(default_factory=dict)
+    """Flow id -> that flow's own clerks here; flows without a desk share `servers`."""
 
 
 class Platform(Strict):
@@ -86,12 +103,44 @@ class Calendar(Strict):
     office_hours: list[str] = Field(default_factory=lambda: ["09:00-12:00", "13:30-17:30"])
 
 
+class StepSettings(Strict):
+    """Per-step settings of a flow: an agency step's own service time, a wait's duration."""
+
+    service_time: DistributionSpec | None = None
+    duration: DistributionSpec | None = None
+    """How long a wait outside any agency lasts (required for every wait step)."""
+    reject_probability: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+
+
+class FlowSettings(Strict):
+    """One flow of the scenario: its load, its data mix and its steps' settings."""
+
+    arrivals: Arrivals
+    population: dict[str, float | list[float]] = Field(default_factory=dict)
+    steps: dict[str, StepSettings] = Field(default_factory=dict)
+
+
+TargetOf = Literal["delivered", "acted", "case", "span"]
+
+
 class Target(Strict):
-    """An SLA target; `source` says whether the plan set it or the scenario's author did."""
+    """An SLA target; `source` says whether the plan set it or the scenario's author did.
+
+    `of: span` measures between two marks of a case: a flow's named span (`span: ...`) or any
+    two marks (`from: invoice.acted`, `to: payment.acted`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     id: str
-    of: Literal["delivered", "acted", "case"]
-    recipient: str = "all"
+    flow: str | None = None
+    """Which flow the target is on; may be left out when the scenario runs one flow."""
+    of: TargetOf
+    step: str = Field(default="all", validation_alias=AliasChoices("step", "recipient"))
+    """A step of the flow (in a fan-out, the recipient agency), or all of them."""
+    span: str | None = None
+    start_mark: str | None = Field(default=None, alias="from")
+    end_mark: str | None = Field(default=None, alias="to")
     stat: Literal["mean", "p50", "p90", "p99", "p99.9", "max"] = "p90"
     within: DurationField
     source: Literal["plan", "author"]
@@ -99,12 +148,21 @@ class Target(Strict):
     note: str = ""
 
     @model_validator(mode="after")
-    def _case_targets_cover_all(self) -> Target:
-        # Whether a 'plan' target names a measure is checked by the Scenario, which knows the
-        # flow and so can list the measures allowed.
-        if self.of == "case" and self.recipient != "all":
-            raise ValueError("a 'case' target covers the whole case: leave 'recipient' out")
+    def _shape(self) -> Target:
+        if self.of in ("case", "span") and self.step != "all":
+            raise ValueError(f"a {self.of!r} target is not on one step: leave 'step' out")
+        if self.of == "span":
+            named, marks = self.span is not None, (self.start_mark, self.end_mark)
+            if named == any(marks) or (not named and not all(marks)):
+                raise ValueError("a 'span' target names either 'span' or both 'from' and 'to'")
+        elif self.span or self.start_mark or self.end_mark:
+            raise ValueError("'span', 'from' and 'to' belong to targets with of: span")
         return self
+
+    @property
+    def span_id(self) -> str:
+        """The span's name: the flow's, or `<from>-><to>` for one between two marks."""
+        return self.span or f"{self.start_mark}->{self.end_mark}"
 
 
 class KafkaOptions(Strict):
@@ -117,15 +175,19 @@ class KafkaOptions(Strict):
 
 
 class Scenario(Strict):
+    """A study: one or more flows over the same agencies, calendar and transport.
+
+    A scenario of one flow may write it the short way (`flow:`, `arrivals:`, `population:` at
+    the top); it is read as `flows: {F03: {arrivals: ..., population: ...}}`.
+    """
+
     name: str
     description: str = ""
-    flow: str
+    flows: dict[str, FlowSettings]
     seed: int = 1
     start: datetime = datetime(2021, 6, 1, 9, 0, tzinfo=CHINA_STANDARD_TIME)
     duration: ClockDuration
     drain: ClockDuration = Field(default_factory=lambda: parse_duration("30d"))
-    arrivals: Arrivals
-    population: dict[str, float | list[float]] = Field(default_factory=dict)
     transport: Transport = Field(default_factory=Transport)
     platform: Platform = Field(default_factory=Platform)
     agencies: dict[str, Agency]
@@ -133,13 +195,34 @@ class Scenario(Strict):
     targets: list[Target] = Field(default_factory=list)
     kafka: KafkaOptions = Field(default_factory=KafkaOptions)
 
-    @field_validator("flow")
+    @model_validator(mode="before")
     @classmethod
-    def _known_flow(cls, value: str) -> str:
-        flow_id = value.upper()
-        if flow_id not in FLOWS:
-            raise ValueError(f"{value!r} is not an implemented flow; allowed: {', '.join(FLOWS)}")
-        return flow_id
+    def _one_flow_shorthand(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "flow" not in data:
+            return data
+        if "flows" in data:
+            raise ValueError("write either 'flow' (one flow) or 'flows' (several), not both")
+        data = dict(data)
+        flow_id = data.pop("flow")
+        settings = {
+            key: data.pop(key) for key in ("arrivals", "population", "steps") if key in data
+        }
+        data["flows"] = {str(flow_id).upper() if isinstance(flow_id, str) else flow_id: settings}
+        return data
+
+    @field_validator("flows")
+    @classmethod
+    def _known_flows(cls, value: dict[str, FlowSettings]) -> dict[str, FlowSettings]:
+        if not value:
+            raise ValueError(f"name at least one flow; implemented: {', '.join(FLOWS)}")
+        upper = {flow_id.upper(): settings for flow_id, settings in value.items()}
+        unknown = [flow_id for flow_id in upper if flow_id not in FLOWS]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))} not an implemented flow; "
+                f"allowed: {', '.join(FLOWS)}"
+            )
+        return upper
 
     @field_validator("start")
     @classmethod
@@ -147,44 +230,140 @@ class Scenario(Strict):
         return value if value.tzinfo else value.replace(tzinfo=CHINA_STANDARD_TIME)
 
     @model_validator(mode="after")
-    def _agencies_match_flow(self) -> Scenario:
-        recipients = FLOWS[self.flow].recipients
-        unknown = [name for name in self.agencies if name not in recipients]
+    def _consistent(self) -> Scenario:
+        self._check_agencies()
+        for flow_id, settings in self.flows.items():
+            self._check_flow(flow_id, settings)
+        for index, target in enumerate(self.targets):
+            self._check_target(index, target)
+        return self
+
+    def _check_agencies(self) -> None:
+        needed = list(dict.fromkeys(a for f in self.flows for a in FLOWS[f].agencies))
+        unknown = [name for name in self.agencies if name not in needed]
         if unknown:
             raise ValueError(
-                f"agencies: {', '.join(map(repr, unknown))} not a recipient of {self.flow}; "
-                f"allowed: {', '.join(recipients)}"
+                f"agencies: {', '.join(map(repr, unknown))} not acting in "
+                f"{', '.join(self.flows)}; allowed: {', '.join(needed)}"
             )
-        missing = [name for name in recipients if name not in self.agencies]
+        missing = [name for name in needed if name not in self.agencies]
         if missing:
-            raise ValueError(f"agencies: {self.flow} needs settings for {', '.join(missing)}")
-        allowed_population = SOURCES[self.flow].mix_fields()
-        for knob in self.population:
+            raise ValueError(
+                f"agencies: {', '.join(self.flows)} need settings for {', '.join(missing)}"
+            )
+        for name, agency in self.agencies.items():
+            for flow_id in agency.desks:
+                if flow_id.upper() not in self.flows or name not in FLOWS[flow_id.upper()].agencies:
+                    raise ValueError(
+                        f"agencies.{name}.desks.{flow_id}: not a flow of this scenario that "
+                        f"reaches {name}; allowed: "
+                        f"{', '.join(f for f in self.flows if name in FLOWS[f].agencies)}"
+                    )
+
+    def _check_flow(self, flow_id: str, settings: FlowSettings) -> None:
+        flow = FLOWS[flow_id]
+        allowed_population = flow.source.mix_fields()
+        for knob in settings.population:
             if knob not in allowed_population:
                 raise ValueError(
-                    f"population.{knob}: not a population setting of {self.flow}; "
-                    f"allowed: {', '.join(allowed_population)}"
+                    f"flows.{flow_id}.population.{knob}: not a population setting of "
+                    f"{flow_id}; allowed: {', '.join(allowed_population)}"
                 )
-        measures = FLOWS[self.flow].measures
-        for index, target in enumerate(self.targets):
-            if target.source == "plan" and not target.measure:
+        step_ids = [step.id for step in flow.steps]
+        for step_id, step_settings in settings.steps.items():
+            if step_id not in step_ids:
                 raise ValueError(
-                    f"targets[{index}].measure: required when source is 'plan' (target "
-                    f"{target.id!r} must cite the plan measure it checks); allowed: "
-                    f"{', '.join(measures)}"
+                    f"flows.{flow_id}.steps.{step_id}: not a step of {flow_id}; "
+                    f"allowed: {', '.join(step_ids)}"
                 )
-            if target.recipient not in ("all", *recipients):
+            step = flow.step(step_id)
+            if step.is_wait and step_settings.service_time is not None:
                 raise ValueError(
-                    f"targets[{target.id}].recipient: {target.recipient!r} is not a recipient "
-                    f"of {self.flow}; allowed: all, {', '.join(recipients)}"
+                    f"flows.{flow_id}.steps.{step_id}: a wait has a 'duration', "
+                    "not a 'service_time'"
                 )
-            if target.source == "plan" and target.measure not in FLOWS[self.flow].measures:
+            if not step.is_wait and step_settings.duration is not None:
                 raise ValueError(
-                    f"targets[{target.id}].measure: {target.measure!r} is not a measure of "
-                    f"{self.flow}; allowed: {', '.join(FLOWS[self.flow].measures)}"
+                    f"flows.{flow_id}.steps.{step_id}: an agency step has a 'service_time', "
+                    "not a 'duration'"
                 )
-        return self
+        for step in flow.steps:
+            own = settings.steps.get(step.id)
+            if step.is_wait and (own is None or own.duration is None):
+                raise ValueError(
+                    f"flows.{flow_id}.steps.{step.id}.duration: required: how long the wait "
+                    f"for {step.actor} ({step.title}) lasts"
+                )
+            if (
+                not step.is_wait
+                and (own is None or own.service_time is None)
+                and self.agencies[str(step.agency)].service_time is None
+            ):
+                raise ValueError(
+                    f"agencies.{step.agency}.service_time: required, or set "
+                    f"flows.{flow_id}.steps.{step.id}.service_time"
+                )
+
+    def _check_target(self, index: int, target: Target) -> None:
+        where = f"targets[{index}] ({target.id!r})"
+        if target.flow is None:
+            if len(self.flows) > 1:
+                raise ValueError(
+                    f"{where}.flow: required when the scenario runs several flows; "
+                    f"allowed: {', '.join(self.flows)}"
+                )
+            flow_id = next(iter(self.flows))
+        else:
+            flow_id = target.flow.upper()
+            if flow_id not in self.flows:
+                raise ValueError(
+                    f"{where}.flow: {target.flow!r} is not a flow of this scenario; "
+                    f"allowed: {', '.join(self.flows)}"
+                )
+        flow = FLOWS[flow_id]
+        steps = [step.id for step in flow.steps]
+        if target.step not in ("all", *steps):
+            raise ValueError(
+                f"{where}.step: {target.step!r} is not a step of {flow_id}; "
+                f"allowed: all, {', '.join(steps)}"
+            )
+        if target.span is not None and target.span not in [s.id for s in flow.spans]:
+            named = ", ".join(s.id for s in flow.spans) or "none (use 'from' and 'to')"
+            raise ValueError(
+                f"{where}.span: {target.span!r} is not a span of {flow_id}; allowed: {named}"
+            )
+        for mark in (target.start_mark, target.end_mark):
+            if mark is not None and mark not in flow.marks():
+                raise ValueError(
+                    f"{where}: mark {mark!r} is not one of {flow_id}'s; "
+                    f"allowed: {', '.join(flow.marks())}"
+                )
+        if target.source == "plan" and target.measure not in flow.measures:
+            if not target.measure:
+                raise ValueError(
+                    f"{where}.measure: required when source is 'plan' (cite the plan measure "
+                    f"it checks); allowed: {', '.join(flow.measures)}"
+                )
+            raise ValueError(
+                f"{where}.measure: {target.measure!r} is not a measure of {flow_id}; "
+                f"allowed: {', '.join(flow.measures)}"
+            )
+
+    def target_flow(self, target: Target) -> str:
+        return (target.flow or next(iter(self.flows))).upper()
+
+    def settings_of(self, flow_id: str, step_id: str) -> StepSettings:
+        return self.flows[flow_id].steps.get(step_id) or StepSettings()
+
+    def service_time(self, flow_id: str, step_id: str) -> DistributionSpec:
+        own = self.settings_of(flow_id, step_id)
+        if own.service_time is not None:
+            return own.service_time
+        agency = FLOWS[flow_id].step(step_id).agency
+        spec = self.agencies[str(agency)].service_time
+        assert spec is not None  # validated
+        return spec
 
     def to_data(self) -> dict[str, Any]:
         """Plain data for result.json and worker files: durations in their written form."""
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,50 +1,36 @@
-"""The sim engine: arrivals, transport, fan-out, agency stations and case tracking in SimPy.
+"""The sim engine: every flow's step graph through SimPy, on the shared pipeline.
 
-Every random stream is seeded from the scenario seed and the stream's name, so adding a burst
-or an agency does not shift the draws of the others, and the same seed gives the same run.
+Arrivals, transport, the platform (the orchestrators' stage), agency pools and waits are SimPy
+processes and resources; what a case does next is decided by the same pure orchestrator the
+kafka engine runs, and what is measured goes into the same latency book and tally.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Generator
-from datetime import timedelta
 from typing import Any
 
 import simpy
 import structlog
 
 from govstream.agency_hours import describe_outage
-from govstream.arrivals import arrival_times
-from govstream.calendar import OfficeHours, WorkingCalendar
+from govstream.calendar import scenario_calendar
 from govstream.engines.results import build_result, package_versions
 from govstream.engines.sim.station import Station
-from govstream.metrics import RecorderSet
+from govstream.pipeline.agencies import Waits, agency_pools, pool_for, seeded
+from govstream.pipeline.book import LatencyBook, scenario_spans
+from govstream.pipeline.schedule import case_id, schedule, trigger_date, trigger_makers
+from govstream.pipeline.tally import Tally
 from govstream.progress import ProgressCallback
-from govstream.result import AgencyLoad, Counts, EngineInfo, RunResult
+from govstream.result import AgencyLoad, EngineInfo, RunResult
 from govstream.scenario.model import Scenario
-from processors import flow as flow_by_id
-from processors.agency import outcome_for
-from processors.case_tracker import CaseCompletion, CaseState, CaseTracker, TrackResult
+from processors import FLOWS
 from processors.events import Emit
-from processors.fanout import FanOut
-from producers import SOURCES
+from processors.orchestrator import CaseState, Orchestrator, Progress
 
 log = structlog.get_logger(__name__)
 
 SimProcess = Generator[simpy.Event, Any, None]
-
-
-def stream(seed: int, name: str) -> random.Random:
-    return random.Random(f"{seed}:{name}")
-
-
-def scenario_calendar(scenario: Scenario) -> WorkingCalendar:
-    return WorkingCalendar(
-        start=scenario.start,
-        office_hours=OfficeHours.from_strings(scenario.calendar.office_hours),
-        holidays=scenario.calendar.holidays,
-    )
 
 
 class SimEngine:
@@ -64,151 +50,151 @@ class SimEngine:
         self.scenario_file = scenario_file
         self.overrides = overrides or []
         self.progress = progress
-        self.flow = flow_by_id(scenario.flow)
         self.env = simpy.Environment()
         seed = scenario.seed
-        self.reference_calendar = scenario_calendar(scenario)
-        self.make_trigger = SOURCES[self.flow.id].generator(
-            stream(seed, "population"), scenario.population
-        )
-        self.fanout = FanOut(self.flow)
-        self.tracker = CaseTracker(self.flow)
+        self.calendar = scenario_calendar(scenario)
+        self.flow_ids = list(scenario.flows)
+        self.orchestrators = {f: Orchestrator(FLOWS[f]) for f in self.flow_ids}
+        self.make_trigger = trigger_makers(scenario)
+        self.pools = agency_pools(scenario, self.calendar)
+        self.stations = {name: Station(self.env, pool) for name, pool in self.pools.items()}
+        self.waits = Waits(scenario)
         self._transport = scenario.transport.latency.sampler()
         # One stream per hop's sender, so an outage at one agency does not reshuffle the
         # transport times every other agency's requests see.
-        self._transport_rngs = {
-            name: stream(seed, f"transport:{name}")
-            for name in (self.flow.source_agency, *self.flow.recipients)
-        }
+        senders = {FLOWS[f].source_agency for f in self.flow_ids} | set(self.pools)
+        self._transport_rngs = {name: seeded(seed, f"transport:{name}") for name in senders}
         self._platform_time = scenario.platform.service_time.sampler()
-        self._platform_rng = stream(seed, "platform")
+        self._platform_rng = seeded(seed, "platform")
         self.platform = simpy.Resource(self.env, capacity=scenario.platform.servers)
-        self.stations = {
-            name: Station(
-                self.env,
-                name,
-                spec,
-                self.reference_calendar if spec.calendar == "office" else None,
-                stream(seed, f"agency:{name}"),
-            )
-            for name, spec in scenario.agencies.items()
-        }
-        self.states: dict[str, CaseState] = {}
-        self.latency = RecorderSet()
-        self.working_days = RecorderSet()
+        self.states: dict[tuple[str, str], CaseState] = {}
+        self.book = LatencyBook(self.calendar, scenario_spans(scenario))
+        self.tally = Tally(self.flow_ids)
         self.arrivals_done = False
-        self.cases_started = 0
-        self.cases_completed = 0
-        self.cases_rejected = 0
-        self.requests_emitted = 0
-        self.requests_delivered = 0
-        self.requests_acted = 0
-        self.outcomes_recorded = 0
-        self.duplicates = 0
-        self.unexpected = 0
         self.open_requests: dict[str, simpy.Process] = {}
         self.all_done = self.env.event()
 
     # -- processes -------------------------------------------------------------------------
 
     def _arrivals(self) -> SimProcess:
-        window = self.scenario.duration.clock_seconds()
-        for intended_at in arrival_times(self.scenario.arrivals, window, self.scenario.seed):
-            yield self.env.timeout(intended_at - self.env.now)
-            self.cases_started += 1
-            self.env.process(self._case(self.cases_started, intended_at))
+        for arrival in schedule(self.scenario):
+            yield self.env.timeout(arrival.at - self.env.now)
+            self.tally.add(arrival.flow, "cases_started")
+            self.env.process(self._case(arrival.flow, arrival.number, arrival.at))
         self.arrivals_done = True
         self._check_done()
 
-    def _case(self, number: int, intended_at: float) -> SimProcess:
-        case_id = f"{self.flow.id}-{number:07d}"
-        on = (self.scenario.start + timedelta(seconds=intended_at)).date()
-        trigger = self.make_trigger(case_id, on)
-        yield self.env.timeout(self._transport(self._transport_rngs[self.flow.source_agency]))
+    def _case(self, flow_id: str, number: int, intended_at: float) -> SimProcess:
+        flow = FLOWS[flow_id]
+        trigger = self.make_trigger[flow_id](
+            case_id(flow_id, number), trigger_date(self.scenario, intended_at)
+        )
+        for rule in flow.rules:
+            self.tally.rule(flow_id, rule.id, rule.check(trigger))
+        yield self.env.timeout(self._transport(self._transport_rngs[flow.source_agency]))
         arrived = self.env.now
-        self.latency["hop:trigger-to-fanout"].record(arrived - intended_at)
+        self.book.hop("trigger-to-orchestrator", arrived - intended_at)
         with self.platform.request() as slot:
             yield slot
             yield self.env.timeout(self._platform_time(self._platform_rng))
-        emits = self.fanout.process(trigger)
-        fanned_at = self.env.now
-        self.latency["hop:at-fanout"].record(fanned_at - arrived)
-        expected = [emit.recipient for emit in emits if emit.recipient]
-        self._track(
-            case_id, self.tracker.open(self.states.get(case_id), case_id, expected, intended_at)
+        self.book.hop("at-orchestrator", self.env.now - arrived)
+        key = (flow_id, str(trigger["case_id"]))
+        progress = self.orchestrators[flow_id].open(
+            self.states.get(key), trigger, intended_at, self.env.now
         )
-        for emit in emits:
-            self.requests_emitted += 1
-            request_id = str(emit.value["request_id"])
-            self.open_requests[request_id] = self.env.process(
-                self._request(emit, intended_at, fanned_at)
-            )
+        self._advance(flow_id, key, progress)
 
-    def _request(self, emit: Emit, intended_at: float, sent_at: float) -> SimProcess:
+    def _advance(self, flow_id: str, key: tuple[str, str], progress: Progress) -> None:
+        if progress.duplicate:
+            self.tally.add(flow_id, "duplicates")
+            return
+        if progress.unexpected:
+            self.tally.add(flow_id, "unexpected")
+            return
+        self.tally.add(flow_id, "steps_skipped", len(progress.skipped))
+        opened_at = float(progress.state["opened_at"])
+        for emit in progress.emits:
+            self.tally.add(flow_id, "requests_emitted")
+            process = self._wait(flow_id, emit, opened_at)
+            if emit.recipient is not None:
+                process = self._request(flow_id, emit, opened_at)
+            self.open_requests[str(emit.value["request_id"])] = self.env.process(process)
+        completion = progress.completion
+        if completion is None:
+            self.states[key] = progress.state
+            return
+        self.states.pop(key, None)
+        self.tally.add(flow_id, "cases_completed")
+        if completion.rejected:
+            self.tally.add(flow_id, "cases_rejected")
+        self.book.completed(flow_id, completion)
+        self._check_done()
+
+    def _request(self, flow_id: str, emit: Emit, opened_at: float) -> SimProcess:
         env = self.env
-        recipient = str(emit.recipient)
-        station = self.stations[recipient]
-        transport_rng = self._transport_rngs[recipient]
+        flow = FLOWS[flow_id]
+        step = flow.step(str(emit.step))
+        pool = pool_for(self.pools, self.scenario, flow_id, str(emit.recipient))
+        station = self.stations[pool.name]
+        transport_rng = self._transport_rngs[pool.name]
+        sent_at = env.now
         yield env.timeout(self._transport(transport_rng))
         delivered_at = env.now
-        self.requests_delivered += 1
-        self.latency[f"delivered:{recipient}"].record(delivered_at - intended_at)
-        self.latency["hop:fanout-to-recipient"].record(delivered_at - sent_at)
+        self.tally.add(flow_id, "requests_delivered")
+        self.book.delivered(flow_id, step.id, opened_at, delivered_at)
+        self.book.hop("orchestrator-to-agency", delivered_at - sent_at)
         with station.resource.request() as clerk:
             station.note_queue()
             yield clerk
-            opens = station.hours.next_available(env.now)
+            station.taken[flow_id] += 1
+            opens = pool.hours.next_available(env.now)
             if opens > env.now:
                 yield env.timeout(opens - env.now)
             started_at = env.now
-            done_at = station.hours.finish_time(started_at, station.service_time())
+            done_at = pool.hours.finish_time(started_at, pool.service_time(flow_id, step.id))
             yield env.timeout(done_at - started_at)
-        self.requests_acted += 1
-        self.latency[f"wait:{recipient}"].record(started_at - delivered_at)
-        self.latency[f"service:{recipient}"].record(done_at - started_at)
-        self.latency[f"sojourn:{recipient}"].record(done_at - delivered_at)
-        reason = "request rejected by the recipient" if station.rejects() else None
-        outcome = outcome_for(self.flow, recipient, emit.value, rejected_reason=reason)
+        self.tally.add(flow_id, "requests_acted")
+        self.book.agency_times(
+            flow_id,
+            pool.name,
+            wait=started_at - delivered_at,
+            service=done_at - started_at,
+            sojourn=done_at - delivered_at,
+        )
+        outcome = pool.act(flow, step, emit.value)
         yield env.timeout(self._transport(transport_rng))
-        seen_at = env.now
-        self.outcomes_recorded += 1
+        self.book.hop("outcome-return", env.now - done_at)
+        self._outcome(flow_id, emit, outcome.value, opened_at, delivered_at)
+
+    def _wait(self, flow_id: str, emit: Emit, opened_at: float) -> SimProcess:
+        flow = FLOWS[flow_id]
+        step = flow.step(str(emit.step))
+        yield self.env.timeout(self.waits.duration(flow_id, step.id))
+        outcome = self.waits.act(flow, step, emit.value)
+        self._outcome(flow_id, emit, outcome.value, opened_at, None)
+
+    def _outcome(
+        self,
+        flow_id: str,
+        emit: Emit,
+        outcome: dict[str, Any],
+        opened_at: float,
+        delivered_at: float | None,
+    ) -> None:
+        now = self.env.now
+        self.tally.add(flow_id, "outcomes_recorded")
         del self.open_requests[str(emit.value["request_id"])]
-        self.latency["hop:outcome-return"].record(seen_at - done_at)
-        self.latency[f"acted:{recipient}"].record(seen_at - intended_at)
-        self.working_days[f"acted:{recipient}"].record(
-            self.reference_calendar.working_days_between(intended_at, seen_at)
+        self.book.acted(flow_id, str(emit.step), opened_at, now)
+        key = (flow_id, emit.key)
+        progress = self.orchestrators[flow_id].record(
+            self.states.get(key), outcome, now, delivered_at
         )
-        state = self.states.get(emit.key)
-        self._track(emit.key, self.tracker.record(state, outcome.value, seen_at))
-
-    def _track(self, case_id: str, result: TrackResult) -> None:
-        if result.duplicate:
-            self.duplicates += 1
-            return
-        if result.unexpected:
-            self.unexpected += 1
-        if result.completion is None:
-            self.states[case_id] = result.state
-            return
-        self.states.pop(case_id, None)
-        self._complete(result.completion)
-
-    def _complete(self, completion: CaseCompletion) -> None:
-        self.cases_completed += 1
-        if completion.rejected:
-            self.cases_rejected += 1
-        self.latency["case"].record(completion.latency)
-        self.working_days["case"].record(
-            self.reference_calendar.working_days_between(
-                completion.opened_at, completion.completed_at
-            )
-        )
-        self._check_done()
+        self._advance(flow_id, key, progress)
 
     def _check_done(self) -> None:
         if (
             self.arrivals_done
-            and self.cases_completed == self.cases_started
+            and self.tally.total("cases_completed") == self.tally.total("cases_started")
             and not self.all_done.triggered
         ):
             self.all_done.succeed()
@@ -233,10 +219,10 @@ class SimEngine:
             self.progress(1.0)
         log.info(
             "sim run finished",
-            flow=self.flow.id,
+            flows=self.flow_ids,
             scenario=scenario.name,
-            cases=self.cases_started,
-            completed=self.cases_completed,
+            cases=self.tally.total("cases_started"),
+            completed=self.tally.total("cases_completed"),
             business_seconds=self.env.now,
         )
         return self._result()
@@ -245,29 +231,38 @@ class SimEngine:
         # A request is answered (its outcome recorded) or its process is still alive somewhere
         # on the wire, in a queue or with a clerk. A process that ended without an answer, or a
         # request the books cannot place, was lost.
-        alive = sum(1 for process in self.open_requests.values() if process.is_alive)
-        ended_unanswered = len(self.open_requests) - alive
-        unplaced = self.requests_emitted - self.outcomes_recorded - len(self.open_requests)
-        counts = Counts(
-            cases_started=self.cases_started,
-            cases_completed=self.cases_completed,
-            cases_open=self.cases_started - self.cases_completed,
-            cases_rejected=self.cases_rejected,
-            requests_emitted=self.requests_emitted,
-            requests_delivered=self.requests_delivered,
-            requests_acted=self.requests_acted,
-            requests_in_flight=alive,
-            outcomes_recorded=self.outcomes_recorded,
-            lost=ended_unanswered + unplaced,
-            duplicates=self.duplicates,
-            unexpected=self.unexpected,
+        in_flight: dict[str, int] = dict.fromkeys(self.flow_ids, 0)
+        ended: dict[str, int] = dict.fromkeys(self.flow_ids, 0)
+        for request_id, process in self.open_requests.items():
+            flow_id = request_id.split("-", 1)[0]
+            (in_flight if process.is_alive else ended)[flow_id] += 1
+
+        def lost(flow_id: str) -> int:
+            t = self.tally
+            open_count = in_flight[flow_id] + ended[flow_id]
+            unplaced = (
+                t.get(flow_id, "requests_emitted")
+                - t.get(flow_id, "outcomes_recorded")
+                - open_count
+            )
+            return ended[flow_id] + unplaced
+
+        flow_counts = {
+            f: self.tally.counts(f, in_flight=in_flight[f], lost=lost(f)) for f in self.flow_ids
+        }
+        counts = self.tally.counts(
+            None,
+            in_flight=sum(in_flight.values()),
+            lost=sum(lost(f) for f in self.flow_ids),
         )
         agencies = {
             name: AgencyLoad(
-                servers=station.spec.servers,
+                agency=station.pool.agency,
+                servers=station.pool.servers,
                 max_queue=station.max_queue,
                 queue_at_end=station.queue_length(),
-                outages=[describe_outage(o) for o in station.spec.outages],
+                outages=[describe_outage(o) for o in station.pool.spec.outages],
+                requests={f: station.taken[f] for f in station.pool.flows},
             )
             for name, station in self.stations.items()
         }
@@ -275,11 +270,11 @@ class SimEngine:
             scenario=self.scenario,
             scenario_file=self.scenario_file,
             overrides=self.overrides,
-            flow=self.flow,
             engine=EngineInfo(name="sim", versions=package_versions("simpy")),
             business_seconds=self.env.now,
             counts=counts,
-            latency=self.latency,
-            working_days=self.working_days,
+            flow_counts=flow_counts,
+            tally=self.tally,
+            book=self.book,
             agencies=agencies,
         )

@@ -1,41 +1,27 @@
-"""An agency as a queueing station: c servers, one FIFO queue, office hours and outages."""
+"""An agency pool as a queueing station: c clerks sharing one FIFO queue (SimPy's Resource)."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
+from collections import Counter
 
 import simpy
 
-from govstream.agency_hours import AgencyHours
-from govstream.calendar import WorkingCalendar
-from govstream.scenario.model import Agency
+from govstream.pipeline.agencies import AgencyPool
 
 
 class Station:
-    """Serves requests FIFO with `servers` parallel clerks.
+    """Serves requests FIFO with the pool's clerks, whichever flow they come from.
 
     A request that reaches a free clerk while the agency is closed (outside office hours or in
     an outage) holds the clerk and waits for the opening, which keeps FIFO order: everyone in
     the queue would wait for the same opening anyway.
     """
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        name: str,
-        spec: Agency,
-        calendar: WorkingCalendar | None,
-        rng: random.Random,
-    ) -> None:
-        self.env = env
-        self.name = name
-        self.spec = spec
-        self.resource = simpy.Resource(env, capacity=spec.servers)
-        self.hours = AgencyHours(spec, calendar)
-        self._draw_service: Callable[[random.Random], float] = spec.service_time.sampler()
-        self._rng = rng
+    def __init__(self, env: simpy.Environment, pool: AgencyPool) -> None:
+        self.pool = pool
+        self.resource = simpy.Resource(env, capacity=pool.servers)
         self.max_queue = 0
+        self.taken: Counter[str] = Counter()
 
     def note_queue(self) -> None:
         queued = len(self.resource.queue)
@@ -44,10 +30,3 @@ class Station:
 
     def queue_length(self) -> int:
         return len(self.resource.queue)
-
-    def service_time(self) -> float:
-        return self._draw_service(self._rng)
-
-    def rejects(self) -> bool:
-        p = self.spec.reject_probability
-        return p > 0 and self._rng.random() < p

@@ -1,0 +1,122 @@
+"""One agency model for both engines: opening hours, service draw, rejection and outcome.
+
+An agency serves every flow of the scenario that reaches it from one pool of clerks, unless the
+scenario gives a flow its own desk there; each pool is modelled once, here, and the engines
+only decide how its clerks wait (SimPy resources, or faust agent concurrency).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from govstream.agency_hours import AgencyHours
+from govstream.calendar import WorkingCalendar
+from govstream.scenario.model import Agency, Scenario
+from processors import FLOWS
+from processors.agency import outcome_for
+from processors.events import Emit, Record
+from processors.flow import FlowSpec, Step
+
+Sampler = Callable[[random.Random], float]
+
+REJECTED_REASON = "request rejected by the recipient"
+
+
+def pool_name(agency: str, flow_id: str, spec: Agency) -> str:
+    """`bank`, or `bank@F01` where the scenario gives F01 its own desk at the bank."""
+    return f"{agency}@{flow_id}" if flow_id in spec.desks else agency
+
+
+def seeded(seed: int, name: str) -> random.Random:
+    """Every random stream is seeded from the scenario seed and its own name, so adding a flow
+    or an agency does not shift the draws of the others."""
+    return random.Random(f"{seed}:{name}")
+
+
+class AgencyPool:
+    """One pool of clerks at an agency: which flows' steps it serves and how it acts on them."""
+
+    def __init__(
+        self,
+        name: str,
+        agency: str,
+        servers: int,
+        spec: Agency,
+        scenario: Scenario,
+        flows: list[str],
+        calendar: WorkingCalendar | None,
+    ) -> None:
+        self.name = name
+        self.agency = agency
+        self.servers = servers
+        self.spec = spec
+        self.flows = flows
+        self.hours = AgencyHours(spec, calendar)
+        self.rng = seeded(scenario.seed, f"agency:{name}")
+        self._service: dict[tuple[str, str], Sampler] = {}
+        self._reject: dict[tuple[str, str], float] = {}
+        for flow_id in flows:
+            for step in FLOWS[flow_id].steps_of(agency):
+                key = (flow_id, step.id)
+                self._service[key] = scenario.service_time(flow_id, step.id).sampler()
+                own = scenario.settings_of(flow_id, step.id).reject_probability
+                self._reject[key] = spec.reject_probability if own is None else own
+
+    def service_time(self, flow_id: str, step_id: str) -> float:
+        return self._service[flow_id, step_id](self.rng)
+
+    def act(self, flow: FlowSpec, step: Step, request: Record) -> Emit:
+        """The outcome once the work is done: rejected with the scenario's probability."""
+        p = self._reject[flow.id, step.id]
+        rejected = p > 0 and self.rng.random() < p
+        return outcome_for(
+            flow, step, request, self.rng, rejected_reason=REJECTED_REASON if rejected else None
+        )
+
+
+class Waits:
+    """Waits outside any agency (a supplier delivering): a duration, then an outcome."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self._duration: dict[tuple[str, str], Sampler] = {}
+        self._rng: dict[tuple[str, str], random.Random] = {}
+        for flow_id in scenario.flows:
+            for step in FLOWS[flow_id].waits:
+                key = (flow_id, step.id)
+                duration = scenario.settings_of(flow_id, step.id).duration
+                assert duration is not None  # validated
+                self._duration[key] = duration.sampler()
+                self._rng[key] = seeded(scenario.seed, f"wait:{flow_id}:{step.id}")
+
+    def duration(self, flow_id: str, step_id: str) -> float:
+        return self._duration[flow_id, step_id](self._rng[flow_id, step_id])
+
+    def act(self, flow: FlowSpec, step: Step, request: Record) -> Emit:
+        return outcome_for(flow, step, request, self._rng[flow.id, step.id])
+
+
+def agency_pools(
+    scenario: Scenario, calendar: WorkingCalendar, *, flows: list[str] | None = None
+) -> dict[str, AgencyPool]:
+    """Every pool of the scenario, keyed by pool name, serving the flows that reach it."""
+    pools: dict[str, AgencyPool] = {}
+    for agency, spec in scenario.agencies.items():
+        serving = [f for f in (flows or scenario.flows) if agency in FLOWS[f].agencies]
+        shared = [f for f in serving if f not in spec.desks]
+        office = calendar if spec.calendar == "office" else None
+        if shared:
+            pools[agency] = AgencyPool(agency, agency, spec.servers, spec, scenario, shared, office)
+        for flow_id, desk in spec.desks.items():
+            if flow_id in serving:
+                name = pool_name(agency, flow_id, spec)
+                pools[name] = AgencyPool(
+                    name, agency, desk.servers, spec, scenario, [flow_id], office
+                )
+    return pools
+
+
+def pool_for(
+    pools: dict[str, AgencyPool], scenario: Scenario, flow_id: str, agency: str
+) -> AgencyPool:
+    return pools[pool_name(agency, flow_id, scenario.agencies[agency])]
