@@ -2,54 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from govstream.progress import ProgressCallback
+from govstream.engines import DEFAULT_ENGINE, RunSettings, engine
 from govstream.result import RunResult
 from govstream.scenario.model import Scenario
 
-ENGINES = ("sim", "kafka")
 
-
-@dataclass(frozen=True, slots=True)
-class KafkaSettings:
-    bootstrap: str | None = None
-    workers: int | None = None
-    speedup: float | None = None
-
-
-def with_seed(overrides: list[str], seed: int | None) -> list[str]:
-    """`--seed N` is one more override, so result.json records it with the others."""
-    return [*overrides, *([f"seed={seed}"] if seed is not None else [])]
+def as_overrides(
+    overrides: list[str],
+    *,
+    seed: int | None = None,
+    speedup: float | None = None,
+    workers: int | None = None,
+) -> list[str]:
+    """`--seed`, `--speedup` and `--workers` are overrides of the scenario's own fields, so
+    result.json records them with the others and every worker reads the same values."""
+    extra = []
+    if seed is not None:
+        extra.append(f"seed={seed}")
+    if speedup is not None:
+        extra.append(f"kafka.speedup={speedup}")
+    if workers is not None:
+        extra.append(f"kafka.workers={workers}")
+    return [*overrides, *extra]
 
 
 def run_scenario(
-    scenario: Scenario,
-    *,
-    scenario_file: str,
-    overrides: list[str],
-    engine: str = "sim",
-    progress: ProgressCallback | None = None,
-    kafka: KafkaSettings | None = None,
+    scenario: Scenario, settings: RunSettings, engine_name: str = DEFAULT_ENGINE
 ) -> RunResult:
-    if engine == "sim":
-        from govstream.engines.sim import SimEngine
-
-        return SimEngine(
-            scenario, scenario_file=scenario_file, overrides=overrides, progress=progress
-        ).run()
-    if engine == "kafka":
-        from govstream.engines.kafka.engine import run_on_kafka
-
-        return run_on_kafka(
-            scenario,
-            scenario_file=scenario_file,
-            overrides=overrides,
-            settings=kafka or KafkaSettings(),
-            progress=progress,
-        )
-    raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    return engine(engine_name).run(scenario, settings)
 
 
 def write_outputs(result: RunResult, out_dir: Path) -> tuple[Path, Path]:

@@ -1,0 +1,53 @@
+"""The engines, discovered: every subpackage of `govstream.engines` that exposes `ENGINE`.
+
+An engine runs a scenario's step graphs and returns the shared `RunResult`. Each subpackage's
+`__init__` stays light (the kafka engine's imports faust only when it runs), so listing the
+engines for `--engine` costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from govstream.progress import ProgressCallback
+from govstream.result import RunResult
+from govstream.scenario.model import Scenario
+
+DEFAULT_ENGINE = "sim"
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """What a run needs besides the scenario; speedup, workers and seed live in the scenario
+    (the CLI turns their flags into overrides), so a worker reads the same values."""
+
+    scenario_file: str = "<scenario>"
+    overrides: tuple[str, ...] = ()
+    progress: ProgressCallback | None = None
+    bootstrap: str | None = None
+    work_dir: Path | None = None
+
+
+class Engine(Protocol):
+    name: str
+    summary: str
+
+    def run(self, scenario: Scenario, settings: RunSettings) -> RunResult: ...
+
+
+def engine_names() -> list[str]:
+    """Every engine package here, the default first."""
+    names = [info.name for info in pkgutil.iter_modules(__path__) if info.ispkg]
+    return sorted(names, key=lambda name: (name != DEFAULT_ENGINE, name))
+
+
+def engine(name: str) -> Engine:
+    if name not in engine_names():
+        raise ValueError(f"unknown engine {name!r}; allowed: {', '.join(engine_names())}")
+    module = importlib.import_module(f"{__name__}.{name}")
+    found: Engine = module.ENGINE
+    return found

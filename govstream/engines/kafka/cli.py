@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_worker_command(commands: argparse._SubParsersAction) -> None:
-    from govstream.cli import add_scenario_args
+    from govstream.cli_args import add_scenario_args
 
     worker = commands.add_parser(
         "worker",
