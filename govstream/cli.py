@@ -11,34 +11,30 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from govstream import __version__
+from govstream.cli_args import add_scenario_args
+from govstream.engines import DEFAULT_ENGINE, RunSettings, engine, engine_names
 from govstream.logs import configure_logging
 from govstream.report.console import report_console
+
+if TYPE_CHECKING:
+    from govstream.scenario.model import Scenario
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_SLA_MISSED = 3
 
+NO_FLOW_GIVEN = ""
+"""What `--graph` holds when it is given without a flow id."""
+
 EPILOG = """exit codes: 0 ok, 1 run failed, 2 bad input (scenario or arguments),
 3 a target was missed or had no data and --fail-on-sla was given"""
-
-
-def add_scenario_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "scenario", type=Path, help="scenario YAML file, e.g. scenarios/deregistration-fanout.yaml"
-    )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a scenario field, e.g. --set agencies.bank.servers=4 (repeatable)",
-    )
+LOOKUP_EPILOG = "exit codes: 0 ok, 2 bad input (an unknown flow, topic or agency)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,14 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a scenario and report latencies and SLA verdicts",
         epilog=EPILOG,
-        description="Run a scenario; print the report, write result.json and summary.md.",
+        description="Run a scenario (one flow or several); print the report, write result.json "
+        "and summary.md.",
     )
     add_scenario_args(run)
     run.add_argument(
-        "--engine", choices=("sim", "kafka"), default="sim", help="sim (embedded, default) or kafka"
+        "--engine",
+        choices=engine_names(),
+        default=DEFAULT_ENGINE,
+        help=f"the engine that runs the scenario (default: {DEFAULT_ENGINE}): "
+        + "; ".join(f"{name} = {engine(name).summary}" for name in engine_names()),
     )
-    run.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
-    run.add_argument("--out", type=Path, help="output directory (default: runs/<scenario name>)")
+    run.add_argument("--seed", type=int, help="random seed (default: the scenario's seed)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="directory for result.json and summary.md (default: runs/<scenario name>)",
+    )
     run.add_argument(
         "--fail-on-sla", action="store_true", help="exit 3 when any target is missed or has no data"
     )
@@ -78,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     kafka.add_argument(
         "--bootstrap",
         metavar="HOST:PORT",
-        help="Kafka bootstrap servers (default: the launcher's cluster)",
+        help="Kafka bootstrap servers (default: the cluster `govstream kafka up` started)",
     )
     kafka.add_argument(
         "--workers",
@@ -96,22 +101,35 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="check a scenario file without running it",
         epilog=EPILOG,
-        description="Validate a scenario; on error, name the file, the field and what is allowed.",
+        description="Validate a scenario and list its flows, agencies and targets; on error, "
+        "name the file, the field and what is allowed.",
     )
     add_scenario_args(validate)
     validate.set_defaults(func=cmd_validate)
 
     flows = commands.add_parser(
         "flows",
-        help="list the plan's flows with their measures and time targets",
-        description="The plan's data-sharing flows, their targets, and which are implemented.",
+        help="list the plan's flows, or draw one flow's step graph",
+        description="The plan's data-sharing flows, their targets, and which are implemented; "
+        "with --graph, one implemented flow's steps as a graph.",
+        epilog=LOOKUP_EPILOG,
+    )
+    flows.add_argument(
+        "--graph",
+        nargs="?",
+        const=NO_FLOW_GIVEN,
+        metavar="FLOW",
+        help="draw the steps of an implemented flow (e.g. --graph F03): who acts after whom, "
+        "which steps are conditional or answer with data, and the spans the plan times",
     )
     flows.set_defaults(func=cmd_flows)
 
     schemas = commands.add_parser(
         "schemas",
         help="list the Avro contracts and who may read what",
-        description="The topics, their Avro contracts, producers and consumers.",
+        description="The topics (declared by the flows), their Avro contracts, producers and "
+        "consumers.",
+        epilog=LOOKUP_EPILOG,
     )
     schemas.add_argument("--topic", help="show the fields of one topic's contract")
     schemas.add_argument("--agency", help="show only the topics this agency may read")
@@ -155,37 +173,59 @@ def cmd_validate(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario, args.overrides)
     except ScenarioError as error:
         return _bad_input(console, _escape(str(error)))
-    Console().print(
-        f"{args.scenario}: valid — {scenario.name}, flow {scenario.flow}, "
-        f"{len(scenario.agencies)} agencies, {len(scenario.targets)} targets"
-    )
+    out = report_console()
+    out.print(f"{_escape(str(args.scenario))}: valid — {_escape(scenario.name)}", highlight=False)
+    for line in describe_scenario(scenario):
+        out.print(f"  {_escape(line)}", highlight=False)
     return EXIT_OK
+
+
+def describe_scenario(scenario: Scenario) -> list[str]:
+    """The flows, agencies and targets a scenario sets, one line each."""
+    from processors import FLOWS
+
+    flows = [f"{flow_id} ({FLOWS[flow_id].title})" for flow_id in scenario.flows]
+    agencies = []
+    for name, agency in scenario.agencies.items():
+        desks = "".join(f", desk {f}: {d.servers}" for f, d in agency.desks.items())
+        agencies.append(f"{name} ({_servers(agency.servers)}{desks})")
+    targets = [f"{t.id} ({scenario.target_flow(t)} {t.of})" for t in scenario.targets]
+    return [
+        f"flows {', '.join(scenario.flows)}",
+        *(f"  {line}" for line in flows),
+        f"agencies {', '.join(agencies)}",
+        f"targets {', '.join(targets) or 'none'}",
+    ]
+
+
+def _servers(n: int) -> str:
+    return f"{n} server" + ("" if n == 1 else "s")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from govstream.progress import delayed_progress
     from govstream.report.console import print_report
-    from govstream.runner import KafkaSettings, run_scenario, with_seed, write_outputs
+    from govstream.runner import as_overrides, run_scenario, write_outputs
     from govstream.scenario.loader import ScenarioError, load_scenario
 
     err = Console(stderr=True)
-    overrides = with_seed(args.overrides, args.seed)
+    overrides = as_overrides(
+        args.overrides, seed=args.seed, speedup=args.speedup, workers=args.workers
+    )
     try:
         scenario = load_scenario(args.scenario, overrides)
     except ScenarioError as error:
         return _bad_input(err, _escape(str(error)))
-    settings = KafkaSettings(bootstrap=args.bootstrap, workers=args.workers, speedup=args.speedup)
     started = time.monotonic()
     try:
         with delayed_progress(f"{scenario.name} on {args.engine}", err) as progress:
-            result = run_scenario(
-                scenario,
+            settings = RunSettings(
                 scenario_file=str(args.scenario),
-                overrides=overrides,
-                engine=args.engine,
+                overrides=tuple(overrides),
                 progress=progress,
-                kafka=settings,
+                bootstrap=args.bootstrap,
             )
+            result = run_scenario(scenario, settings, args.engine)
     except RuntimeError as error:
         err.print(f"[bold red]error[/]: {_escape(str(error))}")
         return EXIT_FAILURE
@@ -223,10 +263,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_flows(args: argparse.Namespace) -> int:
+    if args.graph is not None:
+        return _draw_flow(args.graph)
     from rich.table import Table
 
-    from govstream.plan import PLAN_FLOWS
-    from processors import FLOWS
+    from govstream.plan import plan_rows
 
     table = Table(
         title="The plan's information-sharing flows (渝中府办〔2021〕16号)", title_justify="left"
@@ -240,10 +281,39 @@ def cmd_flows(args: argparse.Namespace) -> int:
         "implemented",
     ):
         table.add_column(column)
-    for flow in PLAN_FLOWS:
-        implemented = "yes" if flow.id in FLOWS else "-"
-        table.add_row(flow.id, flow.measures, flow.route, flow.shared, flow.targets, implemented)
-    report_console().print(table)
+    for row in plan_rows():
+        table.add_row(*row)
+    console = report_console()
+    console.print(table)
+    console.print("draw an implemented flow's steps: govstream flows --graph FLOW")
+    return EXIT_OK
+
+
+def _draw_flow(flow_id: str) -> int:
+    from govstream.plan import plan_flow
+    from govstream.report.graph import draw_flow
+    from processors import FLOWS
+
+    err = Console(stderr=True)
+    implemented = ", ".join(FLOWS) or "none"
+    if flow_id == NO_FLOW_GIVEN:
+        return _bad_input(
+            err, f"--graph needs a flow id, e.g. --graph F03; implemented: {implemented}"
+        )
+    flow = FLOWS.get(flow_id.upper())
+    if flow is None:
+        planned = plan_flow(flow_id)
+        if planned is not None:
+            return _bad_input(
+                err,
+                f"{planned.id} ({planned.measures}: {planned.route}) is a flow of the plan "
+                f"but is not implemented yet, so it has no steps to draw; "
+                f"implemented: {implemented}",
+            )
+        return _bad_input(err, f"no flow {flow_id!r}; implemented: {implemented}")
+    console = report_console()
+    for line in draw_flow(flow):
+        console.print(line, markup=False, highlight=False)
     return EXIT_OK
 
 

@@ -10,12 +10,17 @@ from govstream.result import RunResult
 
 
 def _rich(table: Table) -> RichTable:
-    drawn = RichTable(title=table.title, title_justify="left", caption=table.note or None)
+    drawn = RichTable(
+        title=table.title,
+        title_justify="left",
+        caption=table.note or None,
+        caption_justify="left",
+    )
     for index, header in enumerate(table.headers):
-        drawn.add_column(header, justify="left" if index == 0 else "right", no_wrap=index == 0)
+        right = index > 0 and table.numeric(index)
+        drawn.add_column(header, justify="right" if right else "left", no_wrap=index == 0)
     for row in table.rows:
-        styled = [_style(cell) for cell in row]
-        drawn.add_row(*styled)
+        drawn.add_row(*(_style(cell) for cell in row))
     return drawn
 
 
@@ -24,7 +29,12 @@ def _style(cell: str) -> str:
         return "[bold red]MISSED[/]"
     if cell == "met":
         return "[green]met[/]"
-    return cell.replace("[", "\\[")
+    return escape(cell)
+
+
+def escape(text: str) -> str:
+    """Text shown as written: a `[` in a scenario name or note is not rich markup."""
+    return text.replace("[", "\\[")
 
 
 def report_console() -> Console:
@@ -42,7 +52,7 @@ def print_tables(tables: list[Table], console: Console) -> None:
 def print_report(result: RunResult, console: Console | None = None) -> None:
     console = console or report_console()
     for label, value in heading(result):
-        console.print(f"[bold]{label}[/]: {value.replace('[', chr(92) + '[')}")
+        console.print(f"[bold]{escape(label)}[/]: {escape(value)}")
     print_tables(all_tables(result), console)
     if result.targets:
         style = "bold" if result.targets_met else "bold red"

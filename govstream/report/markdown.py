@@ -13,9 +13,8 @@ def _pipe(cell: str) -> str:
 def _markdown_table(table: Table) -> list[str]:
     lines = [f"## {table.title}", ""]
     lines.append("| " + " | ".join(table.headers) + " |")
-    lines.append(
-        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(table.headers))) + "|"
-    )
+    aligns = ["---:" if i > 0 and table.numeric(i) else "---" for i in range(len(table.headers))]
+    lines.append("|" + "|".join(aligns) + "|")
     lines.extend("| " + " | ".join(_pipe(c) for c in row) + " |" for row in table.rows)
     if table.note:
         lines += ["", f"_{table.note}_"]

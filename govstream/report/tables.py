@@ -1,11 +1,20 @@
-"""The report's tables as plain strings, so every rendering shows the same figures."""
+"""The report's tables as plain strings, so every rendering shows the same figures.
+
+Every figure is broken down by flow and by agency pool: an architect's question is how one
+agency's clerks hold up under all the flows that reach it, and which flow's deadline slips first.
+Tables read only the RunResult, never the live flow modules, so an old result.json still renders.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from govstream.durations import format_seconds
-from govstream.result import RunResult, Summary, TargetVerdict
+from govstream.pipeline.book import agency_key, case_key, span_key, step_key
+from govstream.result import Counts, FlowInfo, RunResult, StepInfo, Summary, TargetVerdict
 
 STAT_COLUMNS = ("count", "mean", "p50", "p90", "p99", "p99.9", "max")
 
@@ -17,77 +26,143 @@ class Table:
     rows: list[tuple[str, ...]]
     note: str = ""
 
+    def numeric(self, column: int) -> bool:
+        """Whether a column holds figures (counts, durations, ratios), to align them right."""
+        cells = [row[column] for row in self.rows if row[column] not in ("", "-")]
+        return bool(cells) and all(NUMERIC.fullmatch(cell) for cell in cells)
+
+
+NUMERIC = re.compile(r"[-+]?\d[\d.,/ ]*(?:[a-zµ]{0,3}|[×%]| %)")
+"""`1416`, `3 / 3 / 3`, `4.2h`, `1.11wd`, `250ms`, `1.53×`, `12.5 %`."""
+
+
+# -- heading and counts ---------------------------------------------------------------------
+
 
 def heading(result: RunResult) -> list[tuple[str, str]]:
     engine = result.engine
     options = ", ".join(f"{k}={v}" for k, v in engine.options.items())
-    return [
-        ("scenario", f"{result.scenario_name} ({result.scenario_file})"),
-        (
-            "flow",
-            f"{result.flow.id} — {result.flow.title} (plan {', '.join(result.flow.measures)})",
-        ),
+    lines = [("scenario", f"{result.scenario_name} ({result.scenario_file})")]
+    lines.append(("flows" if len(result.flows) > 1 else "flow", ", ".join(result.flow_ids)))
+    lines += [(flow.id, f"{flow.title} (plan {', '.join(flow.measures)})") for flow in result.flows]
+    lines += [
         ("engine", engine.name + (f" ({options})" if options else "")),
         ("seed", str(result.seed)),
         ("business time simulated", format_seconds(result.business_seconds)),
         ("overrides", " ".join(result.overrides) or "none"),
     ]
+    return lines
+
+
+COUNT_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cases started", ("cases_started",)),
+    ("cases completed", ("cases_completed",)),
+    ("cases still open at the end", ("cases_open",)),
+    ("cases with a rejection", ("cases_rejected",)),
+    (
+        "requests emitted / delivered / acted",
+        ("requests_emitted", "requests_delivered", "requests_acted"),
+    ),
+    ("steps skipped (the case's data did not call for them)", ("steps_skipped",)),
+    ("requests in flight at the end", ("requests_in_flight",)),
+    ("events lost", ("lost",)),
+    ("duplicates", ("duplicates",)),
+    ("outcomes no open step expected", ("unexpected",)),
+    ("dead-lettered", ("dead_lettered",)),
+)
+
+
+def _count_cell(counts: Counts, fields: tuple[str, ...]) -> str:
+    return " / ".join(str(getattr(counts, name)) for name in fields)
+
+
+def counts_columns(result: RunResult) -> list[tuple[str, Counts]]:
+    """Each flow's counts, then the total when there are several (or only the total)."""
+    columns = [(f, result.flow_counts[f]) for f in result.flow_ids if f in result.flow_counts]
+    if len(columns) != 1:
+        columns.append(("total", result.counts))
+    return columns
 
 
 def counts_table(result: RunResult) -> Table:
-    c = result.counts
+    columns = counts_columns(result)
     rows = [
-        ("cases started", str(c.cases_started)),
-        ("cases completed", str(c.cases_completed)),
-        ("cases still open at the end", str(c.cases_open)),
-        ("cases with a rejection", str(c.cases_rejected)),
-        (
-            "requests emitted / delivered / acted",
-            f"{c.requests_emitted} / {c.requests_delivered} / {c.requests_acted}",
-        ),
-        ("requests in flight at the end", str(c.requests_in_flight)),
-        ("events lost", str(c.lost)),
-        ("duplicates", str(c.duplicates)),
-        ("outcomes from agencies the case does not concern", str(c.unexpected)),
-        ("dead-lettered", str(c.dead_lettered)),
+        (label, *(_count_cell(counts, fields) for _, counts in columns))
+        for label, fields in COUNT_ROWS
     ]
-    return Table("Counts", ("what", "number"), rows)
+    return Table("Counts", ("what", *(name for name, _ in columns)), rows)
 
 
-def _stat_row(label: str, summary: Summary, fmt: str) -> tuple[str, ...]:
-    cells = [label, str(summary["count"])]
+# -- latency --------------------------------------------------------------------------------
+
+
+def stat_cells(summary: Summary, unit: str) -> tuple[str, ...]:
+    """count, then each statistic: clock time for `s`, two decimals for `wd` and `ms`."""
+    cells = [str(summary["count"])]
     for column in STAT_COLUMNS[1:]:
         value = float(summary[column])
-        cells.append(format_seconds(value) if fmt == "s" else f"{value:.2f}")
+        cells.append(format_seconds(value) if unit == "s" else f"{value:.2f}")
     return tuple(cells)
 
 
-def _latency_rows(result: RunResult, data: dict[str, Summary], fmt: str) -> list[tuple[str, ...]]:
-    rows = []
-    if "case" in data:
-        rows.append(_stat_row("whole case", data["case"], fmt))
-    for recipient in result.flow.recipients:
-        for stage in ("delivered", "acted"):
-            key = f"{stage}:{recipient}"
-            if key in data:
-                rows.append(_stat_row(f"{recipient} {stage}", data[key], fmt))
-    return rows
+def span_ids(flow: FlowInfo, data: Mapping[str, Summary]) -> list[str]:
+    """The flow's named spans, then those a target drew between two marks (`a.acted->b.acted`)."""
+    prefix = span_key(flow.id, "")
+    drawn = [key.removeprefix(prefix) for key in data if key.startswith(prefix)]
+    return list(dict.fromkeys([*flow.spans, *drawn]))
 
 
-def latency_table(result: RunResult) -> Table:
+def step_label(step: StepInfo, mark: str) -> str:
+    """`police delivered`; `contract acted (finance-bureau)`; `delivery acted (waits on ...)`."""
+    if step.wait:
+        return f"{step.id} {mark} (waits on {step.agency})"
+    return f"{step.id} {mark}" + ("" if step.agency == step.id else f" ({step.agency})")
+
+
+def flow_metrics(
+    flow: FlowInfo, data: Mapping[str, Summary], marks: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(label, metric key) for a flow's case, steps and spans, in the flow's own order."""
+    wanted = tuple(marks)
+    rows = [("whole case", case_key(flow.id))]
+    for step in flow.steps:
+        for mark in wanted:
+            if mark == "delivered" and step.wait:
+                continue  # nothing is delivered to a party outside the agencies
+            rows.append((step_label(step, mark), step_key(flow.id, mark, step.id)))
+    rows += [(f"span {span}", span_key(flow.id, span)) for span in span_ids(flow, data)]
+    return [(label, key) for label, key in rows if key in data]
+
+
+LATENCY_NOTE = "delivered = the request reached the agency; acted = its outcome was recorded"
+SPAN_NOTE = "; span = between two marks of a case, e.g. invoice.acted->payment.acted"
+
+
+def _has_spans(flow: FlowInfo, metrics: list[tuple[str, str]]) -> bool:
+    return any(key.startswith(span_key(flow.id, "")) for _, key in metrics)
+
+
+def latency_table(result: RunResult, flow: FlowInfo) -> Table | None:
+    metrics = flow_metrics(flow, result.latency, ("delivered", "acted"))
+    if not metrics:
+        return None
     return Table(
-        "Business latency from the intended emit time (clock time)",
+        f"{flow.id} business latency from the intended emit time (clock time)",
         ("latency", *STAT_COLUMNS),
-        _latency_rows(result, result.latency, "s"),
-        "delivered = request reached the recipient; acted = the recipient's outcome was recorded",
+        [(label, *stat_cells(result.latency[key], "s")) for label, key in metrics],
+        LATENCY_NOTE + (SPAN_NOTE if _has_spans(flow, metrics) else ""),
     )
 
 
-def working_days_table(result: RunResult) -> Table | None:
-    rows = _latency_rows(result, result.working_days, "wd")
-    if not rows:
+def working_days_table(result: RunResult, flow: FlowInfo) -> Table | None:
+    metrics = flow_metrics(flow, result.working_days, ("acted",))
+    if not metrics:
         return None
-    return Table("The same latencies in working days (工作日)", ("latency", *STAT_COLUMNS), rows)
+    return Table(
+        f"{flow.id} the same latencies in working days (工作日)",
+        ("latency", *STAT_COLUMNS),
+        [(label, *stat_cells(result.working_days[key], "wd")) for label, key in metrics],
+    )
 
 
 def hops_table(result: RunResult) -> Table:
@@ -96,13 +171,13 @@ def hops_table(result: RunResult) -> Table:
         for key, summary in source.items():
             if key.startswith("hop:"):
                 label = key.removeprefix("hop:") + (" (platform, ms)" if unit == "ms" else "")
-                rows.append(_stat_row(label, summary, "wd" if unit == "ms" else "s"))
+                rows.append((label, *stat_cells(summary, unit)))
     return Table("Per-hop split", ("hop", *STAT_COLUMNS), rows)
 
 
 def platform_table(result: RunResult) -> Table | None:
     rows = [
-        _stat_row(key, summary, "wd")
+        (key, *stat_cells(summary, "ms"))
         for key, summary in result.platform_ms.items()
         if not key.startswith("hop:")
     ]
@@ -111,39 +186,96 @@ def platform_table(result: RunResult) -> Table | None:
     return Table("Platform latency in milliseconds (wall clock)", ("latency", *STAT_COLUMNS), rows)
 
 
+# -- agencies -------------------------------------------------------------------------------
+
+
+def _seconds(summary: Summary | None, stat: str) -> str:
+    return format_seconds(float(summary[stat])) if summary and summary["count"] else "-"
+
+
+def requests_cell(requests: Mapping[str, int]) -> str:
+    return ", ".join(f"{flow_id} {n}" for flow_id, n in requests.items()) or "-"
+
+
 def agencies_table(result: RunResult) -> Table:
+    """One row per pool of clerks: who it serves, how far its queue grew, how long it waited."""
+    own_desks = any(name != load.agency for name, load in result.agencies.items())
     rows = []
     for name, load in result.agencies.items():
-        wait = result.latency.get(f"wait:{name}")
-        rows.append(
-            (
-                name,
-                str(load.servers),
-                str(load.max_queue),
-                str(load.queue_at_end),
-                format_seconds(float(wait["p90"])) if wait and wait["count"] else "-",
-                "; ".join(load.outages) or "-",
+        wait = result.latency.get(agency_key("wait", name))
+        cells = [name, *([load.agency] if own_desks else []), str(load.servers)]
+        cells += [
+            requests_cell(load.requests),
+            str(load.max_queue),
+            str(load.queue_at_end),
+            _seconds(wait, "p50"),
+            _seconds(wait, "p90"),
+            "; ".join(load.outages) or "-",
+        ]
+        rows.append(tuple(cells))
+    headers = ("pool", *(("agency",) if own_desks else ()), "servers", "requests by flow")
+    headers += ("max queue", "queue at end", "wait p50", "wait p90", "outages")
+    note = "a pool named agency@flow is that flow's own desk at the agency" if own_desks else ""
+    return Table("Agencies", headers, rows, note)
+
+
+def shared_pools(result: RunResult) -> list[str]:
+    return [name for name, load in result.agencies.items() if len(load.requests) > 1]
+
+
+def shared_wait_table(result: RunResult) -> Table | None:
+    """Each flow's share of a shared pool's wait: who queues behind whom."""
+    rows = []
+    for name in shared_pools(result):
+        for flow_id, taken in result.agencies[name].requests.items():
+            wait = result.latency.get(agency_key("wait", name, flow_id))
+            rows.append(
+                (
+                    name,
+                    flow_id,
+                    str(taken),
+                    _seconds(wait, "p50"),
+                    _seconds(wait, "p90"),
+                    _seconds(wait, "p99"),
+                )
             )
-        )
+    if not rows:
+        return None
     return Table(
-        "Agencies", ("agency", "servers", "max queue", "queue at end", "wait p90", "outages"), rows
+        "Wait at shared agencies, by flow",
+        ("pool", "flow", "requests", "wait p50", "wait p90", "wait p99"),
+        rows,
+        "the same clerks serve every flow listed; wait = delivered until a clerk took it up",
     )
 
 
-def _source(verdict: TargetVerdict) -> str:
+# -- targets and rules ----------------------------------------------------------------------
+
+
+def source_word(verdict: TargetVerdict) -> str:
     return f"plan {verdict.measure}" if verdict.source == "plan" else "author"
+
+
+def verdict_on(verdict: TargetVerdict) -> str:
+    """What the verdict measures: `delivered police`, `case`, `span invoice-to-payment`."""
+    return "case" if verdict.of == "case" else f"{verdict.of} {verdict.step}"
 
 
 def target_sources(result: RunResult) -> str:
     """The plan's own words behind each plan target, quoted once under the table."""
-    quoted = {v.measure: v.quote for v in result.targets if v.source == "plan" and v.quote}
-    notes = {v.id: v.note for v in result.targets if v.note}
-    lines = [f"plan {measure}: «{quote}»" for measure, quote in quoted.items()]
-    lines += [f"{target}: {note}" for target, note in notes.items()]
+    quoted: dict[tuple[str, str | None], str] = {}
+    notes: dict[tuple[str, str], str] = {}
+    for v in result.targets:
+        if v.source == "plan" and v.quote:
+            quoted[v.flow, v.measure] = v.quote
+        if v.note:
+            notes[v.flow, v.id] = v.note
+    lines = [f"{flow_id} plan {measure}: «{quote}»" for (flow_id, measure), quote in quoted.items()]
+    lines += [f"{flow_id} {target}: {note}" for (flow_id, target), note in notes.items()]
     return "; ".join(lines)
 
 
-def _observed(verdict: TargetVerdict) -> str:
+def observed_text(verdict: TargetVerdict) -> str:
     if verdict.observed is None:
         return "no data"
     if verdict.unit == "wd":
@@ -154,13 +286,22 @@ def _observed(verdict: TargetVerdict) -> str:
 def sla_summary(result: RunResult) -> str:
     """One line on all targets; a target nothing was measured for is never counted as met."""
     total = len(result.targets)
-    missed = sum(verdict.met is False for verdict in result.targets)
-    no_data = sum(verdict.met is None for verdict in result.targets)
+    several = len(result.flows) > 1
+
+    def part(verdicts: list[TargetVerdict], words: str) -> str:
+        by_flow: dict[str, int] = defaultdict(int)
+        for verdict in verdicts:
+            by_flow[verdict.flow] += 1
+        split = ", ".join(f"{flow_id} {n}" for flow_id, n in by_flow.items())
+        return f"{len(verdicts)} of {total} targets {words}" + (f" ({split})" if several else "")
+
+    missed = [v for v in result.targets if v.met is False]
+    no_data = [v for v in result.targets if v.met is None]
     parts = []
     if missed:
-        parts.append(f"{missed} of {total} targets MISSED")
+        parts.append(part(missed, "MISSED"))
     if no_data:
-        parts.append(f"{no_data} of {total} targets without data (nothing measured)")
+        parts.append(part(no_data, "without data (nothing measured)"))
     return "; ".join(parts) or "all targets met"
 
 
@@ -171,28 +312,57 @@ def verdict_word(verdict: TargetVerdict) -> str:
 def targets_table(result: RunResult) -> Table:
     rows = [
         (
+            verdict.flow,
             verdict.id,
-            f"{verdict.of} {verdict.recipient}" if verdict.of != "case" else "case",
-            f"{verdict.stat} ≤ {verdict.within}",
-            _observed(verdict),
+            verdict_on(verdict),
+            verdict.stat,
+            verdict.within,
+            observed_text(verdict),
             verdict_word(verdict),
-            _source(verdict),
+            source_word(verdict),
         )
         for verdict in result.targets
     ]
     return Table(
         "SLA targets",
-        ("target", "of", "limit", "observed", "verdict", "source"),
+        ("flow", "target", "on", "stat", "limit", "observed", "verdict", "source"),
         rows,
         target_sources(result),
     )
 
 
+RULE_OUTCOMES = ("met", "not met", "not applicable")
+
+
+def rules_table(result: RunResult) -> Table | None:
+    """The plan's conditions on a case's data (e.g. a prepayment share), case by case."""
+    rows = []
+    for flow_id, rules in result.rules.items():
+        for rule, outcomes in rules.items():
+            counted = [outcomes.get(outcome, 0) for outcome in RULE_OUTCOMES]
+            judged = counted[0] + counted[1]
+            share = f"{100 * counted[0] / judged:.1f} %" if judged else "-"
+            rows.append((flow_id, rule, *map(str, counted), share))
+    if not rows:
+        return None
+    return Table(
+        "The plan's rules on case data",
+        ("flow", "rule", "met", "not met", "n/a", "met share"),
+        rows,
+        "met share = met / (met + not met); n/a = the rule does not concern that case",
+    )
+
+
+# -- all of it ------------------------------------------------------------------------------
+
+
 def all_tables(result: RunResult) -> list[Table]:
-    tables = [counts_table(result), latency_table(result)]
-    optional = (working_days_table(result), platform_table(result))
-    tables.extend(table for table in optional if table is not None)
-    tables.extend((hops_table(result), agencies_table(result)))
+    tables: list[Table | None] = [counts_table(result)]
+    for flow in result.flows:
+        tables += [latency_table(result, flow), working_days_table(result, flow)]
+    tables += [platform_table(result), hops_table(result), agencies_table(result)]
+    tables.append(shared_wait_table(result))
+    tables.append(rules_table(result))
     if result.targets:
         tables.append(targets_table(result))
-    return tables
+    return [table for table in tables if table is not None]
