@@ -1,31 +1,220 @@
-"""The flows' pure logic: who gets a request, and when a case counts as complete.
+"""The flows' pure logic: which steps a case needs, in what order, and when it is complete.
 
-Expected recipients are derived here from the trigger's content (what the company or property
-holds), not by asking the fan-out, so a projection that forgets a recipient or invents one fails.
+The generic tests run over every discovered flow. What a case should need is derived here from
+each step's own `applies` and `after`, and checked against what the orchestrator actually did
+when the case was walked to its end; the F03 and F10 tests then derive the expected recipients
+from the trigger's content (what the company or property holds), not from the flow, so a
+projection that forgets a recipient or invents one fails.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import importlib
+import pkgutil
 import random
+from collections.abc import Callable
 from typing import Any
 
-from processors import FLOWS, flow
-from processors.case_tracker import CaseState, CaseTracker
-from processors.fanout import FanOut
-from producers import SOURCES
+import pytest
+
+import processors
+from processors import FLOW_MODULE, FLOWS, flow
+from processors.flow import TRIGGER, FlowSpec, request_id
+from processors.orchestrator import COMPLETED, SKIPPED, Orchestrator
 from producers.amr import CompanyDeregistrationGenerator, DeregistrationMix
 from producers.real_estate import PropertyTransferGenerator, PropertyTransferMix
 
-F03 = flow("F03")
-F10 = flow("F10")
 ON = dt.date(2021, 6, 1)
 GENERATED = 400
 """Enough triggers that every holding pattern of the default mixes occurs (checked below)."""
 
 
-# -- triggers written by hand ---------------------------------------------------------------
+# -- every flow: the declaration ------------------------------------------------------------
+
+
+def test_every_flow_module_is_discovered() -> None:
+    modules = [m.name for m in pkgutil.iter_modules(processors.__path__)]
+    flow_modules = [name for name in modules if FLOW_MODULE.match(name)]
+    assert len(flow_modules) == len(FLOWS) > 0
+    for name in flow_modules:
+        spec = importlib.import_module(f"processors.{name}").FLOW
+        assert FLOWS[spec.id] is spec
+        assert name.startswith(f"{spec.prefix}_m")
+    with pytest.raises(KeyError, match="implemented flows"):
+        flow("F00")
+
+
+def test_flow_lookup_ignores_case(flow_spec: FlowSpec) -> None:
+    assert flow(flow_spec.id.lower()) is flow_spec
+    assert FLOW_MODULE.match(f"{flow_spec.prefix}_m01_x")
+
+
+def test_declaration_is_complete(flow_spec: FlowSpec) -> None:
+    """Every agency step says where its request goes and how it is built; a wait says neither."""
+    assert flow_spec.steps, "a flow has at least one step"
+    assert flow_spec.measures and all(m.startswith("M") for m in flow_spec.measures)
+    for step in flow_spec.steps:
+        assert step.title, step.id
+        if step.is_wait:
+            assert step.topic is None and step.schema is None and step.request is None, step.id
+            assert step.reply is None, f"{step.id}: a wait has no agency to answer"
+        else:
+            assert step.topic and step.schema and step.request is not None, step.id
+        assert bool(step.reply) == bool(step.reply_fields), (
+            f"{step.id}: a reply and its declared fields come together"
+        )
+        assert step.join in ("all", "any")
+        assert len(set(step.after)) == len(step.after), step.id
+    for target in flow_spec.plan_targets:
+        assert target.measure in flow_spec.measures
+        assert target.quote_zh and target.meaning
+    assert len({rule.id for rule in flow_spec.rules}) == len(flow_spec.rules)
+    assert len({span.id for span in flow_spec.spans}) == len(flow_spec.spans)
+
+
+def test_agencies_and_waits_follow_the_steps(flow_spec: FlowSpec) -> None:
+    steps = flow_spec.steps
+    assert flow_spec.agencies == tuple(dict.fromkeys(s.agency for s in steps if s.agency))
+    assert [s.id for s in flow_spec.waits] == [s.id for s in steps if s.is_wait]
+    assert flow_spec.is_fan_out == all(not s.after for s in steps)
+    for agency in flow_spec.agencies:
+        assert all(s.agency == agency for s in flow_spec.steps_of(agency))
+    marks = flow_spec.marks()
+    assert marks[0] == TRIGGER
+    assert len(marks) == 1 + 2 * len(steps)
+
+
+# -- every flow: generated cases walked through the orchestrator ----------------------------
+
+
+def test_every_generated_case_completes(flow_spec: FlowSpec, walked: Any) -> None:
+    for case in walked:
+        done = case.completion
+        assert done is not None, f"{case.trigger['case_id']} never completed"
+        assert set(case.state["done"]) == {s.id for s in flow_spec.steps}
+        assert done.case_id == case.trigger["case_id"]
+        assert done.rejected == ()
+        assert done.emit.topic == flow_spec.completed_topic
+        assert done.emit.key == done.case_id
+
+
+def test_skipped_steps_are_those_that_do_not_apply(flow_spec: FlowSpec, walked: Any) -> None:
+    for case in walked:
+        applies = {s.id for s in flow_spec.steps if s.applies(case.trigger)}
+        assert set(case.requested_steps) == applies
+        assert len(case.requested_steps) == len(applies), "one request per step"
+        assert set(case.skipped) == {s.id for s in flow_spec.steps} - applies
+        statuses = {step: done["status"] for step, done in case.state["done"].items()}
+        assert statuses == {
+            s.id: COMPLETED if s.id in applies else SKIPPED for s in flow_spec.steps
+        }
+        value = case.completion.emit.value
+        assert sorted(value["steps"]) == sorted(applies)
+        assert sorted(value["skipped"]) == sorted(case.skipped)
+
+
+def test_every_step_is_reached_by_the_default_population(flow_spec: FlowSpec, walked: Any) -> None:
+    """Otherwise a step's request would never be built, encoded or checked by these tests."""
+    requested = {step for case in walked for step in case.requested_steps}
+    missing = [s.id for s in flow_spec.steps if s.id not in requested]
+    assert not missing, f"no generated case of {flow_spec.id} needs {missing}"
+
+
+def test_each_step_falls_due_when_its_dependencies_finish(flow_spec: FlowSpec, walked: Any) -> None:
+    """`after` with join all starts a step at the last dependency, join any at the first."""
+    for case in walked:
+        due, done = case.state["due"], case.state["done"]
+        for step in flow_spec.steps:
+            if not step.after:
+                assert due[step.id] == 0.0, f"{step.id} depends on the trigger only"
+                continue
+            finished = [done[dep]["at"] for dep in step.after]
+            expected = max(finished) if step.join == "all" else min(finished)
+            assert due[step.id] == expected, (case.trigger["case_id"], step.id)
+            assert done[step.id]["at"] >= due[step.id]
+
+
+def test_requests_are_addressed_to_their_step(flow_spec: FlowSpec, walked: Any) -> None:
+    for case in walked:
+        case_id = str(case.trigger["case_id"])
+        for emit in case.requests:
+            step = flow_spec.step(str(emit.step))
+            assert emit.key == case_id
+            assert emit.value["case_id"] == case_id
+            # Deterministic, so a redelivered request has the same id and shows as a duplicate.
+            assert emit.value["request_id"] == request_id(case_id, step.id)
+            assert emit.recipient == step.agency
+            assert emit.topic == (flow_spec.wait_topic if step.is_wait else step.topic)
+            assert list(emit.value)[:2] == ["request_id", "case_id"]
+
+
+def test_replies_reach_the_case(flow_spec: FlowSpec, walked: Any) -> None:
+    """A request/reply step answers with exactly its declared fields, kept for later steps."""
+    for case in walked:
+        for outcome in case.outcomes:
+            step = flow_spec.step(str(outcome.step))
+            reply = outcome.value["reply"]
+            if step.reply is None:
+                assert reply is None
+                continue
+            assert set(reply) == set(step.reply_fields), step.id
+            assert all(isinstance(v, str) for v in reply.values())
+            assert case.state["replies"][step.id] == reply
+
+
+def test_marks_are_the_times_steps_finished(flow_spec: FlowSpec, walked: Any) -> None:
+    for case in walked:
+        done, marks = case.completion, case.completion.marks
+        ran = [s for s in flow_spec.steps if case.state["done"][s.id]["status"] != SKIPPED]
+        expected = {TRIGGER: 0.0}
+        for step in ran:
+            acted = case.state["done"][step.id]["at"]
+            expected[f"{step.id}.acted"] = acted
+            if not step.is_wait:
+                expected[f"{step.id}.delivered"] = acted - 0.5
+        assert dict(marks) == expected
+        assert done.completed_at == max((m for m in marks.values()), default=0.0)
+        assert done.latency == done.completed_at - done.opened_at
+
+
+def test_rules_answer_yes_no_or_not_applicable(flow_spec: FlowSpec, walked: Any) -> None:
+    for rule in flow_spec.rules:
+        verdicts = {rule.check(case.trigger) for case in walked}
+        assert verdicts <= {True, False, None}, rule.id
+
+
+def test_walking_leaves_the_trigger_untouched(
+    flow_spec: FlowSpec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """Triggers travel in messages and may be redelivered: no transition may change one.
+
+    (The walk itself checks that no transition changes the state it was given.)
+    """
+    for trigger in make_triggers(flow_spec, 40, seed="untouched"):
+        before = copy.deepcopy(trigger)
+        walk_case(flow_spec, trigger, random.Random(1))
+        assert trigger == before
+
+
+def test_redelivered_trigger_and_outcomes_are_duplicates(flow_spec: FlowSpec, walked: Any) -> None:
+    orchestrator = Orchestrator(flow_spec)
+    for case in walked[:40]:
+        final = case.state
+        snapshot = copy.deepcopy(final)
+        for outcome in case.outcomes:
+            again = orchestrator.record(final, outcome.value, 99.0)
+            assert again.duplicate and again.completion is None and not again.emits
+        reopened = orchestrator.open(final, case.trigger, 50.0, 50.0)
+        assert reopened.duplicate and not reopened.emits and reopened.completion is None
+        assert final == snapshot, "a duplicate changes nothing"
+
+
+# -- F03: the deregistration fan-out (its own contract) --------------------------------------
+
+F03 = flow("F03")
+F10 = flow("F10")
 
 
 def f03_trigger(case_id: str = "F03-0000001", **changes: Any) -> dict[str, Any]:
@@ -93,11 +282,13 @@ def f10_trigger(case_id: str = "F10-0000001", **utilities: str | None) -> dict[s
     }
 
 
-def recipients_of(emits: list[Any]) -> list[str]:
-    return [emit.recipient for emit in emits]
+def opened(spec: FlowSpec, trigger: dict[str, Any]) -> Any:
+    return Orchestrator(spec).open(None, trigger, opened_at=0.0, now=0.0)
 
 
-# -- what each trigger should produce, from its content ---------------------------------------
+def recipients(spec: FlowSpec, trigger: dict[str, Any]) -> list[str]:
+    """A fan-out emits every request it needs the moment the trigger arrives."""
+    return [str(emit.recipient) for emit in opened(spec, trigger).emits]
 
 
 def f03_expected(trigger: dict[str, Any]) -> set[str]:
@@ -116,78 +307,84 @@ def f10_expected(trigger: dict[str, Any]) -> set[str]:
     return {name for name, account in trigger["utility_accounts"].items() if account is not None}
 
 
-def generated(source_flow: str, count: int, seed: int = 7, **mix: Any) -> list[dict[str, Any]]:
-    make = SOURCES[source_flow].generator(random.Random(seed), mix)
-    return [make(f"{source_flow}-{n:07d}", ON) for n in range(1, count + 1)]
+def generated(spec: FlowSpec, count: int, seed: int = 7, **mix: Any) -> list[dict[str, Any]]:
+    make = spec.source.generator(random.Random(seed), mix)
+    return [make(f"{spec.id}-{n:07d}", ON) for n in range(1, count + 1)]
 
 
-# -- FanOut ---------------------------------------------------------------------------------
-
-
-def test_flows_registry_holds_f03_and_f10() -> None:
-    assert set(FLOWS) == {"F03", "F10"}
-    assert F03.recipients == ("police", "bank", "housing-fund")
-    assert F10.recipients == ("water", "power", "gas")
+def test_f03_and_f10_are_fan_outs_to_their_recipients() -> None:
+    assert F03.is_fan_out and F03.agencies == ("police", "bank", "housing-fund")
+    assert F10.is_fan_out and F10.agencies == ("water", "power", "gas")
 
 
 def test_hand_made_f03_trigger_gets_one_request_per_recipient() -> None:
-    emits = FanOut(F03).process(f03_trigger())
+    emits = opened(F03, f03_trigger()).emits
     # Two bank accounts are still one request to the bank: one request per recipient.
-    assert sorted(recipients_of(emits)) == ["bank", "housing-fund", "police"]
+    assert sorted(str(e.recipient) for e in emits) == ["bank", "housing-fund", "police"]
     by_recipient = {emit.recipient: emit for emit in emits}
     assert len(by_recipient["bank"].value["accounts"]) == 2
+    assert [s["seal_no"] for s in by_recipient["police"].value["seals"]] == [
+        "5001030000001",
+        "5001030000002",
+    ]
     for emit in emits:
         assert emit.key == "F03-0000001"
-        assert emit.value["case_id"] == "F03-0000001"
-        assert emit.topic == F03.route(emit.recipient).topic
+        assert emit.topic == F03.step(str(emit.step)).topic
 
 
 def test_company_without_bank_accounts_has_no_bank_request() -> None:
-    trigger = f03_trigger(bank_accounts=[])
-    fanout = FanOut(F03)
-    assert sorted(recipients_of(fanout.process(trigger))) == ["housing-fund", "police"]
-    assert fanout.expected_recipients(trigger) == {"police", "housing-fund"}
+    progress = opened(F03, f03_trigger(bank_accounts=[]))
+    assert sorted(str(e.recipient) for e in progress.emits) == ["housing-fund", "police"]
+    assert progress.skipped == ("bank",)
 
 
 def test_company_without_housing_fund_has_no_housing_fund_request() -> None:
-    trigger = f03_trigger(housing_fund_account=None)
-    assert sorted(recipients_of(FanOut(F03).process(trigger))) == ["bank", "police"]
+    progress = opened(F03, f03_trigger(housing_fund_account=None))
+    assert sorted(str(e.recipient) for e in progress.emits) == ["bank", "police"]
+    assert progress.skipped == ("housing-fund",)
 
 
 def test_company_with_only_seals_goes_to_police_alone() -> None:
     trigger = f03_trigger(bank_accounts=[], housing_fund_account=None)
-    assert recipients_of(FanOut(F03).process(trigger)) == ["police"]
+    assert recipients(F03, trigger) == ["police"]
 
 
 def test_hand_made_f10_trigger_goes_to_each_connected_utility() -> None:
-    emits = FanOut(F10).process(f10_trigger())
-    assert sorted(recipients_of(emits)) == ["gas", "power", "water"]
+    emits = opened(F10, f10_trigger()).emits
+    assert sorted(str(e.recipient) for e in emits) == ["gas", "power", "water"]
     for emit in emits:
-        utility = emit.recipient
+        utility = str(emit.recipient)
         assert emit.value["utility"] == utility.upper()
         assert emit.value["account_number"] == f10_trigger()["utility_accounts"][utility]
 
 
 def test_property_without_gas_has_no_gas_request() -> None:
-    emits = FanOut(F10).process(f10_trigger(gas=None))
-    assert sorted(recipients_of(emits)) == ["power", "water"]
+    progress = opened(F10, f10_trigger(gas=None))
+    assert sorted(str(e.recipient) for e in progress.emits) == ["power", "water"]
+    assert progress.skipped == ("gas",)
 
 
-def test_property_without_any_utility_has_no_request() -> None:
-    trigger = f10_trigger(water=None, power=None, gas=None)
-    assert FanOut(F10).process(trigger) == []
-    assert FanOut(F10).expected_recipients(trigger) == frozenset()
+def test_property_without_any_utility_completes_at_once() -> None:
+    progress = Orchestrator(F10).open(
+        None, f10_trigger(water=None, power=None, gas=None), opened_at=1234.5, now=1240.0
+    )
+    assert progress.emits == []
+    assert progress.skipped == ("water", "power", "gas")
+    done = progress.completion
+    assert done is not None
+    assert done.latency == 0.0
+    assert done.completed_at == 1234.5
+    assert dict(done.marks) == {TRIGGER: 1234.5}
+    assert done.emit.value["steps"] == []
 
 
 def test_generated_f03_triggers_fan_out_to_exactly_their_holders() -> None:
-    fanout = FanOut(F03)
     seen: set[frozenset[str]] = set()
-    for trigger in generated("F03", GENERATED):
-        recipients = recipients_of(fanout.process(trigger))
-        assert len(recipients) == len(set(recipients)), "one request per recipient"
-        assert set(recipients) == f03_expected(trigger)
-        assert fanout.expected_recipients(trigger) == f03_expected(trigger)
-        seen.add(frozenset(recipients))
+    for trigger in generated(F03, GENERATED):
+        found = recipients(F03, trigger)
+        assert len(found) == len(set(found)), "one request per recipient"
+        assert set(found) == f03_expected(trigger)
+        seen.add(frozenset(found))
     # The default mix has companies with and without bank and fund accounts: all four occur.
     assert seen == {
         frozenset({"police", "bank", "housing-fund"}),
@@ -198,226 +395,62 @@ def test_generated_f03_triggers_fan_out_to_exactly_their_holders() -> None:
 
 
 def test_generated_f03_population_without_accounts_never_asks_bank_or_fund() -> None:
-    triggers = generated("F03", 100, bank_account_weights=[1.0], housing_fund_probability=0.0)
+    triggers = generated(F03, 100, bank_account_weights=[1.0], housing_fund_probability=0.0)
     for trigger in triggers:
-        assert recipients_of(FanOut(F03).process(trigger)) == ["police"]
+        assert recipients(F03, trigger) == ["police"]
 
 
 def test_generated_f10_triggers_fan_out_to_exactly_their_utilities() -> None:
-    fanout = FanOut(F10)
     gas_seen = {True: 0, False: 0}
-    for trigger in generated("F10", GENERATED):
-        recipients = recipients_of(fanout.process(trigger))
-        assert len(recipients) == len(set(recipients))
-        assert set(recipients) == f10_expected(trigger)
-        gas_seen["gas" in recipients] += 1
+    for trigger in generated(F10, GENERATED):
+        found = recipients(F10, trigger)
+        assert len(found) == len(set(found))
+        assert set(found) == f10_expected(trigger)
+        gas_seen["gas" in found] += 1
     assert gas_seen[True] and gas_seen[False], "the default mix has properties with and without gas"
 
 
 def test_generators_accept_explicit_mixes() -> None:
-    """The producers' own classes, as the engine would build them through SOURCES."""
+    """The producers' own classes, as the flow's source builds them."""
     no_gas = PropertyTransferGenerator(random.Random(1), PropertyTransferMix(gas_probability=0.0))
     for n in range(50):
-        trigger = no_gas.generate(f"F10-{n:07d}", ON)
-        assert "gas" not in recipients_of(FanOut(F10).process(trigger))
+        assert "gas" not in recipients(F10, no_gas.generate(f"F10-{n:07d}", ON))
     all_held = CompanyDeregistrationGenerator(
         random.Random(1),
         DeregistrationMix(bank_account_weights=(0.0, 1.0), housing_fund_probability=1.0),
     )
     for n in range(50):
-        trigger = all_held.generate(f"F03-{n:07d}", ON)
-        assert sorted(recipients_of(FanOut(F03).process(trigger))) == [
-            "bank",
-            "housing-fund",
-            "police",
-        ]
+        found = recipients(F03, all_held.generate(f"F03-{n:07d}", ON))
+        assert sorted(found) == ["bank", "housing-fund", "police"]
 
 
-def test_request_ids_are_deterministic_and_distinct() -> None:
-    fanout = FanOut(F03)
-    first = {e.recipient: e.value["request_id"] for e in fanout.process(f03_trigger())}
-    again = {e.recipient: e.value["request_id"] for e in fanout.process(f03_trigger())}
-    # A redelivered trigger must give the same ids, or duplicates could not be recognised.
-    assert first == again
+def test_request_ids_do_not_depend_on_the_event() -> None:
+    first = {e.recipient: e.value["request_id"] for e in opened(F03, f03_trigger()).emits}
     assert len(set(first.values())) == 3
     other_case = {
-        e.recipient: e.value["request_id"] for e in fanout.process(f03_trigger("F03-0000002"))
+        e.recipient: e.value["request_id"] for e in opened(F03, f03_trigger("F03-0000002")).emits
     }
     assert not set(first.values()) & set(other_case.values())
-    # Ids do not depend on anything but the case and the recipient (not, e.g., on the event id).
+    # Ids depend on nothing but the case and the step (not, e.g., on the event id).
     redelivered = f03_trigger(event_id="00000000-0000-4000-8000-00000000ffff")
-    assert {e.recipient: e.value["request_id"] for e in fanout.process(redelivered)} == first
+    assert {e.recipient: e.value["request_id"] for e in opened(F03, redelivered).emits} == first
 
 
-def test_fanout_does_not_mutate_the_trigger() -> None:
-    for trigger, processor in ((f03_trigger(), FanOut(F03)), (f10_trigger(), FanOut(F10))):
-        before = copy.deepcopy(trigger)
-        processor.process(trigger)
-        assert trigger == before
-
-
-# -- CaseTracker ----------------------------------------------------------------------------
-
-
-def outcome(recipient: str, case_id: str = "C1", status: str = "COMPLETED") -> dict[str, Any]:
-    return {
-        "case_id": case_id,
-        "request_id": f"{case_id}:{recipient}",
-        "flow": "F03",
-        "recipient": recipient,
-        "status": status,
-        "reason": None,
-    }
-
-
-def test_case_completes_only_when_every_expected_recipient_acted() -> None:
-    tracker = CaseTracker(F03)
-    result = tracker.open(None, "C1", ["police", "bank", "housing-fund"], opened_at=100.0)
-    assert result.completion is None
-    result = tracker.record(result.state, outcome("police"), acted_at=110.0)
-    assert result.completion is None
-    result = tracker.record(result.state, outcome("housing-fund"), acted_at=150.0)
-    assert result.completion is None
-    result = tracker.record(result.state, outcome("bank"), acted_at=130.0)
-    done = result.completion
+def test_f03_case_completes_when_its_last_recipient_acts() -> None:
+    orchestrator = Orchestrator(F03)
+    progress = orchestrator.open(None, f03_trigger(), opened_at=100.0, now=100.2)
+    state = progress.state
+    for step, at in (("police", 110.0), ("housing-fund", 150.0)):
+        outcome = {"case_id": "F03-0000001", "step": step, "status": "COMPLETED"}
+        progress = orchestrator.record(state, outcome, at)
+        assert progress.completion is None
+        state = progress.state
+    done = orchestrator.record(
+        state, {"case_id": "F03-0000001", "step": "bank", "status": "REJECTED"}, 130.0
+    ).completion
     assert done is not None
-    assert done.case_id == "C1"
-    # The case is done when its last recipient acted, whatever the order outcomes arrived in.
+    # Done when the last recipient acted, whatever the order the outcomes arrived in.
     assert done.completed_at == 150.0
     assert done.latency == 50.0
-    assert dict(done.recipient_latency) == {"police": 10.0, "bank": 30.0, "housing-fund": 50.0}
-    assert done.rejected == ()
-    assert done.emit.topic == F03.completed_topic
-    assert sorted(done.emit.value["recipients"]) == ["bank", "housing-fund", "police"]
-
-
-def test_rejection_is_reported_on_completion() -> None:
-    tracker = CaseTracker(F03)
-    state = tracker.open(None, "C1", ["police", "bank"], opened_at=0.0).state
-    state = tracker.record(state, outcome("bank", status="REJECTED"), acted_at=5.0).state
-    done = tracker.record(state, outcome("police"), acted_at=7.0).completion
-    assert done is not None
     assert done.rejected == ("bank",)
     assert done.emit.value["rejected"] == ["bank"]
-
-
-def test_outcome_before_open_is_kept_and_counted() -> None:
-    tracker = CaseTracker(F03)
-    early = tracker.record(None, outcome("police"), acted_at=20.0)
-    assert early.completion is None and not early.duplicate and not early.unexpected
-    opened = tracker.open(early.state, "C1", ["police", "bank"], opened_at=10.0)
-    assert opened.completion is None
-    done = tracker.record(opened.state, outcome("bank"), acted_at=40.0).completion
-    assert done is not None
-    assert dict(done.recipient_latency) == {"police": 10.0, "bank": 30.0}
-    assert done.latency == 30.0
-
-
-def test_all_outcomes_before_open_complete_the_case_on_open() -> None:
-    tracker = CaseTracker(F03)
-    state = tracker.record(None, outcome("police"), acted_at=20.0).state
-    state = tracker.record(state, outcome("bank"), acted_at=25.0).state
-    done = tracker.open(state, "C1", ["bank", "police"], opened_at=10.0).completion
-    assert done is not None
-    assert done.latency == 15.0
-
-
-def test_duplicate_outcome_is_flagged_and_changes_nothing() -> None:
-    tracker = CaseTracker(F03)
-    state = tracker.open(None, "C1", ["police", "bank"], opened_at=0.0).state
-    state = tracker.record(state, outcome("police"), acted_at=5.0).state
-    again = tracker.record(state, outcome("police"), acted_at=9.0)
-    assert again.duplicate
-    assert again.completion is None
-    assert again.state["acted"]["police"]["at"] == 5.0, "the first outcome stands"
-
-
-def test_outcome_after_completion_is_a_duplicate() -> None:
-    tracker = CaseTracker(F03)
-    state = tracker.open(None, "C1", ["police"], opened_at=0.0).state
-    result = tracker.record(state, outcome("police"), acted_at=3.0)
-    assert result.completion is not None
-    late = tracker.record(result.state, outcome("police"), acted_at=4.0)
-    assert late.duplicate and late.completion is None
-
-
-def test_opening_twice_is_a_duplicate() -> None:
-    tracker = CaseTracker(F03)
-    state = tracker.open(None, "C1", ["police", "bank"], opened_at=0.0).state
-    again = tracker.open(state, "C1", ["police"], opened_at=50.0)
-    assert again.duplicate
-    assert again.state["expected"] == ["bank", "police"]
-    assert again.state["opened_at"] == 0.0
-
-
-def test_unexpected_recipient_is_flagged_and_not_counted() -> None:
-    tracker = CaseTracker(F03)
-    state = tracker.open(None, "C1", ["police"], opened_at=0.0).state
-    stray = tracker.record(state, outcome("housing-fund"), acted_at=2.0)
-    assert stray.unexpected
-    assert stray.completion is None
-    assert "housing-fund" not in stray.state["acted"]
-    done = tracker.record(stray.state, outcome("police"), acted_at=3.0).completion
-    assert done is not None and dict(done.recipient_latency) == {"police": 3.0}
-
-
-def test_zero_recipient_case_completes_at_once_with_zero_latency() -> None:
-    tracker = CaseTracker(F10)
-    result = tracker.open(None, "F10-0000009", [], opened_at=1234.5)
-    done = result.completion
-    assert done is not None
-    assert done.latency == 0.0
-    assert done.completed_at == 1234.5
-    assert dict(done.recipient_latency) == {}
-    assert done.emit.value["recipients"] == []
-
-
-def unchanged_after(call: Any, given: CaseState) -> Any:
-    """Run one transition and check the caller's state (a table row) is left as it was."""
-    before = copy.deepcopy(given)
-    result = call(given)
-    assert given == before
-    assert result.state is not given
-    return result
-
-
-def test_open_does_not_mutate_the_state_given() -> None:
-    tracker = CaseTracker(F03)
-    early = {"case_id": "C1", "acted": {"bank": {"at": 1.0, "status": "COMPLETED"}}}
-    result = unchanged_after(lambda s: tracker.open(s, "C1", ["bank", "police"], 0.0), early)
-    assert result.state["expected"] == ["bank", "police"]
-
-
-def test_record_does_not_mutate_the_state_given() -> None:
-    tracker = CaseTracker(F03)
-    state = tracker.open(None, "C1", ["police", "bank", "housing-fund"], 0.0).state
-    result = unchanged_after(lambda s: tracker.record(s, outcome("bank"), 2.0), state)
-    assert "bank" in result.state["acted"]
-
-
-def test_completing_record_does_not_mutate_the_state_given() -> None:
-    tracker = CaseTracker(F03)
-    state = tracker.open(None, "C1", ["police", "bank"], 0.0).state
-    state = tracker.record(state, outcome("police"), 1.0).state
-    result = unchanged_after(lambda s: tracker.record(s, outcome("bank"), 2.0), state)
-    assert result.completion is not None
-
-
-def test_duplicate_and_unexpected_do_not_mutate_the_state_given() -> None:
-    tracker = CaseTracker(F03)
-    state = tracker.open(None, "C1", ["police", "bank"], 0.0).state
-    state = tracker.record(state, outcome("police"), 1.0).state
-    assert unchanged_after(lambda s: tracker.record(s, outcome("police"), 2.0), state).duplicate
-    stray = unchanged_after(lambda s: tracker.record(s, outcome("water"), 2.0), state)
-    assert stray.unexpected
-
-
-def test_unexpected_recipient_before_open_is_flagged() -> None:
-    tracker = CaseTracker(F03)
-    stray = tracker.record(None, outcome("water"), acted_at=1.0)
-    opened = tracker.open(stray.state, "C1", ["police"], opened_at=0.0)
-    assert opened.unexpected
-    assert "water" not in opened.state["acted"]
-    done = tracker.record(opened.state, outcome("police"), acted_at=2.0)
-    assert done.completion is not None
-    assert done.completion.recipient_latency == {"police": 2.0}

@@ -1,0 +1,414 @@
+"""The orchestrator on small flows built here, one graph shape per test.
+
+Each flow is the least that shows one behaviour: a fan-out, a chain, a join of all or any, a
+step the case's data skips, a reply that a later request reads, a wait outside any agency.
+Times are chosen by hand, so every due time, mark and latency below is worked out in advance.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pytest
+
+from processors.agency import outcome_for
+from processors.events import Record
+from processors.flow import TRIGGER, CaseView, FlowSpec, Source, Span, Step
+from processors.orchestrator import COMPLETED, REJECTED, SKIPPED, Orchestrator, Progress
+
+CASE = "T01-0000001"
+
+
+@dataclass(frozen=True)
+class NoMix:
+    """The hand-made flows' sources are never asked for triggers; they need a mix type."""
+
+
+SOURCE = Source(
+    agency="registry",
+    topic="registry.thing-registered.v1",
+    schema="t01/ThingRegistered.avsc",
+    mix_type=NoMix,
+    build=lambda rng, mix: None,
+)
+
+
+def agency_step(
+    step_id: str,
+    *,
+    after: tuple[str, ...] = (),
+    join: Literal["all", "any"] = "all",
+    applies: Any = None,
+    reply: Any = None,
+    reply_fields: tuple[str, ...] = (),
+    request: Any = None,
+) -> Step:
+    """A step at an agency of the same name, whose request names the trigger's thing."""
+
+    def default_request(case: CaseView) -> Record:
+        return {"thing": case.trigger["thing"]}
+
+    extra: dict[str, Any] = {} if applies is None else {"applies": applies}
+    return Step(
+        step_id,
+        f"act on {step_id}",
+        agency=step_id,
+        topic=f"{step_id}.request.v1",
+        schema="t01/Request.avsc",
+        request=request or default_request,
+        after=after,
+        join=join,
+        reply=reply,
+        reply_fields=reply_fields,
+        **extra,
+    )
+
+
+def make_flow(*steps: Step, spans: tuple[Span, ...] = ()) -> FlowSpec:
+    return FlowSpec(
+        id="T01",
+        title="a hand-made flow",
+        measures=("M0",),
+        source=SOURCE,
+        steps=steps,
+        spans=spans,
+    )
+
+
+def trigger(**fields: Any) -> dict[str, Any]:
+    return {"case_id": CASE, "thing": "X-1", **fields}
+
+
+def outcome(step: str, status: str = COMPLETED, reply: dict[str, str] | None = None) -> Record:
+    return {
+        "case_id": CASE,
+        "request_id": f"{CASE}/{step}",
+        "step": step,
+        "status": status,
+        "reply": reply,
+    }
+
+
+def steps_of(progress: Progress) -> list[str]:
+    return [str(emit.step) for emit in progress.emits]
+
+
+class Run:
+    """One case through one flow; each call checks the state given to it stays unchanged."""
+
+    def __init__(self, flow: FlowSpec, opened_at: float = 0.0, now: float = 0.0, **fields: Any):
+        self.orchestrator = Orchestrator(flow)
+        self.progress = self.orchestrator.open(None, trigger(**fields), opened_at, now)
+        self.state = self.progress.state
+
+    def record(self, value: Record, at: float, delivered_at: float | None = None) -> Progress:
+        before = copy.deepcopy(self.state)
+        given = self.state
+        self.progress = self.orchestrator.record(given, value, at, delivered_at)
+        assert given == before, "the state given to a transition is never changed"
+        if not (self.progress.duplicate or self.progress.unexpected):
+            self.state = self.progress.state
+        return self.progress
+
+
+# -- shapes ---------------------------------------------------------------------------------
+
+
+def test_fan_out_emits_every_request_at_once_and_completes_at_the_last() -> None:
+    flow = make_flow(agency_step("a"), agency_step("b"), agency_step("c"))
+    assert flow.is_fan_out
+    run = Run(flow, opened_at=10.0, now=10.5)
+    assert steps_of(run.progress) == ["a", "b", "c"]
+    assert run.state["due"] == {"a": 10.5, "b": 10.5, "c": 10.5}
+    for emit in run.progress.emits:
+        assert emit.topic == f"{emit.step}.request.v1"
+        assert emit.recipient == emit.step
+        assert emit.key == CASE
+        assert dict(emit.value) == {
+            "request_id": f"{CASE}/{emit.step}",
+            "case_id": CASE,
+            "thing": "X-1",
+        }
+    assert run.record(outcome("c"), 30.0).completion is None
+    assert run.record(outcome("a"), 40.0).completion is None
+    done = run.record(outcome("b"), 25.0).completion
+    assert done is not None
+    # The last step to act (a, at 40) closes the case, not the last outcome to be recorded.
+    assert done.completed_at == 40.0
+    assert done.latency == 30.0
+    assert done.emit.value == {
+        "case_id": CASE,
+        "flow": "T01",
+        "steps": ["a", "b", "c"],
+        "skipped": [],
+        "rejected": [],
+    }
+
+
+def test_chain_starts_each_step_when_the_one_before_finishes() -> None:
+    flow = make_flow(agency_step("a"), agency_step("b", after=("a",)))
+    assert not flow.is_fan_out
+    run = Run(flow)
+    assert steps_of(run.progress) == ["a"]
+    progress = run.record(outcome("a"), 5.0)
+    assert progress.finished == "a"
+    assert steps_of(progress) == ["b"]
+    assert run.state["due"] == {"a": 0.0, "b": 5.0}
+    done = run.record(outcome("b"), 12.0).completion
+    assert done is not None and done.latency == 12.0
+
+
+def test_join_all_waits_for_every_dependency() -> None:
+    flow = make_flow(agency_step("a"), agency_step("b"), agency_step("c", after=("a", "b")))
+    run = Run(flow)
+    assert steps_of(run.progress) == ["a", "b"]
+    assert steps_of(run.record(outcome("a"), 3.0)) == []
+    assert steps_of(run.record(outcome("b"), 7.0)) == ["c"]
+    assert run.state["due"]["c"] == 7.0
+    assert run.record(outcome("c"), 9.0).completion is not None
+
+
+def test_join_any_starts_at_the_first_dependency_and_only_once() -> None:
+    flow = make_flow(
+        agency_step("a"), agency_step("b"), agency_step("c", after=("a", "b"), join="any")
+    )
+    run = Run(flow)
+    assert steps_of(run.record(outcome("b"), 3.0)) == ["c"]
+    assert run.state["due"]["c"] == 3.0
+    # c finishing does not complete the case: a still has to act.
+    assert run.record(outcome("c"), 6.0).completion is None
+    late = run.record(outcome("a"), 8.0)
+    assert steps_of(late) == [], "c was already started; a finishing does not start it again"
+    assert late.completion is not None and late.completion.completed_at == 8.0
+
+
+def test_skipped_step_counts_as_finished_so_its_dependents_run() -> None:
+    flow = make_flow(
+        agency_step("a"),
+        agency_step("b", after=("a",), applies=lambda t: bool(t["needs_b"])),
+        agency_step("c", after=("b",)),
+    )
+    run = Run(flow, needs_b=False)
+    progress = run.record(outcome("a"), 4.0)
+    assert progress.skipped == ("b",)
+    assert steps_of(progress) == ["c"], "c depends on b, which was skipped: c starts at once"
+    assert run.state["done"]["b"] == {"at": 4.0, "status": SKIPPED}
+    assert run.state["due"]["c"] == 4.0
+    done = run.record(outcome("c"), 6.0, delivered_at=5.0).completion
+    assert done is not None
+    assert done.emit.value["steps"] == ["a", "c"]
+    assert done.emit.value["skipped"] == ["b"]
+    assert "b.acted" not in done.marks and "b.delivered" not in done.marks
+    # The same flow with b needed runs all three in a chain.
+    needed = Run(flow, needs_b=True)
+    assert steps_of(needed.record(outcome("a"), 4.0)) == ["b"]
+
+
+def test_skipped_root_step_is_reported_at_open() -> None:
+    flow = make_flow(
+        agency_step("a", applies=lambda t: False),
+        agency_step("b", after=("a",)),
+    )
+    progress = Orchestrator(flow).open(None, trigger(), 2.0, 3.0)
+    assert progress.skipped == ("a",)
+    assert steps_of(progress) == ["b"]
+    assert progress.state["due"] == {"a": 3.0, "b": 3.0}
+
+
+def test_case_where_nothing_applies_completes_on_open_with_zero_latency() -> None:
+    flow = make_flow(
+        agency_step("a", applies=lambda t: False),
+        agency_step("b", after=("a",), applies=lambda t: False),
+    )
+    progress = Orchestrator(flow).open(None, trigger(), 100.0, 100.3)
+    assert progress.emits == []
+    assert progress.skipped == ("a", "b")
+    done = progress.completion
+    assert done is not None
+    assert done.completed_at == done.opened_at == 100.0
+    assert done.latency == 0.0
+    assert dict(done.marks) == {TRIGGER: 100.0}
+
+
+def test_reply_data_reaches_the_next_steps_request() -> None:
+    def reserve(request: Record, rng: random.Random) -> dict[str, str]:
+        return {"reservation_no": f"R{rng.randrange(10**6):06d}", "branch": "渝中"}
+
+    def open_account(case: CaseView) -> Record:
+        reply = case.replies["reserve"]
+        return {"thing": case.trigger["thing"], "reservation_no": reply["reservation_no"]}
+
+    flow = make_flow(
+        agency_step("reserve", reply=reserve, reply_fields=("reservation_no", "branch")),
+        agency_step("open", after=("reserve",), request=open_account),
+    )
+    run = Run(flow)
+    (request,) = run.progress.emits
+    answer = outcome_for(flow, flow.step("reserve"), request.value, random.Random(7))
+    reply = answer.value["reply"]
+    assert set(reply) == {"reservation_no", "branch"}
+    assert reply["reservation_no"] == f"R{random.Random(7).randrange(10**6):06d}"
+    progress = run.record(answer.value, 2.0)
+    (follow_up,) = progress.emits
+    assert follow_up.value["reservation_no"] == reply["reservation_no"]
+    assert run.state["replies"] == {"reserve": reply}
+
+
+def test_rejected_request_answers_without_reply_and_is_reported() -> None:
+    flow = make_flow(
+        agency_step("a", reply=lambda r, rng: {"n": "1"}, reply_fields=("n",)), agency_step("b")
+    )
+    run = Run(flow)
+    request = run.progress.emits[0]
+    answer = outcome_for(
+        flow, flow.step("a"), request.value, random.Random(1), rejected_reason="no such account"
+    )
+    assert answer.value["status"] == REJECTED
+    assert answer.value["reply"] is None
+    assert answer.value["reason"] == "no such account"
+    run.record(answer.value, 2.0)
+    done = run.record(outcome("b"), 3.0).completion
+    assert done is not None
+    assert done.rejected == ("a",)
+    assert done.emit.value["rejected"] == ["a"]
+    assert "a" not in run.state["replies"]
+
+
+def test_wait_step_is_emitted_on_the_wait_topic_and_has_no_delivery() -> None:
+    flow = make_flow(
+        agency_step("order"),
+        Step("deliver", "the supplier delivers", agency=None, party="supplier", after=("order",)),
+        agency_step("accept", after=("deliver",)),
+    )
+    assert flow.waits == (flow.step("deliver"),)
+    assert flow.agencies == ("order", "accept")
+    run = Run(flow)
+    progress = run.record(outcome("order"), 2.0, delivered_at=1.0)
+    (wait,) = progress.emits
+    assert wait.topic == flow.wait_topic == "t01.step-wait.v1"
+    assert wait.recipient is None
+    assert dict(wait.value) == {
+        "request_id": f"{CASE}/deliver",
+        "case_id": CASE,
+        "flow": "T01",
+        "step": "deliver",
+        "party": "supplier",
+    }
+    answer = outcome_for(flow, flow.step("deliver"), wait.value, random.Random(1))
+    assert answer.value["agency"] == "supplier"
+    assert answer.recipient is None
+    assert steps_of(run.record(answer.value, 30.0)) == ["accept"]
+    done = run.record(outcome("accept"), 33.0, delivered_at=31.0).completion
+    assert done is not None
+    assert dict(done.marks) == {
+        TRIGGER: 0.0,
+        "order.delivered": 1.0,
+        "order.acted": 2.0,
+        "deliver.acted": 30.0,
+        "accept.delivered": 31.0,
+        "accept.acted": 33.0,
+    }
+
+
+# -- marks and latency ----------------------------------------------------------------------
+
+
+def test_completion_marks_and_latency_are_the_times_given() -> None:
+    flow = make_flow(agency_step("a"), agency_step("b", after=("a",)), agency_step("c"))
+    run = Run(flow, opened_at=1000.0, now=1000.4)
+    run.record(outcome("a"), 1100.0, delivered_at=1000.9)
+    run.record(outcome("c"), 1500.0, delivered_at=1001.2)
+    done = run.record(outcome("b"), 1300.0, delivered_at=1100.6).completion
+    assert done is not None
+    assert done.opened_at == 1000.0, "the trigger's intended time, not when it arrived"
+    assert dict(done.marks) == {
+        TRIGGER: 1000.0,
+        "a.delivered": 1000.9,
+        "a.acted": 1100.0,
+        "b.delivered": 1100.6,
+        "b.acted": 1300.0,
+        "c.delivered": 1001.2,
+        "c.acted": 1500.0,
+    }
+    assert done.completed_at == 1500.0
+    assert done.latency == 500.0
+    assert done.case_id == CASE
+
+
+# -- what must not count --------------------------------------------------------------------
+
+
+def test_opening_twice_is_a_duplicate_and_keeps_the_first() -> None:
+    flow = make_flow(agency_step("a"))
+    orchestrator = Orchestrator(flow)
+    state = orchestrator.open(None, trigger(), 0.0, 0.0).state
+    snapshot = copy.deepcopy(state)
+    again = orchestrator.open(state, trigger(thing="other"), 50.0, 50.0)
+    assert again.duplicate and again.emits == [] and again.completion is None
+    assert again.state == snapshot
+
+
+def test_duplicate_outcome_is_flagged_and_the_first_stands() -> None:
+    flow = make_flow(agency_step("a"), agency_step("b"))
+    run = Run(flow)
+    run.record(outcome("a"), 5.0)
+    again = run.record(outcome("a", status=REJECTED), 9.0)
+    assert again.duplicate and again.completion is None and again.emits == []
+    assert run.state["done"]["a"] == {"at": 5.0, "status": COMPLETED}
+
+
+def test_outcome_after_completion_is_a_duplicate() -> None:
+    run = Run(make_flow(agency_step("a")))
+    assert run.record(outcome("a"), 3.0).completion is not None
+    late = run.record(outcome("a"), 4.0)
+    assert late.duplicate and late.completion is None
+
+
+def test_outcome_for_a_step_not_yet_due_is_unexpected() -> None:
+    flow = make_flow(agency_step("a"), agency_step("b", after=("a",)))
+    run = Run(flow)
+    early = run.record(outcome("b"), 2.0)
+    assert early.unexpected and early.completion is None
+    assert "b" not in run.state["done"]
+    # The case goes on as if the stray outcome had never come.
+    assert steps_of(run.record(outcome("a"), 3.0)) == ["b"]
+    assert run.record(outcome("b"), 4.0).completion is not None
+
+
+def test_outcome_for_an_unknown_step_or_case_is_unexpected() -> None:
+    flow = make_flow(agency_step("a"))
+    run = Run(flow)
+    assert run.record(outcome("zzz"), 1.0).unexpected
+    orphan = Orchestrator(flow).record(None, outcome("a"), 1.0)
+    assert orphan.unexpected and orphan.completion is None
+    assert orphan.state == {"case_id": CASE}
+
+
+# -- the declaration itself -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("steps", "spans", "complaint"),
+    [
+        ((agency_step("a"), agency_step("a")), (), "unique"),
+        ((agency_step("b", after=("a",)), agency_step("a")), (), "not declared before"),
+        ((agency_step("a", after=("zzz",)),), (), "zzz"),
+        ((Step("a", "no topic", agency="a"),), (), "needs a topic"),
+        ((Step("w", "a wait", agency=None, topic="w.v1"),), (), "needs a topic"),
+        ((agency_step("a"),), (Span("s", TRIGGER, "b.acted"),), "b.acted"),
+    ],
+)
+def test_flow_declarations_that_cannot_run_are_refused(
+    steps: tuple[Step, ...], spans: tuple[Span, ...], complaint: str
+) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        make_flow(*steps, spans=spans)
+
+
+def test_unknown_step_names_the_steps_there_are() -> None:
+    flow = make_flow(agency_step("a"), agency_step("b"))
+    with pytest.raises(KeyError, match="it has a, b"):
+        flow.step("c")
