@@ -1,4 +1,9 @@
-"""The catalog: every topic has a contract, an owner and readers; each agency reads only its own."""
+"""The catalog: every topic has a contract, an owner and readers; each agency reads only its own.
+
+The topics are derived from the flows, so the generic tests rebuild what each flow's
+declaration implies (its trigger, one request topic per agency step, outcomes, waits,
+completions) and compare it with the catalog the engines load.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,22 @@ import yaml
 from expected_topics import REQUEST_TOPICS
 
 from govstream.contracts.catalog import (
+    COMPLETED_SCHEMA,
+    OUTCOME_SCHEMA,
+    WAIT_SCHEMA,
     Catalog,
     CatalogError,
     TopicSpec,
     UnknownTopicError,
+    catalog_document,
+    flow_topics,
     load_catalog,
     parse_catalog,
 )
+from processors import FLOWS, flow
+from processors.flow import FlowSpec, Step
+
+ALL_AGENCIES = sorted({agency for spec in FLOWS.values() for agency in spec.agencies})
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +46,71 @@ def raw() -> dict[str, Any]:
     return yaml.safe_load(files("schemas").joinpath("catalog.yaml").read_text("utf-8"))
 
 
-def test_catalog_lists_every_topic_of_the_file(catalog: Catalog, raw: dict[str, Any]) -> None:
-    assert set(catalog.topics) == set(raw["topics"])
-    assert all(isinstance(spec, TopicSpec) for spec in catalog.topics.values())
+def agency_steps(spec: FlowSpec) -> list[Step]:
+    return [step for step in spec.steps if not step.is_wait]
 
 
-def test_every_schema_file_exists_and_parses(catalog: Catalog) -> None:
-    for spec in catalog.topics.values():
+def expected_topics(spec: FlowSpec) -> set[str]:
+    """What the flow declares, spelt out from its parts rather than from `flow_topics`."""
+    names = {spec.source_topic, spec.outcome_topic, spec.completed_topic}
+    names |= {str(step.topic) for step in agency_steps(spec)}
+    if spec.waits:
+        names.add(spec.wait_topic)
+    return names
+
+
+# -- every flow -----------------------------------------------------------------------------
+
+
+def test_catalog_holds_exactly_the_flows_topics(catalog: Catalog, flow_spec: FlowSpec) -> None:
+    mine = {topic.name for topic in catalog.topics_for_flow(flow_spec.id)}
+    assert mine == expected_topics(flow_spec) == set(flow_topics(flow_spec))
+    # One topic per agency step: no two steps share a request topic.
+    assert len({step.topic for step in agency_steps(flow_spec)}) == len(agency_steps(flow_spec))
+
+
+def test_source_topic_is_written_by_the_source_and_read_by_the_orchestrator(
+    catalog: Catalog, flow_spec: FlowSpec
+) -> None:
+    source = catalog.topic(flow_spec.source_topic)
+    assert source.producers == (flow_spec.source_agency,)
+    assert source.consumers == (flow_spec.orchestrator,)
+    assert source.schema_file == flow_spec.source.schema
+
+
+def test_each_agency_step_topic_is_read_by_that_agency_alone(
+    catalog: Catalog, flow_spec: FlowSpec
+) -> None:
+    for step in agency_steps(flow_spec):
+        spec = catalog.topic(str(step.topic))
+        assert spec.consumers == (step.agency,), step.id
+        assert spec.producers == (flow_spec.orchestrator,), step.id
+        assert spec.schema_file == step.schema
+        assert spec.flow == flow_spec.id
+
+
+def test_outcome_wait_and_completion_topics(catalog: Catalog, flow_spec: FlowSpec) -> None:
+    orchestrator = flow_spec.orchestrator
+    outcome = catalog.topic(flow_spec.outcome_topic)
+    timer = f"{flow_spec.prefix}-timer"
+    acting = list(flow_spec.agencies) + ([timer] if flow_spec.waits else [])
+    assert sorted(outcome.producers) == sorted(acting)
+    assert outcome.consumers == (orchestrator,)
+    assert outcome.schema_file == OUTCOME_SCHEMA
+    completed = catalog.topic(flow_spec.completed_topic)
+    assert completed.producers == (orchestrator,)
+    assert completed.consumers == (flow_spec.source_agency,)
+    assert completed.schema_file == COMPLETED_SCHEMA
+    if flow_spec.waits:
+        wait = catalog.topic(flow_spec.wait_topic)
+        assert (wait.producers, wait.consumers) == ((orchestrator,), (timer,))
+        assert wait.schema_file == WAIT_SCHEMA
+    else:
+        assert flow_spec.wait_topic not in catalog.topics
+
+
+def test_every_schema_of_the_flow_parses(catalog: Catalog, flow_spec: FlowSpec) -> None:
+    for spec in catalog.topics_for_flow(flow_spec.id):
         resource = files("schemas").joinpath(*spec.schema_file.split("/"))
         assert resource.is_file(), spec.schema_file
         data = json.loads(resource.read_text("utf-8"))
@@ -49,39 +121,88 @@ def test_every_schema_file_exists_and_parses(catalog: Catalog) -> None:
         assert catalog.parsed_schema(spec.name)["name"] == catalog.avro_schema(spec.name).fullname
 
 
-def test_every_topic_has_producers_consumers_and_partitions(catalog: Catalog) -> None:
-    for spec in catalog.topics.values():
-        assert spec.producers, spec.name
-        assert spec.consumers, spec.name
-        assert all(isinstance(p, str) and p for p in spec.producers)
-        assert spec.partitions >= 1
-        assert spec.key == "case_id"
-        assert spec.flow in ("F03", "F10")
-
-
-def test_scalar_and_list_producers_are_both_tuples(catalog: Catalog) -> None:
-    assert catalog.topic("amr.company-deregistered.v1").producers == ("amr",)
-    assert catalog.topic("f03.recipient-outcome.v1").producers == ("police", "bank", "housing-fund")
-
-
-@pytest.mark.parametrize(("agency", "topic"), sorted(REQUEST_TOPICS.items()))
-def test_recipient_reads_exactly_its_own_request_topic(
-    catalog: Catalog, agency: str, topic: str
+def test_request_schemas_open_with_request_and_case_ids(
+    catalog: Catalog, flow_spec: FlowSpec
 ) -> None:
-    assert [spec.name for spec in catalog.readable_by(agency)] == [topic]
-    assert catalog.topic(topic).consumers == (agency,)
+    """The orchestrator puts these two first in every request; the contract must agree."""
+    topics = [str(step.topic) for step in agency_steps(flow_spec)]
+    if flow_spec.waits:
+        topics.append(flow_spec.wait_topic)
+    for topic in topics:
+        fields = catalog.schema_json(topic)["fields"]
+        assert [(f["name"], f["type"]) for f in fields[:2]] == [
+            ("request_id", "string"),
+            ("case_id", "string"),
+        ], topic
 
 
-@pytest.mark.parametrize("agency", sorted(REQUEST_TOPICS))
-def test_recipient_contracts_carry_no_identity_numbers(catalog: Catalog, agency: str) -> None:
-    """Data minimisation: no recipient request names a personal or party identity number."""
-    text = json.dumps(catalog.schema_json(REQUEST_TOPICS[agency]))
-    assert "id_number" not in text
+def test_topics_are_keyed_by_case(catalog: Catalog, flow_spec: FlowSpec) -> None:
+    for spec in catalog.topics_for_flow(flow_spec.id):
+        assert spec.key == "case_id"
+        assert spec.partitions >= 1
+        if flow_spec.partitions is not None:
+            assert spec.partitions == flow_spec.partitions
 
 
-def test_recipients_write_their_flows_outcomes(catalog: Catalog) -> None:
-    assert {s.name for s in catalog.writable_by("police")} == {"f03.recipient-outcome.v1"}
-    assert {s.name for s in catalog.writable_by("gas")} == {"f10.recipient-outcome.v1"}
+# -- every agency, whatever flows reach it --------------------------------------------------
+
+
+@pytest.mark.parametrize("agency", ALL_AGENCIES)
+def test_agency_reads_only_its_own_request_topics(catalog: Catalog, agency: str) -> None:
+    """The catalog is the access-control list: an agency's steps, and its own flows' ends."""
+    steps = {str(s.topic) for spec in FLOWS.values() for s in spec.steps_of(agency)}
+    completions = {s.completed_topic for s in FLOWS.values() if s.source_agency == agency}
+    assert {spec.name for spec in catalog.readable_by(agency)} == steps | completions
+    outcomes = {s.outcome_topic for s in FLOWS.values() if agency in s.agencies}
+    sources = {s.source_topic for s in FLOWS.values() if s.source_agency == agency}
+    assert {spec.name for spec in catalog.writable_by(agency)} == outcomes | sources
+
+
+def test_catalog_is_every_flows_topics_and_nothing_else(catalog: Catalog) -> None:
+    expected = set().union(*(expected_topics(spec) for spec in FLOWS.values()))
+    assert set(catalog.topics) == expected
+    assert set(catalog.topics) == set(catalog_document(FLOWS.values())["topics"])
+    assert all(isinstance(spec, TopicSpec) for spec in catalog.topics.values())
+    assert {spec.flow for spec in catalog.topics.values()} == set(FLOWS)
+
+
+# -- F03 and F10: their recipients' topics as the plan names them ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("flow_id", "step", "topic"),
+    [(f, step, topic) for f, steps in REQUEST_TOPICS.items() for step, topic in steps.items()],
+)
+def test_f03_and_f10_recipients_read_the_topics_written_out(
+    catalog: Catalog, flow_id: str, step: str, topic: str
+) -> None:
+    spec = flow(flow_id)
+    assert spec.step(step).topic == topic
+    assert catalog.topic(topic).consumers == (spec.step(step).agency,)
+    assert [s.id for s in spec.steps] == list(REQUEST_TOPICS[flow_id])
+
+
+# -- derivation errors ----------------------------------------------------------------------
+
+
+def test_two_steps_on_one_topic_are_refused() -> None:
+    spec = flow("F03")
+    first = spec.steps[0]
+    twin = Step(
+        f"{first.id}-again", first.title, first.agency, first.topic, first.schema, first.request
+    )
+    clash = FlowSpec(spec.id, spec.title, spec.measures, spec.source, (first, twin))
+    with pytest.raises(CatalogError, match="declared by two steps"):
+        flow_topics(clash)
+
+
+def test_two_flows_on_one_topic_are_refused(flow_spec: FlowSpec) -> None:
+    renamed = FlowSpec("F00", "copy", flow_spec.measures, flow_spec.source, flow_spec.steps)
+    with pytest.raises(CatalogError, match=f"declared by {flow_spec.id} and F00"):
+        catalog_document([flow_spec, renamed])
+
+
+# -- the catalog's own file and machinery ---------------------------------------------------
 
 
 def test_dead_letter_topic(catalog: Catalog, raw: dict[str, Any]) -> None:
@@ -91,13 +212,13 @@ def test_dead_letter_topic(catalog: Catalog, raw: dict[str, Any]) -> None:
     assert "dlq_reason" in catalog.dead_letter_headers
 
 
-def test_topics_for_flow(catalog: Catalog) -> None:
-    f03 = {spec.name for spec in catalog.topics_for_flow("F03")}
-    f10 = {spec.name for spec in catalog.topics_for_flow("F10")}
-    assert "amr.company-deregistered.v1" in f03
-    assert "real-estate.property-transfer-registered.v1" in f10
-    assert not f03 & f10
-    assert f03 | f10 == set(catalog.topics)
+def test_the_file_declares_no_topics_of_its_own(raw: dict[str, Any]) -> None:
+    """Topics come from the flows; a topic written into the file would be a second source."""
+    assert "topics" not in raw
+    assert raw["defaults"]["key"] == "case_id"
+
+
+def test_topics_for_an_unknown_flow_are_none(catalog: Catalog) -> None:
     assert catalog.topics_for_flow("F99") == []
 
 
@@ -110,8 +231,8 @@ def test_unknown_topic_names_the_allowed_ones(catalog: Catalog) -> None:
     assert all(name in message for name in catalog.topics)
 
 
-def test_schema_json_is_a_fresh_copy(catalog: Catalog) -> None:
-    topic = "f03.case-completed.v1"
+def test_schema_json_is_a_fresh_copy(catalog: Catalog, flow_spec: FlowSpec) -> None:
+    topic = flow_spec.completed_topic
     catalog.schema_json(topic)["fields"].clear()
     assert catalog.schema_json(topic)["fields"]
 
@@ -139,6 +260,14 @@ def test_parse_catalog_applies_defaults() -> None:
     spec = parse_catalog(raw, lambda _path: SCHEMA).topic("t.v1")
     assert spec.partitions == 4
     assert spec.key == "case_id"
+
+
+def test_scalar_and_list_producers_are_both_tuples() -> None:
+    raw = _raw(producer=["a", "c"])
+    raw["topics"]["u.v1"] = {**_raw()["topics"]["t.v1"], "producer": "a"}
+    parsed = parse_catalog(raw, lambda _path: SCHEMA)
+    assert parsed.topic("t.v1").producers == ("a", "c")
+    assert parsed.topic("u.v1").producers == ("a",)
 
 
 @pytest.mark.parametrize(

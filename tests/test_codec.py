@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import random
+from collections import defaultdict
 from typing import Any
 
 import avro.io
@@ -26,12 +26,21 @@ from govstream.contracts.codec import (
     UnknownFingerprintError,
     fingerprint,
 )
-from producers.amr import CompanyDeregistrationGenerator
-from producers.real_estate import PropertyTransferGenerator
+from processors import FLOWS, flow
 
 ON = dt.date(2021, 7, 15)
-DEREGISTERED = "amr.company-deregistered.v1"
-TRANSFERRED = "real-estate.property-transfer-registered.v1"
+PER_TOPIC = 40
+"""Sample values kept per topic: the first cases' values, which cover every step (tested)."""
+
+F03 = flow("F03")
+F10 = flow("F10")
+DEREGISTERED = F03.source_topic
+TRANSFERRED = F10.source_topic
+OUTCOME = F03.outcome_topic
+COMPLETED = F03.completed_topic
+HOUSING_FUND = str(F03.step("housing-fund").topic)
+BANK = str(F03.step("bank").topic)
+POLICE = str(F03.step("police").topic)
 
 SEAL = {"seal_no": "5001030000001", "kind": "OFFICIAL"}
 BANK_ACCOUNT = {
@@ -41,35 +50,9 @@ BANK_ACCOUNT = {
     "account_kind": "BASIC",
 }
 
-
-def _utility_request(utility: str) -> dict[str, Any]:
-    return {
-        "request_id": f"F10-000001/{utility.lower()}",
-        "case_id": "F10-000001",
-        "utility": utility,
-        "account_number": "103000001",
-        "service_address": "重庆市渝中区民族路1号1-1",
-        "certificate_no": "渝(2021)渝中区不动产权第000123号",
-        "registered_on": ON,
-        "previous_holder_name": "张三",
-        "new_holder_name": "李四",
-        "new_holder_phone": None,
-    }
-
-
-def _outcome(flow: str, recipient: str) -> dict[str, Any]:
-    return {
-        "case_id": f"{flow}-000001",
-        "request_id": f"{flow}-000001/{recipient}",
-        "flow": flow,
-        "recipient": recipient,
-        "status": "REJECTED",
-        "reason": "账户尚有余额",
-    }
-
-
+# Hand-written values of F03's contracts, for the failure modes below.
 MINIMAL_VALUES: dict[str, dict[str, Any]] = {
-    "police.seal-cancellation-request.v1": {
+    POLICE: {
         "request_id": "F03-000001/police",
         "case_id": "F03-000001",
         "uscc": "91350100M000100Y43",
@@ -78,7 +61,7 @@ MINIMAL_VALUES: dict[str, dict[str, Any]] = {
         "deregistered_on": ON,
         "seals": [SEAL],
     },
-    "bank.account-closure-request.v1": {
+    BANK: {
         "request_id": "F03-000001/bank",
         "case_id": "F03-000001",
         "uscc": "91350100M000100Y43",
@@ -86,7 +69,7 @@ MINIMAL_VALUES: dict[str, dict[str, Any]] = {
         "deregistered_on": ON,
         "accounts": [BANK_ACCOUNT],
     },
-    "housing-fund.account-closure-request.v1": {
+    HOUSING_FUND: {
         "request_id": "F03-000001/housing-fund",
         "case_id": "F03-000001",
         "uscc": "91350100M000100Y43",
@@ -95,40 +78,38 @@ MINIMAL_VALUES: dict[str, dict[str, Any]] = {
         "unit_account_number": "010300000001",
         "employees": 3,
     },
-    "f03.recipient-outcome.v1": _outcome("F03", "bank"),
-    "f03.case-completed.v1": {
+    OUTCOME: {
+        "case_id": "F03-000001",
+        "request_id": "F03-000001/bank",
+        "flow": "F03",
+        "step": "bank",
+        "agency": "bank",
+        "status": "REJECTED",
+        "reason": "账户尚有余额",
+        "reply": None,
+    },
+    COMPLETED: {
         "case_id": "F03-000001",
         "flow": "F03",
-        "recipients": ["bank", "police"],
+        "steps": ["bank", "police"],
+        "skipped": ["housing-fund"],
         "rejected": [],
-    },
-    "water.account-transfer-request.v1": _utility_request("WATER"),
-    "power.account-transfer-request.v1": _utility_request("POWER"),
-    "gas.account-transfer-request.v1": _utility_request("GAS"),
-    "f10.recipient-outcome.v1": _outcome("F10", "gas"),
-    "f10.case-completed.v1": {
-        "case_id": "F10-000001",
-        "flow": "F10",
-        "recipients": ["gas", "power", "water"],
-        "rejected": ["gas"],
     },
 }
 
 
-def _source_values(topic: str, count: int) -> list[dict[str, Any]]:
-    rng = random.Random(topic)
-    generator = (
-        CompanyDeregistrationGenerator(rng)
-        if topic == DEREGISTERED
-        else PropertyTransferGenerator(rng)
-    )
-    return [generator.generate(f"case-{n}", ON + dt.timedelta(days=n)) for n in range(count)]
-
-
-def _values(topic: str) -> list[dict[str, Any]]:
-    if topic in (DEREGISTERED, TRANSFERRED):
-        return _source_values(topic, 40)
-    return [MINIMAL_VALUES[topic]]
+def sample_values(walked: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every value a walked case put on any topic: triggers, requests, outcomes, completions."""
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for flow_id, cases in walked.items():
+        for case in cases:
+            emits = [*case.requests, *case.outcomes, case.completion.emit]
+            values = [(FLOWS[flow_id].source_topic, case.trigger)]
+            values += [(emit.topic, dict(emit.value)) for emit in emits]
+            for topic, value in values:
+                if len(found[topic]) < PER_TOPIC:
+                    found[topic].append(value)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -141,14 +122,24 @@ def codec(catalog: Catalog) -> AvroCodec:
     return AvroCodec(catalog)
 
 
-def test_every_topic_has_test_values(catalog: Catalog) -> None:
-    assert set(catalog.topics) == set(MINIMAL_VALUES) | {DEREGISTERED, TRANSFERRED}
+@pytest.fixture(scope="module")
+def samples(all_walked: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return sample_values(all_walked)
+
+
+def test_every_topic_has_sample_values(
+    catalog: Catalog, samples: dict[str, list[dict[str, Any]]]
+) -> None:
+    assert set(samples) == set(catalog.topics)
+    assert set(MINIMAL_VALUES) <= set(catalog.topics)
 
 
 @pytest.mark.parametrize("topic", sorted(load_catalog().topics))
-def test_round_trip(codec: AvroCodec, catalog: Catalog, topic: str) -> None:
+def test_round_trip(
+    codec: AvroCodec, catalog: Catalog, samples: dict[str, list[Any]], topic: str
+) -> None:
     schema_name = avro.schema.parse(json.dumps(catalog.schema_json(topic))).fullname
-    for value in _values(topic):
+    for value in [*samples[topic], *([MINIMAL_VALUES[topic]] if topic in MINIMAL_VALUES else [])]:
         data = codec.encode(topic, value)
         decoded = codec.decode(data, expected_topic=topic)
         assert decoded.value == value
@@ -158,9 +149,9 @@ def test_round_trip(codec: AvroCodec, catalog: Catalog, topic: str) -> None:
 
 @pytest.mark.parametrize("topic", sorted(load_catalog().topics))
 def test_header_is_marker_and_little_endian_fingerprint(
-    codec: AvroCodec, catalog: Catalog, topic: str
+    codec: AvroCodec, catalog: Catalog, samples: dict[str, list[Any]], topic: str
 ) -> None:
-    data = codec.encode(topic, _values(topic)[0])
+    data = codec.encode(topic, samples[topic][0])
     assert data[:2] == b"\xc3\x01"
     canonical = to_parsing_canonical_form(catalog.schema_json(topic))
     assert data[2:10] == bytes.fromhex(fastavro_fingerprint(canonical, "CRC-64-AVRO"))
@@ -168,11 +159,11 @@ def test_header_is_marker_and_little_endian_fingerprint(
 
 @pytest.mark.parametrize("topic", sorted(load_catalog().topics))
 def test_body_is_plain_avro_binary_for_the_reference_library(
-    codec: AvroCodec, catalog: Catalog, topic: str
+    codec: AvroCodec, catalog: Catalog, samples: dict[str, list[Any]], topic: str
 ) -> None:
     """The body after the header must decode with the Apache library's own reader."""
     schema = avro.schema.parse(json.dumps(catalog.schema_json(topic)))
-    for value in _values(topic)[:5]:
+    for value in samples[topic][:5]:
         body = codec.encode(topic, value)[10:]
         decoder = avro.io.BinaryDecoder(io.BytesIO(body))
         assert avro.io.DatumReader(schema).read(decoder) == value
@@ -241,14 +232,26 @@ def test_wire_header_of_a_schema_with_a_published_fingerprint() -> None:
     assert data == b"\xc3\x01" + (7843277075252814651).to_bytes(8, "little", signed=True) + b"\x01"
 
 
-def test_shared_schema_decodes_on_every_topic_that_carries_it(codec: AvroCodec) -> None:
-    data = codec.encode("water.account-transfer-request.v1", _utility_request("WATER"))
-    for topic in ("power.account-transfer-request.v1", "gas.account-transfer-request.v1"):
-        assert codec.decode(data, expected_topic=topic).value["utility"] == "WATER"
+def test_shared_schema_decodes_on_every_topic_that_carries_it(
+    codec: AvroCodec, catalog: Catalog, samples: dict[str, list[Any]]
+) -> None:
+    """Topics that share a contract (F10's three utilities, every flow's outcomes) are
+    interchangeable on the wire: the schema, not the topic, decides the bytes."""
+    by_schema: dict[str, list[str]] = defaultdict(list)
+    for spec in catalog.topics.values():
+        by_schema[spec.schema_file].append(spec.name)
+    shared = {schema: topics for schema, topics in by_schema.items() if len(topics) > 1}
+    assert shared, "some contract is carried by several topics"
+    for topics in shared.values():
+        first, *others = topics
+        value = samples[first][0]
+        data = codec.encode(first, value)
+        for topic in others:
+            assert codec.decode(data, expected_topic=topic).value == value
 
 
 def test_unknown_fingerprint(codec: AvroCodec) -> None:
-    data = codec.encode("f03.case-completed.v1", MINIMAL_VALUES["f03.case-completed.v1"])
+    data = codec.encode(COMPLETED, MINIMAL_VALUES[COMPLETED])
     foreign = bytes(8 * [0xAB])
     with pytest.raises(UnknownFingerprintError) as caught:
         codec.decode(data[:2] + foreign + data[10:])
@@ -257,34 +260,35 @@ def test_unknown_fingerprint(codec: AvroCodec) -> None:
     assert caught.value.fingerprint_hex == foreign.hex()
 
 
-@pytest.mark.parametrize("topic", [DEREGISTERED, TRANSFERRED, "f10.recipient-outcome.v1"])
-def test_truncated_body(codec: AvroCodec, topic: str) -> None:
-    data = codec.encode(topic, _values(topic)[0])
+@pytest.mark.parametrize("topic", [DEREGISTERED, TRANSFERRED, OUTCOME, COMPLETED])
+def test_truncated_body(codec: AvroCodec, samples: dict[str, list[Any]], topic: str) -> None:
+    data = codec.encode(topic, samples[topic][0])
     for cut in (11, len(data) // 2, len(data) - 1):
         with pytest.raises(MalformedBodyError) as caught:
             codec.decode(data[:cut])
         assert caught.value.reason == "malformed-body"
 
 
-def test_empty_body_is_malformed(codec: AvroCodec) -> None:
-    data = codec.encode(TRANSFERRED, _values(TRANSFERRED)[0])
+def test_empty_body_is_malformed(codec: AvroCodec, samples: dict[str, list[Any]]) -> None:
+    data = codec.encode(TRANSFERRED, samples[TRANSFERRED][0])
     with pytest.raises(MalformedBodyError):
         codec.decode(data[:10])
 
 
-def test_trailing_bytes(codec: AvroCodec) -> None:
-    data = codec.encode(DEREGISTERED, _values(DEREGISTERED)[0])
+def test_trailing_bytes(codec: AvroCodec, samples: dict[str, list[Any]]) -> None:
+    data = codec.encode(DEREGISTERED, samples[DEREGISTERED][0])
     with pytest.raises(MalformedBodyError) as caught:
         codec.decode(data + b"\x00")
     assert "trailing" in str(caught.value)
 
 
 def test_bad_enum_index_is_malformed(codec: AvroCodec) -> None:
-    topic = "f03.recipient-outcome.v1"
-    value = {**MINIMAL_VALUES[topic], "reason": None}
-    data = bytearray(codec.encode(topic, value))
-    # status is the byte before the final union branch; zig-zag 0x7e is index 63, out of range.
-    data[-2] = 0x7E
+    value = {**MINIMAL_VALUES[OUTCOME], "reason": None, "reply": None}
+    data = bytearray(codec.encode(OUTCOME, value))
+    # The body ends status, reason (null branch: 0x00), reply (null branch: 0x00), so status is
+    # the third byte from the end; zig-zag 0x7e is index 63, out of the enum's range.
+    assert data[-3:] == bytes([2, 0, 0]), "REJECTED is symbol 1, zig-zag 0x02"
+    data[-3] = 0x7E
     with pytest.raises(MalformedBodyError):
         codec.decode(bytes(data))
 
@@ -307,9 +311,9 @@ def test_not_single_object(codec: AvroCodec, data: bytes) -> None:
 
 
 def test_expected_topic_mismatch(codec: AvroCodec) -> None:
-    data = codec.encode("f03.case-completed.v1", MINIMAL_VALUES["f03.case-completed.v1"])
+    data = codec.encode(COMPLETED, MINIMAL_VALUES[COMPLETED])
     with pytest.raises(SchemaMismatchError) as caught:
-        codec.decode(data, expected_topic="police.seal-cancellation-request.v1")
+        codec.decode(data, expected_topic=POLICE)
     assert caught.value.reason == "unexpected-schema"
     assert "SealCancellationRequest" in str(caught.value)
     assert "CaseCompleted" in str(caught.value)
@@ -321,7 +325,7 @@ def test_unknown_topic(codec: AvroCodec) -> None:
     with pytest.raises(UnknownTopicError) as caught:
         codec.encode("no.such-topic.v1", {})
     assert isinstance(caught.value, KeyError)
-    assert "amr.company-deregistered.v1" in str(caught.value)
+    assert DEREGISTERED in str(caught.value)
 
 
 def _without(value: dict[str, Any], field: str) -> dict[str, Any]:
@@ -335,15 +339,12 @@ def _changed(topic: str, **changes: Any) -> tuple[str, dict[str, Any]]:
 @pytest.mark.parametrize(
     ("topic", "value", "mentions"),
     [
-        (
-            "f03.case-completed.v1",
-            _without(MINIMAL_VALUES["f03.case-completed.v1"], "flow"),
-            "flow",
-        ),
-        (*_changed("f03.recipient-outcome.v1", status="LOST"), "status"),
-        (*_changed("housing-fund.account-closure-request.v1", employees="3"), "employees"),
-        (*_changed("bank.account-closure-request.v1", id_number="11010519491231002X"), "id_number"),
-        ("f10.case-completed.v1", None, "f10.case-completed.v1"),
+        (COMPLETED, _without(MINIMAL_VALUES[COMPLETED], "flow"), "flow"),
+        (*_changed(OUTCOME, status="LOST"), "status"),
+        (*_changed(OUTCOME, reply={"reservation_no": 12}), "reply"),
+        (*_changed(HOUSING_FUND, employees="3"), "employees"),
+        (*_changed(BANK, id_number="11010519491231002X"), "id_number"),
+        (F10.completed_topic, None, F10.completed_topic),
     ],
 )
 def test_invalid_value_is_refused(
@@ -356,10 +357,23 @@ def test_invalid_value_is_refused(
     assert mentions in str(caught.value)
 
 
-def test_missing_field_with_default_is_accepted(codec: AvroCodec) -> None:
-    topic = "f03.recipient-outcome.v1"
-    value = _without(MINIMAL_VALUES[topic], "reason")
-    assert codec.decode(codec.encode(topic, value)).value["reason"] is None
+def test_missing_fields_with_defaults_are_accepted(codec: AvroCodec) -> None:
+    value = _without(_without(MINIMAL_VALUES[OUTCOME], "reason"), "reply")
+    decoded = codec.decode(codec.encode(OUTCOME, value)).value
+    assert decoded["reason"] is None and decoded["reply"] is None
+    completed = _without(_without(MINIMAL_VALUES[COMPLETED], "skipped"), "rejected")
+    decoded = codec.decode(codec.encode(COMPLETED, completed)).value
+    assert decoded["skipped"] == [] and decoded["rejected"] == []
+
+
+def test_reply_data_survives_the_wire(codec: AvroCodec) -> None:
+    value = {
+        **MINIMAL_VALUES[OUTCOME],
+        "status": "COMPLETED",
+        "reason": None,
+        "reply": {"reservation_no": "R000123", "branch": "渝中"},
+    }
+    assert codec.decode(codec.encode(OUTCOME, value), OUTCOME).value == value
 
 
 def test_every_error_is_a_codec_error_with_a_distinct_reason() -> None:

@@ -15,9 +15,10 @@ from govstream.contracts.compatibility import (
     check_forward,
     check_full,
 )
+from processors import flow
 
-SEALS = "police.seal-cancellation-request.v1"
-OUTCOME = "f03.recipient-outcome.v1"
+SEALS = str(flow("F03").step("police").topic)
+OUTCOME = flow("F03").outcome_topic
 
 
 def _schema(topic: str = SEALS) -> dict[str, Any]:
@@ -112,6 +113,20 @@ def test_removing_an_enum_symbol_breaks_new_readers() -> None:
     status["type"]["symbols"] = ["COMPLETED"]
     assert not check_backward(new, old).compatible
     assert check_forward(new, old).compatible
+
+
+def test_every_contract_is_fully_compatible_with_itself() -> None:
+    catalog = load_catalog()
+    for name in catalog.topics:
+        result = check_full(catalog.schema_json(name), catalog.avro_schema(name))
+        assert result.compatible, (name, result.messages)
+
+
+def test_removing_the_reply_breaks_no_reader_that_has_a_default() -> None:
+    """Old outcome readers (no reply field) read new outcomes; new readers default the reply."""
+    new = _schema(OUTCOME)
+    old = _without_field(new, "reply")
+    assert check_full(new, old).compatible
 
 
 def test_accepts_json_text() -> None:
