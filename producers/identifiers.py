@@ -104,6 +104,116 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"  # ISO 7064 MOD 11-2, indexed by the weighted sum mod 11
 
 
+@dataclass(frozen=True, slots=True)
+class DivisionPeriod:
+    """A division code (GB/T 2260) and the years it was in force, both ends included."""
+
+    code: str
+    first_year: int | None
+    last_year: int | None
+
+    def covers(self, year: int) -> bool:
+        return (self.first_year is None or self.first_year <= year) and (
+            self.last_year is None or year <= self.last_year
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Birthplace:
+    """A place people who live or work in Yuzhong come from, with its codes over time.
+
+    A resident identity number keeps for life the division code in force where it was first
+    issued. Chongqing's districts carried Sichuan codes (5102xx) until the municipality was
+    created in 1997, and several were renamed or merged, so the code depends on the year.
+    Validators (python-stdnum's `cn.ric` among them) accept a code only for the years it
+    existed, judged by the birth year; the code is therefore chosen for the birth year.
+    """
+
+    name: str
+    weight: float
+    periods: tuple[DivisionPeriod, ...]
+
+    def code_in(self, year: int) -> str:
+        for period in self.periods:
+            if period.covers(year):
+                return period.code
+        raise ValueError(f"{self.name} has no division code for {year}")
+
+
+def _periods(*spans: tuple[str, int | None, int | None]) -> tuple[DivisionPeriod, ...]:
+    return tuple(DivisionPeriod(code, first, last) for code, first, last in spans)
+
+
+# Before 1983 Chongqing's urban districts shared the code of the city area (510220).
+_URBAN_BEFORE_1983 = ("510220", None, 1982)
+
+BIRTHPLACES: tuple[Birthplace, ...] = (
+    Birthplace(
+        "渝中区", 0.34, _periods(_URBAN_BEFORE_1983, ("510202", 1983, 1996), ("500103", 1997, None))
+    ),
+    Birthplace(
+        "沙坪坝区",
+        0.08,
+        _periods(_URBAN_BEFORE_1983, ("510212", 1983, 1996), ("500106", 1997, None)),
+    ),
+    Birthplace(
+        "九龙坡区",
+        0.08,
+        _periods(_URBAN_BEFORE_1983, ("510213", 1983, 1996), ("500107", 1997, None)),
+    ),
+    Birthplace(
+        "南岸区", 0.07, _periods(_URBAN_BEFORE_1983, ("510214", 1983, 1996), ("500108", 1997, None))
+    ),
+    Birthplace(
+        "江北区", 0.07, _periods(_URBAN_BEFORE_1983, ("510211", 1983, 1996), ("500105", 1997, None))
+    ),
+    Birthplace(
+        "渝北区",  # 江北县 until 1994
+        0.06,
+        _periods(("510224", None, 1993), ("510218", 1994, 1996), ("500112", 1997, None)),
+    ),
+    Birthplace(
+        "万州区",  # 万县市 of 万县地区, then of the prefecture-level 万县市 (1992-1997)
+        0.06,
+        _periods(("512201", None, 1991), ("511202", 1992, 1996), ("500101", 1997, None)),
+    ),
+    Birthplace(
+        "开州区",  # 开县 until 2016
+        0.06,
+        _periods(
+            ("512222", None, 1991),
+            ("511221", 1992, 1996),
+            ("500234", 1997, 2015),
+            ("500154", 2016, None),
+        ),
+    ),
+    Birthplace(
+        "涪陵区",
+        0.05,
+        _periods(
+            ("512321", None, 1982),
+            ("512301", 1983, 1994),
+            ("511402", 1995, 1996),
+            ("500102", 1997, None),
+        ),
+    ),
+    Birthplace("南充市顺庆区", 0.04, _periods(("512901", None, 1992), ("511302", 1993, None))),
+    Birthplace(
+        "成都市锦江区",
+        0.03,
+        _periods(("510100", None, 1982), ("510102", 1983, 1989), ("510104", 1990, None)),
+    ),
+)
+"""Where Yuzhong's residents and workers were born: mostly Chongqing, some from Sichuan."""
+
+
+def birthplace(name: str) -> Birthplace:
+    for place in BIRTHPLACES:
+        if place.name == name:
+            return place
+    raise ValueError(f"no birthplace {name!r}; known: {', '.join(p.name for p in BIRTHPLACES)}")
+
+
 def resident_id_check_char(first17: str) -> str:
     """The eighteenth character of a resident identity number (ISO 7064 MOD 11-2)."""
     if len(first17) != 17 or not first17.isdigit():
@@ -126,21 +236,42 @@ def resident_id_is_valid(number: str) -> bool:
 def resident_id(
     rng: random.Random,
     *,
-    division: str = YUZHONG_DIVISION,
+    born_in: str | None = None,
     born_from: dt.date = dt.date(1955, 1, 1),
     born_until: dt.date = dt.date(2001, 12, 31),
     female: bool | None = None,
 ) -> str:
-    """A resident identity number: division, birth date, sequence (odd = male), check."""
+    """A resident identity number: division, birth date, sequence (odd = male), check.
+
+    `born_in` names one of `BIRTHPLACES`; by default the place is drawn by their weights.
+    """
     span = (born_until - born_from).days
     if span < 0:
         raise ValueError("born_from must not be after born_until")
+    if born_in is None:
+        place = rng.choices(BIRTHPLACES, weights=[p.weight for p in BIRTHPLACES])[0]
+    else:
+        place = birthplace(born_in)
     birth = born_from + dt.timedelta(days=rng.randint(0, span))
     if female is None:
         female = rng.random() < 0.5
     sequence = rng.randrange(0, 999, 2) + (0 if female else 1)
-    first17 = f"{division}{birth:%Y%m%d}{sequence:03d}"
+    first17 = f"{place.code_in(birth.year)}{birth:%Y%m%d}{sequence:03d}"
     return first17 + resident_id_check_char(first17)
+
+
+def born_between(on: dt.date, youngest: int, oldest: int) -> tuple[dt.date, dt.date]:
+    """The birth dates of people aged `youngest` to `oldest` (inclusive) on `on`."""
+    latest = _years_before(on, youngest)
+    earliest = _years_before(on, oldest + 1) + dt.timedelta(days=1)
+    return earliest, latest
+
+
+def _years_before(on: dt.date, years: int) -> dt.date:
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - years, day=28)
 
 
 # --- Banks and accounts -------------------------------------------------------------------
@@ -180,6 +311,54 @@ def pick_bank(rng: random.Random, exclude: Sequence[Bank] = ()) -> Bank:
 def bank_account_number(rng: random.Random, bank: Bank) -> str:
     """A corporate account number with the bank's own prefix and length."""
     return bank.account_prefix + _digits(rng, bank.account_length - len(bank.account_prefix))
+
+
+def bank_by_code(code: str) -> Bank:
+    """The bank a contract names by its CNAPS category code."""
+    for bank in BANKS:
+        if bank.code == code:
+            return bank
+    raise ValueError(f"no bank with code {code!r}; known: {', '.join(b.code for b in BANKS)}")
+
+
+# Issuer prefixes (BIN) of personal debit cards, with the card length, for the banks whose
+# cards carry the social security card's financial account in this model.
+DEBIT_CARD_BINS: dict[str, tuple[str, int]] = {
+    "102": ("622202", 19),  # ICBC 牡丹灵通卡
+    "103": ("622848", 19),  # ABC 金穗借记卡
+    "105": ("621700", 19),  # CCB 龙卡储蓄卡
+    "301": ("622262", 19),  # BOCOM 太平洋借记卡
+    "308": ("622588", 16),  # CMB 一卡通
+}
+
+
+def luhn_check_digit(body: str) -> str:
+    """The last digit of a payment card number (ISO/IEC 7812, Luhn), from the digits before it."""
+    if not body.isdigit():
+        raise ValueError(f"card number body must be digits, got {body!r}")
+    total = 0
+    for index, char in enumerate(reversed(body)):
+        digit = int(char)
+        if index % 2 == 0:  # doubled: these become every second digit once the check is added
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return str(-total % 10)
+
+
+def debit_card_number(rng: random.Random, bank: Bank) -> str:
+    """A personal debit card number of `bank`: its BIN, an account part, a Luhn check digit."""
+    try:
+        bin_, length = DEBIT_CARD_BINS[bank.code]
+    except KeyError:
+        raise ValueError(f"no debit card BIN known for {bank.name}") from None
+    body = bin_ + _digits(rng, length - len(bin_) - 1)
+    return body + luhn_check_digit(body)
+
+
+def pick_card_bank(rng: random.Random) -> Bank:
+    """A bank among those whose debit cards this module can number, weighted by share."""
+    candidates = [bank for bank in BANKS if bank.code in DEBIT_CARD_BINS]
+    return rng.choices(candidates, weights=[bank.weight for bank in candidates])[0]
 
 
 # --- Other agencies' numbers --------------------------------------------------------------
@@ -229,6 +408,42 @@ def mobile_phone(rng: random.Random) -> str:
 def seal_number(rng: random.Random, division: str = YUZHONG_DIVISION) -> str:
     """A 13-digit seal registration number: issuing division then a 7-digit sequence."""
     return division + _digits(rng, 7)
+
+
+def tax_payment_certificate_no(rng: random.Random, on: dt.date) -> str:
+    """An electronic tax-payment certificate (电子完税证明) number, 18 digits.
+
+    Shaped like the tax system's voucher numbers: "3" (a payment voucher), the issuing office's
+    region "5001", the two-digit year, then an 11-digit serial. The layout is this model's.
+    """
+    return f"35001{on:%y}{rng.randint(1, 10**11 - 1):011d}"
+
+
+_PARCEL_KINDS = ("GB", "GB", "GB", "GX")
+"""宗地特征码: state-owned construction land (GB) mostly, some collective (GX)."""
+
+
+def real_estate_unit_no(rng: random.Random, division: str = YUZHONG_DIVISION) -> str:
+    """A 28-character real-estate unit number (不动产单元号, GB/T 37346-2019).
+
+    Division (6), cadastral district and sub-district (3 + 3), parcel kind (2) and parcel
+    number (5), "F" for a building on it, building number (4) and unit number (4).
+    """
+    return (
+        f"{division}{rng.randint(1, 12):03d}{rng.randint(1, 30):03d}"
+        f"{rng.choice(_PARCEL_KINDS)}{rng.randint(1, 99_999):05d}"
+        f"F{rng.randint(1, 60):04d}{rng.randint(1, 3000):04d}"
+    )
+
+
+def registration_application_no(rng: random.Random, on: dt.date) -> str:
+    """The register's acceptance number: "YZ", the date, a five-digit daily serial."""
+    return f"YZ{on:%Y%m%d}{rng.randint(1, 99_999):05d}"
+
+
+def sale_contract_no(rng: random.Random, on: dt.date) -> str:
+    """A filed sale contract number (网签备案号): "YZWQ", the year, a seven-digit serial."""
+    return f"YZWQ{on:%Y}{rng.randint(1, 9_999_999):07d}"
 
 
 def _digits(rng: random.Random, count: int) -> str:
