@@ -1,0 +1,219 @@
+"""The 渝快办 platform (gov-services): utility connection applications that start flow F04.
+
+Measure 8 has water, power and gas applied for on one online form (报装、查询、缴费 全程网上办理)
+and the utilities acting early on the data the platform shares (提前介入、主动服务). What an
+applicant asks for decides which utilities act at all, and a power application's voltage
+decides which of power's paths it takes: a low-voltage small or micro user (measure 6: at most
+8 working days) or a 10 kV user (30 working days on average). Those shares are therefore
+scenario knobs, not constants.
+
+The numbers an agency hands out when it accepts an application (its work order) are drawn here
+too, so every identifier format the flow uses is written in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from producers import identifiers, names
+from producers.ids import event_id
+
+TOPIC = "gov-services.utility-connection-applied.v1"
+
+UTILITIES = ("water", "power", "gas")
+
+_WORK_ORDER_PREFIX = {"water": "SW", "power": "DL", "gas": "RQ"}
+"""Work-order prefixes as this simulator writes them: 水务, 电力, 燃气 in pinyin initials."""
+
+_ACCOUNT = {
+    "water": identifiers.water_account,
+    "power": identifiers.power_account,
+    "gas": identifiers.gas_account,
+}
+
+# Who applies, and for what kind of premises. Yuzhong is the city's old commercial core: most
+# connections are for offices, shops and restaurants moving into existing buildings.
+_COMPANY_SITE_USES = (("OFFICE", 0.45), ("RETAIL", 0.28), ("CATERING", 0.27))
+_PERSON_SITE_USES = (("RESIDENTIAL", 0.6), ("RETAIL", 0.2), ("CATERING", 0.2))
+
+_LV_SINGLE_PHASE_KVA = (4, 6, 8, 10, 12)
+_TRANSFORMER_KVA = (315, 400, 500, 630, 800, 1000, 1250, 1600, 2000)
+_TRANSFORMER_WEIGHTS = (0.12, 0.16, 0.14, 0.18, 0.12, 0.12, 0.07, 0.06, 0.03)
+_RESIDENTIAL_PIPES_MM = ((20, 0.85), (25, 0.15))
+_NON_RESIDENTIAL_PIPES_MM = ((25, 0.3), (32, 0.25), (40, 0.2), (50, 0.15), (80, 0.07), (100, 0.03))
+
+
+@dataclass(frozen=True)
+class UtilityConnectionMix:
+    """Shares of applications by what they ask for and who asks."""
+
+    power_probability: float = 0.85
+    """Share of applications that ask for a power connection."""
+    water_probability: float = 0.3
+    """Share that ask for a water connection (new premises, change of use, larger pipe)."""
+    catering_gas_probability: float = 0.85
+    """Share of restaurants that ask for gas: Yuzhong's kitchens cook on gas."""
+    gas_probability: float = 0.08
+    """Share of other premises (homes, shops, offices) that ask for gas."""
+    kv10_probability: float = 0.06
+    """Among power applications, the share at 10 kV; the rest are low-voltage small or micro."""
+    excavation_probability: float = 0.3
+    """Among low-voltage power applications, the share whose line needs digging or green space
+    (开挖占绿), which needs a filing with the urban-management office."""
+    company_probability: float = 0.85
+    """Share of applicants that are companies; the rest are persons (households, 个体户)."""
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1], got {value}")
+
+
+class UtilityConnectionGenerator:
+    """Draws `UtilityConnectionApplied` values; all randomness comes from the given `rng`."""
+
+    topic = TOPIC
+
+    def __init__(self, rng: random.Random, mix: UtilityConnectionMix | None = None) -> None:
+        self._rng = rng
+        self.mix = mix if mix is not None else UtilityConnectionMix()
+        self._serial = 0
+
+    def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
+        """One application made on `on`, valid for f04/UtilityConnectionApplied.avsc.
+
+        Every application asks for at least one utility: when the draw names none, it asks for
+        power, the most common request.
+        """
+        rng = self._rng
+        mix = self.mix
+        self._serial += 1
+        company = rng.random() < mix.company_probability
+        uses = _COMPANY_SITE_USES if company else _PERSON_SITE_USES
+        use = rng.choices([u for u, _ in uses], weights=[w for _, w in uses])[0]
+        gas_share = mix.catering_gas_probability if use == "CATERING" else mix.gas_probability
+        wants = {
+            "water": rng.random() < mix.water_probability,
+            "power": rng.random() < mix.power_probability,
+            "gas": rng.random() < gas_share,
+        }
+        if not any(wants.values()):
+            wants["power"] = True
+        return {
+            "event_id": event_id(rng),
+            "case_id": case_id,
+            "application_no": application_no(on, self._serial),
+            "applied_on": on,
+            "applicant": self._company() if company else self._person(),
+            "site": self._site(use, on),
+            "water": self._water(use) if wants["water"] else None,
+            "power": self._power(use) if wants["power"] else None,
+            "gas": self._gas(use) if wants["gas"] else None,
+        }
+
+    def _company(self) -> dict[str, Any]:
+        rng = self._rng
+        return {
+            "kind": "COMPANY",
+            "name": names.company_name(rng),
+            "id_kind": "USCC",
+            "id_number": identifiers.uscc(rng),
+            "contact_name": names.person_name(rng),
+            "contact_phone": identifiers.mobile_phone(rng),
+        }
+
+    def _person(self) -> dict[str, Any]:
+        rng = self._rng
+        name = names.person_name(rng)
+        return {
+            "kind": "PERSON",
+            "name": name,
+            "id_kind": "RESIDENT_ID",
+            "id_number": identifiers.resident_id(rng),
+            "contact_name": name,
+            "contact_phone": identifiers.mobile_phone(rng),
+        }
+
+    def _site(self, use: str, on: dt.date) -> dict[str, Any]:
+        rng = self._rng
+        address = names.yuzhong_address(rng)
+        if use == "RESIDENTIAL":
+            area = rng.lognormvariate(4.45, 0.3)  # median about 85 m²
+        else:
+            area = rng.lognormvariate(4.8, 0.8)  # median about 120 m², long tail of whole floors
+        # The register's certificate is shared through the platform when the premises have one
+        # on record (M8: fewer documents to hand in); some leased premises do not.
+        certificate = None
+        if rng.random() < 0.9:
+            certificate = identifiers.real_estate_certificate_no(rng, rng.randint(2010, on.year))
+        return {
+            "address": address.text,
+            "sub_district": address.sub_district,
+            "use": use,
+            "floor_area_m2": round(min(max(area, 12.0), 8000.0), 2),
+            "property_certificate_no": certificate,
+        }
+
+    def _water(self, use: str) -> dict[str, Any]:
+        rng = self._rng
+        if use == "RESIDENTIAL":
+            pipes, water_use = _RESIDENTIAL_PIPES_MM, "RESIDENTIAL"
+            volume = rng.lognormvariate(2.7, 0.4)  # median about 15 m³ a month
+        else:
+            pipes = _NON_RESIDENTIAL_PIPES_MM
+            # Car washes, bath houses and the like are priced as special use (特种行业用水).
+            water_use = "SPECIAL" if rng.random() < 0.03 else "NON_RESIDENTIAL"
+            volume = rng.lognormvariate(4.1, 0.9)  # median about 60 m³ a month
+        diameter = rng.choices([d for d, _ in pipes], weights=[w for _, w in pipes])[0]
+        return {
+            "water_use": water_use,
+            "pipe_diameter_mm": diameter,
+            "monthly_volume_m3": max(1, round(volume)),
+        }
+
+    def _power(self, use: str) -> dict[str, Any]:
+        rng = self._rng
+        if rng.random() < self.mix.kv10_probability:
+            # A 10 kV cable is always laid in a trench; its road permit is part of the external
+            # works, the plan's two-day filing concerns low-voltage users only.
+            capacity = rng.choices(_TRANSFORMER_KVA, weights=_TRANSFORMER_WEIGHTS)[0]
+            return {"voltage": "KV10", "capacity_kva": capacity, "needs_excavation": True}
+        if use == "RESIDENTIAL" or rng.random() < 0.2:
+            voltage, capacity = "V220", rng.choice(_LV_SINGLE_PHASE_KVA)
+        else:
+            # Three-phase small and micro users, up to the 160 kVA low-voltage ceiling.
+            voltage = "V380"
+            capacity = round(min(max(rng.lognormvariate(3.7, 0.6), 15.0), 160.0))
+        return {
+            "voltage": voltage,
+            "capacity_kva": capacity,
+            "needs_excavation": rng.random() < self.mix.excavation_probability,
+        }
+
+    def _gas(self, use: str) -> dict[str, Any]:
+        rng = self._rng
+        if use == "RESIDENTIAL":
+            return {"gas_use": "RESIDENTIAL", "peak_flow_m3h": round(rng.uniform(1.2, 2.5), 1)}
+        # A hot-pot kitchen's burners draw about 15 m³/h; a canteen's or a shop's far less.
+        mu, sigma = (2.7, 0.6) if use == "CATERING" else (1.4, 0.5)
+        flow = rng.lognormvariate(mu, sigma)
+        return {"gas_use": "COMMERCIAL", "peak_flow_m3h": round(min(max(flow, 2.5), 150.0), 1)}
+
+
+def application_no(on: dt.date, serial: int) -> str:
+    """The platform's application number as this simulator writes it: YKB, date, serial."""
+    return f"YKB{on:%Y%m%d}{serial:06d}"
+
+
+def work_order_no(rng: random.Random, utility: str) -> str:
+    """A utility's connection work-order number: its prefix, the district, eight digits."""
+    digits = "".join(rng.choices("0123456789", k=8))
+    return f"{_WORK_ORDER_PREFIX[utility]}{identifiers.YUZHONG_DIVISION}{digits}"
+
+
+def customer_account(rng: random.Random, utility: str) -> str:
+    """The customer number a utility opens when it accepts an application."""
+    return _ACCOUNT[utility](rng)
