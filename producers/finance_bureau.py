@@ -1,0 +1,218 @@
+"""The procurement platform (finance-bureau): award notices that start flow F17 (M12–M16).
+
+An award notice (中标/成交通知书) opens a contract's life cycle: signing, delivery, acceptance,
+invoice and payment, each with its own deadline in the plan. The notice already fixes what the
+later stages depend on: the award amount, whether the winning supplier is a small or medium
+firm (中小企业, which M15's prepayment floor and M16's set-asides turn on) and the prepayment
+share the procurement documents offer. How often that share falls short of the plan's floor is
+a scenario knob, so a study can count the breaches the plan wants to end.
+
+The numbers the life cycle hands out later (contract, acceptance report, invoice) are drawn
+here too, so every identifier format the flow uses is written in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from producers import identifiers, names
+from producers.ids import event_id
+
+TOPIC = "finance-bureau.award-notice-published.v1"
+
+GOVERNMENT_BODY = "1"
+"""Registration department code of the staffing authority (机构编制), which registers organs."""
+ORGAN = "1"
+"""Entity type code of a government organ (机关) under that department."""
+
+SME_PREPAYMENT_FLOOR = 50
+OTHER_PREPAYMENT_FLOOR = 30
+"""Measure 15: "预付款支付比例不低于30%（中小企业不低于50%）", in percent of the contract."""
+
+CATEGORIES = ("GOODS", "SERVICES", "WORKS")
+METHODS = (
+    ("PUBLIC_TENDER", 0.3),
+    ("COMPETITIVE_CONSULTATION", 0.25),
+    ("COMPETITIVE_NEGOTIATION", 0.1),
+    ("INQUIRY", 0.25),
+    ("SINGLE_SOURCE", 0.1),
+)
+
+# District budget units that buy (采购人): departments and the twelve sub-district offices.
+_DEPARTMENTS = (
+    "重庆市渝中区教育委员会",
+    "重庆市渝中区卫生健康委员会",
+    "重庆市渝中区城市管理局",
+    "重庆市渝中区住房和城乡建设委员会",
+    "重庆市渝中区民政局",
+    "重庆市渝中区文化和旅游发展委员会",
+    "重庆市渝中区人力资源和社会保障局",
+    "重庆市渝中区市场监督管理局",
+    "重庆市渝中区生态环境局",
+    "重庆市渝中区政务服务管理办公室",
+    "重庆市渝中区财政局",
+    "重庆市渝中区应急管理局",
+)
+
+# What each category buys, and its award amount in yuan: median and spread of a lognormal.
+_SUBJECTS = {
+    "GOODS": (
+        "办公设备采购",
+        "信息化设备采购",
+        "会议室设备采购",
+        "安防监控设备采购",
+        "办公家具采购",
+    ),
+    "SERVICES": ("物业管理服务", "法律顾问服务", "审计服务", "保洁服务", "信息系统运维服务"),
+    "WORKS": ("道路修缮工程", "老旧小区改造工程", "办公用房维修工程", "排水管网改造工程"),
+}
+_AMOUNT_YUAN = {"GOODS": (150_000, 0.9), "SERVICES": (300_000, 0.9), "WORKS": (800_000, 1.0)}
+
+_SUPPLIER_DIVISIONS = (
+    ("500103", 0.4),  # Yuzhong
+    ("500105", 0.12),  # Jiangbei
+    ("500106", 0.1),  # Shapingba
+    ("500107", 0.1),  # Jiulongpo
+    ("500108", 0.1),  # Nan'an
+    ("500112", 0.18),  # Yubei
+)
+# Prepayment shares in percent offered to SMEs (True) and to other suppliers: short of M15's
+# floor, or meeting it.
+_SHORT_OF_FLOOR = {True: (0, 10, 20, 30, 40), False: (0, 10, 20)}
+_AT_OR_ABOVE_FLOOR = {
+    True: ((50, 0.7), (60, 0.2), (70, 0.1)),
+    False: ((30, 0.6), (40, 0.2), (50, 0.2)),
+}
+
+
+@dataclass(frozen=True)
+class ProcurementMix:
+    """Shares of award notices by what is bought, who wins and what prepayment is offered."""
+
+    category_weights: tuple[float, ...] = (0.5, 0.35, 0.15)
+    """Relative weights of goods, services and works."""
+    sme_probability: float = 0.75
+    """Share of awards won by small and medium firms (中小企业)."""
+    prepayment_compliance: float = 0.85
+    """Share of contracts whose prepayment share meets the plan's floor for their supplier."""
+    waived_probability: float = 0.05
+    """Share of suppliers that decline prepayment in writing (the floor then does not apply)."""
+
+    def __post_init__(self) -> None:
+        weights = self.category_weights
+        if len(weights) != len(CATEGORIES) or any(w < 0 for w in weights) or sum(weights) <= 0:
+            raise ValueError(
+                f"category_weights must be three non-negative weights (goods, services, works), "
+                f"not all 0: {weights}"
+            )
+        for name in ("sme_probability", "prepayment_compliance", "waived_probability"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1], got {value}")
+
+
+class AwardNoticeGenerator:
+    """Draws `AwardNoticePublished` values; all randomness comes from the given `rng`."""
+
+    topic = TOPIC
+
+    def __init__(self, rng: random.Random, mix: ProcurementMix | None = None) -> None:
+        self._rng = rng
+        self.mix = mix if mix is not None else ProcurementMix()
+        self._serial = 0
+        # A budget unit keeps its code across its contracts, so draw each unit's once.
+        units = (
+            *_DEPARTMENTS,
+            *(f"重庆市渝中区人民政府{sub}办事处" for sub in names.SUB_DISTRICT_ROADS),
+        )
+        self._purchasers = tuple({"name": n, "uscc": government_uscc(rng)} for n in units)
+
+    def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
+        """One award notice published on `on`, valid for f17/AwardNoticePublished.avsc."""
+        rng = self._rng
+        mix = self.mix
+        self._serial += 1
+        category = rng.choices(CATEGORIES, weights=mix.category_weights)[0]
+        purchaser = rng.choice(self._purchasers)
+        sme = rng.random() < mix.sme_probability
+        median, sigma = _AMOUNT_YUAN[category]
+        yuan = min(max(rng.lognormvariate(math.log(median), sigma), 5_000.0), 50_000_000.0)
+        return {
+            "event_id": event_id(rng),
+            "case_id": case_id,
+            "project_no": project_no(on.year, self._serial),
+            "project_name": f"{purchaser['name']}{rng.choice(_SUBJECTS[category])}项目",
+            "category": category,
+            "procurement_method": rng.choices(
+                [m for m, _ in METHODS], weights=[w for _, w in METHODS]
+            )[0],
+            "notice_published_on": on,
+            "purchaser": dict(purchaser),
+            "supplier": self._supplier(sme),
+            "award_amount_fen": round(yuan * 100),
+            "prepayment": self._prepayment(sme),
+        }
+
+    def _supplier(self, sme: bool) -> dict[str, Any]:
+        rng = self._rng
+        division = rng.choices(
+            [d for d, _ in _SUPPLIER_DIVISIONS], weights=[w for _, w in _SUPPLIER_DIVISIONS]
+        )[0]
+        bank = identifiers.pick_bank(rng)
+        return {
+            "name": names.company_name(rng),
+            "uscc": identifiers.uscc(rng, division),
+            "sme": sme,
+            "bank_name": bank.name,
+            "bank_code": bank.code,
+            "account_number": identifiers.bank_account_number(rng, bank),
+        }
+
+    def _prepayment(self, sme: bool) -> dict[str, Any]:
+        rng = self._rng
+        if rng.random() < self.mix.waived_probability:
+            return {"percent": 0, "waived": True}
+        if rng.random() < self.mix.prepayment_compliance:
+            shares = _AT_OR_ABOVE_FLOOR[sme]
+            percent = rng.choices([p for p, _ in shares], weights=[w for _, w in shares])[0]
+        else:
+            percent = rng.choice(_SHORT_OF_FLOOR[sme])
+        return {"percent": percent, "waived": False}
+
+
+def prepayment_floor(sme: bool) -> int:
+    """The least prepayment, in percent of the contract, measure 15 asks for."""
+    return SME_PREPAYMENT_FLOOR if sme else OTHER_PREPAYMENT_FLOOR
+
+
+def government_uscc(rng: random.Random, division: str = identifiers.YUZHONG_DIVISION) -> str:
+    """A unified social credit code of a government organ: department 1, type 1, the division,
+    an eight-digit organisation code body with its GB 11714 check, then the GB 32100 check."""
+    body = "".join(rng.choices("0123456789", k=8))
+    first17 = GOVERNMENT_BODY + ORGAN + division + body + identifiers.org_code_check_char(body)
+    return first17 + identifiers.uscc_check_char(first17)
+
+
+def project_no(year: int, serial: int) -> str:
+    """A procurement project number as this simulator writes it: CQYZ, year, serial."""
+    return f"CQYZ-{year}-{serial:05d}"
+
+
+def contract_no(project: str) -> str:
+    """The contract signed on a project: one award, one contract."""
+    return f"{project}-HT01"
+
+
+def acceptance_no(contract: str) -> str:
+    """The acceptance report (验收报告) on a contract."""
+    return f"{contract}-YS01"
+
+
+def invoice(rng: random.Random) -> dict[str, str]:
+    """A VAT invoice's code and number: 12 digits (opening with Chongqing's 05000) and 8."""
+    code = "05000" + "".join(rng.choices("0123456789", k=7))
+    return {"invoice_code": code, "invoice_no": "".join(rng.choices("0123456789", k=8))}
