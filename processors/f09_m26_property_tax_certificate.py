@@ -60,7 +60,7 @@ def to_tax(case: CaseView) -> Record:
 
 
 def issue_certificate(request: Record, rng: random.Random) -> Mapping[str, str]:
-    """Tax's answer: the number of the electronic tax-payment certificate, issued today."""
+    """Tax's answer: the electronic tax-payment certificate's number, dated the day asked."""
     return {
         "tax_certificate_no": identifiers.tax_payment_certificate_no(rng, request["applied_on"])
     }
