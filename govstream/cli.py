@@ -174,9 +174,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except ScenarioError as error:
         return _bad_input(console, _escape(str(error)))
     out = report_console()
-    out.print(f"{_escape(str(args.scenario))}: valid — {_escape(scenario.name)}", highlight=False)
+    out.print(f"{args.scenario}: valid — {scenario.name}", markup=False, soft_wrap=True)
     for line in describe_scenario(scenario):
-        out.print(f"  {_escape(line)}", highlight=False)
+        out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     return EXIT_OK
 
 
@@ -313,7 +313,7 @@ def _draw_flow(flow_id: str) -> int:
         return _bad_input(err, f"no flow {flow_id!r}; implemented: {implemented}")
     console = report_console()
     for line in draw_flow(flow):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     return EXIT_OK
 
 
@@ -345,9 +345,15 @@ def cmd_schemas(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     specs = catalog.readable_by(args.agency) if args.agency else list(catalog.topics.values())
+    if args.agency and not specs:
+        readers = sorted({name for spec in catalog.topics.values() for name in spec.consumers})
+        return _bad_input(
+            Console(stderr=True),
+            _escape(f"no topic is readable by {args.agency!r}; readers: {', '.join(readers)}"),
+        )
     table = Table(title="Topics and their contracts", title_justify="left")
     for column in ("topic", "flow", "schema", "producer", "readable by", "partitions"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "topic")
     for spec in specs:
         table.add_row(
             spec.name,

@@ -1,4 +1,8 @@
-"""Running the `govstream` command as a user would: a fresh process from the project root."""
+"""Running the `govstream` command as a user would: a fresh process from the project root.
+
+Also a scenario of every discovered flow at once, built from the flows' own declarations (their
+agencies and waits), so multi-flow runs are tested on whatever flows exist without naming them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import yaml
+
+from processors import FLOWS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,3 +31,52 @@ def govstream(*args: str | Path, timeout: float = 120) -> subprocess.CompletedPr
         timeout=timeout,
         env=ENV,
     )
+
+
+def every_flow_scenario(name: str = "every-flow", rate: str = "12/d") -> dict[str, Any]:
+    """Every discovered flow over one set of agencies: an agency two flows reach is one pool.
+
+    Each agency gets two clerks on office hours and every wait lasts one day; arrivals run for
+    ten days, and the run ends as soon as every case has closed.
+    """
+    agencies = dict.fromkeys(a for flow in FLOWS.values() for a in flow.agencies)
+    return {
+        "name": name,
+        "seed": 20210801,
+        "duration": "10d",
+        "drain": "90d",
+        "flows": {
+            flow_id: {
+                "arrivals": {"rate": rate},
+                "steps": {
+                    step.id: {"duration": {"dist": "constant", "value": "1d"}}
+                    for step in flow.waits
+                },
+            }
+            for flow_id, flow in FLOWS.items()
+        },
+        "agencies": {
+            agency: {
+                "servers": 2,
+                "calendar": "office",
+                "service_time": {"dist": "exponential", "mean": "30min"},
+            }
+            for agency in agencies
+        },
+        "targets": [
+            {
+                "id": f"{flow_id.lower()}-case",
+                "flow": flow_id,
+                "of": "case",
+                "stat": "p90",
+                "within": "5wd",
+                "source": "author",
+            }
+            for flow_id in FLOWS
+        ],
+    }
+
+
+def write_scenario(path: Path, scenario: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(scenario, allow_unicode=True, sort_keys=False), "utf-8")
+    return path

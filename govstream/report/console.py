@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.console import Console
 from rich.table import Table as RichTable
 
@@ -39,7 +41,7 @@ def escape(text: str) -> str:
 
 def report_console() -> Console:
     console = Console()
-    if not console.is_terminal:
+    if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 160  # files and pipes have no width of their own; do not fold tables
     return console
 

@@ -95,9 +95,11 @@ def draw_flow(flow: FlowSpec) -> list[str]:
     if flow.spans:
         lines.append("spans (intervals the plan sets a deadline on):")
         width = max(len(span.id) for span in flow.spans)
+        marks = {span.id: f"{span.start} → {span.end}" for span in flow.spans}
+        between = max(len(text) for text in marks.values())
         for span in flow.spans:
-            title = f"  {span.title}" if span.title else ""
-            lines.append(f"  {span.id.ljust(width)}  {span.start} → {span.end}{title}")
+            line = f"  {span.id.ljust(width)}  {marks[span.id].ljust(between)}  {span.title}"
+            lines.append(line.rstrip())
     else:
         lines.append("spans: none declared (a target may still measure between two marks)")
     if flow.rules:
