@@ -7,7 +7,7 @@ checks, reports and comparisons read the same names whichever engine ran.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from govstream.calendar import WorkingCalendar
 from govstream.metrics import RecorderSet
@@ -87,9 +87,17 @@ class LatencyBook:
         self.latency[hop_key(name)].record(max(0.0, seconds))
 
     def completed(self, flow_id: str, completion: CaseCompletion) -> None:
-        self._both(case_key(flow_id), completion.opened_at, completion.completed_at)
+        self.completed_marks(
+            flow_id, completion.opened_at, completion.completed_at, completion.marks
+        )
+
+    def completed_marks(
+        self, flow_id: str, opened_at: float, completed_at: float, marks: Mapping[str, float]
+    ) -> None:
+        """The whole case, and every span whose two marks the case reached."""
+        self._both(case_key(flow_id), opened_at, completed_at)
         for span in self.spans.get(flow_id, ()):
-            start, end = completion.marks.get(span.start), completion.marks.get(span.end)
+            start, end = marks.get(span.start), marks.get(span.end)
             if start is not None and end is not None:
                 self._both(span_key(flow_id, span.id), start, end)
 

@@ -45,11 +45,29 @@ def parse_scenario(
     if not isinstance(data, dict):
         raise ScenarioError(source, ["the file must hold a mapping of settings (name, flow, ...)"])
     for override in overrides:
-        apply_override(data, override, source)
+        apply_override(data, _one_flow_path(data, override), source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:
         raise ScenarioError(source, describe_errors(error, data)) from None
+
+
+FLOW_FIELDS = ("arrivals", "population", "steps")
+
+
+def _one_flow_path(data: dict[str, Any], override: str) -> str:
+    """A scenario of one flow may be written and overridden either way: `arrivals.rate=...`
+    or `flows.F03.arrivals.rate=...` reach the same field."""
+    path = override.partition("=")[0].strip()
+    head = path.split(".", 1)[0]
+    if "flow" in data and head == "flows":
+        flow_id = str(data.pop("flow")).upper()
+        data["flows"] = {flow_id: {key: data.pop(key) for key in FLOW_FIELDS if key in data}}
+    elif head in FLOW_FIELDS and "flow" not in data:
+        flows = data.get("flows")
+        if isinstance(flows, dict) and len(flows) == 1:
+            return f"flows.{next(iter(flows))}.{override.strip()}"
+    return override
 
 
 def apply_override(data: dict[str, Any], override: str, source: str) -> None:

@@ -1,4 +1,4 @@
-"""F03 and F10 end to end on a real broker, the dead-letter path, and cross-engine agreement."""
+"""Every flow end to end on a real broker, the dead-letter path, and cross-engine agreement."""
 
 from __future__ import annotations
 
@@ -6,55 +6,65 @@ from pathlib import Path
 
 import pytest
 
+from govstream.engines import RunSettings
 from govstream.engines.kafka.engine import run_on_kafka
-from govstream.engines.sim import SimEngine
-from govstream.runner import KafkaSettings
+from govstream.engines.sim.engine import SimEngine
 from govstream.scenario.loader import load_scenario, parse_scenario
 from govstream.scenario.model import Scenario
+from processors import FLOWS
 
 pytestmark = pytest.mark.kafka
 
 ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 
-def run_kafka(scenario: Scenario, bootstrap: str, tmp_path: Path, **settings: float):
-    return run_on_kafka(
-        scenario,
-        scenario_file="<test>",
-        overrides=[],
-        settings=KafkaSettings(bootstrap=bootstrap, **settings),
-        work_dir=tmp_path,
+def run_kafka(scenario: Scenario, bootstrap: str, tmp_path: Path, speedup: float):
+    scenario = scenario.model_copy(
+        update={"kafka": scenario.kafka.model_copy(update={"speedup": speedup})}
     )
+    return run_on_kafka(scenario, RunSettings(bootstrap=bootstrap, work_dir=tmp_path))
 
 
-def shortened(name: str, *overrides: str) -> Scenario:
-    """A shipped scenario cut to a few hundred cases, with every agency always open and able
-    to keep up (about 10 busy clerks of 20), so it runs in seconds at a high speedup while
-    still carrying every kind of case the flow has."""
-    scenario = load_scenario(ROOT / "scenarios" / name)
-    quick = [
-        "duration=4h",
-        "drain=1d",
-        "arrivals.process=poisson",
-        "arrivals.rate=120/h",
-        "arrivals.bursts=[]",
-        "transport.latency={dist: constant, value: 0}",
-    ]
+def scenario_of(flow_id: str) -> Path:
+    """The shipped scenario that studies this flow alone."""
+    for path in SCENARIOS:
+        if list(load_scenario(path).flows) == [flow_id]:
+            return path
+    raise AssertionError(f"no shipped scenario runs {flow_id} alone")
+
+
+def shortened(path: Path, *overrides: str) -> Scenario:
+    """A shipped scenario cut to a few hundred cases, every agency always open and able to
+    keep up (about 10 busy clerks of 20 at most), waits of minutes, so it runs in seconds at a
+    high speedup while still carrying every kind of case and every step its flows have."""
+    scenario = load_scenario(path)
+    quick = ["duration=4h", "drain=2d", "transport.latency={dist: constant, value: 0}"]
+    for flow_id, settings in scenario.flows.items():
+        quick.append(f"flows.{flow_id}.arrivals={{process: poisson, rate: 120/h}}")
+        for step in FLOWS[flow_id].steps:
+            if step.is_wait:
+                quick.append(
+                    f"flows.{flow_id}.steps.{step.id}.duration={{dist: exponential, mean: 10min}}"
+                )
+            elif step.id in settings.steps:
+                quick.append(f"flows.{flow_id}.steps.{step.id}.service_time=null")
     for agency in scenario.agencies:
         quick += [
             f"agencies.{agency}.servers=20",
             f"agencies.{agency}.calendar=always",
             f"agencies.{agency}.outages=[]",
+            f"agencies.{agency}.desks={{}}",
             f"agencies.{agency}.service_time={{dist: exponential, mean: 5min}}",
         ]
-    return load_scenario(ROOT / "scenarios" / name, [*quick, *overrides])
+    return load_scenario(path, [*quick, *overrides])
 
 
-@pytest.mark.parametrize("name", ["deregistration-fanout.yaml", "property-transfer-utilities.yaml"])
+@pytest.mark.parametrize("flow_id", sorted(FLOWS))
 def test_every_case_completes_with_nothing_lost(
-    kafka_bootstrap: str, tmp_path: Path, name: str
+    kafka_bootstrap: str, tmp_path: Path, flow_id: str
 ) -> None:
-    scenario = shortened(name)
+    scenario = shortened(scenario_of(flow_id))
     result = run_kafka(scenario, kafka_bootstrap, tmp_path, speedup=2000.0)
     counts = result.counts
     assert counts.cases_started > 200
@@ -62,38 +72,46 @@ def test_every_case_completes_with_nothing_lost(
     assert counts.lost == 0
     assert counts.requests_acted == counts.requests_emitted
     assert counts.duplicates == 0
+    assert counts.unexpected == 0
     assert counts.dead_lettered == 0
-    # every recipient reported, on both clocks, and the hops were measured
-    for recipient in result.flow.recipients:
-        assert result.latency[f"acted:{recipient}"]["count"] > 0
-        assert result.platform_ms[f"delivered:{recipient}"]["count"] > 0
-    assert result.platform_ms["case"]["count"] == counts.cases_completed
-    assert {"hop:trigger-to-fanout", "hop:fanout-to-recipient", "hop:outcome-return"} <= set(
-        result.platform_ms
-    )
-    # delivery is real transport, so business and platform time agree on it ...
-    for recipient in result.flow.recipients:
-        business = result.latency[f"delivered:{recipient}"]["p50"]
-        platform_s = result.platform_ms[f"delivered:{recipient}"]["p50"] / 1000
-        assert business == pytest.approx(platform_s, rel=0.01, abs=0.001)
-    # ... while the clerks' 5-minute exponential service, acted out 2000 times faster, is
-    # scaled back: with clerks to spare the mean answer takes about 300 business seconds
-    # (standard error about 15 s over some 500 requests; scheduling overhead adds a little).
-    for recipient in result.flow.recipients:
-        mean_acted = result.latency[f"acted:{recipient}"]["mean"]
-        assert 230 < mean_acted < 420, (recipient, mean_acted)
-        assert result.platform_ms[f"acted:{recipient}"]["mean"] < mean_acted * 1000 / 100
+    flow = FLOWS[flow_id]
+    # every step that any case needed reported, on both clocks, and the hops were measured
+    for step in flow.steps:
+        acted = result.latency.get(f"{flow_id}/acted:{step.id}", {"count": 0})["count"]
+        if acted and not step.is_wait:
+            assert result.platform_ms[f"{flow_id}/delivered:{step.id}"]["count"] == acted
+    assert result.latency[f"{flow_id}/case"]["count"] == counts.cases_completed
+    assert result.platform_ms[f"{flow_id}/case"]["count"] == counts.cases_completed
+    assert {"hop:trigger-to-orchestrator", "hop:orchestrator-to-agency"} <= set(result.platform_ms)
+    # delivery of a first step is real transport, so business and platform time agree on it
+    for step in flow.steps:
+        key = f"{flow_id}/delivered:{step.id}"
+        if not step.after and not step.is_wait and key in result.latency:
+            business = result.latency[key]["p50"]
+            assert business == pytest.approx(result.platform_ms[key]["p50"] / 1000, abs=0.002)
+    # every case's steps ran in the graph's order: a step's answer never precedes the
+    # answers it depends on, so the case takes at least as long as its longest chain of steps
+    chained = [step for step in flow.steps if step.after]
+    for step in chained:
+        key = f"{flow_id}/acted:{step.id}"
+        if key in result.latency:
+            for dep in step.after:
+                earlier = result.latency.get(f"{flow_id}/acted:{dep}")
+                if earlier and step.join == "all":
+                    assert result.latency[key]["mean"] > earlier["mean"]
 
 
 def test_corrupt_triggers_go_to_the_dead_letter_topic(kafka_bootstrap: str, tmp_path: Path) -> None:
-    scenario = shortened("deregistration-fanout.yaml", "kafka.corrupt_fraction=0.1")
+    scenario = shortened(
+        ROOT / "scenarios" / "deregistration-fanout.yaml", "kafka.corrupt_fraction=0.1"
+    )
     result = run_kafka(scenario, kafka_bootstrap, tmp_path, speedup=2000.0)
     corrupted = result.engine.options["corrupted_triggers_sent"]
     assert corrupted > 5
     assert result.counts.dead_lettered == corrupted
     reasons = result.engine.options["dead_letter_reasons"]
     assert set(reasons) == {"malformed-body", "unknown-schema", "not-single-object"}
-    # the fan-out kept running: every well-formed case still completed
+    # the orchestrator kept running: every well-formed case still completed
     assert result.counts.cases_completed == result.counts.cases_started > 100
     assert result.counts.lost == 0
 
@@ -123,8 +141,8 @@ def test_engines_agree_when_service_dominates(kafka_bootstrap: str, tmp_path: Pa
     kafka = run_kafka(scenario, kafka_bootstrap, tmp_path, speedup=1000.0)
     assert kafka.counts.cases_completed == kafka.counts.cases_started > 1500
     for stat in ("p50", "p90"):
-        simulated = sim.latency["case"][stat]
-        measured = kafka.latency["case"][stat]
+        simulated = sim.latency["F03/case"][stat]
+        measured = kafka.latency["F03/case"][stat]
         assert measured == pytest.approx(simulated, rel=0.10), stat
 
 
@@ -137,14 +155,16 @@ def test_a_short_staffed_agency_queues_as_on_the_sim_engine(
     some 7 % (one standard deviation) and the mean wait by some 13 %. The wait must count as
     the agency's queue, scaled back to business time; counted as unscaled transport, it made
     the bank's mean answer 19 times too fast with six clerks."""
-    scenario = shortened("deregistration-fanout.yaml", "agencies.bank.servers=4")
+    scenario = shortened(
+        ROOT / "scenarios" / "deregistration-fanout.yaml", "agencies.bank.servers=4"
+    )
     sim = SimEngine(scenario).run()
     kafka = run_kafka(scenario, kafka_bootstrap, tmp_path, speedup=2000.0)
     assert kafka.counts.cases_completed == kafka.counts.cases_started
     assert sim.agencies["bank"].max_queue > 200
     bank_peak = kafka.agencies["bank"].max_queue
     assert bank_peak == pytest.approx(sim.agencies["bank"].max_queue, rel=0.25)
-    for name in ("wait:bank", "acted:bank", "case"):
+    for name in ("wait:bank", "F03/acted:bank", "F03/case"):
         assert kafka.latency[name]["mean"] == pytest.approx(sim.latency[name]["mean"], rel=0.4)
     assert kafka.agencies["police"].max_queue < 10  # clerks to spare: scheduling is not a queue
     assert all(load.queue_at_end == 0 for load in kafka.agencies.values())
@@ -169,6 +189,6 @@ def test_office_hours_and_an_outage_mean_the_same_on_both_engines(
         sim.agencies["bank"].max_queue, rel=0.25
     )
     assert kafka.agencies["bank"].outages == sim.agencies["bank"].outages
-    for name in ("acted:bank", "acted:police", "case"):
+    for name in ("F03/acted:bank", "F03/acted:police", "F03/case"):
         assert kafka.latency[name]["mean"] == pytest.approx(sim.latency[name]["mean"], rel=0.25)
         assert kafka.latency[name]["p90"] == pytest.approx(sim.latency[name]["p90"], rel=0.1)

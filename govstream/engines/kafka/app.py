@@ -1,9 +1,13 @@
-"""The faust app for one flow: fan-out, agency endpoints and the case tracker as agents.
+"""The faust app for a scenario: orchestrators, agency endpoints and wait timers as agents.
 
-The agents only move bytes and time; what they decide comes from the same pure processors the
-sim engine runs (FanOut, CaseTracker, outcome_for) and the same opening rules (AgencyHours).
-Inbound topics are read raw and decoded in the agent, so a message that is not valid
-single-object Avro goes to the dead-letter topic with its reason instead of stopping a stream.
+The agents only move bytes and time; what they decide comes from the same pure orchestrator
+and agency model the sim engine runs (`Orchestrator`, `AgencyPool`, `Waits`). One orchestrator
+agent reads every flow's triggers and outcomes (all keyed by case id, so a case's messages meet
+in one partition and its state in one table row) and emits the requests of the steps now due.
+One endpoint agent per agency pool reads every request topic that pool serves, so a shared
+agency's clerks (agent concurrency) serve all its flows from one queue. Inbound topics are read
+raw and decoded in the agent: anything that is not valid single-object Avro goes to the
+dead-letter topic with its reason instead of stopping a stream.
 """
 
 from __future__ import annotations
@@ -18,61 +22,90 @@ from typing import Any
 import faust
 import structlog
 
-from govstream.agency_hours import AgencyHours
+from govstream.calendar import scenario_calendar
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.arrival import Arrival, ArrivalStampedSchema
 from govstream.engines.kafka.faust_codec import register_topic_codecs
-from govstream.engines.sim.engine import scenario_calendar
+from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools
 from govstream.scenario.model import Scenario
-from processors import flow as flow_by_id
-from processors.agency import outcome_for
-from processors.case_tracker import CaseTracker
-from processors.fanout import FanOut
-from processors.flow import FlowSpec, Route
+from processors import FLOWS
+from processors.events import Emit
+from processors.orchestrator import CaseState, Orchestrator, Progress
 
 log = structlog.get_logger(__name__)
 
+APP_ID = "govstream"
+PROCESSING_FAILED = "processing-failed"
+"""Dead-letter reason for a well-formed message that raised while it was handled."""
 
-def app_id(flow: FlowSpec) -> str:
-    return f"govstream-{flow.id.lower()}"
+STREAM_BUFFER_MAXSIZE = 32768
+"""faust pauses fetching a partition at 80 % of this (26,214 requests in one agent's buffer)."""
+
+
+def app_id(scenario: Scenario) -> str:
+    """One consumer group per set of flows, so runs of different flows do not share offsets."""
+    return f"{APP_ID}-{'-'.join(flow_id.lower() for flow_id in scenario.flows)}"
 
 
 def broker_urls(bootstrap: str) -> list[str]:
     return [f"kafka://{address.strip()}" for address in bootstrap.split(",") if address.strip()]
 
 
-class BusinessClock:
-    """Maps wall time to business seconds with the run's start and speedup from the headers."""
-
-    def __init__(self, trace: dict[str, str], default_speedup: float) -> None:
-        self.t0 = h.mark(trace, h.T0) or time.time()
-        self.speedup = h.mark(trace, h.SPEEDUP) or default_speedup
-
-    def business(self, wall: float) -> float:
-        return (wall - self.t0) * self.speedup
-
-    def wall(self, business: float) -> float:
-        return self.t0 + business / self.speedup
-
-
-PROCESSING_FAILED = "processing-failed"
-"""Dead-letter reason for a well-formed request that raised while an agency handled it."""
-
-STREAM_BUFFER_MAXSIZE = 32768
-"""faust pauses fetching a partition at 80 % of this (26,214 requests in one agent's buffer)."""
-
-
 def clerks_per_worker(servers: int, workers: int) -> int:
-    """Each of ``workers`` processes runs its share of an agency's clerks, rounded up."""
+    """Each of ``workers`` processes runs its share of a pool's clerks, rounded up."""
     return max(1, math.ceil(servers / workers))
+
+
+def group_topics(scenario: Scenario) -> list[str]:
+    """Every topic the workers consume: triggers, requests, waits and outcomes."""
+    topics: list[str] = []
+    for flow_id in scenario.flows:
+        flow = FLOWS[flow_id]
+        topics.append(flow.source_topic)
+        topics += [step.topic for step in flow.steps if step.topic]
+        if flow.waits:
+            topics.append(flow.wait_topic)
+        topics.append(flow.outcome_topic)
+    return topics
+
+
+def scenario_topics(scenario: Scenario) -> list[str]:
+    """Every topic a run of the scenario uses, the dead-letter topic included."""
+    catalog = load_catalog()
+    names = [spec.name for f in scenario.flows for spec in catalog.topics_for_flow(f)]
+    return [*names, catalog.dead_letter_topic]
 
 
 async def sleep_until(wall: float) -> None:
     delay = wall - time.time()
     if delay > 0:
         await asyncio.sleep(delay)
+
+
+class TableCodec:
+    """Orchestrator state as JSON for the changelog: the trigger travels as its Avro bytes."""
+
+    def __init__(self, codec: AvroCodec) -> None:
+        self.codec = codec
+
+    def dump(self, flow_id: str, state: CaseState) -> dict[str, Any]:
+        topic = FLOWS[flow_id].source_topic
+        return {
+            **state,
+            "flow": flow_id,
+            "trigger": self.codec.encode(topic, state["trigger"]).hex(),
+        }
+
+    def load(self, stored: dict[str, Any] | None) -> CaseState | None:
+        if stored is None:
+            return None
+        topic = FLOWS[stored["flow"]].source_topic
+        trigger = self.codec.decode(bytes.fromhex(stored["trigger"]), expected_topic=topic)
+        state = {key: value for key, value in stored.items() if key != "flow"}
+        state["trigger"] = trigger.value
+        return state
 
 
 def build_app(
@@ -83,12 +116,12 @@ def build_app(
     replication_factor: int = 1,
     on_ready: Callable[[], None] | None = None,
 ) -> faust.App:
-    flow = flow_by_id(scenario.flow)
     catalog = load_catalog()
     codec = AvroCodec(catalog)
-    source_partitions = catalog.topic(flow.source_topic).partitions
+    flows = {flow_id: FLOWS[flow_id] for flow_id in scenario.flows}
+    partitions = catalog.topic(next(iter(flows.values())).source_topic).partitions
     app = faust.App(
-        app_id(flow),
+        app_id(scenario),
         broker=broker_urls(bootstrap),
         store="memory://",
         web_enabled=False,
@@ -97,7 +130,7 @@ def build_app(
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         topic_replication_factor=replication_factor,
-        topic_partitions=source_partitions,
+        topic_partitions=partitions,
         topic_allow_declare=True,
         broker_commit_every=100,
         broker_commit_interval=0.5,
@@ -106,26 +139,17 @@ def build_app(
         # (see arrival.py); only what overflows the buffer waits in Kafka unstamped.
         stream_buffer_maxsize=STREAM_BUFFER_MAXSIZE,
     )
-    outbound = [route.topic for route in flow.routes]
-    outbound += [flow.outcome_topic, flow.completed_topic]
+    outbound = [spec.name for spec in catalog.topics.values() if spec.flow in flows]
     codec_names = register_topic_codecs(codec, outbound)
-
-    def send_topic(name: str) -> faust.TopicT:
-        return app.topic(name, value_serializer=codec_names[name], internal=False)
+    send_topics = {
+        name: app.topic(name, value_serializer=codec_names[name], internal=False)
+        for name in outbound
+    }
 
     def raw_topic(*names: str) -> faust.TopicT:
         return app.topic(*names, value_serializer="raw", internal=False)
 
     dead_letters = raw_topic(catalog.dead_letter_topic)
-    request_topics = {route.topic: send_topic(route.topic) for route in flow.routes}
-    outcomes = send_topic(flow.outcome_topic)
-    completed = send_topic(flow.completed_topic)
-    cases = app.Table(
-        f"{flow.id.lower()}-cases",
-        default=None,
-        partitions=source_partitions,
-        schema=faust.Schema(key_serializer="json", value_serializer="json"),
-    )
 
     async def dead_letter(event: faust.EventT, reason: str, error: Exception) -> None:
         message = event.message
@@ -140,70 +164,127 @@ def build_app(
             }
         )
         raw_value = message.value if isinstance(message.value, bytes) else b""
+        if isinstance(raw_value, Arrival):
+            raw_value = raw_value.body
         await dead_letters.send(key=message.key, value=raw_value, headers=h.encode(marks))
         log.warning(
             "dead-lettered",
             case_id=message.key.decode("utf-8", "replace") if message.key else None,
             event_id=marks.get("ce_id"),
-            flow=flow.id,
+            flow=marks.get(h.FLOW),
             topic=message.topic,
             offset=message.offset,
             reason=reason,
         )
 
-    fanout = FanOut(flow)
+    async def send(emit: Emit, marks: dict[str, str]) -> None:
+        await send_topics[emit.topic].send(
+            key=emit.key.encode(), value=emit.value, headers=h.encode(marks)
+        )
 
-    @app.agent(raw_topic(flow.source_topic), name=fanout.name)
-    async def fan_out(stream: faust.StreamT) -> None:
+    # -- the orchestrator ---------------------------------------------------------------------
+
+    orchestrators = {flow_id: Orchestrator(flow) for flow_id, flow in flows.items()}
+    by_source = {flow.source_topic: flow_id for flow_id, flow in flows.items()}
+    by_outcome = {flow.outcome_topic: flow_id for flow_id, flow in flows.items()}
+    table_codec = TableCodec(codec)
+    cases = app.Table(
+        "cases",
+        default=None,
+        partitions=partitions,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    )
+
+    async def advance(
+        flow_id: str, case_id: str, progress: Progress, trace: dict[str, str], arrived: float
+    ) -> None:
+        if progress.duplicate or progress.unexpected:
+            return  # the collector counts these from the outcomes it sees
+        if progress.completion is None:
+            cases[case_id] = table_codec.dump(flow_id, progress.state)
+        else:
+            cases.pop(case_id, None)
+        sent = time.time()
+        for emit in progress.emits:
+            marks = h.carry(trace, **{h.ORCH_IN: arrived, h.ORCH_OUT: sent})
+            marks[h.AGENCY_WALL] = trace.get(h.AGENCY_WALL, "0")
+            marks[h.STEP] = str(emit.step)
+            marks.update(
+                h.cloud_event(
+                    event_id=str(emit.value["request_id"]),
+                    source=orchestrators[flow_id].name,
+                    event_type=emit.topic,
+                    subject=emit.key,
+                    at=sent,
+                )
+            )
+            await send(emit, marks)
+        if progress.completion is not None:
+            marks = h.carry(trace, **{h.ACTED: sent})
+            await send(progress.completion.emit, marks)
+
+    @app.agent(raw_topic(*by_source, *by_outcome), name="orchestrator")
+    async def orchestrate(stream: faust.StreamT) -> None:
         async for event in stream.events():
             arrived = time.time()
+            topic = event.message.topic
+            trace = h.read(event.message.headers)
+            case_id = event.key.decode() if isinstance(event.key, bytes) else str(event.key)
             try:
-                trigger = codec.decode(event.value, expected_topic=flow.source_topic).value
+                record = codec.decode(event.value, expected_topic=topic).value
             except CodecError as error:
                 await dead_letter(event, error.reason, error)
                 continue
-            trace = h.read(event.message.headers)
-            emits = fanout.process(trigger)
-            sent = time.time()
-            for emit in emits:
-                marks = h.carry(trace, **{h.FANOUT_IN: arrived, h.FANOUT_OUT: sent})
-                marks.update(
-                    h.cloud_event(
-                        event_id=str(emit.value["request_id"]),
-                        source=fanout.name,
-                        event_type=emit.topic,
-                        subject=emit.key,
-                        at=sent,
-                    )
-                )
-                await request_topics[emit.topic].send(
-                    key=emit.key.encode(), value=emit.value, headers=h.encode(marks)
-                )
+            try:
+                stored = table_codec.load(cases.get(case_id))
+                if topic in by_source:
+                    flow_id = by_source[topic]
+                    trace[h.FLOW] = flow_id
+                    trace[h.AGENCY_WALL] = "0"
+                    intended = h.mark(trace, h.INTENDED) or arrived
+                    progress = orchestrators[flow_id].open(stored, record, intended, arrived)
+                else:
+                    flow_id = by_outcome[topic]
+                    progress = orchestrators[flow_id].record(stored, record, arrived)
+                await advance(flow_id, case_id, progress, trace, arrived)
+            except Exception as error:  # one bad case must not stop every other case
+                await dead_letter(event, PROCESSING_FAILED, error)
+
+    # -- agency endpoints ---------------------------------------------------------------------
 
     calendar = scenario_calendar(scenario)
+    pools = agency_pools(scenario, calendar)
 
-    def endpoint(route: Route) -> None:
-        """A simulated agency: clerks sharing one queue, acting for the service time."""
-        recipient, topic = route.recipient, route.topic
-        spec = scenario.agencies[recipient]
-        hours = AgencyHours(spec, calendar if spec.calendar == "office" else None)
-        draw = spec.service_time.sampler()
-        rng = random.Random()
+    def endpoint(pool: AgencyPool) -> None:
+        """One pool of clerks sharing one queue, acting for the service time ÷ speedup."""
+        pool.rng = random.Random()  # each worker its own stream
+        serves = {
+            step.topic: (flows[flow_id], step)
+            for flow_id in pool.flows
+            for step in flows[flow_id].steps_of(pool.agency)
+            if step.topic
+        }
 
-        async def act(trace: dict[str, str]) -> float:
+        async def act(trace: dict[str, str], flow_id: str, step_id: str, delivered: float) -> float:
             """Wait for opening hours, then work for the service time; return when work began."""
             if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
                 return time.time()
-            clock = BusinessClock(trace, scenario.kafka.speedup)
-            await sleep_until(clock.wall(hours.next_available(clock.business(time.time()))))
+            speedup = h.mark(trace, h.SPEEDUP) or scenario.kafka.speedup
+            now = time.time()
+            business_now = h.case_business(trace, now, agency_since=delivered)
+            opens = pool.hours.next_available(business_now)
+            await sleep_until(now + (opens - business_now) / speedup)
             started = time.time()
-            await sleep_until(clock.wall(hours.finish_time(clock.business(started), draw(rng))))
+            done = pool.hours.finish_time(opens, pool.service_time(flow_id, step_id))
+            await sleep_until(now + (done - business_now) / speedup)
             return started
 
         async def serve(stream: faust.StreamT) -> None:
             async for event in stream.events():
                 arrival: Arrival = event.value
                 delivered, taken = arrival.at, time.time()
+                topic = event.message.topic
+                flow, step = serves[topic]
                 try:
                     request = codec.decode(arrival.body, expected_topic=topic).value
                 except CodecError as error:
@@ -211,69 +292,83 @@ def build_app(
                     continue
                 trace = h.read(event.message.headers)
                 try:
-                    started = await act(trace)
-                    rejected = (
-                        spec.reject_probability > 0 and rng.random() < spec.reject_probability
-                    )
-                    reason = "request rejected by the recipient" if rejected else None
-                    outcome = outcome_for(flow, recipient, request, rejected_reason=reason)
+                    started = await act(trace, flow.id, step.id, delivered)
+                    outcome = pool.act(flow, step, request)
                 except Exception as error:  # one request the agency cannot handle must not stop it
                     await dead_letter(event, PROCESSING_FAILED, error)
                     continue
+                acted = time.time()
+                before = h.mark(trace, h.AGENCY_WALL) or 0.0
                 marks = h.carry(
                     trace,
                     **{
+                        h.ORCH_IN: trace.get(h.ORCH_IN, ""),
+                        h.ORCH_OUT: trace.get(h.ORCH_OUT, ""),
                         h.DELIVERED: delivered,
                         h.TAKEN: taken,
                         h.STARTED: started,
-                        h.ACTED: time.time(),
-                        h.RECIPIENT: recipient,
+                        h.ACTED: acted,
+                        h.AGENCY_WALL: before + (acted - delivered),
+                        h.STEP: step.id,
+                        h.POOL: pool.name,
                     },
                 )
-                await outcomes.send(
-                    key=outcome.key.encode(), value=outcome.value, headers=h.encode(marks)
-                )
+                await send(outcome, marks)
 
-        concurrency = clerks_per_worker(spec.servers, workers)
-        inbox = app.topic(topic, schema=ArrivalStampedSchema(), internal=False)
-        app.agent(inbox, name=f"{recipient}-endpoint", concurrency=concurrency)(serve)
+        concurrency = clerks_per_worker(pool.servers, workers)
+        inbox = app.topic(*serves, schema=ArrivalStampedSchema(), internal=False)
+        app.agent(inbox, name=f"{pool.name}-endpoint", concurrency=concurrency)(serve)
 
-    for route in flow.routes:
-        endpoint(route)
+    for pool in pools.values():
+        endpoint(pool)
 
-    tracker = CaseTracker(flow)
+    # -- waits outside any agency -------------------------------------------------------------
 
-    @app.agent(raw_topic(flow.source_topic, flow.outcome_topic), name=tracker.name)
-    async def track(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            topic = event.message.topic
-            trace = h.read(event.message.headers)
-            case_id = event.key.decode() if isinstance(event.key, bytes) else str(event.key)
-            if topic == flow.source_topic:
+    waits = Waits(scenario)
+    wait_flows = {flow.wait_topic: flow for flow in flows.values() if flow.waits}
+    if wait_flows:
+        pending: set[asyncio.Task[None]] = set()
+
+        async def finish_wait(
+            event: faust.EventT, request: dict[str, Any], trace: dict[str, str]
+        ) -> None:
+            flow = wait_flows[event.message.topic]
+            step = flow.step(str(request["step"]))
+            delivered = time.time()
+            if h.WARM_UP not in trace:
+                speedup = h.mark(trace, h.SPEEDUP) or scenario.kafka.speedup
+                await asyncio.sleep(waits.duration(flow.id, step.id) / speedup)
+            acted = time.time()
+            before = h.mark(trace, h.AGENCY_WALL) or 0.0
+            marks = h.carry(
+                trace,
+                **{
+                    h.ORCH_IN: trace.get(h.ORCH_IN, ""),
+                    h.ORCH_OUT: trace.get(h.ORCH_OUT, ""),
+                    h.DELIVERED: delivered,
+                    h.STARTED: delivered,
+                    h.ACTED: acted,
+                    h.AGENCY_WALL: before + (acted - delivered),
+                    h.STEP: step.id,
+                    h.POOL: step.actor,
+                },
+            )
+            await send(waits.act(flow, step, request), marks)
+
+        @app.agent(raw_topic(*wait_flows), name="wait-timer")
+        async def time_waits(stream: faust.StreamT) -> None:
+            """Every wait runs at once, however many there are: nobody queues for a supplier."""
+            async for event in stream.events():
+                topic = event.message.topic
                 try:
-                    trigger = codec.decode(event.value, expected_topic=topic).value
-                except CodecError:
-                    continue  # the fan-out agent dead-letters this topic's bad messages
-                expected = fanout.expected_recipients(trigger)
-                intended = h.mark(trace, h.INTENDED) or time.time()
-                result = tracker.open(cases.get(case_id), case_id, expected, intended)
-                result.state["trace"] = h.carry(trace)
-            else:
-                try:
-                    outcome = codec.decode(event.value, expected_topic=topic).value
+                    request = codec.decode(event.value, expected_topic=topic).value
                 except CodecError as error:
                     await dead_letter(event, error.reason, error)
                     continue
-                result = tracker.record(cases.get(case_id), outcome, time.time())
-            cases[case_id] = result.state
-            if result.completion is not None:
-                marks = dict(result.state.get("trace") or {})
-                marks[h.ACTED] = str(result.completion.completed_at)
-                await completed.send(
-                    key=case_id.encode(),
-                    value=result.completion.emit.value,
-                    headers=h.encode(marks),
-                )
+                trace = h.read(event.message.headers)
+                task = asyncio.ensure_future(finish_wait(event, dict(request), trace))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
 
     if on_ready is not None:
 

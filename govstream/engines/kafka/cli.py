@@ -11,9 +11,9 @@ def add_worker_command(commands: argparse._SubParsersAction) -> None:
 
     worker = commands.add_parser(
         "worker",
-        help="run a faust worker for a scenario's flow against a Kafka cluster",
-        description="Start a faust worker (fan-out, agency endpoints, case tracker) for the "
-        "scenario's flow. Start more on other machines with the same scenario and bootstrap: "
+        help="run a faust worker for a scenario's flows against a Kafka cluster",
+        description="Start a faust worker (orchestrator, agency endpoints, wait timer) for the "
+        "scenario's flows. Start more on other machines with the same scenario and bootstrap: "
         "Kafka's consumer group shares the partitions between them.",
     )
     add_scenario_args(worker)
@@ -23,8 +23,8 @@ def add_worker_command(commands: argparse._SubParsersAction) -> None:
     worker.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="how many workers share the flow, so each runs its share of an agency's servers",
+        help="how many workers share the run in all, so each runs its share of every agency's "
+        "clerks (default: the scenario's kafka.workers)",
     )
     worker.add_argument(
         "--ready-file", type=Path, help="file to create once partitions are assigned"
@@ -36,11 +36,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from govstream.engines.kafka.worker import run_worker
+    from govstream.runner import as_overrides
     from govstream.scenario.loader import ScenarioError, load_scenario
 
     try:
-        scenario = load_scenario(args.scenario, args.overrides)
+        scenario = load_scenario(args.scenario, as_overrides(args.overrides, workers=args.workers))
     except ScenarioError as error:
         Console(stderr=True).print(f"error: {error}", markup=False)
         return 2
-    return run_worker(scenario, args.bootstrap, workers=args.workers, ready_file=args.ready_file)
+    return run_worker(scenario, args.bootstrap, ready_file=args.ready_file)

@@ -2,35 +2,41 @@
 
 It runs in the originating process, so every end-to-end latency is this machine's `now` minus
 the intended emit time this machine set. It starts reading at the topics' current ends before
-the first trigger is emitted, and keeps only messages carrying this run's id.
+the first trigger is emitted, and keeps only messages carrying this run's id. What it measures
+goes into the same latency book and tally the sim engine fills.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
-from govstream.calendar import WorkingCalendar
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.queue_depth import RequestSpan
 from govstream.engines.kafka.tail import TopicTail
 from govstream.metrics import RecorderSet
-from processors.flow import FlowSpec
+from govstream.pipeline.book import LatencyBook, hop_key, step_key
+from govstream.pipeline.tally import Tally
+from processors import FLOWS
+from processors.flow import TRIGGER
 
 log = structlog.get_logger(__name__)
 
 
 @dataclass
 class CaseWatch:
+    flow: str
     expected: frozenset[str]
     intended: float
+    opened: float
+    """Business seconds since the scenario's start at the intended emit time."""
     answered: set[str] = field(default_factory=set)
     completed: bool = False
-    trigger_hops_recorded: bool = False
-    business_acted: dict[str, float] = field(default_factory=dict)
+    marks: dict[str, float] = field(default_factory=dict)
 
 
 class Collector(TopicTail):
@@ -39,47 +45,52 @@ class Collector(TopicTail):
         *,
         bootstrap: str,
         run_id: str,
-        flow: FlowSpec,
+        flows: list[str],
         codec: AvroCodec,
         dead_letter_topic: str,
         t0: float,
         speedup: float,
-        calendar: WorkingCalendar,
+        book: LatencyBook,
+        tally: Tally,
     ) -> None:
-        topics = (flow.outcome_topic, flow.completed_topic, dead_letter_topic)
+        self.outcome_topics = {FLOWS[f].outcome_topic for f in flows}
+        self.completed_topics = {FLOWS[f].completed_topic for f in flows}
+        topics = (*self.outcome_topics, *self.completed_topics, dead_letter_topic)
         super().__init__(bootstrap, topics, name=f"govstream-collector-{run_id}")
         self.run_id = run_id
-        self.flow = flow
         self.codec = codec
         self.dead_letter_topic = dead_letter_topic
         self.t0 = t0
         self.speedup = speedup
-        self.calendar = calendar
-        self.latency = RecorderSet()
-        self.working_days = RecorderSet()
+        self.book = book
+        self.tally = tally
         self.platform_ms = RecorderSet()
         self.cases: dict[str, CaseWatch] = {}
-        self.completed = 0
-        self.answered = 0
-        self.duplicates = 0
-        self.unexpected = 0
         self.dead_lettered = 0
         self.dead_letter_reasons: Counter[str] = Counter()
         self.undecodable = 0
-        self.spans: dict[str, list[RequestSpan]] = {recipient: [] for recipient in flow.recipients}
+        self.spans: dict[str, list[RequestSpan]] = {}
+        self.taken: dict[str, Counter[str]] = {}
 
     # -- called from the generator's thread ---------------------------------------------------
 
-    def expect(self, case_id: str, recipients: frozenset[str], intended: float) -> None:
+    def expect(
+        self, case_id: str, flow_id: str, steps: frozenset[str], intended: float, trigger: Any
+    ) -> None:
+        flow = FLOWS[flow_id]
         with self._lock:
-            self.cases[case_id] = CaseWatch(recipients, intended)
-            if not recipients:
-                self.cases[case_id].completed = True
-                self.completed += 1
+            watch = CaseWatch(flow_id, steps, intended, (intended - self.t0) * self.speedup)
+            watch.marks[TRIGGER] = watch.opened
+            self.cases[case_id] = watch
+            self.tally.add(flow_id, "cases_started")
+            self.tally.add(flow_id, "requests_emitted", len(steps))
+            self.tally.add(flow_id, "steps_skipped", len(flow.steps) - len(steps))
+            for rule in flow.rules:
+                self.tally.rule(flow_id, rule.id, rule.check(trigger))
 
-    def all_complete(self, started: int) -> bool:
+    def all_complete(self) -> bool:
         with self._lock:
-            return self.completed >= started
+            return self.tally.total("cases_completed") >= self.tally.total("cases_started")
 
     # -- the thread -----------------------------------------------------------------------
 
@@ -97,76 +108,84 @@ class Collector(TopicTail):
         if watch is None:
             return
         try:
-            self.codec.decode(getattr(record, "value", b""), expected_topic=topic)
+            value = self.codec.decode(getattr(record, "value", b""), expected_topic=topic).value
         except CodecError:
             self.undecodable += 1
             return
-        if topic == self.flow.completed_topic:
-            self._completed(watch, seen)
+        if topic in self.completed_topics:
+            self._completed(watch, value, seen)
         else:
-            self._answered(watch, trace, seen)
+            self._answered(watch, value, trace, seen)
 
-    def _completed(self, watch: CaseWatch, seen: float) -> None:
+    def _completed(self, watch: CaseWatch, value: Any, seen: float) -> None:
         if watch.completed:
-            self.duplicates += 1
+            self.tally.add(watch.flow, "duplicates")
             return
         watch.completed = True
-        self.completed += 1
-        # As in the sim engine, a case takes as long as its slowest recipient's answer.
-        business = max(watch.business_acted.values(), default=0.0)
-        self._record("case", watch, business, seen - watch.intended)
+        self.tally.add(watch.flow, "cases_completed")
+        if value.get("rejected"):
+            self.tally.add(watch.flow, "cases_rejected")
+        # As in the sim engine, a case takes as long as its slowest step's answer.
+        acted = [watch.marks[f"{step}.acted"] for step in watch.answered]
+        completed_at = max(acted, default=watch.opened)
+        self.book.completed_marks(watch.flow, watch.opened, completed_at, watch.marks)
+        self.platform_ms[f"{watch.flow}/case"].record(max(0.0, seen - watch.intended) * 1000)
 
-    def _answered(self, watch: CaseWatch, trace: dict[str, str], seen: float) -> None:
-        recipient = trace.get(h.RECIPIENT, "")
-        if recipient not in watch.expected:
-            self.unexpected += 1
+    def _answered(self, watch: CaseWatch, value: Any, trace: dict[str, str], seen: float) -> None:
+        step, flow_id = str(value["step"]), watch.flow
+        if step not in watch.expected:
+            self.tally.add(flow_id, "unexpected")
             return
-        if recipient in watch.answered:
-            self.duplicates += 1
+        if step in watch.answered:
+            self.tally.add(flow_id, "duplicates")
             return
-        watch.answered.add(recipient)
-        self.answered += 1
+        watch.answered.add(step)
+        for what in ("requests_delivered", "requests_acted", "outcomes_recorded"):
+            self.tally.add(flow_id, what)
         marks = {key: h.mark(trace, key) for key in h.TRACE_MARKS}
         delivered, started, acted = marks[h.DELIVERED], marks[h.STARTED], marks[h.ACTED]
+        after = marks[h.AGENCY_WALL] or 0.0
+        speedup = self.speedup
+        # Transport is real and counts as it was; time at agencies and waits was acted out
+        # `speedup` times faster and counts scaled back up (see headers.case_business).
+        acted_at = watch.opened + (seen - watch.intended) + (speedup - 1) * after
+        watch.marks[f"{step}.acted"] = acted_at
+        self.book.acted(flow_id, step, watch.opened, acted_at)
+        self.platform_ms[step_key(flow_id, "acted", step)].record(
+            max(0.0, seen - watch.intended) * 1000
+        )
         if delivered is None or started is None or acted is None:
-            business = (seen - watch.intended) * self.speedup
-        else:
-            # Transport is real and counts as it was; the agency's queue and service are
-            # simulated at `speedup` and are scaled back to business time.
-            business = (delivered - watch.intended) + (acted - delivered) * self.speedup
-            business += seen - acted
-            self._record(f"delivered:{recipient}", watch, delivered - watch.intended, None)
-            self.latency[f"wait:{recipient}"].record(max(0.0, started - delivered) * self.speedup)
-            self.latency[f"service:{recipient}"].record(max(0.0, acted - started) * self.speedup)
-            self.latency[f"sojourn:{recipient}"].record(max(0.0, acted - delivered) * self.speedup)
+            return
+        before = max(0.0, after - (acted - delivered))
+        delivered_at = watch.opened + (delivered - watch.intended) + (speedup - 1) * before
+        watch.marks[f"{step}.delivered"] = delivered_at
+        pool = trace.get(h.POOL, "")
+        if not FLOWS[flow_id].step(step).is_wait:
+            self.book.delivered(flow_id, step, watch.opened, delivered_at)
+            platform = max(0.0, delivered - watch.intended - before)
+            self.platform_ms[step_key(flow_id, "delivered", step)].record(platform * 1000)
+            self.book.agency_times(
+                flow_id,
+                pool,
+                wait=max(0.0, started - delivered) * speedup,
+                service=max(0.0, acted - started) * speedup,
+                sojourn=max(0.0, acted - delivered) * speedup,
+            )
             taken = marks[h.TAKEN]
             if taken is not None:
-                self.spans[recipient].append(RequestSpan(delivered, taken, acted))
-        watch.business_acted[recipient] = max(0.0, business)
-        self._record(f"acted:{recipient}", watch, business, seen - watch.intended)
+                self.spans.setdefault(pool, []).append(RequestSpan(delivered, taken, acted))
+            self.taken.setdefault(pool, Counter())[flow_id] += 1
         hops = [
-            ("hop:fanout-to-recipient", marks[h.FANOUT_OUT], delivered),
-            ("hop:at-recipient", delivered, acted),
-            ("hop:outcome-return", acted, seen),
+            ("orchestrator-to-agency", marks[h.ORCH_OUT], delivered),
+            ("at-agency", delivered, acted),
+            ("outcome-return", acted, seen),
+            ("at-orchestrator", marks[h.ORCH_IN], marks[h.ORCH_OUT]),
         ]
-        if not watch.trigger_hops_recorded:
-            watch.trigger_hops_recorded = True
+        if not FLOWS[flow_id].step(step).after and len(watch.answered) == 1:
             hops += [
-                ("hop:generator-lag", watch.intended, marks[h.EMITTED]),
-                ("hop:trigger-to-fanout", marks[h.EMITTED], marks[h.FANOUT_IN]),
-                ("hop:at-fanout", marks[h.FANOUT_IN], marks[h.FANOUT_OUT]),
+                ("generator-lag", watch.intended, marks[h.EMITTED]),
+                ("trigger-to-orchestrator", marks[h.EMITTED], marks[h.ORCH_IN]),
             ]
         for name, start, end in hops:
             if start is not None and end is not None:
-                self.platform_ms[name].record(max(0.0, end - start) * 1000)
-
-    def _record(self, name: str, watch: CaseWatch, business: float, wall: float | None) -> None:
-        """Business seconds, and (for end-to-end latencies) wall ms and working days."""
-        business = max(0.0, business)
-        self.latency[name].record(business)
-        if wall is None:
-            self.platform_ms[name].record(business * 1000)  # real time: both clocks agree
-            return
-        self.platform_ms[name].record(max(0.0, wall) * 1000)
-        start = (watch.intended - self.t0) * self.speedup
-        self.working_days[name].record(self.calendar.working_days_between(start, start + business))
+                self.platform_ms[hop_key(name)].record(max(0.0, end - start) * 1000)

@@ -17,27 +17,28 @@ from pathlib import Path
 import structlog
 
 from govstream.agency_hours import describe_outage
+from govstream.calendar import scenario_calendar
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
-from govstream.engines.kafka.app import app_id, clerks_per_worker
+from govstream.engines import RunSettings
+from govstream.engines.kafka.app import (
+    app_id,
+    clerks_per_worker,
+    group_topics,
+    scenario_topics,
+)
 from govstream.engines.kafka.collector import Collector
 from govstream.engines.kafka.generator import OpenLoopGenerator
 from govstream.engines.kafka.queue_depth import peak_queue
-from govstream.engines.kafka.topics import (
-    admin_client,
-    consumer_lag,
-    ensure_topics,
-    skip_stale,
-)
-from govstream.engines.kafka.worker import flow_topics
+from govstream.engines.kafka.topics import admin_client, consumer_lag, ensure_topics, skip_stale
 from govstream.engines.kafka.workers import start_workers, stop_workers, wait_ready
 from govstream.engines.results import build_result, package_versions
-from govstream.engines.sim.engine import scenario_calendar
-from govstream.progress import ProgressCallback
-from govstream.result import AgencyLoad, Counts, EngineInfo, RunResult
-from govstream.runner import KafkaSettings
+from govstream.pipeline.agencies import agency_pools
+from govstream.pipeline.book import LatencyBook, scenario_spans
+from govstream.pipeline.tally import Tally
+from govstream.result import AgencyLoad, EngineInfo, RunResult
 from govstream.scenario.model import Scenario
-from processors import flow as flow_by_id
+from processors import FLOWS
 
 log = structlog.get_logger(__name__)
 
@@ -58,34 +59,28 @@ def default_bootstrap() -> str:
     return info.bootstrap
 
 
-def run_on_kafka(
-    scenario: Scenario,
-    *,
-    scenario_file: str,
-    overrides: list[str],
-    settings: KafkaSettings,
-    progress: ProgressCallback | None = None,
-    work_dir: Path | None = None,
-) -> RunResult:
+def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
     bootstrap = settings.bootstrap or default_bootstrap()
-    speedup = settings.speedup or scenario.kafka.speedup
-    worker_count = settings.workers or scenario.kafka.workers
-    flow = flow_by_id(scenario.flow)
+    speedup = scenario.kafka.speedup
+    worker_count = scenario.kafka.workers
+    flow_ids = list(scenario.flows)
     catalog = load_catalog()
     codec = AvroCodec(catalog)
     admin = admin_client(bootstrap)
     try:
-        ensure_topics(admin, catalog, flow_topics(scenario))
+        ensure_topics(admin, catalog, scenario_topics(scenario))
     finally:
         admin.close()
 
-    group_topics = [flow.source_topic, *(route.topic for route in flow.routes)]
-    group_topics.append(flow.outcome_topic)
+    consumed = group_topics(scenario)
     # This run's cases start behind nothing: what an interrupted earlier run left unconsumed
     # belongs to no one still listening, and would otherwise be worked through first.
-    stale = skip_stale(bootstrap, app_id(flow), group_topics)
-    directory = work_dir or Path(tempfile.mkdtemp(prefix="govstream-kafka-"))
-    workers = start_workers(scenario, bootstrap, worker_count, directory)
+    stale = skip_stale(bootstrap, app_id(scenario), consumed)
+    directory = settings.work_dir or Path(tempfile.mkdtemp(prefix="govstream-kafka-"))
+    calendar = scenario_calendar(scenario)
+    book = LatencyBook(calendar, scenario_spans(scenario))
+    tally = Tally(flow_ids)
+    workers = start_workers(scenario, bootstrap, directory)
     try:
         wait_ready(workers)
         run_id = uuid.uuid4().hex[:10]
@@ -93,27 +88,25 @@ def run_on_kafka(
         collector = Collector(
             bootstrap=bootstrap,
             run_id=run_id,
-            flow=flow,
+            flows=flow_ids,
             codec=codec,
             dead_letter_topic=catalog.dead_letter_topic,
             t0=t0,
             speedup=speedup,
-            calendar=scenario_calendar(scenario),
+            book=book,
+            tally=tally,
         )
         collector.start()
         generator = OpenLoopGenerator(
-            scenario, flow, codec, bootstrap=bootstrap, run_id=run_id, t0=t0, speedup=speedup
+            scenario, codec, bootstrap=bootstrap, run_id=run_id, t0=t0, speedup=speedup
         )
-        generator.run(collector.expect, progress)
-        started = generator.emitted - generator.corrupted
+        generator.run(collector.expect, settings.progress)
         drain = max(MIN_DRAIN_WALL_SECONDS, scenario.drain.clock_seconds() / speedup)
         deadline = time.monotonic() + drain
         while (
             collector.error is None
             and time.monotonic() < deadline
-            and not (
-                collector.all_complete(started) and collector.dead_lettered >= generator.corrupted
-            )
+            and not (collector.all_complete() and collector.dead_lettered >= generator.corrupted)
         ):
             time.sleep(0.1)
         time.sleep(0.5)  # late duplicates still count as duplicates
@@ -122,46 +115,52 @@ def run_on_kafka(
         if collector.error is not None:
             raise RuntimeError(f"the collector failed: {collector.error!r}")
         ended = time.time()
-        lag = consumer_lag(bootstrap, app_id(flow), group_topics)
+        lag = consumer_lag(bootstrap, app_id(scenario), consumed)
     finally:
         stop_workers(workers)
-    if work_dir is None:
+    if settings.work_dir is None:
         shutil.rmtree(directory, ignore_errors=True)  # kept above only for a failure's logs
 
-    expected = sum(len(watch.expected) for watch in collector.cases.values())
-    unanswered = expected - collector.answered
     # Requests still unanswered when every worker has consumed everything were lost; while
     # the workers still have a backlog they are in flight.
-    lost = unanswered if lag == 0 else 0
-    counts = Counts(
-        cases_started=started,
-        cases_completed=collector.completed,
-        cases_open=started - collector.completed,
-        requests_emitted=expected,
-        requests_delivered=collector.answered,
-        requests_acted=collector.answered,
-        requests_in_flight=unanswered - lost,
-        outcomes_recorded=collector.answered,
-        lost=lost,
-        duplicates=collector.duplicates,
-        unexpected=collector.unexpected,
+    unanswered: Counter[str] = Counter()
+    unanswered_at: Counter[str] = Counter()
+    pools = agency_pools(scenario, calendar)
+    pool_of = {(f, pool.agency): name for name, pool in pools.items() for f in pool.flows}
+    for watch in collector.cases.values():
+        missing = watch.expected - watch.answered
+        unanswered[watch.flow] += len(missing)
+        for step in missing:
+            agency = FLOWS[watch.flow].step(step).agency
+            if agency is not None:
+                unanswered_at[pool_of[watch.flow, agency]] += 1
+
+    def lost(flow_id: str) -> int:
+        return unanswered[flow_id] if lag == 0 else 0
+
+    flow_counts = {
+        f: tally.counts(f, in_flight=unanswered[f] - lost(f), lost=lost(f)) for f in flow_ids
+    }
+    counts = tally.counts(
+        None,
+        in_flight=sum(unanswered.values()) - sum(map(lost, flow_ids)),
+        lost=sum(map(lost, flow_ids)),
         dead_lettered=collector.dead_lettered,
     )
-    unanswered_at: Counter[str] = Counter()
-    for watch in collector.cases.values():
-        unanswered_at.update(watch.expected - watch.answered)
     agencies = {
         # On Kafka the queue at the end is every request still unanswered, wherever it waits.
         name: AgencyLoad(
-            servers=spec.servers,
+            agency=pool.agency,
+            servers=pool.servers,
             max_queue=peak_queue(
                 collector.spans.get(name, ()),
-                clerks_per_worker(spec.servers, worker_count) * worker_count,
+                clerks_per_worker(pool.servers, worker_count) * worker_count,
             ),
             queue_at_end=unanswered_at[name],
-            outages=[describe_outage(outage) for outage in spec.outages],
+            outages=[describe_outage(outage) for outage in pool.spec.outages],
+            requests={f: collector.taken.get(name, Counter())[f] for f in pool.flows},
         )
-        for name, spec in scenario.agencies.items()
+        for name, pool in pools.items()
     }
     options = {
         "bootstrap": bootstrap,
@@ -173,12 +172,16 @@ def run_on_kafka(
         "stale_messages_skipped": stale,
         "dead_letter_reasons": dict(collector.dead_letter_reasons),
     }
-    log.info("kafka run finished", run_id=run_id, cases=started, completed=collector.completed)
+    log.info(
+        "kafka run finished",
+        run_id=run_id,
+        cases=counts.cases_started,
+        completed=counts.cases_completed,
+    )
     return build_result(
         scenario=scenario,
-        scenario_file=scenario_file,
-        overrides=overrides,
-        flow=flow,
+        scenario_file=settings.scenario_file,
+        overrides=list(settings.overrides),
         engine=EngineInfo(
             name="kafka",
             versions={
@@ -189,8 +192,9 @@ def run_on_kafka(
         ),
         business_seconds=(ended - t0) * speedup,
         counts=counts,
-        latency=collector.latency,
-        working_days=collector.working_days,
+        flow_counts=flow_counts,
+        tally=tally,
+        book=book,
         agencies=agencies,
         platform_ms=collector.platform_ms,
     )

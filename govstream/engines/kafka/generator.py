@@ -9,20 +9,19 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 from kafka import KafkaProducer
 
-from govstream.arrivals import arrival_times
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.kafka import headers as h
+from govstream.pipeline.schedule import case_id, schedule, trigger_date, trigger_makers
 from govstream.progress import ProgressCallback
 from govstream.scenario.model import Scenario
-from processors.fanout import FanOut
+from processors import FLOWS
 from processors.flow import FlowSpec
-from producers import SOURCES
 
-OnEmit = Callable[[str, frozenset[str], float], None]
+OnEmit = Callable[[str, str, frozenset[str], float, dict], None]
+"""(case id, flow id, the steps that apply to it, intended wall time, trigger)."""
 
 WARM_UP_TRIGGERS = 20
 
@@ -44,11 +43,16 @@ def make_producer(bootstrap: str) -> KafkaProducer:
     )
 
 
+def applicable_steps(flow: FlowSpec, trigger: dict) -> frozenset[str]:
+    return frozenset(step.id for step in flow.steps if step.applies(trigger))
+
+
 class OpenLoopGenerator:
+    """Every flow's triggers on the scenario's merged schedule, each at its intended time."""
+
     def __init__(
         self,
         scenario: Scenario,
-        flow: FlowSpec,
         codec: AvroCodec,
         *,
         bootstrap: str,
@@ -57,7 +61,6 @@ class OpenLoopGenerator:
         speedup: float,
     ) -> None:
         self.scenario = scenario
-        self.flow = flow
         self.codec = codec
         self.bootstrap = bootstrap
         self.run_id = run_id
@@ -67,28 +70,24 @@ class OpenLoopGenerator:
         self.corrupted = 0
         self.behind_max = 0.0
         self._faults = random.Random(f"{scenario.seed}:faults")
-        self._make_trigger = SOURCES[flow.id].generator(
-            random.Random(f"{scenario.seed}:population"), scenario.population
-        )
-        self._fanout = FanOut(flow)
+        self._make_trigger = trigger_makers(scenario)
 
     def run(self, on_emit: OnEmit, progress: ProgressCallback | None = None) -> int:
         producer = make_producer(self.bootstrap)
         window = self.scenario.duration.clock_seconds()
-        source = SOURCES[self.flow.id].agency
         try:
             self._warm_up(producer)
-            for business_at in arrival_times(self.scenario.arrivals, window, self.scenario.seed):
+            for arrival in schedule(self.scenario):
+                flow = FLOWS[arrival.flow]
                 self.emitted += 1
-                case_id = f"{self.flow.id}-{self.run_id}-{self.emitted:07d}"
-                on = (self.scenario.start + timedelta(seconds=business_at)).date()
-                trigger = self._make_trigger(case_id, on)
-                payload = self.codec.encode(self.flow.source_topic, trigger)
+                case = case_id(flow.id, arrival.number, self.run_id)
+                trigger = self._make_trigger[flow.id](case, trigger_date(self.scenario, arrival.at))
+                payload = self.codec.encode(flow.source_topic, trigger)
                 corrupt = self._faults.random() < self.scenario.kafka.corrupt_fraction
                 if corrupt:
                     payload = CORRUPTIONS[self.corrupted % len(CORRUPTIONS)](payload)
                     self.corrupted += 1
-                intended = self.t0 + business_at / self.speedup
+                intended = self.t0 + arrival.at / self.speedup
                 delay = intended - time.time()
                 if delay > 0:
                     time.sleep(delay)
@@ -101,54 +100,53 @@ class OpenLoopGenerator:
                     h.SPEEDUP: repr(self.speedup),
                     h.INTENDED: repr(intended),
                     h.EMITTED: repr(emitted),
+                    h.FLOW: flow.id,
                 }
                 marks.update(
                     h.cloud_event(
                         event_id=str(trigger["event_id"]),
-                        source=source,
-                        event_type=self.flow.source_topic,
-                        subject=case_id,
+                        source=flow.source_agency,
+                        event_type=flow.source_topic,
+                        subject=case,
                         at=emitted,
                     )
                 )
                 if not corrupt:
-                    on_emit(case_id, self._fanout.expected_recipients(trigger), intended)
+                    on_emit(case, flow.id, applicable_steps(flow, trigger), intended, trigger)
                 producer.send(
-                    self.flow.source_topic,
-                    key=case_id.encode(),
-                    value=payload,
-                    headers=h.encode(marks),
+                    flow.source_topic, key=case.encode(), value=payload, headers=h.encode(marks)
                 )
                 if progress is not None:
-                    progress(min(business_at / window, 1.0))
+                    progress(min(arrival.at / window, 1.0))
             producer.flush(timeout=60)
         finally:
             producer.close(timeout=10)
         return self.emitted
 
     def _warm_up(self, producer: KafkaProducer) -> None:
-        """A few triggers under a run id nobody collects, sent before the schedule starts.
+        """A few triggers of each flow under a run id nobody collects, sent before the schedule.
 
         The first messages through fresh workers pay for connections, metadata and buffers;
         that cost belongs to start-up, not to the first cases measured. Agencies answer them
         at once, so their clerks are free again long before the first real request.
         """
-        make = SOURCES[self.flow.id].generator(random.Random("warm-up"), {})
+        makers = trigger_makers(self.scenario, salt="warm-up")
         now = time.time()
-        marks = h.encode(
-            {
-                h.RUN: f"{self.run_id}-warm-up",
-                h.T0: repr(now),
-                h.SPEEDUP: repr(self.speedup),
-                h.INTENDED: repr(now),
-                h.WARM_UP: "1",
-            }
-        )
-        for n in range(WARM_UP_TRIGGERS):
-            case_id = f"{self.flow.id}-{self.run_id}-warm-up-{n:03d}"
-            trigger = make(case_id, self.scenario.start.date())
-            payload = self.codec.encode(self.flow.source_topic, trigger)
-            producer.send(
-                self.flow.source_topic, key=case_id.encode(), value=payload, headers=marks
+        for flow_id, make in makers.items():
+            flow = FLOWS[flow_id]
+            marks = h.encode(
+                {
+                    h.RUN: f"{self.run_id}-warm-up",
+                    h.T0: repr(now),
+                    h.SPEEDUP: repr(self.speedup),
+                    h.INTENDED: repr(now),
+                    h.WARM_UP: "1",
+                    h.FLOW: flow_id,
+                }
             )
+            for n in range(WARM_UP_TRIGGERS):
+                case = case_id(flow_id, n, f"{self.run_id}-warm-up")
+                trigger = make(case, self.scenario.start.date())
+                payload = self.codec.encode(flow.source_topic, trigger)
+                producer.send(flow.source_topic, key=case.encode(), value=payload, headers=marks)
         producer.flush(timeout=30)

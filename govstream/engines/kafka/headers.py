@@ -15,8 +15,14 @@ T0 = "gs_t0"  # wall time at business second 0 of the run
 SPEEDUP = "gs_speedup"
 INTENDED = "gs_intended"  # wall time the arrival schedule meant the trigger to be emitted
 EMITTED = "gs_emitted"
-FANOUT_IN = "gs_fanout_in"
-FANOUT_OUT = "gs_fanout_out"
+ORCH_IN = "gs_orch_in"  # the orchestrator took the trigger or outcome that made this step due
+ORCH_OUT = "gs_orch_out"  # the orchestrator sent this step's request
+AGENCY_WALL = "gs_agency_wall"
+"""Wall seconds the case spent at agencies and waits along its path so far: the part of its
+wall time that stands for business time scaled down by `speedup` (see `case_business`)."""
+FLOW = "gs_flow"
+STEP = "gs_step"
+POOL = "gs_pool"  # the pool of clerks that acted: an agency, or one flow's desk there
 DELIVERED = "gs_delivered"
 TAKEN = "gs_taken"  # a clerk took the request up (it may still wait for opening hours)
 STARTED = "gs_started"
@@ -33,9 +39,9 @@ DLQ_OFFSET = "dlq_source_offset"
 Headers = dict[str, str]
 RawHeaders = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None
 
-TRACE = (RUN, T0, SPEEDUP, INTENDED, EMITTED, FANOUT_IN, FANOUT_OUT, WARM_UP)
+TRACE = (RUN, T0, SPEEDUP, INTENDED, EMITTED, WARM_UP, FLOW)
 """What every hop passes on."""
-TRACE_MARKS = (EMITTED, FANOUT_IN, FANOUT_OUT, DELIVERED, TAKEN, STARTED, ACTED)
+TRACE_MARKS = (EMITTED, ORCH_IN, ORCH_OUT, DELIVERED, TAKEN, STARTED, ACTED, AGENCY_WALL)
 """The wall-clock moments an outcome carries back, one per hop boundary."""
 
 
@@ -76,3 +82,21 @@ def mark(headers: Mapping[str, str], key: str) -> float | None:
         return float(value) if value else None
     except ValueError:
         return None
+
+
+def case_business(
+    trace: Mapping[str, str], wall: float, agency_since: float | None = None
+) -> float:
+    """The case's business time (seconds since the scenario's start) at wall time `wall`.
+
+    Transport and the platform are real and count as they were; time at agencies and waits was
+    acted out `speedup` times faster and counts scaled back up. `agency_since` is when the case
+    reached the agency now holding it (that stretch is agency time too).
+    """
+    t0 = mark(trace, T0) or wall
+    speedup = mark(trace, SPEEDUP) or 1.0
+    intended = mark(trace, INTENDED) or t0
+    agency = mark(trace, AGENCY_WALL) or 0.0
+    if agency_since is not None:
+        agency += max(0.0, wall - agency_since)
+    return (intended - t0) * speedup + (wall - intended) + (speedup - 1.0) * agency

@@ -10,7 +10,12 @@ from collections.abc import Iterable
 import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic, OffsetSpec
-from kafka.errors import CoordinatorNotAvailableError, KafkaError, TopicAlreadyExistsError
+from kafka.errors import (
+    CoordinatorNotAvailableError,
+    KafkaError,
+    NotCoordinatorError,
+    TopicAlreadyExistsError,
+)
 
 from govstream.contracts.catalog import Catalog
 
@@ -101,11 +106,12 @@ def _group_lag(
     bootstrap: str, group: str, topics: list[str], attempts: int = 10
 ) -> dict[TopicPartition, int]:
     """Per partition. A new cluster has no group coordinator until the first group request
-    creates the offsets topic, so that answer is waited out."""
+    creates the offsets topic, and a coordinator moves while a group's members come and go;
+    both answers are waited out."""
     for attempt in range(attempts):
         try:
             return _lag_once(bootstrap, group, topics)
-        except CoordinatorNotAvailableError:
+        except (CoordinatorNotAvailableError, NotCoordinatorError):
             if attempt == attempts - 1:
                 raise
             time.sleep(1.0)

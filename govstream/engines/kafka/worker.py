@@ -9,36 +9,32 @@ import faust
 import structlog
 
 from govstream.contracts.catalog import load_catalog
-from govstream.engines.kafka.app import build_app
+from govstream.engines.kafka.app import build_app, scenario_topics
 from govstream.engines.kafka.topics import admin_client, ensure_topics
 from govstream.scenario.model import Scenario
-from processors import flow as flow_by_id
 
 log = structlog.get_logger(__name__)
 
 
-def flow_topics(scenario: Scenario) -> list[str]:
-    flow = flow_by_id(scenario.flow)
-    catalog = load_catalog()
-    return [spec.name for spec in catalog.topics_for_flow(flow.id)] + [catalog.dead_letter_topic]
-
-
-def run_worker(
-    scenario: Scenario, bootstrap: str, *, workers: int = 1, ready_file: Path | None = None
-) -> int:
+def run_worker(scenario: Scenario, bootstrap: str, *, ready_file: Path | None = None) -> int:
+    """A worker runs its share (1 / `kafka.workers`) of every pool's clerks."""
     admin = admin_client(bootstrap)
     try:
-        replication = ensure_topics(admin, load_catalog(), flow_topics(scenario))
+        replication = ensure_topics(admin, load_catalog(), scenario_topics(scenario))
     finally:
         admin.close()
 
     def ready() -> None:
         if ready_file is not None:
             ready_file.write_text("ready\n")
-        log.info("worker ready", flow=scenario.flow, bootstrap=bootstrap)
+        log.info("worker ready", flows=list(scenario.flows), bootstrap=bootstrap)
 
     app = build_app(
-        scenario, bootstrap, workers=workers, replication_factor=replication, on_ready=ready
+        scenario,
+        bootstrap,
+        workers=scenario.kafka.workers,
+        replication_factor=replication,
+        on_ready=ready,
     )
     worker = faust.Worker(app, loglevel=logging.WARNING, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()

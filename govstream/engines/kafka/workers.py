@@ -38,12 +38,11 @@ def write_scenario(scenario: Scenario, directory: Path) -> Path:
     return path
 
 
-def start_workers(
-    scenario: Scenario, bootstrap: str, count: int, directory: Path
-) -> list[WorkerProcess]:
+def start_workers(scenario: Scenario, bootstrap: str, directory: Path) -> list[WorkerProcess]:
+    """`kafka.workers` processes, each given the effective scenario (its overrides applied)."""
     scenario_file = write_scenario(scenario, directory)
     workers = []
-    for index in range(count):
+    for index in range(scenario.kafka.workers):
         ready = directory / f"worker-{index}.ready"
         log_file = directory / f"worker-{index}.log"
         command = [
@@ -56,8 +55,6 @@ def start_workers(
             str(scenario_file),
             "--bootstrap",
             bootstrap,
-            "--workers",
-            str(count),
             "--ready-file",
             str(ready),
         ]
