@@ -164,6 +164,7 @@ FLOW = FlowSpec(
             schema="f01/TaxRegistrationRequest.avsc",
             request=to_tax,
             after=(BANK_STEP,),
+            after_rejection="run",  # registered all the same, with no account for deductions
         ),
         Step(
             "housing-fund",
@@ -174,6 +175,7 @@ FLOW = FlowSpec(
             request=to_housing_fund,
             after=(BANK_STEP,),
             applies=has_employees,
+            after_rejection="run",
         ),
     ),
     plan_targets=(

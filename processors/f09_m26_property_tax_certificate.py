@@ -107,6 +107,7 @@ FLOW = FlowSpec(
             schema="f09/RegistrationRequest.avsc",
             request=to_registration,
             after=(TAX_STEP,),
+            after_rejection="run",  # the register hears that no payment was certified
         ),
     ),
     spans=(

@@ -53,7 +53,8 @@ class Step:
 
     `after` names the steps this one depends on; empty means the trigger. With `join="any"`
     the first of them to finish starts it. A step that does not apply to a case is skipped
-    and counts as finished the moment it falls due, so the steps after it still run.
+    and counts as finished the moment it falls due, so the steps after it still run. A step
+    after a rejected one is cancelled, and so are the steps after it, unless it runs anyway.
     """
 
     id: str
@@ -72,6 +73,9 @@ class Step:
     """The fields the agency's answer carries for later steps (request/reply)."""
     party: str = ""
     """For a wait: who is waited on (the supplier, the applicant), so reports can say so."""
+    after_rejection: Literal["skip", "run"] = "skip"
+    """A step after a rejected one does not run (the case ends rejected), unless it can go on
+    without the rejected step's answer ("run")."""
 
     @property
     def is_wait(self) -> bool:

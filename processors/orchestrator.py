@@ -24,6 +24,9 @@ CaseState = dict[str, Any]
 COMPLETED = "COMPLETED"
 REJECTED = "REJECTED"
 SKIPPED = "SKIPPED"
+CANCELLED = "CANCELLED"
+"""A step that did not run because a step before it was rejected (see `Step.after_rejection`)."""
+NOT_RUN = (SKIPPED, CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +125,21 @@ class Orchestrator:
                     continue
                 moved = True
                 state["due"][step.id] = now
-                if step.applies(trigger):
+                status = self._not_run(step, state["done"], trigger)
+                if status is None:
                     emits.append(self._request(step, state))
                 else:
-                    state["done"][step.id] = {"at": now, "status": SKIPPED}
+                    state["done"][step.id] = {"at": now, "status": status}
                     skipped.append(step.id)
         return Progress(state, emits, tuple(skipped), completion=self._completion(state))
+
+    @staticmethod
+    def _not_run(step: Step, done: Mapping[str, Any], trigger: Record) -> str | None:
+        if step.after_rejection == "skip" and any(
+            done[dep]["status"] in (REJECTED, CANCELLED) for dep in step.after if dep in done
+        ):
+            return CANCELLED
+        return None if step.applies(trigger) else SKIPPED
 
     @staticmethod
     def _ready(step: Step, done: Mapping[str, Any]) -> bool:
@@ -151,7 +163,7 @@ class Orchestrator:
         if len(done) < len(self.flow.steps):
             return None
         opened_at = float(state["opened_at"])
-        finished = [s for s in self.flow.steps if done[s.id]["status"] != SKIPPED]
+        finished = [s for s in self.flow.steps if done[s.id]["status"] not in NOT_RUN]
         completed_at = max((done[s.id]["at"] for s in finished), default=opened_at)
         rejected = tuple(s.id for s in finished if done[s.id]["status"] == REJECTED)
         marks = case_marks(state)
@@ -163,7 +175,7 @@ class Orchestrator:
                 "case_id": case_id,
                 "flow": self.flow.id,
                 "steps": [s.id for s in finished],
-                "skipped": [s.id for s in self.flow.steps if done[s.id]["status"] == SKIPPED],
+                "skipped": [s.id for s in self.flow.steps if done[s.id]["status"] in NOT_RUN],
                 "rejected": list(rejected),
             },
         )
@@ -174,7 +186,7 @@ def case_marks(state: CaseState) -> dict[str, float]:
     """`trigger`, and `<step>.delivered` / `<step>.acted` for every step that finished."""
     marks = {TRIGGER: float(state["opened_at"])}
     for step_id, done in state["done"].items():
-        if done["status"] == SKIPPED:
+        if done["status"] in NOT_RUN:
             continue
         marks[f"{step_id}.acted"] = float(done["at"])
         delivered = state["delivered"].get(step_id)
