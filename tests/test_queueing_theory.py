@@ -36,7 +36,8 @@ from typing import Any
 
 import pytest
 
-from govstream.engines.sim import SimEngine
+from govstream.engines.sim.engine import SimEngine
+from govstream.pipeline.book import agency_key
 from govstream.scenario.loader import parse_scenario
 
 WQ_TOLERANCE = 0.07
@@ -250,10 +251,11 @@ def pooled(runs: list[dict[str, Any]], queue: Queue) -> Measured:
         expected_arrivals=sum(run["duration_seconds"] for run in runs)
         * queue.arrival_rate
         / MINUTE,
-        wait=mean("wait:police"),
-        sojourn=mean("sojourn:police"),
-        service=mean("service:police"),
-        service_max=max(run["latency"]["service:police"]["max"] for run in runs) / MINUTE,
+        wait=mean(agency_key("wait", "police")),
+        sojourn=mean(agency_key("sojourn", "police")),
+        service=mean(agency_key("service", "police")),
+        service_max=max(run["latency"][agency_key("service", "police")]["max"] for run in runs)
+        / MINUTE,
         other_latencies=frozenset(
             key
             for run in runs
