@@ -110,8 +110,15 @@ def agency_pools(
         for flow_id, desk in spec.desks.items():
             if flow_id in serving:
                 name = pool_name(agency, flow_id, spec)
+                hours = desk.calendar or spec.calendar
                 pools[name] = AgencyPool(
-                    name, agency, desk.servers, spec, scenario, [flow_id], office
+                    name,
+                    agency,
+                    desk.servers,
+                    spec,
+                    scenario,
+                    [flow_id],
+                    calendar if hours == "office" else None,
                 )
     return pools
 

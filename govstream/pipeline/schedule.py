@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from govstream.arrivals import arrival_times
+from govstream.calendar import scenario_calendar
 from govstream.pipeline.agencies import seeded
 from govstream.scenario.model import Scenario
 from processors import FLOWS
@@ -30,13 +31,14 @@ def case_id(flow_id: str, number: int, run: str = "") -> str:
 
 def schedule(scenario: Scenario) -> Iterator[Arrival]:
     window = scenario.duration.clock_seconds()
+    calendar = scenario_calendar(scenario)
 
     def numbered(flow_id: str) -> Iterator[Arrival]:
         settings = scenario.flows[flow_id]
         # A flow's own seed stream, so adding a flow does not move another flow's arrivals;
         # a scenario of one flow keeps the stream it always had.
         seed = scenario.seed if len(scenario.flows) == 1 else f"{scenario.seed}:{flow_id}"
-        times = arrival_times(settings.arrivals, window, seed)  # type: ignore[arg-type]
+        times = arrival_times(settings.arrivals, window, seed, calendar)
         for number, at in enumerate(times, start=1):
             yield Arrival(at, flow_id, number)
 

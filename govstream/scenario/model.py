@@ -41,6 +41,9 @@ class Burst(Strict):
 class Arrivals(Strict):
     process: Literal["poisson", "constant", "bursts"] = "poisson"
     rate: RateField
+    hours: Literal["always", "office"] = "always"
+    """`office`: the rate's arrivals come during office hours on working days only (a counter);
+    `always`: around the clock (online applications)."""
     bursts: list[Burst] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -69,9 +72,12 @@ def _zero() -> Constant:
 
 
 class Desk(Strict):
-    """A flow's own clerks at an agency that otherwise serves every flow from one pool."""
+    """A flow's own clerks (or system) at an agency that otherwise serves every flow from one
+    pool: its own number of servers and, if it keeps other hours, its own calendar."""
 
     servers: Annotated[int, Field(ge=1, le=10_000)] = 1
+    calendar: Literal["always", "office"] | None = None
+    """Default: the agency's."""
 
 
 class Agency(Strict):
