@@ -41,8 +41,7 @@ def test_same_seed_same_result_in_process(name: str) -> None:
     second = run_in_process(name)
     assert first == second
     result = RunResult.model_validate_json(first)
-    assert result.counts.cases_started > 0
-    assert result.counts.cases_open == 0, "the whole history is compared, not a truncated one"
+    assert result.counts.cases_completed > 0
 
 
 @pytest.mark.parametrize("name", SHIPPED)

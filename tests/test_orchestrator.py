@@ -17,7 +17,14 @@ import pytest
 from processors.agency import outcome_for
 from processors.events import Record
 from processors.flow import TRIGGER, CaseView, FlowSpec, Source, Span, Step
-from processors.orchestrator import COMPLETED, REJECTED, SKIPPED, Orchestrator, Progress
+from processors.orchestrator import (
+    CANCELLED,
+    COMPLETED,
+    REJECTED,
+    SKIPPED,
+    Orchestrator,
+    Progress,
+)
 
 CASE = "T01-0000001"
 
@@ -45,6 +52,7 @@ def agency_step(
     reply: Any = None,
     reply_fields: tuple[str, ...] = (),
     request: Any = None,
+    after_rejection: Literal["skip", "run"] = "skip",
 ) -> Step:
     """A step at an agency of the same name, whose request names the trigger's thing."""
 
@@ -63,6 +71,7 @@ def agency_step(
         join=join,
         reply=reply,
         reply_fields=reply_fields,
+        after_rejection=after_rejection,
         **extra,
     )
 
@@ -275,6 +284,76 @@ def test_rejected_request_answers_without_reply_and_is_reported() -> None:
     assert done.rejected == ("a",)
     assert done.emit.value["rejected"] == ["a"]
     assert "a" not in run.state["replies"]
+
+
+def test_rejection_cancels_the_steps_after_it_in_a_chain() -> None:
+    flow = make_flow(
+        agency_step("a"),
+        agency_step("b", after=("a",)),
+        agency_step("c", after=("b",)),
+        agency_step("d"),
+    )
+    run = Run(flow)
+    progress = run.record(outcome("a", status=REJECTED), 4.0, delivered_at=1.0)
+    assert progress.emits == []
+    assert progress.skipped == ("b", "c"), "b and, through it, c are cancelled at once"
+    assert run.state["done"]["b"] == {"at": 4.0, "status": CANCELLED}
+    assert run.state["done"]["c"] == {"at": 4.0, "status": CANCELLED}
+    done = run.record(outcome("d"), 6.0, delivered_at=2.0).completion
+    assert done is not None
+    assert done.rejected == ("a",)
+    assert done.emit.value == {
+        "case_id": CASE,
+        "flow": "T01",
+        "steps": ["a", "d"],
+        "skipped": ["b", "c"],
+        "rejected": ["a"],
+    }
+    assert dict(done.marks) == {
+        TRIGGER: 0.0,
+        "a.delivered": 1.0,
+        "a.acted": 4.0,
+        "d.delivered": 2.0,
+        "d.acted": 6.0,
+    }
+    assert done.latency == 6.0
+
+
+def test_a_step_declared_to_run_anyway_runs_without_the_refused_reply() -> None:
+    def register(case: CaseView) -> Record:
+        reply = case.replies.get("certify") or {}
+        return {"thing": case.trigger["thing"], "certificate": reply.get("no", "none")}
+
+    flow = make_flow(
+        agency_step("certify", reply=lambda r, rng: {"no": "C1"}, reply_fields=("no",)),
+        agency_step("register", after=("certify",), request=register, after_rejection="run"),
+        agency_step("archive", after=("register",)),
+    )
+    run = Run(flow)
+    request = run.progress.emits[0]
+    answer = outcome_for(
+        flow, flow.step("certify"), request.value, random.Random(1), rejected_reason="unpaid"
+    )
+    (follow_up,) = run.record(answer.value, 2.0).emits
+    assert follow_up.step == "register"
+    assert follow_up.value["certificate"] == "none"
+    # The step that ran anyway completed, so the one after it runs as usual.
+    assert steps_of(run.record(outcome("register"), 3.0)) == ["archive"]
+    done = run.record(outcome("archive"), 4.0).completion
+    assert done is not None and done.rejected == ("certify",)
+
+
+def test_join_any_is_cancelled_only_by_the_dependency_that_started_it() -> None:
+    flow = make_flow(
+        agency_step("a"), agency_step("b"), agency_step("c", after=("a", "b"), join="any")
+    )
+    first_fine = Run(flow)
+    assert steps_of(first_fine.record(outcome("a"), 1.0)) == ["c"]
+    first_fine.record(outcome("b", status=REJECTED), 2.0)
+    assert first_fine.state["done"].get("c") is None, "c is running; b's refusal is too late"
+    first_refused = Run(flow)
+    first_refused.record(outcome("a", status=REJECTED), 1.0)
+    assert first_refused.state["done"]["c"]["status"] == CANCELLED
 
 
 def test_wait_step_is_emitted_on_the_wait_topic_and_has_no_delivery() -> None:

@@ -21,8 +21,10 @@ import pytest
 
 import processors
 from processors import FLOW_MODULE, FLOWS, flow
+from processors.agency import outcome_for
+from processors.events import Emit
 from processors.flow import TRIGGER, FlowSpec, request_id
-from processors.orchestrator import COMPLETED, SKIPPED, Orchestrator
+from processors.orchestrator import CANCELLED, COMPLETED, REJECTED, SKIPPED, Orchestrator
 from producers.amr import CompanyDeregistrationGenerator, DeregistrationMix
 from producers.real_estate import PropertyTransferGenerator, PropertyTransferMix
 
@@ -183,6 +185,43 @@ def test_rules_answer_yes_no_or_not_applicable(flow_spec: FlowSpec, walked: Any)
     for rule in flow_spec.rules:
         verdicts = {rule.check(case.trigger) for case in walked}
         assert verdicts <= {True, False, None}, rule.id
+
+
+def rejecting(step_id: str) -> Callable[[FlowSpec, Emit, random.Random], Emit]:
+    def respond(spec: FlowSpec, emit: Emit, rng: random.Random) -> Emit:
+        step = spec.step(str(emit.step))
+        reason = "refused in the test" if step.id == step_id else None
+        return outcome_for(spec, step, emit.value, rng, rejected_reason=reason)
+
+    return respond
+
+
+def test_a_rejection_cancels_or_lets_run_the_steps_after_it_as_declared(
+    flow_spec: FlowSpec, walked: Any, walk_case: Callable[..., Any]
+) -> None:
+    """Any one step refused: the case still completes; a direct dependent is cancelled unless
+    the flow lets it run without the refused step's answer, and a cancelled step asks nobody."""
+    rng = random.Random(f"reject:{flow_spec.id}")
+    for rejected in flow_spec.steps:
+        dependents = [s for s in flow_spec.steps if rejected.id in s.after]
+        cases = [c for c in walked if rejected.applies(c.trigger)][:30]
+        assert cases, f"no generated case needs {rejected.id}"
+        for original in cases:
+            case = walk_case(flow_spec, original.trigger, rng, rejecting(rejected.id))
+            done = case.completion
+            assert done is not None, f"{rejected.id} refused: the case never completed"
+            assert done.rejected == (rejected.id,)
+            status = {step: d["status"] for step, d in case.state["done"].items()}
+            assert status[rejected.id] == REJECTED
+            for step in dependents:
+                if step.after_rejection == "skip" and step.join == "all":
+                    assert status[step.id] == CANCELLED, (rejected.id, step.id)
+                if step.after_rejection == "run":
+                    assert status[step.id] != CANCELLED, (rejected.id, step.id)
+            cancelled = {step for step, st in status.items() if st == CANCELLED}
+            assert not cancelled & set(case.requested_steps)
+            assert not {m.split(".")[0] for m in done.marks} & cancelled
+            assert cancelled <= set(done.emit.value["skipped"])
 
 
 def test_walking_leaves_the_trigger_untouched(
