@@ -93,7 +93,8 @@ class FlowInfo(Frozen):
 
 
 class EngineInfo(Frozen):
-    name: Literal["sim", "kafka"]
+    name: str
+    """A discovered engine's name (`govstream.engines.engine_names()`)."""
     versions: dict[str, str]
     options: dict[str, Any] = Field(default_factory=dict)
 

@@ -136,15 +136,8 @@ def test_misspelt_field_lists_the_allowed_fields(ran: dict[str, Ran]) -> None:
     assert {"servers", "service_time", "calendar", "outages"} <= names
 
 
-OPTIONAL_DISTRIBUTION = pytest.mark.xfail(
-    strict=True,
-    reason="the loader's error walk (govstream/scenario/loader.py, _step and _union_tags) does "
-    "not look inside `DistributionSpec | None`, which an agency's service_time became; "
-    "platform.service_time, not optional, still lists what is allowed",
-)
 
 
-@OPTIONAL_DISTRIBUTION
 def test_misspelt_field_inside_a_distribution_lists_its_parameters(ran: dict[str, Ran]) -> None:
     rejected(
         ran,
@@ -153,7 +146,6 @@ def test_misspelt_field_inside_a_distribution_lists_its_parameters(ran: dict[str
     )
 
 
-@OPTIONAL_DISTRIBUTION
 def test_unknown_distribution_lists_the_allowed_ones(ran: dict[str, Ran]) -> None:
     message = rejected(ran, "dist", "agencies.police.service_time.dist", "'lognormall'")
     allowed = message.split("'lognormall'", 1)[1]

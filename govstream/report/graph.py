@@ -21,6 +21,8 @@ LEGEND = {
     "counts as done, so the steps after it still run)",
     "reply": "reply: a request/reply step; the agency answers with these fields, which later "
     "steps read",
+    "runs": "runs after a rejection: goes on when a step before it was rejected (otherwise a "
+    "step after a rejected one is cancelled, with the steps after it)",
 }
 
 
@@ -49,6 +51,8 @@ def step_notes(step: Step) -> list[str]:
         notes.append("conditional")
     if step.reply is not None or step.reply_fields:
         notes.append(f"reply: {', '.join(step.reply_fields) or 'no fields'}")
+    if step.after and step.after_rejection == "run":
+        notes.append("runs after a rejection")
     return notes
 
 

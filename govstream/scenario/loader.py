@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -203,7 +204,7 @@ def _step(model: Any, part: int | str) -> Any:
         return args[1]
     if origin is list and args:
         return args[0]
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         for option in args:
             is_model = isinstance(option, type) and issubclass(option, BaseModel)
             if is_model and str(part) in option.model_fields:
@@ -214,9 +215,18 @@ def _step(model: Any, part: int | str) -> Any:
 
 
 def _unwrap(model: Any) -> Any:
-    while typing.get_origin(model) is typing.Annotated:
-        model = typing.get_args(model)[0]
-    return model
+    """The type inside `Annotated[...]` and inside an optional `X | None`."""
+    while True:
+        origin = typing.get_origin(model)
+        if origin is typing.Annotated:
+            model = typing.get_args(model)[0]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            present = [arg for arg in typing.get_args(model) if arg is not type(None)]
+            if len(present) == 1:
+                model = present[0]
+                continue
+        return model
 
 
 def _resolve_union(model: Any, node: Any) -> Any:

@@ -333,6 +333,17 @@ class Scenario(Strict):
                 f"{where}.step: {target.step!r} is not a step of {flow_id}; "
                 f"allowed: all, {', '.join(steps)}"
             )
+        if target.of == "delivered" and target.within.is_working_days:
+            raise ValueError(
+                f"{where}.within: a 'delivered' target is on the platform's clock; give a clock "
+                f"time (e.g. 5s), or use of: acted for working days"
+            )
+        waits = [step.id for step in flow.waits]
+        if target.of == "delivered" and target.step in waits:
+            raise ValueError(
+                f"{where}.step: {target.step!r} is a wait outside any agency: nothing is "
+                f"delivered; use of: acted"
+            )
         if target.span is not None and target.span not in [s.id for s in flow.spans]:
             named = ", ".join(s.id for s in flow.spans) or "none (use 'from' and 'to')"
             raise ValueError(

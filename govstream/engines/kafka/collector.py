@@ -140,7 +140,18 @@ class Collector(TopicTail):
             self.tally.add(flow_id, "duplicates")
             return
         watch.answered.add(step)
-        for what in ("requests_delivered", "requests_acted", "outcomes_recorded"):
+        is_wait = FLOWS[flow_id].step(step).is_wait
+        # As on the sim engine, a wait outside any agency is requested and answered, never
+        # delivered to or acted on by an agency.
+        for what in (
+            ("outcomes_recorded",)
+            if is_wait
+            else (
+                "requests_delivered",
+                "requests_acted",
+                "outcomes_recorded",
+            )
+        ):
             self.tally.add(flow_id, what)
         marks = {key: h.mark(trace, key) for key in h.TRACE_MARKS}
         delivered, started, acted = marks[h.DELIVERED], marks[h.STARTED], marks[h.ACTED]
@@ -160,7 +171,7 @@ class Collector(TopicTail):
         delivered_at = watch.opened + (delivered - watch.intended) + (speedup - 1) * before
         watch.marks[f"{step}.delivered"] = delivered_at
         pool = trace.get(h.POOL, "")
-        if not FLOWS[flow_id].step(step).is_wait:
+        if not is_wait:
             self.book.delivered(flow_id, step, watch.opened, delivered_at)
             platform = max(0.0, delivered - watch.intended - before)
             self.platform_ms[step_key(flow_id, "delivered", step)].record(platform * 1000)
