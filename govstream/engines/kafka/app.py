@@ -265,18 +265,22 @@ def build_app(
             if step.topic
         }
 
-        async def act(trace: dict[str, str], flow_id: str, step_id: str, delivered: float) -> float:
-            """Wait for opening hours, then work for the service time; return when work began."""
+        async def act(trace: dict[str, str], flow_id: str, step_id: str) -> float:
+            """Wait for opening hours, then work for the service time; return when work began.
+
+            Opening hours are read on the run's one business clock (wall time since `t0`
+            times speedup), not on each case's own: every clerk closes and opens at the same
+            moment, as in an office, whatever transport lag each case carries.
+            """
             if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
                 return time.time()
+            t0 = h.mark(trace, h.T0) or time.time()
             speedup = h.mark(trace, h.SPEEDUP) or scenario.kafka.speedup
-            now = time.time()
-            business_now = h.case_business(trace, now, agency_since=delivered)
-            opens = pool.hours.next_available(business_now)
-            await sleep_until(now + (opens - business_now) / speedup)
+            opens = pool.hours.next_available((time.time() - t0) * speedup)
+            await sleep_until(t0 + opens / speedup)
             started = time.time()
             done = pool.hours.finish_time(opens, pool.service_time(flow_id, step_id))
-            await sleep_until(now + (done - business_now) / speedup)
+            await sleep_until(t0 + done / speedup)
             return started
 
         async def serve(stream: faust.StreamT) -> None:
@@ -292,7 +296,7 @@ def build_app(
                     continue
                 trace = h.read(event.message.headers)
                 try:
-                    started = await act(trace, flow.id, step.id, delivered)
+                    started = await act(trace, flow.id, step.id)
                     outcome = pool.act(flow, step, request)
                 except Exception as error:  # one request the agency cannot handle must not stop it
                     await dead_letter(event, PROCESSING_FAILED, error)

@@ -157,8 +157,9 @@ class Collector(TopicTail):
         delivered, started, acted = marks[h.DELIVERED], marks[h.STARTED], marks[h.ACTED]
         after = marks[h.AGENCY_WALL] or 0.0
         speedup = self.speedup
-        # Transport is real and counts as it was; time at agencies and waits was acted out
-        # `speedup` times faster and counts scaled back up (see headers.case_business).
+        # A case's business time: transport and the platform are real and count as they were;
+        # time at agencies and waits was acted out `speedup` times faster and counts scaled
+        # back up. The outcome carries that agency time along the case's path so far.
         acted_at = watch.opened + (seen - watch.intended) + (speedup - 1) * after
         watch.marks[f"{step}.acted"] = acted_at
         self.book.acted(flow_id, step, watch.opened, acted_at)

@@ -19,7 +19,7 @@ ORCH_IN = "gs_orch_in"  # the orchestrator took the trigger or outcome that made
 ORCH_OUT = "gs_orch_out"  # the orchestrator sent this step's request
 AGENCY_WALL = "gs_agency_wall"
 """Wall seconds the case spent at agencies and waits along its path so far: the part of its
-wall time that stands for business time scaled down by `speedup` (see `case_business`)."""
+wall time that stands for business time scaled down by `speedup` (see the collector)."""
 FLOW = "gs_flow"
 STEP = "gs_step"
 POOL = "gs_pool"  # the pool of clerks that acted: an agency, or one flow's desk there
@@ -82,21 +82,3 @@ def mark(headers: Mapping[str, str], key: str) -> float | None:
         return float(value) if value else None
     except ValueError:
         return None
-
-
-def case_business(
-    trace: Mapping[str, str], wall: float, agency_since: float | None = None
-) -> float:
-    """The case's business time (seconds since the scenario's start) at wall time `wall`.
-
-    Transport and the platform are real and count as they were; time at agencies and waits was
-    acted out `speedup` times faster and counts scaled back up. `agency_since` is when the case
-    reached the agency now holding it (that stretch is agency time too).
-    """
-    t0 = mark(trace, T0) or wall
-    speedup = mark(trace, SPEEDUP) or 1.0
-    intended = mark(trace, INTENDED) or t0
-    agency = mark(trace, AGENCY_WALL) or 0.0
-    if agency_since is not None:
-        agency += max(0.0, wall - agency_since)
-    return (intended - t0) * speedup + (wall - intended) + (speedup - 1.0) * agency
