@@ -18,6 +18,7 @@ from kafka.errors import (
 )
 
 from govstream.contracts.catalog import Catalog
+from govstream.engines.kafka.access import ADMIN, kafka_python
 
 log = structlog.get_logger(__name__)
 
@@ -43,9 +44,9 @@ def admin_client(bootstrap: str, timeout_ms: int = 10_000) -> KafkaAdminClient:
         )
     try:
         return KafkaAdminClient(
-            bootstrap_servers=bootstrap.split(","),
             client_id="govstream-admin",
             request_timeout_ms=timeout_ms,
+            **kafka_python(bootstrap, ADMIN),
         )
     except (KafkaError, OSError) as error:
         raise BrokerUnavailable(
@@ -120,7 +121,7 @@ def _group_lag(
 
 def _lag_once(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartition, int]:
     admin = admin_client(bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), client_id="govstream-lag")
+    consumer = KafkaConsumer(client_id="govstream-lag", **kafka_python(bootstrap, ADMIN))
     try:
         committed = admin.list_group_offsets(group).get(group, {})
         partitions = [
