@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         "schemas",
         help="list the Avro contracts and who may read what",
         description="The topics (declared by the flows), their Avro contracts, producers and "
-        "consumers.",
+        "consumers; which topics hold personal data (marked in the contracts) and who may read "
+        "them.",
         epilog=LOOKUP_EPILOG,
     )
     schemas.add_argument("--topic", help="show the fields of one topic's contract")
@@ -321,6 +322,8 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from govstream.contracts.catalog import load_catalog
+    from govstream.contracts.personal import marked_fields
+    from govstream.report.personal import personal_data_table
 
     catalog = load_catalog()
     console = report_console()
@@ -337,12 +340,19 @@ def cmd_schemas(args: argparse.Namespace) -> int:
         )
         table.add_column("field")
         table.add_column("type")
+        table.add_column("personal data")
+        marked = marked_fields(schema)
         for field in schema["fields"]:
-            table.add_row(field["name"], _type_name(field["type"]))
+            inside = sorted(
+                {marked[p] for p in marked if p.split(".")[0].rstrip("[]{}") == field["name"]}
+            )
+            table.add_row(field["name"], _type_name(field["type"]), ", ".join(inside))
         console.print(table)
         console.print(
             f"written by: {', '.join(spec.producers)}; readable by: {', '.join(spec.consumers)}"
         )
+        if marked:
+            console.print(personal_data_table(catalog, [spec.name]))
         return EXIT_OK
     specs = catalog.readable_by(args.agency) if args.agency else list(catalog.topics.values())
     if args.agency and not specs:
@@ -365,6 +375,7 @@ def cmd_schemas(args: argparse.Namespace) -> int:
         )
     console.print(table)
     console.print(f"dead-letter topic: {catalog.dead_letter_topic}")
+    console.print(personal_data_table(catalog, [spec.name for spec in specs]))
     return EXIT_OK
 
 

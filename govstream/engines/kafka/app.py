@@ -30,6 +30,7 @@ from govstream.calendar import scenario_calendar
 from govstream.contracts.access import PLATFORM, agency_group_prefix
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec, CodecError
+from govstream.contracts.personal import marked_fields, personal_values, scrub
 from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.access import role_principal, settings
 from govstream.engines.kafka.arrival import Arrival, ArrivalStampedSchema
@@ -200,22 +201,33 @@ def build_app(
         return app.topic(*names, value_serializer="raw", internal=False)
 
     dead_letters = raw_topic(catalog.dead_letter_topic)
+    personal = {name: marked_fields(catalog.schema_json(name)) for name in catalog.topics}
+
+    def personal_in(topic: str, raw: bytes) -> set[str]:
+        """The personal values of a message that decodes, to keep out of its error text."""
+        if not personal.get(topic):
+            return set()
+        try:
+            return personal_values(personal[topic], codec.decode(raw, expected_topic=topic).value)
+        except CodecError:
+            return set()
 
     async def dead_letter(event: faust.EventT, reason: str, error: Exception) -> None:
         message = event.message
+        raw_value = message.value if isinstance(message.value, bytes) else b""
+        if isinstance(message.value, Arrival):
+            raw_value = message.value.body
         marks = h.read(message.headers)
         marks.update(
             {
                 h.DLQ_REASON: reason,
-                h.DLQ_ERROR: str(error)[:500],
+                # An error may quote the record it failed on: headers carry no personal data.
+                h.DLQ_ERROR: scrub(str(error), personal_in(message.topic, raw_value))[:500],
                 h.DLQ_TOPIC: message.topic,
                 h.DLQ_PARTITION: str(message.partition),
                 h.DLQ_OFFSET: str(message.offset),
             }
         )
-        raw_value = message.value if isinstance(message.value, bytes) else b""
-        if isinstance(raw_value, Arrival):
-            raw_value = raw_value.body
         await dead_letters.send(key=message.key, value=raw_value, headers=h.encode(marks))
         log.warning(
             "dead-lettered",
