@@ -264,3 +264,25 @@ def test_an_encode_error_quoting_a_record_is_scrubbed(codec: AvroCodec, make_tri
     assert any(secret in str(raised.value) for secret in secrets), "the check is not vacuous"
     cleaned = scrub(str(raised.value), secrets)
     assert not any(secret in cleaned for secret in secrets)
+
+
+# -- what a user is shown -------------------------------------------------------------------
+
+
+def test_schemas_personal_lists_the_topics_holding_personal_data_and_their_readers() -> None:
+    from cli_runner import govstream
+
+    result = govstream("schemas", "--personal")
+    assert result.returncode == 0, result.stderr
+    rows = {
+        cells[0]: cells[1:]
+        for line in result.stdout.splitlines()
+        if line.startswith("│")
+        for cells in [[cell.strip() for cell in line.strip("│").split("│")]]
+    }
+    assert rows["police.seal-cancellation-request.v1"] == ["name", "police"]
+    assert rows["amr.company-deregistered.v1"][1] == "platform"
+    assert "identity-number" in rows["amr.company-deregistered.v1"][0]
+    assert rows["f03.step-outcome.v1"] == ["account-number", "collector, platform"]
+    assert "f03.case-completed.v1" not in rows, "a topic without personal data is not listed"
+    assert all(kinds for kinds, _ in rows.values())

@@ -19,6 +19,11 @@ def kinds_summary(fields: dict[str, str]) -> str:
     )
 
 
+def principal_readers(catalog: Catalog, topic: str) -> tuple[str, ...]:
+    """The principals the ACLs of a secure cluster let read ``topic``."""
+    return readers(grants(catalog), topic)
+
+
 def personal_data_table(catalog: Catalog, topics: list[str] | None = None) -> Table:
     """Each topic holding personal data, what kinds, and every principal that may read it on a
     secure cluster (the catalog's readers, as the ACLs grant them)."""
