@@ -233,3 +233,32 @@ def test_an_unknown_cluster_is_plaintext_and_a_given_identity_is_the_only_one(
     only = Access("127.0.0.1:2", only=bank)
     assert only.secure
     assert only.settings("platform") == bank
+
+
+# -- the worker command ---------------------------------------------------------------------
+
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "deregistration-fanout.yaml"
+
+
+def test_worker_refuses_an_unknown_role_and_a_secure_cluster_without_one(tmp_path: Path) -> None:
+    from cli_runner import govstream
+
+    bad_role = govstream("worker", SCENARIO, "--bootstrap", "127.0.0.1:1", "--role", "tax")
+    assert bad_role.returncode == 2
+    assert "--role 'tax'" in bad_role.stderr and "platform, bank, housing-fund, police" in (
+        bad_role.stderr
+    )
+    bank = ClientSettings("127.0.0.1:1", "bank", "pw", tmp_path / "ca.pem")
+    path = tmp_path / "bank.properties"
+    path.write_text(bank.render())
+    no_role = govstream(
+        "worker", SCENARIO, "--bootstrap", "127.0.0.1:1", "--client-properties", path
+    )
+    assert no_role.returncode == 2
+    assert "secure cluster" in no_role.stderr and "give --role" in no_role.stderr
+    path.write_text("bootstrap.servers=127.0.0.1:1\nsecurity.protocol=SASL_PLAINTEXT\n")
+    bad_file = govstream(
+        "worker", SCENARIO, "--bootstrap", "127.0.0.1:1", "--client-properties", path
+    )
+    assert bad_file.returncode == 2
+    assert str(path) in bad_file.stderr and "security.protocol" in bad_file.stderr

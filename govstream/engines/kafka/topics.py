@@ -19,7 +19,7 @@ from kafka.errors import (
 )
 
 from govstream.contracts.catalog import Catalog
-from govstream.engines.kafka.access import ADMIN, kafka_python
+from govstream.engines.kafka.access import ADMIN, access_for, kafka_python
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +53,12 @@ def admin_client(bootstrap: str, timeout_ms: int = 10_000) -> KafkaAdminClient:
         raise BrokerUnavailable(
             f"no Kafka broker answers at {bootstrap} ({error.__class__.__name__}): start one "
             "with `govstream kafka up`, or pass --bootstrap HOST:PORT of a running cluster"
+            + (
+                ""
+                if access_for(bootstrap).secure
+                else "; if it is a secure cluster (`kafka up --secure`), point "
+                "GOVSTREAM_KAFKA_HOME at the state dir it was started with"
+            )
         ) from None
 
 
