@@ -128,11 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
         "schemas",
         help="list the Avro contracts and who may read what",
         description="The topics (declared by the flows), their Avro contracts, producers and "
-        "consumers.",
+        "consumers; which topics hold personal data (marked in the contracts) and who may read "
+        "them.",
         epilog=LOOKUP_EPILOG,
     )
     schemas.add_argument("--topic", help="show the fields of one topic's contract")
     schemas.add_argument("--agency", help="show only the topics this agency may read")
+    schemas.add_argument(
+        "--personal",
+        action="store_true",
+        help="show only the topics that hold personal data, what kinds, and which principals "
+        "may read them on a secure cluster",
+    )
     schemas.set_defaults(func=cmd_schemas)
 
     compare = commands.add_parser(
@@ -321,9 +328,15 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from govstream.contracts.catalog import load_catalog
+    from govstream.contracts.personal import marked_fields
+    from govstream.report.personal import kinds_summary, personal_data_table, principal_readers
 
     catalog = load_catalog()
     console = report_console()
+    if args.personal and not args.topic:
+        names = [spec.name for spec in catalog.readable_by(args.agency)] if args.agency else None
+        console.print(personal_data_table(catalog, names))
+        return EXIT_OK
     if args.topic:
         try:
             spec = catalog.topic(args.topic)
@@ -337,12 +350,22 @@ def cmd_schemas(args: argparse.Namespace) -> int:
         )
         table.add_column("field")
         table.add_column("type")
+        table.add_column("personal data")
+        marked = marked_fields(schema)
         for field in schema["fields"]:
-            table.add_row(field["name"], _type_name(field["type"]))
+            inside = sorted(
+                {marked[p] for p in marked if p.split(".")[0].rstrip("[]{}") == field["name"]}
+            )
+            table.add_row(field["name"], _type_name(field["type"]), ", ".join(inside))
         console.print(table)
         console.print(
             f"written by: {', '.join(spec.producers)}; readable by: {', '.join(spec.consumers)}"
         )
+        if marked:
+            console.print(
+                f"personal data: {kinds_summary(marked)}; readable on a secure cluster by: "
+                f"{', '.join(principal_readers(catalog, spec.name))}"
+            )
         return EXIT_OK
     specs = catalog.readable_by(args.agency) if args.agency else list(catalog.topics.values())
     if args.agency and not specs:
@@ -354,6 +377,7 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     table = Table(title="Topics and their contracts", title_justify="left")
     for column in ("topic", "flow", "schema", "producer", "readable by", "partitions"):
         table.add_column(column, no_wrap=column == "topic")
+    table.add_column("personal data")
     for spec in specs:
         table.add_row(
             spec.name,
@@ -362,9 +386,11 @@ def cmd_schemas(args: argparse.Namespace) -> int:
             ", ".join(spec.producers),
             ", ".join(spec.consumers),
             str(spec.partitions),
+            kinds_summary(marked_fields(catalog.schema_json(spec.name))),
         )
     console.print(table)
     console.print(f"dead-letter topic: {catalog.dead_letter_topic}")
+    console.print("who may read the topics holding personal data: govstream schemas --personal")
     return EXIT_OK
 
 

@@ -39,7 +39,8 @@ def add_kafka_commands(subparsers: argparse._SubParsersAction) -> None:
         parents=[common],
         help="start a cluster in the background (or report the one already running)",
         description="Start a KRaft cluster whose nodes are each broker and controller, and wait "
-        "until every broker serves clients. Data is kept between down and up.",
+        "until every broker serves clients. Data is kept between down and up. With --secure, "
+        "clients authenticate with SCRAM over TLS and may do only what the catalog grants them.",
     )
     start.add_argument(
         "--nodes",
@@ -65,6 +66,13 @@ def add_kafka_commands(subparsers: argparse._SubParsersAction) -> None:
         "--fresh",
         action="store_true",
         help="discard the data of a previous run of this cluster",
+    )
+    start.add_argument(
+        "--secure",
+        action="store_true",
+        help="require SASL/SCRAM-SHA-512 over TLS and enforce the catalog's ACLs: each agency "
+        "reads only its own requests; certificates and each principal's client properties are "
+        "written under the state dir",
     )
     start.set_defaults(func=_cmd_up)
 
@@ -97,6 +105,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
                 state_dir=args.state_dir,
                 timeout=args.timeout,
                 fresh=args.fresh,
+                secure=args.secure,
             )
     except (BrokerError, ValueError) as exc:
         return _fail(exc)
@@ -105,6 +114,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
         f"({info.nodes} node{'s' if info.nodes > 1 else ''})"
     )
     out.print(f"bootstrap: [bold]{info.bootstrap}[/bold]")
+    if info.secure:
+        _print_security(out, info)
     out.print(f"logs:      {info.state_dir}/node-*/kafka.log")
     out.print("stop with: govstream kafka down")
     return 0
@@ -123,6 +134,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
     out.print(_node_table(info))
     verdict = "[green]running[/green]" if info.running else "[red]degraded[/red]"
     out.print(f"{verdict}  bootstrap: [bold]{info.bootstrap}[/bold]  state: {info.state_dir}")
+    if info.secure:
+        _print_security(out, info)
+    else:
+        out.print("security:  none (plaintext, no ACLs; start with --secure for SASL/TLS and ACLs)")
     return 0 if info.running else 1
 
 
@@ -135,6 +150,14 @@ def _cmd_down(args: argparse.Namespace) -> int:
         return _fail(exc)
     out.print("Kafka cluster stopped" if stopped else "no Kafka cluster was running")
     return 0
+
+
+def _print_security(out: Console, info: ClusterInfo) -> None:
+    principals = info.security.known_principals()
+    out.print("security:  SASL_SSL (SCRAM-SHA-512), StandardAuthorizer, deny unless an ACL allows")
+    out.print(f"CA:        {info.security.tls.ca_certificate}")
+    out.print(f"clients:   {info.security.principals_dir}/<principal>.properties")
+    out.print(f"           principals: {', '.join(principals)}")
 
 
 def _node_table(info: ClusterInfo) -> Table:

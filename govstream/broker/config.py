@@ -42,6 +42,8 @@ class ClusterSpec:
     controller_ports: tuple[int, ...]
     kafka_version: str = KAFKA_VERSION
     host: str = LOOPBACK
+    secure: bool = False
+    """SASL/SCRAM over TLS with ACLs (see ``security.py``) instead of plaintext for anyone."""
 
     def __post_init__(self) -> None:
         if len(self.client_ports) not in SUPPORTED_NODE_COUNTS:
@@ -60,7 +62,12 @@ class ClusterSpec:
 
     @classmethod
     def on_ports(
-        cls, nodes: int = 1, port: int = DEFAULT_CLIENT_PORT, controller_port: int | None = None
+        cls,
+        nodes: int = 1,
+        port: int = DEFAULT_CLIENT_PORT,
+        controller_port: int | None = None,
+        *,
+        secure: bool = False,
     ) -> ClusterSpec:
         """Lay nodes out on contiguous ports, the way users name a cluster on the command line."""
         if nodes not in SUPPORTED_NODE_COUNTS:
@@ -71,6 +78,7 @@ class ClusterSpec:
         return cls(
             client_ports=tuple(port + i for i in range(nodes)),
             controller_ports=tuple(first_controller + i for i in range(nodes)),
+            secure=secure,
         )
 
     @property
@@ -105,6 +113,7 @@ class ClusterSpec:
             controller_ports=tuple(int(p) for p in raw["controller_ports"]),
             kafka_version=str(raw["kafka_version"]),
             host=str(raw.get("host", LOOPBACK)),
+            secure=bool(raw.get("secure", False)),
         )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from govstream.broker.config import ClusterSpec
+from govstream.broker.security import SecureLayout
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,16 @@ class ClusterInfo:
     def bootstrap(self) -> str:
         """Comma-separated ``host:port`` list for ``bootstrap_servers``."""
         return self.spec.bootstrap
+
+    @property
+    def secure(self) -> bool:
+        """SASL/SCRAM over TLS with ACLs; clients need a principal's properties file."""
+        return self.spec.secure
+
+    @property
+    def security(self) -> SecureLayout:
+        """Where a secure cluster keeps its CA and each principal's client properties."""
+        return SecureLayout(self.state_dir / "secure")
 
     @property
     def kafka_version(self) -> str:

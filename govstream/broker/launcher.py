@@ -17,7 +17,8 @@ from pathlib import Path
 
 import structlog
 
-from govstream.broker import process
+from govstream.broker import process, security
+from govstream.broker.clients import ClientSettings
 from govstream.broker.config import (
     DEFAULT_CLIENT_PORT,
     DEFAULT_HEAP,
@@ -36,6 +37,7 @@ from govstream.broker.layout import Layout, SavedCluster, default_state_dir
 from govstream.broker.locking import exclusive
 from govstream.broker.net import free_ports, port_answers, port_free
 from govstream.broker.readiness import wait_ready
+from govstream.broker.tls import write_private
 
 log = structlog.get_logger(__name__)
 
@@ -55,14 +57,16 @@ def up(
     state_dir: Path | None = None,
     timeout: float = DEFAULT_START_TIMEOUT_S,
     fresh: bool = False,
+    secure: bool = False,
 ) -> ClusterInfo:
     """Start a cluster of ``nodes`` nodes on contiguous loopback ports, or report the running one.
 
     Client port of node ``i`` is ``port + i``; controller ports start at ``controller_port``
     (default ``port + 100``). Data is kept between ``down`` and ``up`` unless ``fresh`` is set or
-    the layout (node count, ports, Kafka version) changed.
+    the layout (node count, ports, Kafka version, security) changed. ``secure`` starts it with
+    SASL/SCRAM over TLS and the catalog's ACLs (see ``security.py``).
     """
-    spec = ClusterSpec.on_ports(nodes, port, controller_port)
+    spec = ClusterSpec.on_ports(nodes, port, controller_port, secure=secure)
     return start(spec, state_dir=state_dir, timeout=timeout, fresh=fresh)
 
 
@@ -89,6 +93,15 @@ def start(
                     f"a {current.nodes}-node cluster is already running at {current.bootstrap} "
                     f"(state in {layout.root}); stop it with `govstream kafka down` first"
                 )
+            if current.spec.secure != spec.secure:
+                running, asked = (
+                    ("secure", "plaintext") if current.spec.secure else ("plaintext", "secure")
+                )
+                raise BrokerError(
+                    f"a {running} cluster is already running at {current.bootstrap} (state in "
+                    f"{layout.root}); stop it with `govstream kafka down` before starting a "
+                    f"{asked} one"
+                )
             if fresh:
                 raise BrokerError(
                     f"cannot start fresh: a cluster is running at {current.bootstrap}; "
@@ -96,6 +109,9 @@ def start(
                 )
             if current.running:
                 log.info("kafka.up.already_running", bootstrap=current.bootstrap)
+                if current.spec.secure:  # the catalog may have grown since it started
+                    _prepare_security(layout, current.spec)
+                    _configure_access(layout, current.spec)
                 return current
             # Some nodes died: bring back the missing ones of the cluster that is there.
             saved = SavedCluster(current.spec, current.cluster_id)
@@ -103,6 +119,8 @@ def start(
             saved = _prepare_storage(layout, spec, fresh)
         libs = ensure_jars(saved.spec.kafka_version)
         java = require_java()
+        if saved.spec.secure:
+            _prepare_security(layout, saved.spec)
         _write_configs(layout, saved.spec)
         layout.save(saved)
         return _start_nodes(layout, saved, libs, java, heap, timeout, die_with_parent)
@@ -153,6 +171,7 @@ def temporary_cluster(
     state_dir: Path | None = None,
     timeout: float = DEFAULT_START_TIMEOUT_S,
     heap: Sequence[str] = DEFAULT_HEAP,
+    secure: bool = False,
 ) -> Iterator[ClusterInfo]:
     """A cluster on free ports for the duration of a ``with`` block, always stopped at the end.
 
@@ -161,7 +180,9 @@ def temporary_cluster(
     """
     root = Path(tempfile.mkdtemp(prefix="govstream-kafka-")) if state_dir is None else state_dir
     ports = free_ports(2 * nodes)
-    spec = ClusterSpec(client_ports=tuple(ports[:nodes]), controller_ports=tuple(ports[nodes:]))
+    spec = ClusterSpec(
+        client_ports=tuple(ports[:nodes]), controller_ports=tuple(ports[nodes:]), secure=secure
+    )
     try:
         yield start(spec, state_dir=root, timeout=timeout, heap=heap, die_with_parent=True)
     finally:
@@ -221,7 +242,42 @@ def _write_configs(layout: Layout, spec: ClusterSpec) -> None:
     for node_id in range(spec.nodes):
         layout.data_dir(node_id).mkdir(parents=True, exist_ok=True)
         props = server_properties(spec, node_id, layout.data_dir(node_id))
-        layout.properties(node_id).write_text(render_properties(props))
+        if spec.secure:
+            props.update(security.server_overrides(spec, node_id, layout.secure))
+            # The file holds the brokers' own password: private, like the key store.
+            write_private(layout.properties(node_id), render_properties(props).encode())
+        else:
+            layout.properties(node_id).write_text(render_properties(props))
+
+
+def _prepare_security(layout: Layout, spec: ClusterSpec) -> None:
+    from govstream.contracts.access import principals
+    from govstream.contracts.catalog import load_catalog
+
+    security.prepare(layout.secure, spec, principals(load_catalog()))
+
+
+def _admin_settings(layout: Layout, spec: ClusterSpec) -> ClientSettings | None:
+    return layout.secure.settings(security.ADMIN) if spec.secure else None
+
+
+def _configure_access(layout: Layout, spec: ClusterSpec) -> None:
+    """Register new principals' credentials and make the ACLs exactly the catalog's."""
+    from kafka import KafkaAdminClient
+
+    from govstream.broker.acls import sync_acls, sync_users
+    from govstream.contracts.access import grants
+    from govstream.contracts.catalog import load_catalog
+
+    admin_settings = layout.secure.settings(security.ADMIN)
+    admin = KafkaAdminClient(
+        client_id="govstream-launcher", request_timeout_ms=30_000, **admin_settings.kafka_python()
+    )
+    try:
+        sync_users(admin, security.passwords(layout.secure))
+        sync_acls(admin, grants(load_catalog()))
+    finally:
+        admin.close()
 
 
 def _classpath(libs: Path) -> str:
@@ -242,6 +298,8 @@ def _format(layout: Layout, saved: SavedCluster, node_id: int, libs: Path, java:
         "-c",
         str(layout.properties(node_id)),
     ]
+    if saved.spec.secure:
+        cmd += security.scram_arguments(security.passwords(layout.secure))
     out_file = layout.format_log(node_id)
     with out_file.open("wb") as out:
         try:
@@ -316,7 +374,9 @@ def _start_nodes(
                     )
 
         try:
-            wait_ready(spec, timeout, check_alive)
+            wait_ready(spec, timeout, check_alive, _admin_settings(layout, spec))
+            if spec.secure:
+                _configure_access(layout, spec)
         except TimeoutError as exc:
             logs = tuple(layout.log_file(i) for i in range(spec.nodes))
             raise BrokerError(

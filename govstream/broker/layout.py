@@ -9,6 +9,7 @@
     <state dir>/node-<i>/kafka.log   broker stdout/stderr
     <state dir>/node-<i>/format.log  storage-format output
     <state dir>/node-<i>/kafka.pid
+    <state dir>/secure/              a secure cluster's CA, node key store and client settings
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from govstream.broker.config import ClusterSpec
+from govstream.broker.security import SecureLayout
 
 
 def default_state_dir() -> Path:
@@ -51,6 +53,10 @@ class Layout:
     @property
     def log4j_config(self) -> Path:
         return self.root / "log4j2.properties"
+
+    @property
+    def secure(self) -> SecureLayout:
+        return SecureLayout(self.root / "secure")
 
     def node_dir(self, node_id: int) -> Path:
         return self.root / f"node-{node_id}"
@@ -99,4 +105,5 @@ class Layout:
         for node_dir in self.root.glob("node-*"):
             if node_dir.is_dir():
                 shutil.rmtree(node_dir)
+        shutil.rmtree(self.secure.root, ignore_errors=True)
         self.state_file.unlink(missing_ok=True)

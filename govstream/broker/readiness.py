@@ -11,14 +11,18 @@ import logging
 import time
 from collections.abc import Callable
 
+from govstream.broker.clients import ClientSettings
 from govstream.broker.config import ClusterSpec
 from govstream.broker.net import port_answers
 
 POLL_INTERVAL_S = 0.5
 
 
-def probe(spec: ClusterSpec) -> str | None:
-    """None when the cluster is ready, else why it is not yet."""
+def probe(spec: ClusterSpec, settings: ClientSettings | None = None) -> str | None:
+    """None when the cluster is ready, else why it is not yet.
+
+    A secure cluster is probed with ``settings`` (the launcher's admin principal).
+    """
     closed = [p for p in spec.client_ports if not port_answers(p, spec.host)]
     if closed:
         return f"ports {closed} not accepting connections yet"
@@ -32,9 +36,9 @@ def probe(spec: ClusterSpec) -> str | None:
     kafka_logger.setLevel(logging.CRITICAL)
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=spec.bootstrap,
             client_id="govstream-launcher",
             request_timeout_ms=5000,
+            **(settings or ClientSettings(spec.bootstrap)).kafka_python(),
         )
         described = admin.describe_cluster()
     except Exception as exc:  # any client failure only means "not yet"
@@ -53,6 +57,7 @@ def wait_ready(
     spec: ClusterSpec,
     timeout: float,
     check_alive: Callable[[], None],
+    settings: ClientSettings | None = None,
 ) -> None:
     """Poll until :func:`probe` says ready; ``check_alive`` raises if a node died meanwhile.
 
@@ -61,7 +66,7 @@ def wait_ready(
     deadline = time.monotonic() + timeout
     while True:
         check_alive()
-        reason = probe(spec)
+        reason = probe(spec, settings)
         if reason is None:
             return
         if time.monotonic() >= deadline:

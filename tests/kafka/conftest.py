@@ -111,8 +111,15 @@ def kafka_cluster3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster
         yield info
 
 
+@pytest.fixture(scope="module")
+def kafka_secure_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterInfo]:
+    """A separate 1-node secure cluster (SASL/SCRAM over TLS, the catalog's ACLs)."""
+    with _launched(1, tmp_path_factory.mktemp("kafka-secure"), secure=True) as info:
+        yield info
+
+
 @contextlib.contextmanager
-def _launched(nodes: int, state_dir: Path) -> Iterator[ClusterInfo]:
+def _launched(nodes: int, state_dir: Path, *, secure: bool = False) -> Iterator[ClusterInfo]:
     """Start a launcher cluster, turning a failed start into skip (or fail under CI).
 
     The start is entered by hand so that errors raised later, while stopping the cluster, are
@@ -120,10 +127,11 @@ def _launched(nodes: int, state_dir: Path) -> Iterator[ClusterInfo]:
     """
     stack = contextlib.ExitStack()
     try:
-        info = stack.enter_context(temporary_cluster(nodes, state_dir=state_dir))
+        info = stack.enter_context(temporary_cluster(nodes, state_dir=state_dir, secure=secure))
     except BrokerError as exc:
         stack.close()
-        unavailable(f"the launcher could not start a {nodes}-node cluster: {exc}")
+        kind = "secure " if secure else ""
+        unavailable(f"the launcher could not start a {kind}{nodes}-node cluster: {exc}")
         raise  # unreachable: unavailable() always raises
     with stack:
         yield info

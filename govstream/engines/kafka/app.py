@@ -8,6 +8,10 @@ One endpoint agent per agency pool reads every request topic that pool serves, s
 agency's clerks (agent concurrency) serve all its flows from one queue. Inbound topics are read
 raw and decoded in the agent: anything that is not valid single-object Avro goes to the
 dead-letter topic with its reason instead of stopping a stream.
+
+On a secure cluster a faust app has one client identity, so each role runs as an app of its own
+(``build_app(..., role=...)``): the platform's orchestrator and wait timer as ``platform``, and
+each agency's endpoints as that agency, in a consumer group only that agency may join.
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ import faust
 import structlog
 
 from govstream.calendar import scenario_calendar
+from govstream.contracts.access import PLATFORM, agency_group_prefix
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec, CodecError
+from govstream.contracts.personal import marked_fields, personal_values, scrub
 from govstream.engines.kafka import headers as h
+from govstream.engines.kafka.access import role_principal, settings
 from govstream.engines.kafka.arrival import Arrival, ArrivalStampedSchema
 from govstream.engines.kafka.faust_codec import register_topic_codecs
 from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools
@@ -47,6 +54,42 @@ STREAM_BUFFER_MAXSIZE = 32768
 def app_id(scenario: Scenario) -> str:
     """One consumer group per set of flows, so runs of different flows do not share offsets."""
     return f"{APP_ID}-{'-'.join(flow_id.lower() for flow_id in scenario.flows)}"
+
+
+def role_app_id(scenario: Scenario, role: str | None) -> str:
+    """The platform's app id is the plain one; an agency's is in a group prefix only it may
+    use (``govstream.<agency>.<flows>``)."""
+    if role is None or role == PLATFORM:
+        return app_id(scenario)
+    return f"{agency_group_prefix(role)}{'-'.join(flow_id.lower() for flow_id in scenario.flows)}"
+
+
+def roles(scenario: Scenario) -> list[str]:
+    """The apps a secure run starts: the platform, then every agency with a pool in it."""
+    pools = agency_pools(scenario, scenario_calendar(scenario))
+    agencies = {pool.agency for pool in pools.values()}
+    return [PLATFORM, *sorted(agencies)]
+
+
+def consumer_groups(scenario: Scenario, *, by_role: bool) -> dict[str, list[str]]:
+    """Each consumer group of a run and the topics it reads: one group for everything, or, when
+    every role runs as an app of its own, the platform's and each agency's."""
+    if not by_role:
+        return {app_id(scenario): group_topics(scenario)}
+    platform: list[str] = []
+    for flow_id in scenario.flows:
+        flow = FLOWS[flow_id]
+        platform += [flow.source_topic, *([flow.wait_topic] if flow.waits else [])]
+        platform.append(flow.outcome_topic)
+    groups = {app_id(scenario): platform}
+    for role in roles(scenario)[1:]:
+        groups[role_app_id(scenario, role)] = [
+            step.topic
+            for flow_id in scenario.flows
+            for step in FLOWS[flow_id].steps_of(role)
+            if step.topic
+        ]
+    return groups
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -115,14 +158,22 @@ def build_app(
     workers: int = 1,
     replication_factor: int = 1,
     on_ready: Callable[[], None] | None = None,
+    role: str | None = None,
 ) -> faust.App:
+    """The scenario's agents as one faust app; with ``role``, only that role's agents (the
+    platform's, or one agency's endpoints), connected as that role's principal."""
     catalog = load_catalog()
+    runs_platform = role is None or role == PLATFORM
     codec = AvroCodec(catalog)
     flows = {flow_id: FLOWS[flow_id] for flow_id in scenario.flows}
     partitions = catalog.topic(next(iter(flows.values())).source_topic).partitions
     app = faust.App(
-        app_id(scenario),
+        role_app_id(scenario, role),
         broker=broker_urls(bootstrap),
+        broker_credentials=settings(bootstrap, role_principal(role)).faust_credentials(),
+        # The leader topic serves only leader-elected timers, which no agent here uses; an
+        # agency's app leaves it out, having no right to create topics on a secure cluster.
+        topic_disable_leader=not runs_platform,
         store="memory://",
         web_enabled=False,
         key_serializer="raw",
@@ -150,22 +201,33 @@ def build_app(
         return app.topic(*names, value_serializer="raw", internal=False)
 
     dead_letters = raw_topic(catalog.dead_letter_topic)
+    personal = {name: marked_fields(catalog.schema_json(name)) for name in catalog.topics}
+
+    def personal_in(topic: str, raw: bytes) -> set[str]:
+        """The personal values of a message that decodes, to keep out of its error text."""
+        if not personal.get(topic):
+            return set()
+        try:
+            return personal_values(personal[topic], codec.decode(raw, expected_topic=topic).value)
+        except CodecError:
+            return set()
 
     async def dead_letter(event: faust.EventT, reason: str, error: Exception) -> None:
         message = event.message
+        raw_value = message.value if isinstance(message.value, bytes) else b""
+        if isinstance(message.value, Arrival):
+            raw_value = message.value.body
         marks = h.read(message.headers)
         marks.update(
             {
                 h.DLQ_REASON: reason,
-                h.DLQ_ERROR: str(error)[:500],
+                # An error may quote the record it failed on: headers carry no personal data.
+                h.DLQ_ERROR: scrub(str(error), personal_in(message.topic, raw_value))[:500],
                 h.DLQ_TOPIC: message.topic,
                 h.DLQ_PARTITION: str(message.partition),
                 h.DLQ_OFFSET: str(message.offset),
             }
         )
-        raw_value = message.value if isinstance(message.value, bytes) else b""
-        if isinstance(raw_value, Arrival):
-            raw_value = raw_value.body
         await dead_letters.send(key=message.key, value=raw_value, headers=h.encode(marks))
         log.warning(
             "dead-lettered",
@@ -188,11 +250,15 @@ def build_app(
     by_source = {flow.source_topic: flow_id for flow_id, flow in flows.items()}
     by_outcome = {flow.outcome_topic: flow_id for flow_id, flow in flows.items()}
     table_codec = TableCodec(codec)
-    cases = app.Table(
-        "cases",
-        default=None,
-        partitions=partitions,
-        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    cases: Any = (
+        app.Table(
+            "cases",
+            default=None,
+            partitions=partitions,
+            schema=faust.Schema(key_serializer="json", value_serializer="json"),
+        )
+        if runs_platform
+        else {}
     )
 
     async def advance(
@@ -223,7 +289,6 @@ def build_app(
             marks = h.carry(trace, **{h.ACTED: sent})
             await send(progress.completion.emit, marks)
 
-    @app.agent(raw_topic(*by_source, *by_outcome), name="orchestrator")
     async def orchestrate(stream: faust.StreamT) -> None:
         async for event in stream.events():
             arrived = time.time()
@@ -249,6 +314,9 @@ def build_app(
                 await advance(flow_id, case_id, progress, trace, arrived)
             except Exception as error:  # one bad case must not stop every other case
                 await dead_letter(event, PROCESSING_FAILED, error)
+
+    if runs_platform:
+        app.agent(raw_topic(*by_source, *by_outcome), name="orchestrator")(orchestrate)
 
     # -- agency endpoints ---------------------------------------------------------------------
 
@@ -324,13 +392,14 @@ def build_app(
         app.agent(inbox, name=f"{pool.name}-endpoint", concurrency=concurrency)(serve)
 
     for pool in pools.values():
-        endpoint(pool)
+        if role is None or pool.agency == role:
+            endpoint(pool)
 
     # -- waits outside any agency -------------------------------------------------------------
 
     waits = Waits(scenario)
     wait_flows = {flow.wait_topic: flow for flow in flows.values() if flow.waits}
-    if wait_flows:
+    if wait_flows and runs_platform:
         pending: set[asyncio.Task[None]] = set()
 
         async def finish_wait(

@@ -21,10 +21,11 @@ from govstream.calendar import scenario_calendar
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines import RunSettings
+from govstream.engines.kafka.access import access_for
 from govstream.engines.kafka.app import (
-    app_id,
     clerks_per_worker,
-    group_topics,
+    consumer_groups,
+    roles,
     scenario_topics,
 )
 from govstream.engines.kafka.collector import Collector
@@ -72,15 +73,18 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
     finally:
         admin.close()
 
-    consumed = group_topics(scenario)
+    # On a secure cluster every role runs as its own principal, in its own consumer group.
+    access = access_for(bootstrap)
+    groups = consumer_groups(scenario, by_role=access.secure)
+    identities = access.identities(roles(scenario)) if access.secure else None
     # This run's cases start behind nothing: what an interrupted earlier run left unconsumed
     # belongs to no one still listening, and would otherwise be worked through first.
-    stale = skip_stale(bootstrap, app_id(scenario), consumed)
+    stale = sum(skip_stale(bootstrap, group, topics) for group, topics in groups.items())
     directory = settings.work_dir or Path(tempfile.mkdtemp(prefix="govstream-kafka-"))
     calendar = scenario_calendar(scenario)
     book = LatencyBook(calendar, scenario_spans(scenario))
     tally = Tally(flow_ids)
-    workers = start_workers(scenario, bootstrap, directory)
+    workers = start_workers(scenario, bootstrap, directory, identities)
     try:
         wait_ready(workers)
         run_id = uuid.uuid4().hex[:10]
@@ -115,7 +119,7 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
         if collector.error is not None:
             raise RuntimeError(f"the collector failed: {collector.error!r}")
         ended = time.time()
-        lag = consumer_lag(bootstrap, app_id(scenario), consumed)
+        lag = sum(consumer_lag(bootstrap, group, topics) for group, topics in groups.items())
     finally:
         stop_workers(workers)
     if settings.work_dir is None:
@@ -164,6 +168,7 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
     }
     options = {
         "bootstrap": bootstrap,
+        "security": "SASL_SSL, per-role principals" if access.secure else "plaintext",
         "workers": worker_count,
         "speedup": speedup,
         "generator_max_behind_ms": round(generator.behind_max * 1000, 1),

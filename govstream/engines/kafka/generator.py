@@ -14,6 +14,7 @@ from kafka import KafkaProducer
 
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.kafka import headers as h
+from govstream.engines.kafka.access import settings
 from govstream.pipeline.schedule import case_id, schedule, trigger_date, trigger_makers
 from govstream.progress import ProgressCallback
 from govstream.scenario.model import Scenario
@@ -33,14 +34,39 @@ CORRUPTIONS: tuple[Callable[[bytes], bytes], ...] = (
 """Ways a trigger can arrive broken; each must reach the dead-letter topic with its reason."""
 
 
-def make_producer(bootstrap: str) -> KafkaProducer:
+def make_producer(bootstrap: str, principal: str = "generator") -> KafkaProducer:
+    """An idempotent producer; on a secure cluster, connected as ``principal``."""
     return KafkaProducer(
-        bootstrap_servers=bootstrap.split(","),
+        **settings(bootstrap, principal).kafka_python(),
         client_id="govstream-generator",
         acks="all",
         enable_idempotence=True,
         linger_ms=1,
     )
+
+
+class SourceProducers:
+    """One producer per identity: each source agency its own on a secure cluster, where only
+    it may write its triggers; one shared by every flow on a plaintext one."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self._by_identity: dict[str | None, KafkaProducer] = {}
+
+    def of(self, agency: str) -> KafkaProducer:
+        identity = settings(self.bootstrap, agency).principal
+        producer = self._by_identity.get(identity)
+        if producer is None:
+            producer = self._by_identity[identity] = make_producer(self.bootstrap, agency)
+        return producer
+
+    def flush(self, timeout: float) -> None:
+        for producer in self._by_identity.values():
+            producer.flush(timeout=timeout)
+
+    def close(self, timeout: float) -> None:
+        for producer in self._by_identity.values():
+            producer.close(timeout=timeout)
 
 
 def applicable_steps(flow: FlowSpec, trigger: dict) -> frozenset[str]:
@@ -73,10 +99,10 @@ class OpenLoopGenerator:
         self._make_trigger = trigger_makers(scenario)
 
     def run(self, on_emit: OnEmit, progress: ProgressCallback | None = None) -> int:
-        producer = make_producer(self.bootstrap)
+        producers = SourceProducers(self.bootstrap)
         window = self.scenario.duration.clock_seconds()
         try:
-            self._warm_up(producer)
+            self._warm_up(producers)
             for arrival in schedule(self.scenario):
                 flow = FLOWS[arrival.flow]
                 self.emitted += 1
@@ -113,17 +139,17 @@ class OpenLoopGenerator:
                 )
                 if not corrupt:
                     on_emit(case, flow.id, applicable_steps(flow, trigger), intended, trigger)
-                producer.send(
+                producers.of(flow.source_agency).send(
                     flow.source_topic, key=case.encode(), value=payload, headers=h.encode(marks)
                 )
                 if progress is not None:
                     progress(min(arrival.at / window, 1.0))
-            producer.flush(timeout=60)
+            producers.flush(timeout=60)
         finally:
-            producer.close(timeout=10)
+            producers.close(timeout=10)
         return self.emitted
 
-    def _warm_up(self, producer: KafkaProducer) -> None:
+    def _warm_up(self, producers: SourceProducers) -> None:
         """A few triggers of each flow under a run id nobody collects, sent before the schedule.
 
         The first messages through fresh workers pay for connections, metadata and buffers;
@@ -148,5 +174,7 @@ class OpenLoopGenerator:
                 case = case_id(flow_id, n, f"{self.run_id}-warm-up")
                 trigger = make(case, self.scenario.start.date())
                 payload = self.codec.encode(flow.source_topic, trigger)
-                producer.send(flow.source_topic, key=case.encode(), value=payload, headers=marks)
-        producer.flush(timeout=30)
+                producers.of(flow.source_agency).send(
+                    flow.source_topic, key=case.encode(), value=payload, headers=marks
+                )
+        producers.flush(timeout=30)

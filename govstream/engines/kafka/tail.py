@@ -10,6 +10,8 @@ from typing import Any
 import structlog
 from kafka import KafkaConsumer, TopicPartition
 
+from govstream.engines.kafka.access import COLLECTOR, kafka_python
+
 log = structlog.get_logger(__name__)
 
 
@@ -21,13 +23,15 @@ class TopicTail(threading.Thread):
     A failure is kept in `error` for the owner to report: a silent reader would lie.
     """
 
-    def __init__(self, bootstrap: str, topics: Iterable[str], *, name: str) -> None:
+    def __init__(
+        self, bootstrap: str, topics: Iterable[str], *, name: str, principal: str = COLLECTOR
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self.error: Exception | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap.split(","),
+            **kafka_python(bootstrap, principal),
             client_id=name,
             enable_auto_commit=False,
             group_id=None,

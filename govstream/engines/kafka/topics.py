@@ -11,6 +11,7 @@ import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic, OffsetSpec
 from kafka.errors import (
+    CoordinatorLoadInProgressError,
     CoordinatorNotAvailableError,
     KafkaError,
     NotCoordinatorError,
@@ -18,6 +19,7 @@ from kafka.errors import (
 )
 
 from govstream.contracts.catalog import Catalog
+from govstream.engines.kafka.access import ADMIN, access_for, kafka_python
 
 log = structlog.get_logger(__name__)
 
@@ -43,14 +45,20 @@ def admin_client(bootstrap: str, timeout_ms: int = 10_000) -> KafkaAdminClient:
         )
     try:
         return KafkaAdminClient(
-            bootstrap_servers=bootstrap.split(","),
             client_id="govstream-admin",
             request_timeout_ms=timeout_ms,
+            **kafka_python(bootstrap, ADMIN),
         )
     except (KafkaError, OSError) as error:
         raise BrokerUnavailable(
             f"no Kafka broker answers at {bootstrap} ({error.__class__.__name__}): start one "
             "with `govstream kafka up`, or pass --bootstrap HOST:PORT of a running cluster"
+            + (
+                ""
+                if access_for(bootstrap).secure
+                else "; if it is a secure cluster (`kafka up --secure`), point "
+                "GOVSTREAM_KAFKA_HOME at the state dir it was started with"
+            )
         ) from None
 
 
@@ -106,12 +114,16 @@ def _group_lag(
     bootstrap: str, group: str, topics: list[str], attempts: int = 10
 ) -> dict[TopicPartition, int]:
     """Per partition. A new cluster has no group coordinator until the first group request
-    creates the offsets topic, and a coordinator moves while a group's members come and go;
-    both answers are waited out."""
+    creates the offsets topic (and is still loading it just after), and a coordinator moves
+    while a group's members come and go; these answers are waited out."""
     for attempt in range(attempts):
         try:
             return _lag_once(bootstrap, group, topics)
-        except (CoordinatorNotAvailableError, NotCoordinatorError):
+        except (
+            CoordinatorLoadInProgressError,
+            CoordinatorNotAvailableError,
+            NotCoordinatorError,
+        ):
             if attempt == attempts - 1:
                 raise
             time.sleep(1.0)
@@ -120,7 +132,7 @@ def _group_lag(
 
 def _lag_once(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartition, int]:
     admin = admin_client(bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), client_id="govstream-lag")
+    consumer = KafkaConsumer(client_id="govstream-lag", **kafka_python(bootstrap, ADMIN))
     try:
         committed = admin.list_group_offsets(group).get(group, {})
         partitions = [

@@ -9,25 +9,37 @@ import faust
 import structlog
 
 from govstream.contracts.catalog import load_catalog
+from govstream.engines.kafka.access import access_for
 from govstream.engines.kafka.app import build_app, scenario_topics
-from govstream.engines.kafka.topics import admin_client, ensure_topics
+from govstream.engines.kafka.topics import admin_client, broker_count, ensure_topics
 from govstream.scenario.model import Scenario
 
 log = structlog.get_logger(__name__)
 
 
-def run_worker(scenario: Scenario, bootstrap: str, *, ready_file: Path | None = None) -> int:
-    """A worker runs its share (1 / `kafka.workers`) of every pool's clerks."""
+def run_worker(
+    scenario: Scenario,
+    bootstrap: str,
+    *,
+    ready_file: Path | None = None,
+    role: str | None = None,
+) -> int:
+    """A worker runs its share (1 / `kafka.workers`) of every pool's clerks: of every agent, or
+    with ``role`` only the platform's or one agency's."""
     admin = admin_client(bootstrap)
     try:
-        replication = ensure_topics(admin, load_catalog(), scenario_topics(scenario))
+        if access_for(bootstrap).secure:
+            # On a secure cluster topics are the administrator's to create; a role uses them.
+            replication = min(3, broker_count(admin))
+        else:
+            replication = ensure_topics(admin, load_catalog(), scenario_topics(scenario))
     finally:
         admin.close()
 
     def ready() -> None:
         if ready_file is not None:
             ready_file.write_text("ready\n")
-        log.info("worker ready", flows=list(scenario.flows), bootstrap=bootstrap)
+        log.info("worker ready", flows=list(scenario.flows), bootstrap=bootstrap, role=role)
 
     app = build_app(
         scenario,
@@ -35,6 +47,7 @@ def run_worker(scenario: Scenario, bootstrap: str, *, ready_file: Path | None = 
         workers=scenario.kafka.workers,
         replication_factor=replication,
         on_ready=ready,
+        role=role,
     )
     worker = faust.Worker(app, loglevel=logging.WARNING, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()

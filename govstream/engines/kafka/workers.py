@@ -7,6 +7,7 @@ partitions are assigned and its tables recovered.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -38,13 +39,28 @@ def write_scenario(scenario: Scenario, directory: Path) -> Path:
     return path
 
 
-def start_workers(scenario: Scenario, bootstrap: str, directory: Path) -> list[WorkerProcess]:
-    """`kafka.workers` processes, each given the effective scenario (its overrides applied)."""
+def start_workers(
+    scenario: Scenario,
+    bootstrap: str,
+    directory: Path,
+    identities: dict[str, Path] | None = None,
+) -> list[WorkerProcess]:
+    """`kafka.workers` processes, each given the effective scenario (its overrides applied).
+
+    With ``identities`` (role → client properties file, on a secure cluster), `kafka.workers`
+    processes per role instead, each running only that role's agents as that role's principal.
+    """
     scenario_file = write_scenario(scenario, directory)
     workers = []
-    for index in range(scenario.kafka.workers):
-        ready = directory / f"worker-{index}.ready"
-        log_file = directory / f"worker-{index}.log"
+    kinds: list[tuple[str, list[str]]] = [("worker", [])]
+    if identities is not None:
+        kinds = [
+            (f"worker-{role}", ["--role", role, "--client-properties", str(path)])
+            for role, path in identities.items()
+        ]
+    for (name, identity), index in itertools.product(kinds, range(scenario.kafka.workers)):
+        ready = directory / f"{name}-{index}.ready"
+        log_file = directory / f"{name}-{index}.log"
         command = [
             sys.executable,
             "-m",
@@ -57,6 +73,7 @@ def start_workers(scenario: Scenario, bootstrap: str, directory: Path) -> list[W
             bootstrap,
             "--ready-file",
             str(ready),
+            *identity,
         ]
         with log_file.open("wb") as out:
             process = subprocess.Popen(

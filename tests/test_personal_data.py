@@ -1,0 +1,288 @@
+"""Personal data is marked in the contracts, and every field that carries it is.
+
+Two independent ways of finding personal data must agree with the marks:
+
+- by name: a field named like a name, phone, identity number, address or account is marked,
+  unless it is listed in ``NOT_PERSONAL`` here with the reason (a company's name, a bank);
+- by value: every case the flows' own producers generate is walked through its steps, and any
+  string that looks like a resident identity number, a mobile phone, a bank account or a
+  payment card must sit in a marked field of that message; and a value marked anywhere in a
+  case is personal wherever it travels, so it must be marked in every message that carries it.
+
+Marks are custom attributes, which Avro's parsing canonical form drops: fingerprints and the
+wire format are unchanged, which is checked too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from stdnum import luhn
+from stdnum.cn import ric
+
+from govstream.contracts.codec import AvroCodec, EncodeError, fingerprint
+from govstream.contracts.personal import (
+    ATTRIBUTE,
+    KINDS,
+    marked_fields,
+    personal_values,
+    scrub,
+    values_at,
+)
+from processors.flow import FlowSpec
+from producers.identifiers import BANKS
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMA_FILES = sorted(SCHEMAS.glob("*/*.avsc"))
+PERSONAL_NAME = re.compile(
+    r"(^|_)(name|phone|id_number|address|account|account_number|card_number)$"
+)
+NOT_PERSONAL = {
+    "company_name": "a company's name",
+    "employer_name": "the employer, a company",
+    "supplier_name": "the supplier, a company",
+    "payee_name": "the payee of a procurement payment: the supplier, a company",
+    "project_name": "a procurement project",
+    "bank_name": "a bank",
+    "payee_bank_name": "a bank",
+    "previous_region_name": "a region of China",
+    "PreviousInsurance.region_name": "a region of China",
+    "registered_address": "a company's registered seat",
+    "Purchaser.name": "the purchasing budget unit, a public body",
+    "Supplier.name": "the supplier, a company",
+}
+"""Fields named like personal data that are not: each exemption says why."""
+
+
+def schema_of(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def fields_of(schema: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every field of every record defined in a schema, with its record's name."""
+    if isinstance(schema, list):
+        for branch in schema:
+            yield from fields_of(branch)
+    elif isinstance(schema, dict):
+        kind = schema.get("type")
+        if kind == "record":
+            for field in schema["fields"]:
+                yield str(schema["name"]), field
+                yield from fields_of(field["type"])
+        elif kind == "array":
+            yield from fields_of(schema["items"])
+        elif kind == "map":
+            yield from fields_of(schema["values"])
+        elif isinstance(kind, dict | list):
+            yield from fields_of(kind)
+
+
+def textual(avro_type: Any) -> bool:
+    """A string, or a string that may be null: where a name or a number is written down."""
+    if isinstance(avro_type, list):
+        return any(textual(branch) for branch in avro_type)
+    return avro_type == "string"
+
+
+def exempt(record: str, field: str) -> bool:
+    return field in NOT_PERSONAL or f"{record}.{field}" in NOT_PERSONAL
+
+
+# -- by name --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_fields_named_like_personal_data_are_marked(path: Path) -> None:
+    unmarked = [
+        f"{record}.{field['name']}"
+        for record, field in fields_of(schema_of(path))
+        if PERSONAL_NAME.search(field["name"])
+        and textual(field["type"])
+        and ATTRIBUTE not in field
+        and not exempt(record, field["name"])
+    ]
+    assert not unmarked, f'personal data not marked "{ATTRIBUTE}": {unmarked}'
+
+
+def test_every_mark_names_a_known_kind_and_exemptions_are_used() -> None:
+    used: set[str] = set()
+    marks = 0
+    for path in SCHEMA_FILES:
+        for record, field in fields_of(schema_of(path)):
+            if ATTRIBUTE in field:
+                marks += 1
+                assert field[ATTRIBUTE] in KINDS, f"{path.name} {record}.{field['name']}"
+                assert not exempt(record, field["name"]), "marked and exempted at once"
+            for key in (field["name"], f"{record}.{field['name']}"):
+                if key in NOT_PERSONAL:
+                    used.add(key)
+    assert marks >= 80
+    assert used == set(NOT_PERSONAL), f"exemptions for no field: {set(NOT_PERSONAL) - used}"
+
+
+# -- by value -------------------------------------------------------------------------------
+
+MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def resident_id(text: str) -> bool:
+    try:
+        return bool(ric.is_valid(text))
+    except Exception:  # python-stdnum's division table can trip over numbers that are no ID
+        return False
+
+
+def looks_personal(text: str) -> str | None:
+    """What kind of personal number ``text`` is, judged by its shape alone."""
+    if len(text) == 18 and resident_id(text):
+        return "identity-number"
+    if MOBILE.fullmatch(text):
+        return "phone"
+    if text.isdigit():
+        if any(text.startswith(b.account_prefix) and len(text) == b.account_length for b in BANKS):
+            return "account-number"
+        if 16 <= len(text) <= 19 and text.startswith("62") and luhn.is_valid(text):
+            return "account-number"
+    return None
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings_in(item)
+
+
+def messages(case: Any, spec: FlowSpec) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield spec.source_topic, dict(case.trigger)
+    for emit in (*case.requests, *case.outcomes):
+        yield emit.topic, dict(emit.value)
+
+
+@pytest.fixture(scope="module")
+def codec() -> AvroCodec:
+    return AvroCodec()
+
+
+def test_generated_personal_values_sit_in_marked_fields(
+    codec: AvroCodec, flow_spec: FlowSpec, walked: Any
+) -> None:
+    marked_of = {
+        topic: marked_fields(codec.catalog.schema_json(topic)) for topic in codec.catalog.topics
+    }
+
+    # A marked map (an outcome's reply) may carry personal data among other things: what it
+    # holds is allowed there, but does not make the same value personal elsewhere.
+    def strings_marked(topic: str, value: dict[str, Any]) -> set[str]:
+        return {
+            item
+            for path in marked_of[topic]
+            for item in values_at(value, path)
+            if isinstance(item, str)
+        }
+
+    for case in walked:
+        found = [(t, v, personal_values(marked_of[t], v)) for t, v in messages(case, flow_spec)]
+        personal = set().union(*(strings_marked(t, v) for t, v, _ in found))
+        for topic, value, marked in found:
+            for text in strings_in(value):
+                kind = looks_personal(text)
+                assert kind is None or text in marked, f"{topic}: a {kind} in an unmarked field"
+                assert text not in personal or text in marked, (
+                    f"{topic}: a value marked personal elsewhere in the case travels unmarked"
+                )
+
+
+def test_the_value_checks_find_every_kind_of_number(all_walked: dict[str, Any]) -> None:
+    """The shape checks above mean something only if the generators' numbers match them."""
+    kinds: set[str] = set()
+    for cases in all_walked.values():
+        for case in cases:
+            kinds.update(filter(None, map(looks_personal, strings_in(dict(case.trigger)))))
+    assert kinds == {"identity-number", "phone", "account-number"}
+
+
+# -- marks change nothing on the wire --------------------------------------------------------
+
+
+def without_marks(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [without_marks(item) for item in schema]
+    if isinstance(schema, dict):
+        return {k: without_marks(v) for k, v in schema.items() if k != ATTRIBUTE}
+    return schema
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_marks_leave_the_fingerprint_unchanged(path: Path) -> None:
+    schema = schema_of(path)
+    assert fingerprint(schema) == fingerprint(without_marks(schema))
+
+
+def test_marked_paths_reach_nested_records_arrays_and_maps() -> None:
+    fields = marked_fields(schema_of(SCHEMAS / "f01" / "CompanyEstablished.avsc"))
+    assert fields["legal_representative.id_number"] == "identity-number"
+    assert fields["employees[].name"] == "name"
+    outcome = marked_fields(schema_of(SCHEMAS / "common" / "StepOutcome.avsc"))
+    assert outcome == {"reply": "account-number"}
+    buyer = marked_fields(schema_of(SCHEMAS / "f10" / "PropertyTransferRegistered.avsc"))
+    assert buyer["buyer.id_number"] == "identity-number", "a named type used again is followed"
+
+
+# -- keeping it out of text -----------------------------------------------------------------
+
+
+def test_scrub_masks_marked_values_and_long_numbers() -> None:
+    text = "cannot act for 王小明 (500103199001011234, phone 13812345678) at 民族路1号"
+    cleaned = scrub(text, {"王小明", "民族路1号"})
+    for secret in ("王小明", "500103199001011234", "13812345678", "民族路1号"):
+        assert secret not in cleaned
+    assert "cannot act for" in cleaned
+
+
+def test_an_encode_error_quoting_a_record_is_scrubbed(codec: AvroCodec, make_triggers: Any) -> None:
+    """fastavro's error text quotes the bad record's values; what reaches a dead-letter header
+    is scrubbed of the record's personal values first."""
+    from processors import FLOWS
+
+    spec = FLOWS["F03"]
+    trigger = make_triggers(spec, 1, seed="scrub")[0]
+    person = trigger["legal_representative"]
+    broken = {**trigger, "legal_representative": {**person, "name": [person["name"]]}}
+    with pytest.raises(EncodeError) as raised:
+        codec.encode(spec.source_topic, broken)
+    secrets = personal_values(marked_fields(codec.catalog.schema_json(spec.source_topic)), trigger)
+    assert any(secret in str(raised.value) for secret in secrets), "the check is not vacuous"
+    cleaned = scrub(str(raised.value), secrets)
+    assert not any(secret in cleaned for secret in secrets)
+
+
+# -- what a user is shown -------------------------------------------------------------------
+
+
+def test_schemas_personal_lists_the_topics_holding_personal_data_and_their_readers() -> None:
+    from cli_runner import govstream
+
+    result = govstream("schemas", "--personal")
+    assert result.returncode == 0, result.stderr
+    rows = {
+        cells[0]: cells[1:]
+        for line in result.stdout.splitlines()
+        if line.startswith("│")
+        for cells in [[cell.strip() for cell in line.strip("│").split("│")]]
+    }
+    assert rows["police.seal-cancellation-request.v1"] == ["name", "police"]
+    assert rows["amr.company-deregistered.v1"][1] == "platform"
+    assert "identity-number" in rows["amr.company-deregistered.v1"][0]
+    assert rows["f03.step-outcome.v1"] == ["account-number", "collector, platform"]
+    assert "f03.case-completed.v1" not in rows, "a topic without personal data is not listed"
+    assert all(kinds for kinds, _ in rows.values())
