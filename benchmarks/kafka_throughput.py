@@ -72,10 +72,11 @@ BACKLOG_LIMIT = 0.02
 READY_TIMEOUT_SECONDS = 60.0
 READ_TIMEOUT_SECONDS = 30.0
 GOVSTREAM_DETAIL = (
-    "acted:police",
-    "hop:trigger-to-fanout",
-    "hop:fanout-to-recipient",
-    "hop:at-recipient",
+    "F03/acted:police",
+    "hop:trigger-to-orchestrator",
+    "hop:at-orchestrator",
+    "hop:orchestrator-to-agency",
+    "hop:at-agency",
     "hop:outcome-return",
 )
 """The collector's platform latencies shown per rate, to see which hop a slow rate waits in."""
@@ -302,28 +303,28 @@ def run_govstream(
     bootstrap: str, rate: float, seconds: float, grace: float, drain: float, warmup: float
 ) -> Step:
     from govstream.contracts.catalog import load_catalog
+    from govstream.engines import RunSettings
     from govstream.engines.kafka import engine
     from govstream.engines.kafka import headers as h
+    from govstream.engines.kafka.app import scenario_topics
     from govstream.engines.kafka.topics import admin_client, ensure_topics
-    from govstream.engines.kafka.worker import flow_topics
-    from govstream.runner import KafkaSettings
     from govstream.scenario.loader import load_scenario
-    from processors import flow as flow_by_id
+    from processors import FLOWS
 
     overrides = scenario_overrides(rate, seconds, drain)
     scenario = load_scenario(SCENARIO, overrides)
-    flow = flow_by_id(scenario.flow)
+    flow = FLOWS["F03"]
     admin = admin_client(bootstrap)
     try:
-        ensure_topics(admin, load_catalog(), flow_topics(scenario))
+        ensure_topics(admin, load_catalog(), scenario_topics(scenario))
     finally:
         admin.close()
     starts = topic_ends(bootstrap, [flow.source_topic, flow.completed_topic])
     result = engine.run_on_kafka(
         scenario,
-        scenario_file=str(SCENARIO),
-        overrides=overrides,
-        settings=KafkaSettings(bootstrap=bootstrap, workers=1, speedup=SPEEDUP),
+        RunSettings(
+            scenario_file=str(SCENARIO), overrides=tuple(overrides), bootstrap=bootstrap
+        ),
     )
     skipped = int(result.engine.options.get("stale_messages_skipped", 0))
     triggers = records_since(bootstrap, starts, flow.source_topic)
@@ -333,7 +334,7 @@ def run_govstream(
     completions = records_since(bootstrap, starts, flow.completed_topic)
     finishes = [r.timestamp / 1000 for r in completions if h.read(r.headers).get(h.RUN) == run_id]
     platform = result.platform_ms
-    case = platform.get("case", {})
+    case = platform.get("F03/case", {})
     detail = {"skipped_leftovers": float(skipped), "cases": float(result.counts.cases_started)}
     for name in GOVSTREAM_DETAIL:
         for stat in ("p50", "p99"):
@@ -358,11 +359,10 @@ def trigger_bytes() -> bytes:
     """One real F03 trigger, single-object Avro encoded, as the generator would send it."""
     from govstream.contracts.catalog import load_catalog
     from govstream.contracts.codec import AvroCodec
-    from processors import flow as flow_by_id
-    from producers import SOURCES
+    from processors import FLOWS
 
-    flow = flow_by_id("F03")
-    make = SOURCES["F03"].generator(random.Random(1), {})
+    flow = FLOWS["F03"]
+    make = flow.source.generator(random.Random(1), {})
     trigger = make("F03-bench-0000001", date(2021, 6, 1))
     return AvroCodec(load_catalog()).encode(flow.source_topic, trigger)
 

@@ -88,7 +88,7 @@ def scenario_overrides(cases: int) -> list[str]:
 
 
 def run_govstream(cases: int, seed: int) -> Measurement:
-    from govstream.engines.sim import SimEngine
+    from govstream.engines.sim.engine import SimEngine
     from govstream.logs import configure_logging
     from govstream.scenario.loader import load_scenario
 
