@@ -35,6 +35,7 @@ from govstream.engines.kafka.workers import start_workers, stop_workers, wait_re
 from govstream.engines.results import build_result, package_versions
 from govstream.pipeline.agencies import agency_pools
 from govstream.pipeline.book import LatencyBook, scenario_spans
+from govstream.pipeline.series import SeriesBook
 from govstream.pipeline.tally import Tally
 from govstream.result import AgencyLoad, EngineInfo, RunResult
 from govstream.scenario.model import Scenario
@@ -80,6 +81,7 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
     calendar = scenario_calendar(scenario)
     book = LatencyBook(calendar, scenario_spans(scenario))
     tally = Tally(flow_ids)
+    series = SeriesBook(scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
     workers = start_workers(scenario, bootstrap, directory)
     try:
         wait_ready(workers)
@@ -95,6 +97,7 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
             speedup=speedup,
             book=book,
             tally=tally,
+            series=series,
         )
         collector.start()
         generator = OpenLoopGenerator(
@@ -197,6 +200,7 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
         book=book,
         agencies=agencies,
         platform_ms=collector.platform_ms,
+        series=series,
     )
 
 
