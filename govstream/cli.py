@@ -58,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a scenario and report latencies and SLA verdicts",
         epilog=EPILOG,
-        description="Run a scenario (one flow or several); print the report, write result.json "
-        "and summary.md.",
+        description="Run a scenario (one flow or several); print the report, write result.json, "
+        "summary.md and report.html.",
     )
     add_scenario_args(run)
     run.add_argument(
@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--out",
         type=Path,
-        help="directory for result.json and summary.md (default: runs/<scenario name>)",
+        help="directory for result.json, summary.md and report.html "
+        "(default: runs/<scenario name>)",
     )
     run.add_argument(
         "--fail-on-sla", action="store_true", help="exit 3 when any target is missed or has no data"
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(func=cmd_compare)
 
     _add_kafka_commands(commands)
+    _add_review_commands(commands)
     return parser
 
 
@@ -158,6 +160,12 @@ def _add_kafka_commands(commands: argparse._SubParsersAction) -> None:
 
     add_kafka_commands(commands)
     add_worker_command(commands)
+
+
+def _add_review_commands(commands: argparse._SubParsersAction) -> None:
+    from govstream.report.cli import add_report_command
+
+    add_report_command(commands)
 
 
 def _bad_input(console: Console, message: str) -> int:
@@ -231,11 +239,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     elapsed = time.monotonic() - started
     out_dir = args.out or Path("runs") / scenario.name
-    json_path, md_path = write_outputs(result, out_dir)
+    json_path, md_path, html_path = write_outputs(result, out_dir)
     console = report_console()
     if not args.quiet:
         print_report(result, console)
-    console.print(f"wrote {json_path} and {md_path} ({elapsed:.1f}s wall clock)")
+    console.print(f"wrote {json_path}, {md_path} and {html_path} ({elapsed:.1f}s wall clock)")
     if args.fail_on_sla and not result.targets_met:
         return EXIT_SLA_MISSED
     return EXIT_OK

@@ -97,17 +97,18 @@ def test_the_series_accounts_for_every_case(outage: RunResult) -> None:
     assert series.start == load_scenario(OUTAGE).start.isoformat()
 
 
-def test_queue_and_busy_clerks_add_up_to_every_request_s_time_at_the_pool(
+def test_the_queue_is_every_request_s_wait_and_busy_clerks_their_service(
     outage: RunResult,
 ) -> None:
-    """Each request waits in the queue until a clerk takes it, then holds the clerk until it
-    is acted on: the two levels' time integrals are the pool's summed sojourn exactly."""
+    """A request is queued from delivery until a clerk starts on it (the pool's wait) and
+    holds the clerk until it is acted on (its service): the two levels' time integrals are the
+    pool's summed wait and summed service exactly."""
     assert outage.series is not None
     for pool, load in outage.agencies.items():
-        sojourn = outage.latency[f"sojourn:{pool}"]
-        total = sojourn["mean"] * sojourn["count"]
-        measured = integral(outage, f"queue:{pool}") + integral(outage, f"busy:{pool}")
-        assert measured == pytest.approx(total, rel=1e-5)
+        for level, latency in (("queue", "wait"), ("busy", "service")):
+            summary = outage.latency[f"{latency}:{pool}"]
+            total = summary["mean"] * summary["count"]
+            assert integral(outage, f"{level}:{pool}") == pytest.approx(total, rel=1e-5)
         assert max(outage.series.levels[f"busy:{pool}"]) <= load.servers + 1e-9
 
 

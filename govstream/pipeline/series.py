@@ -25,12 +25,15 @@ MAX_BINS = 720
 
 
 def queue_name(pool: str) -> str:
-    """Requests waiting for a clerk at a pool (`queue:bank`)."""
+    """Requests at a pool that no clerk is working on yet (`queue:bank`): delivered, and not
+    yet started, whether waiting for a free clerk or for the office to open. Its time integral
+    is the pool's summed wait (`wait:bank`)."""
     return f"queue:{pool}"
 
 
 def busy_name(pool: str) -> str:
-    """Clerks of a pool holding a request, opening hours awaited included (`busy:bank`)."""
+    """Clerks of a pool working on a request (`busy:bank`), from the start of the work to the
+    outcome; a service that runs past closing time holds its clerk until it is done."""
     return f"busy:{pool}"
 
 

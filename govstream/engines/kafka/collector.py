@@ -196,11 +196,11 @@ class Collector(TopicTail):
             taken = marks[h.TAKEN]
             if taken is not None:
                 self.spans.setdefault(pool, []).append(RequestSpan(delivered, taken, acted))
-                # On the business clock the agency itself kept: its wall time scaled back up.
-                taken_at = delivered_at + max(0.0, taken - delivered) * speedup
-                done_at = delivered_at + max(0.0, acted - delivered) * speedup
-                self.series.interval(queue_name(pool), delivered_at, taken_at)
-                self.series.interval(busy_name(pool), taken_at, done_at)
+            # On the business clock the agency itself kept: its wall time scaled back up.
+            started_at = delivered_at + max(0.0, started - delivered) * speedup
+            done_at = delivered_at + max(0.0, acted - delivered) * speedup
+            self.series.interval(queue_name(pool), delivered_at, started_at)
+            self.series.interval(busy_name(pool), started_at, done_at)
             self.taken.setdefault(pool, Counter())[flow_id] += 1
         hops = [
             ("orchestrator-to-agency", marks[h.ORCH_OUT], delivered),

@@ -158,13 +158,13 @@ class SimEngine:
         with station.resource.request() as clerk:
             station.note_queue()
             yield clerk
-            self.series.finish(request_id, env.now)
-            self.series.begin(request_id, busy_name(pool.name), env.now)
             station.taken[flow_id] += 1
             opens = pool.hours.next_available(env.now)
             if opens > env.now:
                 yield env.timeout(opens - env.now)
             started_at = env.now
+            self.series.finish(request_id, started_at)
+            self.series.begin(request_id, busy_name(pool.name), started_at)
             done_at = pool.hours.finish_time(started_at, pool.service_time(flow_id, step.id))
             yield env.timeout(done_at - started_at)
             self.series.finish(request_id, done_at)
