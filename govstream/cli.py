@@ -136,21 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.add_argument("--agency", help="show only the topics this agency may read")
     schemas.set_defaults(func=cmd_schemas)
 
-    compare = commands.add_parser(
-        "compare",
-        help="compare two runs' latencies, counts and SLA verdicts",
-        description="Put two runs side by side (run directories or result.json files), with "
-        "the ratio of the second run's latencies to the first's.",
-        epilog=EPILOG,
-    )
-    compare.add_argument(
-        "first", type=Path, help="the baseline run: a run directory or result.json"
-    )
-    compare.add_argument("second", type=Path, help="the run to compare with it")
-    compare.set_defaults(func=cmd_compare)
-
-    _add_kafka_commands(commands)
     _add_review_commands(commands)
+    _add_kafka_commands(commands)
     return parser
 
 
@@ -164,7 +151,9 @@ def _add_kafka_commands(commands: argparse._SubParsersAction) -> None:
 
 def _add_review_commands(commands: argparse._SubParsersAction) -> None:
     from govstream.report.cli import add_report_command
+    from govstream.report.compare_cli import add_compare_command
 
+    add_compare_command(commands)
     add_report_command(commands)
 
 
@@ -246,27 +235,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"wrote {json_path}, {md_path} and {html_path} ({elapsed:.1f}s wall clock)")
     if args.fail_on_sla and not result.targets_met:
         return EXIT_SLA_MISSED
-    return EXIT_OK
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
-    from govstream.report.compare import comparison_tables, describe, read_run
-    from govstream.report.console import print_tables
-
-    runs = []
-    for path in (args.first, args.second):
-        try:
-            runs.append(read_run(path))
-        except (OSError, ValidationError, ValueError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not a govstream result"
-            return _bad_input(Console(stderr=True), _escape(f"{path}: {reason}"))
-    first, second = runs
-    console = report_console()
-    console.print(f"[bold]first[/]: {_escape(describe(first))}")
-    console.print(f"[bold]second[/]: {_escape(describe(second))}")
-    print_tables(comparison_tables(first, second), console)
     return EXIT_OK
 
 
