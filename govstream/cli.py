@@ -22,6 +22,7 @@ from govstream.logs import configure_logging
 from govstream.report.console import report_console
 
 if TYPE_CHECKING:
+    from govstream.contracts.catalog import Catalog
     from govstream.scenario.model import Scenario
 
 EXIT_OK = 0
@@ -134,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schemas.add_argument("--topic", help="show the fields of one topic's contract")
     schemas.add_argument("--agency", help="show only the topics this agency may read")
+    schemas.add_argument(
+        "--json",
+        action="store_true",
+        help="print the topics as JSON (with each schema's fingerprint and definition)",
+    )
     schemas.set_defaults(func=cmd_schemas)
 
     _add_review_commands(commands)
@@ -150,11 +156,15 @@ def _add_kafka_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_review_commands(commands: argparse._SubParsersAction) -> None:
+    from govstream.contracts.cli import add_contracts_command
     from govstream.report.cli import add_report_command
     from govstream.report.compare_cli import add_compare_command
+    from govstream.scenario.cli import add_scenario_schema_command
 
     add_compare_command(commands)
     add_report_command(commands)
+    add_contracts_command(commands)
+    add_scenario_schema_command(commands)
 
 
 def _bad_input(console: Console, message: str) -> int:
@@ -299,6 +309,8 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     from govstream.contracts.catalog import load_catalog
 
     catalog = load_catalog()
+    if args.json:
+        return _schemas_json(catalog, args)
     console = report_console()
     if args.topic:
         try:
@@ -341,6 +353,26 @@ def cmd_schemas(args: argparse.Namespace) -> int:
         )
     console.print(table)
     console.print(f"dead-letter topic: {catalog.dead_letter_topic}")
+    return EXIT_OK
+
+
+def _schemas_json(catalog: Catalog, args: argparse.Namespace) -> int:
+    import json
+
+    from govstream.contracts.listing import catalog_data
+
+    if args.topic:
+        try:
+            specs = [catalog.topic(args.topic)]
+        except KeyError as error:
+            return _bad_input(Console(stderr=True), _escape(str(error)))
+    else:
+        specs = catalog.readable_by(args.agency) if args.agency else list(catalog.topics.values())
+        if args.agency and not specs:
+            return _bad_input(
+                Console(stderr=True), _escape(f"no topic is readable by {args.agency!r}")
+            )
+    print(json.dumps(catalog_data(catalog, specs), ensure_ascii=False, indent=2))
     return EXIT_OK
 
 
