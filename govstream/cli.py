@@ -22,6 +22,7 @@ from govstream.logs import configure_logging
 from govstream.report.console import report_console
 
 if TYPE_CHECKING:
+    from govstream.contracts.catalog import Catalog
     from govstream.scenario.model import Scenario
 
 EXIT_OK = 0
@@ -58,8 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a scenario and report latencies and SLA verdicts",
         epilog=EPILOG,
-        description="Run a scenario (one flow or several); print the report, write result.json "
-        "and summary.md.",
+        description="Run a scenario (one flow or several); print the report, write result.json, "
+        "summary.md and report.html.",
     )
     add_scenario_args(run)
     run.add_argument(
@@ -73,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--out",
         type=Path,
-        help="directory for result.json and summary.md (default: runs/<scenario name>)",
+        help="directory for result.json, summary.md and report.html "
+        "(default: runs/<scenario name>)",
     )
     run.add_argument(
         "--fail-on-sla", action="store_true", help="exit 3 when any target is missed or has no data"
@@ -140,21 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="show only the topics that hold personal data, what kinds, and which principals "
         "may read them on a secure cluster",
     )
+    schemas.add_argument(
+        "--json",
+        action="store_true",
+        help="print the topics as JSON (with each schema's fingerprint and definition)",
+    )
     schemas.set_defaults(func=cmd_schemas)
 
-    compare = commands.add_parser(
-        "compare",
-        help="compare two runs' latencies, counts and SLA verdicts",
-        description="Put two runs side by side (run directories or result.json files), with "
-        "the ratio of the second run's latencies to the first's.",
-        epilog=EPILOG,
-    )
-    compare.add_argument(
-        "first", type=Path, help="the baseline run: a run directory or result.json"
-    )
-    compare.add_argument("second", type=Path, help="the run to compare with it")
-    compare.set_defaults(func=cmd_compare)
-
+    _add_review_commands(commands)
     _add_kafka_commands(commands)
     return parser
 
@@ -165,6 +160,18 @@ def _add_kafka_commands(commands: argparse._SubParsersAction) -> None:
 
     add_kafka_commands(commands)
     add_worker_command(commands)
+
+
+def _add_review_commands(commands: argparse._SubParsersAction) -> None:
+    from govstream.contracts.cli import add_contracts_command
+    from govstream.report.cli import add_report_command
+    from govstream.report.compare_cli import add_compare_command
+    from govstream.scenario.cli import add_scenario_schema_command
+
+    add_compare_command(commands)
+    add_report_command(commands)
+    add_contracts_command(commands)
+    add_scenario_schema_command(commands)
 
 
 def _bad_input(console: Console, message: str) -> int:
@@ -238,34 +245,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     elapsed = time.monotonic() - started
     out_dir = args.out or Path("runs") / scenario.name
-    json_path, md_path = write_outputs(result, out_dir)
+    json_path, md_path, html_path = write_outputs(result, out_dir)
     console = report_console()
     if not args.quiet:
         print_report(result, console)
-    console.print(f"wrote {json_path} and {md_path} ({elapsed:.1f}s wall clock)")
+    console.print(f"wrote {json_path}, {md_path} and {html_path} ({elapsed:.1f}s wall clock)")
     if args.fail_on_sla and not result.targets_met:
         return EXIT_SLA_MISSED
-    return EXIT_OK
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
-    from govstream.report.compare import comparison_tables, describe, read_run
-    from govstream.report.console import print_tables
-
-    runs = []
-    for path in (args.first, args.second):
-        try:
-            runs.append(read_run(path))
-        except (OSError, ValidationError, ValueError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not a govstream result"
-            return _bad_input(Console(stderr=True), _escape(f"{path}: {reason}"))
-    first, second = runs
-    console = report_console()
-    console.print(f"[bold]first[/]: {_escape(describe(first))}")
-    console.print(f"[bold]second[/]: {_escape(describe(second))}")
-    print_tables(comparison_tables(first, second), console)
     return EXIT_OK
 
 
@@ -332,6 +318,8 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     from govstream.report.personal import kinds_summary, personal_data_table, principal_readers
 
     catalog = load_catalog()
+    if args.json:
+        return _schemas_json(catalog, args)
     console = report_console()
     if args.personal and not args.topic:
         names = [spec.name for spec in catalog.readable_by(args.agency)] if args.agency else None
@@ -391,6 +379,26 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     console.print(table)
     console.print(f"dead-letter topic: {catalog.dead_letter_topic}")
     console.print("who may read the topics holding personal data: govstream schemas --personal")
+    return EXIT_OK
+
+
+def _schemas_json(catalog: Catalog, args: argparse.Namespace) -> int:
+    import json
+
+    from govstream.contracts.listing import catalog_data
+
+    if args.topic:
+        try:
+            specs = [catalog.topic(args.topic)]
+        except KeyError as error:
+            return _bad_input(Console(stderr=True), _escape(str(error)))
+    else:
+        specs = catalog.readable_by(args.agency) if args.agency else list(catalog.topics.values())
+        if args.agency and not specs:
+            return _bad_input(
+                Console(stderr=True), _escape(f"no topic is readable by {args.agency!r}")
+            )
+    print(json.dumps(catalog_data(catalog, specs), ensure_ascii=False, indent=2))
     return EXIT_OK
 
 

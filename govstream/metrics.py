@@ -104,6 +104,33 @@ class LatencyRecorder:
         )
 
 
+CURVE_PERCENTILES = (
+    0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 95.0, 97.0, 98.0,
+    99.0, 99.5, 99.9, 99.95, 99.99, 100.0,
+)  # fmt: skip
+"""Where a latency's distribution is sampled for percentile plots: dense in the tail."""
+
+
+def curve(recorder: LatencyRecorder, percentiles: tuple[float, ...]) -> list[float]:
+    """The recorder's values at `percentiles` (0 is the smallest, 100 the exact largest)."""
+    if not recorder.count:
+        return [0.0] * len(percentiles)
+    histogram = recorder._histogram
+    inner = [p for p in percentiles if 0.0 < p < 100.0]
+    values = histogram.get_percentile_to_value_dict(inner) if inner else {}
+    smallest = histogram.get_min_value() / MICROS
+    out = []
+    for p in percentiles:
+        if p <= 0.0:
+            value = smallest
+        elif p >= 100.0:
+            value = recorder._max
+        else:
+            value = values[p] / MICROS
+        out.append(round(min(value, recorder._max), 6))
+    return out
+
+
 class RecorderSet:
     """Named recorders created on first use, so engines name what they measure as they go."""
 
@@ -118,3 +145,6 @@ class RecorderSet:
 
     def summaries(self) -> dict[str, LatencySummary]:
         return {name: rec.summary() for name, rec in sorted(self._recorders.items())}
+
+    def curves(self, percentiles: tuple[float, ...] = CURVE_PERCENTILES) -> dict[str, list[float]]:
+        return {name: curve(rec, percentiles) for name, rec in sorted(self._recorders.items())}

@@ -99,6 +99,40 @@ class EngineInfo(Frozen):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class Window(Frozen):
+    """An interval of business time since the scenario's start, e.g. an outage."""
+
+    start: float
+    end: float
+    label: str = ""
+
+
+class TimeSeries(Frozen):
+    """A run over time in fixed bins (see `govstream.pipeline.series`), for charts.
+
+    `levels` are time-weighted means per bin (`queue:bank`, `busy:bank`) or, for open cases
+    (`F03/open`), the value at the end of each bin; `counts` are events per bin
+    (`F03/arrivals`, `F03/completions`); `windows` are each pool's outages.
+    """
+
+    start: str
+    """Business time 0 on the calendar (ISO 8601)."""
+    bin_seconds: float
+    bins: int
+    levels: dict[str, list[float]] = Field(default_factory=dict)
+    counts: dict[str, list[int]] = Field(default_factory=dict)
+    windows: dict[str, list[Window]] = Field(default_factory=dict)
+
+
+class Curves(Frozen):
+    """Latency distributions as values at fixed percentiles, for percentile plots."""
+
+    percentiles: list[float]
+    latency: dict[str, list[float]] = Field(default_factory=dict)
+    """Business seconds, by metric name."""
+    working_days: dict[str, list[float]] = Field(default_factory=dict)
+
+
 class RunResult(Frozen):
     result_schema: str = Field(default=SCHEMA_ID, alias="schema")
     scenario_name: str
@@ -118,6 +152,8 @@ class RunResult(Frozen):
     platform_ms: dict[str, Summary] = Field(default_factory=dict)
     agencies: dict[str, AgencyLoad]
     targets: list[TargetVerdict] = Field(default_factory=list)
+    series: TimeSeries | None = None
+    curves: Curves | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -34,12 +34,12 @@ def run_scenario(
     return engine(engine_name).run(scenario, settings)
 
 
-def write_outputs(result: RunResult, out_dir: Path) -> tuple[Path, Path]:
-    from govstream.report import render_markdown
+def write_outputs(result: RunResult, out_dir: Path) -> tuple[Path, Path, Path]:
+    """result.json, then summary.md and report.html rendered from it."""
+    from govstream.report.outputs import write_renderings
 
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / "result.json"
-    md_path = out_dir / "summary.md"
     result.write(json_path)
-    md_path.write_text(render_markdown(result), encoding="utf-8")
-    return json_path, md_path
+    md_path, html_path = write_renderings(result, out_dir)
+    return json_path, md_path, html_path

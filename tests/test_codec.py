@@ -24,6 +24,7 @@ from govstream.contracts.codec import (
     NotSingleObjectError,
     SchemaMismatchError,
     UnknownFingerprintError,
+    canonical_form,
     fingerprint,
 )
 from processors import FLOWS, flow
@@ -169,15 +170,46 @@ def test_body_is_plain_avro_binary_for_the_reference_library(
         assert avro.io.DatumReader(schema).read(decoder) == value
 
 
+PRIMITIVES = frozenset(("null", "boolean", "int", "long", "float", "double", "bytes", "string"))
+
+
+def reduced_primitives(schema: Any) -> Any:
+    """Schema JSON with every primitive written as its bare name (spec rule [PRIMITIVES]), which
+    the reference library's own canonical form leaves undone for primitives with attributes."""
+    if isinstance(schema, list):
+        return [reduced_primitives(branch) for branch in schema]
+    if not isinstance(schema, dict):
+        return schema
+    kind = schema.get("type")
+    if isinstance(kind, str) and kind in PRIMITIVES:
+        return kind
+    reduced = dict(schema)
+    if kind in ("record", "error"):
+        reduced["fields"] = [
+            {**field, "type": reduced_primitives(field["type"])} for field in schema["fields"]
+        ]
+    elif kind == "array":
+        reduced["items"] = reduced_primitives(schema["items"])
+    elif kind == "map":
+        reduced["values"] = reduced_primitives(schema["values"])
+    return reduced
+
+
 @pytest.mark.parametrize("schema_file", load_catalog().schema_files)
-def test_avro_and_fastavro_fingerprints_agree(catalog: Catalog, schema_file: str) -> None:
+def test_fastavro_and_reference_library_fingerprints_agree(
+    catalog: Catalog, schema_file: str
+) -> None:
+    """The codec fingerprints with fastavro; the Apache library, once primitives are reduced
+    as the specification says, computes the same bytes for every shipped schema."""
     schema_data = json.loads(catalog.schema_sources[schema_file])
-    from_avro = fingerprint(schema_data)
-    from_fastavro = fastavro_fingerprint(to_parsing_canonical_form(schema_data), "CRC-64-AVRO")
-    assert len(from_avro) == 8
-    assert from_avro.hex() == from_fastavro
-    assert fingerprint(avro.schema.parse(json.dumps(schema_data))) == from_avro
-    assert fingerprint(json.dumps(schema_data)) == from_avro
+    ours = fingerprint(schema_data)
+    reference = avro.schema.parse(json.dumps(reduced_primitives(schema_data)))
+    assert len(ours) == 8
+    assert ours == reference.fingerprint("CRC-64-AVRO")
+    assert ours.hex() == fastavro_fingerprint(to_parsing_canonical_form(schema_data), "CRC-64-AVRO")
+    assert fingerprint(avro.schema.parse(json.dumps(schema_data))) == ours
+    assert fingerprint(json.dumps(schema_data)) == ours
+    assert canonical_form(schema_data) == to_parsing_canonical_form(schema_data)
 
 
 def test_logical_type_does_not_change_the_fingerprint() -> None:

@@ -5,10 +5,20 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-from govstream.metrics import RecorderSet
+from govstream.metrics import CURVE_PERCENTILES, RecorderSet
 from govstream.pipeline.book import LatencyBook
+from govstream.pipeline.series import SeriesBook
 from govstream.pipeline.tally import Tally
-from govstream.result import AgencyLoad, Counts, EngineInfo, FlowInfo, RunResult, StepInfo
+from govstream.result import (
+    AgencyLoad,
+    Counts,
+    Curves,
+    EngineInfo,
+    FlowInfo,
+    RunResult,
+    StepInfo,
+    Window,
+)
 from govstream.scenario.model import Scenario
 from govstream.sla import evaluate_targets
 from processors import FLOWS
@@ -57,6 +67,7 @@ def build_result(
     book: LatencyBook,
     agencies: dict[str, AgencyLoad],
     platform_ms: RecorderSet | None = None,
+    series: SeriesBook | None = None,
 ) -> RunResult:
     latency_data = {name: s.to_data() for name, s in book.latency.summaries().items()}
     wd_data = {name: s.to_data() for name, s in book.working_days.summaries().items()}
@@ -83,4 +94,36 @@ def build_result(
         ),
         agencies=agencies,
         targets=evaluate_targets(scenario, latency_data, wd_data),
+        series=(
+            series.data(
+                business_seconds,
+                start=scenario.start,
+                flows=scenario.flows,
+                windows=outage_windows(scenario, agencies),
+            )
+            if series is not None
+            else None
+        ),
+        curves=Curves(
+            percentiles=list(CURVE_PERCENTILES),
+            latency=book.latency.curves(),
+            working_days=book.working_days.curves(),
+        ),
     )
+
+
+def outage_windows(scenario: Scenario, agencies: dict[str, AgencyLoad]) -> dict[str, list[Window]]:
+    """Each pool's outages in business seconds, for shading charts (a desk shares its agency's)."""
+    windows = {}
+    for pool, load in agencies.items():
+        outages = scenario.agencies[load.agency].outages
+        if outages:
+            windows[pool] = [
+                Window(
+                    start=outage.start.clock_seconds(),
+                    end=outage.end.clock_seconds(),
+                    label=outage.reason,
+                )
+                for outage in outages
+            ]
+    return windows

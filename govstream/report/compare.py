@@ -181,3 +181,147 @@ def comparison_tables(first: RunResult, second: RunResult) -> list[Table]:
     if first.targets or second.targets:
         tables.append(targets_comparison(first, second))
     return [table for table in tables if table is not None]
+
+
+# -- what a gate reads first ----------------------------------------------------------------
+
+
+def verdict_changes(first: RunResult, second: RunResult) -> Table:
+    """Targets whose verdict is not the same in both runs: what a reviewer must see first."""
+    a = {_target_key(v): v for v in first.targets}
+    b = {_target_key(v): v for v in second.targets}
+    rows = []
+    for key in dict.fromkeys([*a, *b]):
+        before, after = a.get(key), b.get(key)
+        if before is not None and after is not None and before.met == after.met:
+            continue
+        verdict = before or after
+        assert verdict is not None
+        rows.append(
+            (
+                verdict.flow,
+                verdict.id,
+                verdict_on(verdict),
+                f"{verdict.stat} ≤ {verdict.within}",
+                _verdict_cell(before),
+                _verdict_cell(after),
+            )
+        )
+    note = "" if rows else "every target has the same verdict in both runs"
+    return Table(
+        "Verdict changes", ("flow", "target", "on", "limit", "first", "second"), rows, note
+    )
+
+
+def newly_failing(first: RunResult, second: RunResult) -> list[TargetVerdict]:
+    """Targets met in the first run and missed, or without data, in the second."""
+    met = {_target_key(v) for v in first.targets if v.met is True}
+    return [v for v in second.targets if _target_key(v) in met and v.met is not True]
+
+
+def working_days_comparison(first: RunResult, second: RunResult) -> Table | None:
+    """The same latencies in working days, the plan's own unit, for what both runs have."""
+    rows = []
+    for flow in first.flows:
+        for _, key in flow_metrics(flow, first.working_days, ("acted",)):
+            if key not in second.working_days:
+                continue
+            a, b = first.working_days[key], second.working_days[key]
+            for stat in COMPARED_STATS:
+                rows.append(
+                    (
+                        key if stat == COMPARED_STATS[0] else "",
+                        stat,
+                        f"{float(a[stat]):.2f}wd",
+                        f"{float(b[stat]):.2f}wd",
+                        _ratio(float(a[stat]), float(b[stat])),
+                    )
+                )
+    if not rows:
+        return None
+    return Table(
+        "Working days (工作日)", ("latency", "stat", "first", "second", "second/first"), rows
+    )
+
+
+def _flatten(data: object, prefix: str = "") -> dict[str, object]:
+    if isinstance(data, dict):
+        flat: dict[str, object] = {}
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat or {prefix: {}}
+    if isinstance(data, list) and data and any(isinstance(item, dict) for item in data):
+        flat = {}
+        for index, item in enumerate(data):
+            flat.update(_flatten(item, f"{prefix}.{index}"))
+        return flat
+    return {prefix: data}
+
+
+IGNORED_INPUTS = ("name", "description")
+
+
+def input_differences(first: RunResult, second: RunResult) -> Table | None:
+    """Every scenario field whose value differs, by its `--set` path, and the engines."""
+    a, b = _flatten(first.scenario), _flatten(second.scenario)
+    rows = []
+    for path in dict.fromkeys([*a, *b]):
+        if path in IGNORED_INPUTS:
+            continue
+        left, right = a.get(path, MISSING), b.get(path, MISSING)
+        if left == right or {_input_text(left), _input_text(right)} <= {"-", "[]", "{}"}:
+            continue  # an empty list on one side is the other side's entries, listed apart
+        rows.append((path, _input_text(left, path), _input_text(right, path)))
+    if first.engine.name != second.engine.name:
+        rows.append(("engine", first.engine.name, second.engine.name))
+    if not rows:
+        return None
+    return Table("Inputs that differ", ("field", "first", "second"), rows)
+
+
+MISSING = "-"
+
+
+def _input_text(value: object, path: str = "") -> str:
+    if isinstance(value, float):
+        if path.endswith("rate"):
+            from govstream.report.inputs import rate_text
+
+            return rate_text(value)
+        return f"{value:.6g}"
+    return str(value)
+
+
+def run_warnings(first: RunResult, second: RunResult) -> list[str]:
+    """What makes the two runs answer different questions, said loudly."""
+    warnings = []
+    if first.flow_ids != second.flow_ids:
+        shared = [f for f in first.flow_ids if f in second.flow_ids]
+        warnings.append(
+            f"the runs simulate different flows: first {', '.join(first.flow_ids)}, second "
+            f"{', '.join(second.flow_ids)}"
+            + (f"; only {', '.join(shared)} is compared" if shared else "; none in common")
+        )
+    if first.scenario_name != second.scenario_name:
+        warnings.append(
+            f"the runs come from different scenarios ({first.scenario_name} and "
+            f"{second.scenario_name}): every input that differs is listed, not only the change "
+            "under review"
+        )
+    if first.engine.name != second.engine.name:
+        warnings.append(
+            f"the runs used different engines ({first.engine.name} and {second.engine.name})"
+        )
+    return warnings
+
+
+def gate_tables(first: RunResult, second: RunResult) -> list[Table]:
+    """Verdict changes first, then the inputs that differ, then every comparison table."""
+    tables: list[Table | None] = [verdict_changes(first, second), input_differences(first, second)]
+    rest = comparison_tables(first, second)
+    latency_at = next(
+        (i for i, t in enumerate(rest) if t.title == "Business latency"), len(rest) - 1
+    )
+    rest.insert(latency_at + 1, working_days_comparison(first, second))  # type: ignore[arg-type]
+    tables += rest
+    return [table for table in tables if table is not None]

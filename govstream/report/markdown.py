@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from govstream.report.inputs import input_tables
 from govstream.report.tables import Table, all_tables, heading, sla_summary
 from govstream.result import RunResult
+
+HTML_NAME = "report.html"
+"""The HTML report a run writes beside summary.md, which links it."""
 
 
 def _pipe(cell: str) -> str:
@@ -28,6 +32,11 @@ def render_markdown(result: RunResult) -> str:
     lines += [f"- **versions**: {versions}", ""]
     if result.targets:
         lines += [f"**SLA: {sla_summary(result)}.**", ""]
-    for table in all_tables(result):
+    lines += [
+        f"Charts (latency distributions, queues and open cases over time, outages shaded): "
+        f"[{HTML_NAME}]({HTML_NAME}).",
+        "",
+    ]
+    for table in [*input_tables(result), *all_tables(result)]:
         lines.extend(_markdown_table(table))
     return "\n".join(lines)

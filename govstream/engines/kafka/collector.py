@@ -20,6 +20,13 @@ from govstream.engines.kafka.queue_depth import RequestSpan
 from govstream.engines.kafka.tail import TopicTail
 from govstream.metrics import RecorderSet
 from govstream.pipeline.book import LatencyBook, hop_key, step_key
+from govstream.pipeline.series import (
+    SeriesBook,
+    arrivals_name,
+    busy_name,
+    completions_name,
+    queue_name,
+)
 from govstream.pipeline.tally import Tally
 from processors import FLOWS
 from processors.flow import TRIGGER
@@ -52,6 +59,7 @@ class Collector(TopicTail):
         speedup: float,
         book: LatencyBook,
         tally: Tally,
+        series: SeriesBook | None = None,
     ) -> None:
         self.outcome_topics = {FLOWS[f].outcome_topic for f in flows}
         self.completed_topics = {FLOWS[f].completed_topic for f in flows}
@@ -64,6 +72,7 @@ class Collector(TopicTail):
         self.speedup = speedup
         self.book = book
         self.tally = tally
+        self.series = series or SeriesBook(0.0)
         self.platform_ms = RecorderSet()
         self.cases: dict[str, CaseWatch] = {}
         self.dead_lettered = 0
@@ -83,6 +92,7 @@ class Collector(TopicTail):
             watch.marks[TRIGGER] = watch.opened
             self.cases[case_id] = watch
             self.tally.add(flow_id, "cases_started")
+            self.series.count(arrivals_name(flow_id), watch.opened)
             self.tally.add(flow_id, "requests_emitted", len(steps))
             self.tally.add(flow_id, "steps_skipped", len(flow.steps) - len(steps))
             for rule in flow.rules:
@@ -129,6 +139,7 @@ class Collector(TopicTail):
         acted = [watch.marks[f"{step}.acted"] for step in watch.answered]
         completed_at = max(acted, default=watch.opened)
         self.book.completed_marks(watch.flow, watch.opened, completed_at, watch.marks)
+        self.series.count(completions_name(watch.flow), completed_at)
         self.platform_ms[f"{watch.flow}/case"].record(max(0.0, seen - watch.intended) * 1000)
 
     def _answered(self, watch: CaseWatch, value: Any, trace: dict[str, str], seen: float) -> None:
@@ -186,6 +197,11 @@ class Collector(TopicTail):
             taken = marks[h.TAKEN]
             if taken is not None:
                 self.spans.setdefault(pool, []).append(RequestSpan(delivered, taken, acted))
+            # On the business clock the agency itself kept: its wall time scaled back up.
+            started_at = delivered_at + max(0.0, started - delivered) * speedup
+            done_at = delivered_at + max(0.0, acted - delivered) * speedup
+            self.series.interval(queue_name(pool), delivered_at, started_at)
+            self.series.interval(busy_name(pool), started_at, done_at)
             self.taken.setdefault(pool, Counter())[flow_id] += 1
         hops = [
             ("orchestrator-to-agency", marks[h.ORCH_OUT], delivered),

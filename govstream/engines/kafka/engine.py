@@ -36,6 +36,7 @@ from govstream.engines.kafka.workers import start_workers, stop_workers, wait_re
 from govstream.engines.results import build_result, package_versions
 from govstream.pipeline.agencies import agency_pools
 from govstream.pipeline.book import LatencyBook, scenario_spans
+from govstream.pipeline.series import SeriesBook
 from govstream.pipeline.tally import Tally
 from govstream.result import AgencyLoad, EngineInfo, RunResult
 from govstream.scenario.model import Scenario
@@ -84,6 +85,7 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
     calendar = scenario_calendar(scenario)
     book = LatencyBook(calendar, scenario_spans(scenario))
     tally = Tally(flow_ids)
+    series = SeriesBook(scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
     workers = start_workers(scenario, bootstrap, directory, identities)
     try:
         wait_ready(workers)
@@ -99,6 +101,7 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
             speedup=speedup,
             book=book,
             tally=tally,
+            series=series,
         )
         collector.start()
         generator = OpenLoopGenerator(
@@ -202,6 +205,7 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
         book=book,
         agencies=agencies,
         platform_ms=collector.platform_ms,
+        series=series,
     )
 
 

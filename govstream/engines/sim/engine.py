@@ -20,6 +20,13 @@ from govstream.engines.sim.station import Station
 from govstream.pipeline.agencies import Waits, agency_pools, pool_for, seeded
 from govstream.pipeline.book import LatencyBook, scenario_spans
 from govstream.pipeline.schedule import case_id, schedule, trigger_date, trigger_makers
+from govstream.pipeline.series import (
+    SeriesBook,
+    arrivals_name,
+    busy_name,
+    completions_name,
+    queue_name,
+)
 from govstream.pipeline.tally import Tally
 from govstream.progress import ProgressCallback
 from govstream.result import AgencyLoad, EngineInfo, RunResult
@@ -70,6 +77,7 @@ class SimEngine:
         self.states: dict[tuple[str, str], CaseState] = {}
         self.book = LatencyBook(self.calendar, scenario_spans(scenario))
         self.tally = Tally(self.flow_ids)
+        self.series = SeriesBook(scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
         self.arrivals_done = False
         self.open_requests: dict[str, simpy.Process] = {}
         self.all_done = self.env.event()
@@ -80,6 +88,7 @@ class SimEngine:
         for arrival in schedule(self.scenario):
             yield self.env.timeout(arrival.at - self.env.now)
             self.tally.add(arrival.flow, "cases_started")
+            self.series.count(arrivals_name(arrival.flow), arrival.at)
             self.env.process(self._case(arrival.flow, arrival.number, arrival.at))
         self.arrivals_done = True
         self._check_done()
@@ -125,6 +134,7 @@ class SimEngine:
             return
         self.states.pop(key, None)
         self.tally.add(flow_id, "cases_completed")
+        self.series.count(completions_name(flow_id), self.env.now)
         if completion.rejected:
             self.tally.add(flow_id, "cases_rejected")
         self.book.completed(flow_id, completion)
@@ -143,6 +153,8 @@ class SimEngine:
         self.tally.add(flow_id, "requests_delivered")
         self.book.delivered(flow_id, step.id, opened_at, delivered_at)
         self.book.hop("orchestrator-to-agency", delivered_at - sent_at)
+        request_id = str(emit.value["request_id"])
+        self.series.begin(request_id, queue_name(pool.name), delivered_at)
         with station.resource.request() as clerk:
             station.note_queue()
             yield clerk
@@ -151,8 +163,11 @@ class SimEngine:
             if opens > env.now:
                 yield env.timeout(opens - env.now)
             started_at = env.now
+            self.series.finish(request_id, started_at)
+            self.series.begin(request_id, busy_name(pool.name), started_at)
             done_at = pool.hours.finish_time(started_at, pool.service_time(flow_id, step.id))
             yield env.timeout(done_at - started_at)
+            self.series.finish(request_id, done_at)
         self.tally.add(flow_id, "requests_acted")
         self.book.agency_times(
             flow_id,
@@ -217,6 +232,7 @@ class SimEngine:
         self.env.run(until=self.env.any_of([self.all_done, self.env.timeout(horizon)]))
         if self.progress is not None:
             self.progress(1.0)
+        self.series.close_open(self.env.now)
         log.info(
             "sim run finished",
             flows=self.flow_ids,
@@ -277,4 +293,5 @@ class SimEngine:
             tally=self.tally,
             book=self.book,
             agencies=agencies,
+            series=self.series,
         )

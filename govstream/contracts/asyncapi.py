@@ -1,0 +1,187 @@
+"""An AsyncAPI 3.0 document of every topic, for other tools: code generators, catalogues, docs.
+
+Each topic is a channel (its address is the topic name) with one message: the Avro payload as
+the contract file holds it, the key (the case id), and the headers every message carries, the
+CloudEvents attributes in binary content mode plus govstream's trace marks. Every producer has
+a `send` operation on the channel and every consumer a `receive`, so the document says who
+writes and who reads each topic, as the catalog does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from govstream import __version__
+from govstream.contracts.catalog import Catalog, TopicSpec
+from govstream.engines.kafka import headers as h
+
+ASYNCAPI_VERSION = "3.0.0"
+KAFKA_BINDING_VERSION = "0.5.0"
+AVRO_FORMAT = "application/vnd.apache.avro+json;version=1.9.0"
+LOCAL_BOOTSTRAP = "127.0.0.1:19092"
+"""Where `govstream kafka up` serves by default."""
+
+CLOUD_EVENTS = {
+    "ce_specversion": "CloudEvents version, 1.0",
+    "ce_id": "the event's id: the request id, or the case id for a trigger",
+    "ce_source": "who sent it: the source agency, the flow's orchestrator or the agency pool",
+    "ce_type": "the event type: the topic it was written to",
+    "ce_subject": "the case id",
+    "ce_time": "when it was sent (RFC 3339)",
+    "content-type": "application/avro: the value is Avro single-object encoded",
+}
+TRACE = {
+    h.RUN: "the run the message belongs to",
+    h.T0: "wall time (epoch seconds) at business second 0 of the run",
+    h.SPEEDUP: "business seconds per wall second",
+    h.INTENDED: "the trigger's intended emit time (epoch seconds): latency counts from it",
+    h.EMITTED: "when the generator emitted the trigger",
+    h.FLOW: "the flow, e.g. F03",
+    h.STEP: "the step the request or outcome is for",
+    h.ORCH_IN: "when the orchestrator took the message that made this step due",
+    h.ORCH_OUT: "when the orchestrator sent this step's request",
+    h.AGENCY_WALL: "wall seconds the case has spent at agencies and waits so far",
+    h.POOL: "the pool of clerks that acted (an outcome)",
+    h.DELIVERED: "when the agency received the request (an outcome)",
+    h.TAKEN: "when a clerk took the request up (an outcome)",
+    h.STARTED: "when the work began (an outcome)",
+    h.ACTED: "when the agency acted (an outcome)",
+    h.WARM_UP: "present on start-up traffic, which agencies answer at once",
+}
+DEAD_LETTER_HEADERS = {
+    h.DLQ_REASON: "why: not-single-object, unknown-schema, malformed-body, unexpected-schema, "
+    "invalid-value or processing-failed",
+    h.DLQ_ERROR: "the error, for people",
+    h.DLQ_TOPIC: "the topic the message came from",
+    h.DLQ_PARTITION: "its partition there",
+    h.DLQ_OFFSET: "its offset there",
+}
+
+_ID = re.compile(r"[^\w.\-]")
+
+
+def _id(text: str) -> str:
+    """A component or operation key: letters, digits, `.`, `-` and `_` only."""
+    return _ID.sub("_", text)
+
+
+def _headers(described: dict[str, str], required: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            name: {"type": "string", "description": text} for name, text in described.items()
+        },
+        "required": list(required),
+    }
+
+
+def _message(catalog: Catalog, spec: TopicSpec) -> dict[str, Any]:
+    schema = catalog.schema_json(spec.name)
+    full_name = f"{schema.get('namespace', '')}.{schema['name']}".lstrip(".")
+    return {
+        "name": full_name,
+        "title": schema["name"],
+        "summary": str(schema.get("doc") or f"{full_name} on {spec.name}"),
+        "contentType": "application/avro",
+        "headers": _headers(
+            {**CLOUD_EVENTS, **TRACE}, ("ce_specversion", "ce_id", "ce_source", "ce_type")
+        ),
+        "payload": {"schemaFormat": AVRO_FORMAT, "schema": schema},
+        "bindings": {
+            "kafka": {
+                "key": {"type": "string", "description": f"the {spec.key}"},
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        },
+        "x-govstream-schema-file": f"schemas/{spec.schema_file}",
+        "x-govstream-encoding": "Avro single-object encoding: C3 01, the writer schema's "
+        "8-byte CRC-64-AVRO fingerprint, the Avro binary body",
+    }
+
+
+def asyncapi_document(catalog: Catalog) -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for spec in catalog.topics.values():
+        channel_id, message_id = _id(spec.name), _id(spec.name + ".message")
+        messages[message_id] = _message(catalog, spec)
+        channels[channel_id] = {
+            "address": spec.name,
+            "title": spec.name,
+            "description": f"{spec.flow}: written by {', '.join(spec.producers)}; read by "
+            f"{', '.join(spec.consumers)} only (the catalog is the access list).",
+            "messages": {message_id: {"$ref": f"#/components/messages/{message_id}"}},
+            "bindings": {
+                "kafka": {
+                    "topic": spec.name,
+                    "partitions": spec.partitions,
+                    "bindingVersion": KAFKA_BINDING_VERSION,
+                }
+            },
+            "x-govstream-flow": spec.flow,
+        }
+        reference = [{"$ref": f"#/channels/{channel_id}/messages/{message_id}"}]
+        for action, parties in (("send", spec.producers), ("receive", spec.consumers)):
+            for party in parties:
+                verb = "writes" if action == "send" else "reads"
+                operations[_id(f"{party}.{action}.{spec.name}")] = {
+                    "action": action,
+                    "channel": {"$ref": f"#/channels/{channel_id}"},
+                    "messages": reference,
+                    "summary": f"{party} {verb} {spec.name}",
+                    "x-govstream-party": party,
+                }
+    dead = catalog.dead_letter_topic
+    dead_id = _id(dead)
+    messages[_id(dead + ".message")] = {
+        "name": "dead-letter",
+        "title": "A message that could not be used",
+        "summary": "The original bytes, unchanged, with the reason in the headers.",
+        "contentType": "application/octet-stream",
+        "headers": _headers({**DEAD_LETTER_HEADERS, **CLOUD_EVENTS, **TRACE}, (h.DLQ_REASON,)),
+        "payload": {"type": "string", "format": "binary"},
+        "bindings": {
+            "kafka": {
+                "key": {"type": "string", "description": "the original message's key"},
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        },
+    }
+    channels[dead_id] = {
+        "address": dead,
+        "title": dead,
+        "description": "Anything that cannot be decoded or handled, with the reason.",
+        "messages": {
+            _id(dead + ".message"): {"$ref": f"#/components/messages/{_id(dead + '.message')}"}
+        },
+        "bindings": {
+            "kafka": {
+                "topic": dead,
+                "partitions": catalog.dead_letter_partitions,
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        },
+    }
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {
+            "title": "govstream: the Yuzhong 2021 plan's data-sharing topics",
+            "version": __version__,
+            "description": "Every topic of every implemented flow: its Avro contract, who "
+            "writes and who reads it, its key and headers. Generated by "
+            "`govstream contracts asyncapi` from the topic catalog.",
+        },
+        "defaultContentType": "application/avro",
+        "servers": {
+            "local": {
+                "host": LOCAL_BOOTSTRAP,
+                "protocol": "kafka",
+                "description": "the cluster `govstream kafka up` starts on this machine",
+            }
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
