@@ -177,6 +177,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     out.print(f"{args.scenario}: valid — {scenario.name}", markup=False, soft_wrap=True)
     for line in describe_scenario(scenario):
         out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    from govstream.report.plan_targets import unchecked_lines
+
+    for line in unchecked_lines(scenario):
+        out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     return EXIT_OK
 
 
@@ -203,6 +207,7 @@ def _servers(n: int) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from govstream.calendar import CalendarError
     from govstream.progress import delayed_progress
     from govstream.report.console import print_report
     from govstream.runner import as_overrides, run_scenario, write_outputs
@@ -226,6 +231,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 bootstrap=args.bootstrap,
             )
             result = run_scenario(scenario, settings, args.engine)
+    except CalendarError as error:
+        return _bad_input(err, _escape(str(error)))
     except RuntimeError as error:
         err.print(f"[bold red]error[/]: {_escape(str(error))}")
         return EXIT_FAILURE
@@ -268,6 +275,7 @@ def cmd_flows(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from govstream.plan import plan_rows
+    from govstream.report.plan_targets import plan_targets_table
 
     table = Table(
         title="The plan's information-sharing flows (渝中府办〔2021〕16号)", title_justify="left"
@@ -285,6 +293,7 @@ def cmd_flows(args: argparse.Namespace) -> int:
         table.add_row(*row)
     console = report_console()
     console.print(table)
+    console.print(plan_targets_table())
     console.print("draw an implemented flow's steps: govstream flows --graph FLOW")
     return EXIT_OK
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
+from govstream.calendar import cn_package_years
 from govstream.metrics import RecorderSet
 from govstream.pipeline.book import LatencyBook
 from govstream.pipeline.tally import Tally
-from govstream.result import AgencyLoad, Counts, EngineInfo, FlowInfo, RunResult, StepInfo
+from govstream.plan_targets import unchecked
+from govstream.result import (
+    AgencyLoad,
+    CalendarInfo,
+    Counts,
+    EngineInfo,
+    FlowInfo,
+    PlanTargetInfo,
+    RunResult,
+    StepInfo,
+)
 from govstream.scenario.model import Scenario
 from govstream.sla import evaluate_targets
 from processors import FLOWS
@@ -44,6 +55,38 @@ def flow_info(flow: FlowSpec) -> FlowInfo:
     )
 
 
+def calendar_info(scenario: Scenario) -> CalendarInfo:
+    calendar = scenario.calendar
+    extra = calendar.extra_days()
+    package = first_last = None
+    if calendar.holidays == "cn":
+        first, last = cn_package_years()
+        package = f"chinese-calendar {package_versions('chinese-calendar')['chinese-calendar']}"
+        first_last = f"{first}–{last}"
+    return CalendarInfo(
+        holidays=calendar.holidays,
+        package=package,
+        package_years=first_last,
+        days_file=calendar.days_file,
+        days_sha256=calendar.days_sha256,
+        days_years=sorted(extra.years) if extra is not None else [],
+    )
+
+
+def unchecked_info(scenario: Scenario) -> list[PlanTargetInfo]:
+    return [
+        PlanTargetInfo(
+            flow=entry.flow,
+            measure=entry.measure,
+            what=entry.what,
+            limit=entry.limit_text(),
+            quote=entry.quote,
+            span=entry.span,
+        )
+        for entry in unchecked(scenario)
+    ]
+
+
 def build_result(
     *,
     scenario: Scenario,
@@ -60,6 +103,7 @@ def build_result(
 ) -> RunResult:
     latency_data = {name: s.to_data() for name, s in book.latency.summaries().items()}
     wd_data = {name: s.to_data() for name, s in book.working_days.summaries().items()}
+    legal_data = {name: s.to_data() for name, s in book.legal_days.summaries().items()}
     return RunResult(
         scenario_name=scenario.name,
         scenario_file=scenario_file,
@@ -82,5 +126,8 @@ def build_result(
             {n: s.to_data() for n, s in platform_ms.summaries().items()} if platform_ms else {}
         ),
         agencies=agencies,
-        targets=evaluate_targets(scenario, latency_data, wd_data),
+        targets=evaluate_targets(scenario, latency_data, wd_data, legal_data),
+        legal_working_days=legal_data,
+        unchecked_plan_targets=unchecked_info(scenario),
+        calendar=calendar_info(scenario),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govstream.report.tables import Table, all_tables, heading, sla_summary
+from govstream.report.tables import Table, all_tables, heading, reports_verdict, sla_summary
 from govstream.result import RunResult
 
 
@@ -26,7 +26,7 @@ def render_markdown(result: RunResult) -> str:
     lines.extend(f"- **{label}**: {_pipe(value)}" for label, value in heading(result))
     versions = ", ".join(f"{k} {v}" for k, v in result.engine.versions.items())
     lines += [f"- **versions**: {versions}", ""]
-    if result.targets:
+    if reports_verdict(result):
         lines += [f"**SLA: {sla_summary(result)}.**", ""]
     for table in all_tables(result):
         lines.extend(_markdown_table(table))

@@ -265,19 +265,24 @@ def build_app(
             if step.topic
         }
 
-        async def act(trace: dict[str, str], flow_id: str, step_id: str, delivered: float) -> float:
-            """Wait for opening hours, then work for the service time; return when work began."""
+        async def act(
+            trace: dict[str, str], flow_id: str, step_id: str, delivered: float
+        ) -> tuple[float, float, float]:
+            """Wait for opening hours, then work for the service time; return when work began,
+            the business seconds worked, and how late (wall seconds) the work ended."""
             if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
-                return time.time()
+                return time.time(), 0.0, 0.0
             speedup = h.mark(trace, h.SPEEDUP) or scenario.kafka.speedup
             now = time.time()
             business_now = h.case_business(trace, now, agency_since=delivered)
             opens = pool.hours.next_available(business_now)
             await sleep_until(now + (opens - business_now) / speedup)
             started = time.time()
-            done = pool.hours.finish_time(opens, pool.service_time(flow_id, step_id))
-            await sleep_until(now + (done - business_now) / speedup)
-            return started
+            work = pool.service_time(flow_id, step_id)
+            done = pool.hours.finish_time(opens, work)
+            due = now + (done - business_now) / speedup
+            await sleep_until(due)
+            return started, work, max(0.0, time.time() - due)
 
         async def serve(stream: faust.StreamT) -> None:
             async for event in stream.events():
@@ -292,7 +297,7 @@ def build_app(
                     continue
                 trace = h.read(event.message.headers)
                 try:
-                    started = await act(trace, flow.id, step.id, delivered)
+                    started, work, overshoot = await act(trace, flow.id, step.id, delivered)
                     outcome = pool.act(flow, step, request)
                 except Exception as error:  # one request the agency cannot handle must not stop it
                     await dead_letter(event, PROCESSING_FAILED, error)
@@ -311,6 +316,8 @@ def build_app(
                         h.AGENCY_WALL: before + (acted - delivered),
                         h.STEP: step.id,
                         h.POOL: pool.name,
+                        h.WORK: work,
+                        h.OVERSHOOT: overshoot,
                     },
                 )
                 await send(outcome, marks)
