@@ -79,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-sla", action="store_true", help="exit 3 when any target is missed or has no data"
     )
     run.add_argument("--quiet", action="store_true", help="print no report, only the output paths")
+    run.add_argument(
+        "--replications",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N independent seeds (seed..seed+N-1) in parallel on the sim engine; report "
+        "each statistic's mean and 95 %% interval, verdicts from the interval (default: 1)",
+    )
     kafka = run.add_argument_group("kafka engine")
     kafka.add_argument(
         "--bootstrap",
@@ -221,6 +229,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario, overrides)
     except ScenarioError as error:
         return _bad_input(err, _escape(str(error)))
+    if args.replications < 1 or (args.replications > 1 and args.engine != "sim"):
+        return _bad_input(
+            err,
+            f"--replications {args.replications}: give 1 or more; several run on the sim "
+            "engine only (a kafka run measures one cluster's wall clock: rerun it with --seed)",
+        )
     started = time.monotonic()
     try:
         with delayed_progress(f"{scenario.name} on {args.engine}", err) as progress:
@@ -230,7 +244,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                 progress=progress,
                 bootstrap=args.bootstrap,
             )
-            result = run_scenario(scenario, settings, args.engine)
+            if args.replications > 1:
+                from govstream.replications import run_replications
+
+                result = run_replications(
+                    scenario,
+                    args.replications,
+                    scenario_file=str(args.scenario),
+                    overrides=overrides,
+                    progress=progress,
+                )
+            else:
+                result = run_scenario(scenario, settings, args.engine)
     except CalendarError as error:
         return _bad_input(err, _escape(str(error)))
     except RuntimeError as error:
