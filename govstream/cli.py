@@ -156,8 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("second", type=Path, help="the run to compare with it")
     compare.set_defaults(func=cmd_compare)
 
+    _add_study_commands(commands)
     _add_kafka_commands(commands)
     return parser
+
+
+def _add_study_commands(commands: argparse._SubParsersAction) -> None:
+    from govstream.sweep_cli import add_sweep_command
+
+    add_sweep_command(commands)
 
 
 def _add_kafka_commands(commands: argparse._SubParsersAction) -> None:
