@@ -78,6 +78,8 @@ class SimEngine:
         """Cases on their way to the platform, not yet opened: their intended time, trigger."""
         self.at_pools: dict[str, tuple[str, str, float, float | None]] = {}
         """Requests delivered and not yet done: flow, pool, delivered at, taken up at."""
+        self.unanswered_delivered: set[str] = set()
+        """Requests delivered whose outcome the orchestrator has not seen yet."""
         self.all_done = self.env.event()
 
     # -- processes -------------------------------------------------------------------------
@@ -150,6 +152,7 @@ class SimEngine:
         delivered_at = env.now
         request_id = str(emit.value["request_id"])
         self.at_pools[request_id] = (flow_id, pool.name, delivered_at, None)
+        self.unanswered_delivered.add(request_id)
         self.tally.add(flow_id, "requests_delivered")
         self.book.delivered(flow_id, step.id, opened_at, delivered_at)
         self.book.hop("orchestrator-to-agency", delivered_at - sent_at)
@@ -198,6 +201,7 @@ class SimEngine:
         now = self.env.now
         self.tally.add(flow_id, "outcomes_recorded")
         del self.open_requests[str(emit.value["request_id"])]
+        self.unanswered_delivered.discard(str(emit.value["request_id"]))
         self.book.acted(flow_id, str(emit.step), opened_at, now)
         key = (flow_id, emit.key)
         progress = self.orchestrators[flow_id].record(
@@ -253,7 +257,7 @@ class SimEngine:
             undelivered = [
                 s.id
                 for s in pending
-                if not s.is_wait and request_id_of(case, s.id) not in self.at_pools
+                if not s.is_wait and request_id_of(case, s.id) not in self.unanswered_delivered
             ]
             self.book.open_case(
                 flow_id,
