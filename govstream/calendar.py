@@ -23,10 +23,13 @@ import chinese_calendar
 
 __all__ = [
     "DEFAULT_OFFICE_HOURS",
+    "CalendarDays",
     "CalendarError",
     "HolidayRule",
     "OfficeHours",
     "WorkingCalendar",
+    "cn_package_years",
+    "missing_years",
 ]
 
 HolidayRule = Literal["cn", "none"]
@@ -123,6 +126,46 @@ def _cn_supported_range() -> tuple[int, int]:
     return min(known).year, max(known).year
 
 
+def cn_package_years() -> tuple[int, int]:
+    """The first and last year the chinese-calendar package has the State Council's dates for."""
+    return _cn_supported_range()
+
+
+@dataclass(frozen=True)
+class CalendarDays:
+    """Holidays and make-up working days a scenario supplies itself, for whole years.
+
+    The holiday package covers each year only once the State Council has published its
+    notice; a study of a later year (or a correction) gives that year's dates here. In a year
+    listed in `years` these dates decide, and every other day is a working day from Monday to
+    Friday.
+    """
+
+    years: frozenset[int]
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.holidays:
+            return False
+        return day in self.workdays or day.weekday() < 5
+
+
+def missing_years(
+    first: date, last: date, holidays: str = "cn", extra: CalendarDays | None = None
+) -> list[int]:
+    """The years from `first` to `last` that neither the package nor `extra` has dates for."""
+    if holidays != "cn":
+        return []
+    low, high = _cn_supported_range()
+    own = extra.years if extra is not None else frozenset()
+    return [
+        year
+        for year in range(first.year, last.year + 1)
+        if not (low <= year <= high) and year not in own
+    ]
+
+
 @lru_cache(maxsize=8192)
 def _cn_is_workday(day: date) -> bool:
     try:
@@ -160,8 +203,12 @@ class WorkingCalendar:
     holidays: HolidayRule = "cn"
     always_open: bool = False
     sla_reference: WorkingCalendar | None = None
+    extra_days: CalendarDays | None = None
+    """A scenario's own holidays and make-up working days, for the years they name."""
     _start_ts: float = field(init=False, repr=False)
     _days: dict[date, _DayPlan] = field(init=False, repr=False, default_factory=dict)
+    _forward_ordinals: list[int] = field(init=False, repr=False, default_factory=list)
+    _backward_ordinals: list[int] = field(init=False, repr=False, default_factory=lambda: [0])
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.start.utcoffset() is None:
@@ -173,7 +220,9 @@ class WorkingCalendar:
             raise CalendarError(f"holidays must be 'cn' or 'none', not {self.holidays!r}")
         self._start_ts = self.start.timestamp()
         if self.sla_reference is None and self.always_open:
-            self.sla_reference = WorkingCalendar(self.start, self.office_hours, self.holidays)
+            self.sla_reference = WorkingCalendar(
+                self.start, self.office_hours, self.holidays, extra_days=self.extra_days
+            )
 
     @classmethod
     def always(
@@ -201,6 +250,8 @@ class WorkingCalendar:
         """Whether the office opens at all on ``day`` (local date)."""
         if self.always_open:
             return True
+        if self.extra_days is not None and day.year in self.extra_days.years:
+            return self.extra_days.is_workday(day)
         if self.holidays == "cn":
             return _cn_is_workday(day)
         return day.weekday() < 5
@@ -312,6 +363,77 @@ class WorkingCalendar:
         reference = self._reference()
         return reference.finish_time(t, working_days * reference.office_hours.open_seconds)
 
+    # -- working days as the law counts them ---------------------------------------------------
+    #
+    # 行政许可法 art. 82: periods in working days exclude statutory holidays; a period starts
+    # counting the day after the event (民法典 art. 201), and falls due at the end of its last
+    # day, which for an office is its closing time. So a request received on day D and due in
+    # N working days is due by the close of office on the N-th working day after D, whatever
+    # the hour it came in.
+
+    def closing_time(self, day: date) -> float:
+        """When the office closes on ``day`` (sim seconds); the day's end if it does not open."""
+        reference = self._reference()
+        intervals = reference._day(day)[0]
+        if intervals:
+            return intervals[-1][1]
+        tz = self.start.tzinfo
+        return datetime.combine(day + _ONE_DAY, time(0), tzinfo=tz).timestamp() - self._start_ts
+
+    def legal_deadline(self, t: float, working_days: int) -> float:
+        """Received at ``t``: due by the close of office on the N-th working day after that day.
+
+        With N = 0, the close of the day of receipt (the end of that day if it is no working
+        day): done "the same day".
+        """
+        if working_days < 0 or int(working_days) != working_days:
+            raise ValueError(
+                f"a legal period is a whole number of working days, not {working_days}"
+            )
+        reference = self._reference()
+        day = self._date_of(t)
+        if working_days == 0:
+            return self.closing_time(day)
+        counted = 0
+        while counted < working_days:
+            day += _ONE_DAY
+            if reference.is_workday(day):
+                counted += 1
+        return self.closing_time(day)
+
+    def legal_working_days(self, a: float, b: float) -> int:
+        """The least N for which a request received at ``a`` and done at ``b`` met an
+        N-working-day deadline: the working days after the day of receipt, up to the one by
+        whose close it was done. Monday 09:00 to Tuesday 17:00 is 1."""
+        if b < a:
+            raise ValueError(f"interval end {b} is before its start {a}")
+        received = self._date_of(a)
+        if b <= self.closing_time(received):
+            return 0
+        reference = self._reference()
+        done = self._date_of(b)
+        if not (reference.is_workday(done) and b <= self.closing_time(done)):
+            done += _ONE_DAY
+            while not reference.is_workday(done):
+                done += _ONE_DAY
+        return reference._workday_ordinal(done) - reference._workday_ordinal(received)
+
+    def _workday_ordinal(self, day: date) -> int:
+        """A running count of working days such that ``ordinal(E) - ordinal(D)`` is the number
+        of working days in (D, E]; cached, so a span of months costs two look-ups."""
+        anchor = self.start.date()
+        offset = (day - anchor).days
+        if offset >= 0:
+            table = self._forward_ordinals
+            while len(table) <= offset:
+                previous = table[-1] if table else 0
+                table.append(previous + self.is_workday(anchor + timedelta(days=len(table))))
+            return table[offset]
+        back = self._backward_ordinals
+        while len(back) <= -offset - 1:
+            back.append(back[-1] + self.is_workday(anchor - timedelta(days=len(back))))
+        return -back[-offset - 1]
+
 
 def scenario_calendar(scenario: Scenario) -> WorkingCalendar:
     """The scenario's office calendar, the one both engines' agencies and working days use."""
@@ -319,4 +441,5 @@ def scenario_calendar(scenario: Scenario) -> WorkingCalendar:
         start=scenario.start,
         office_hours=OfficeHours.from_strings(scenario.calendar.office_hours),
         holidays=scenario.calendar.holidays,
+        extra_days=scenario.calendar.extra_days(),
     )

@@ -81,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-sla", action="store_true", help="exit 3 when any target is missed or has no data"
     )
     run.add_argument("--quiet", action="store_true", help="print no report, only the output paths")
+    run.add_argument(
+        "--replications",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N independent seeds (seed..seed+N-1) in parallel on the sim engine; report "
+        "each statistic's mean and 95 %% interval, verdicts from the interval (default: 1)",
+    )
     kafka = run.add_argument_group("kafka engine")
     kafka.add_argument(
         "--bootstrap",
@@ -150,8 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.set_defaults(func=cmd_schemas)
 
     _add_review_commands(commands)
+    _add_study_commands(commands)
     _add_kafka_commands(commands)
     return parser
+
+
+def _add_study_commands(commands: argparse._SubParsersAction) -> None:
+    from govstream.sweep_cli import add_sweep_command
+
+    add_sweep_command(commands)
 
 
 def _add_kafka_commands(commands: argparse._SubParsersAction) -> None:
@@ -191,6 +206,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     out.print(f"{args.scenario}: valid — {scenario.name}", markup=False, soft_wrap=True)
     for line in describe_scenario(scenario):
         out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    from govstream.report.plan_targets import unchecked_lines
+
+    for line in unchecked_lines(scenario):
+        out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     return EXIT_OK
 
 
@@ -217,6 +236,7 @@ def _servers(n: int) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from govstream.calendar import CalendarError
     from govstream.progress import delayed_progress
     from govstream.report.console import print_report
     from govstream.runner import as_overrides, run_scenario, write_outputs
@@ -230,6 +250,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario, overrides)
     except ScenarioError as error:
         return _bad_input(err, _escape(str(error)))
+    if args.replications < 1 or (args.replications > 1 and args.engine != "sim"):
+        return _bad_input(
+            err,
+            f"--replications {args.replications}: give 1 or more; several run on the sim "
+            "engine only (a kafka run measures one cluster's wall clock: rerun it with --seed)",
+        )
     started = time.monotonic()
     try:
         with delayed_progress(f"{scenario.name} on {args.engine}", err) as progress:
@@ -239,7 +265,20 @@ def cmd_run(args: argparse.Namespace) -> int:
                 progress=progress,
                 bootstrap=args.bootstrap,
             )
-            result = run_scenario(scenario, settings, args.engine)
+            if args.replications > 1:
+                from govstream.replications import run_replications
+
+                result = run_replications(
+                    scenario,
+                    args.replications,
+                    scenario_file=str(args.scenario),
+                    overrides=overrides,
+                    progress=progress,
+                )
+            else:
+                result = run_scenario(scenario, settings, args.engine)
+    except CalendarError as error:
+        return _bad_input(err, _escape(str(error)))
     except RuntimeError as error:
         err.print(f"[bold red]error[/]: {_escape(str(error))}")
         return EXIT_FAILURE
@@ -261,6 +300,7 @@ def cmd_flows(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from govstream.plan import plan_rows
+    from govstream.report.plan_targets import plan_targets_table
 
     table = Table(
         title="The plan's information-sharing flows (渝中府办〔2021〕16号)", title_justify="left"
@@ -278,6 +318,7 @@ def cmd_flows(args: argparse.Namespace) -> int:
         table.add_row(*row)
     console = report_console()
     console.print(table)
+    console.print(plan_targets_table())
     console.print("draw an implemented flow's steps: govstream flows --graph FLOW")
     return EXIT_OK
 

@@ -3,11 +3,19 @@
 Values are recorded in microseconds so one histogram type serves both a platform hop of a few
 milliseconds and a business case that waits over a holiday week. The mean is kept exactly
 (not from histogram buckets) because the queueing-theory checks compare means to a few percent.
+
+A case or request still open when a run ends is not dropped: it is recorded as right-censored
+at its age ("at least this long"), in a histogram of its own. Statistics are taken over the
+finished and the open together, the open counted at their age, which makes each one a lower
+bound wherever an open value reaches it. Dropping them instead made a run with half its cases
+stuck behind an outage report the quick half as if it were everything.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
@@ -16,11 +24,18 @@ LOWEST_MICROS = 1
 HIGHEST_MICROS = 400 * 86_400 * MICROS  # 400 days: a year of backlog still fits
 SIGNIFICANT_DIGITS = 3
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p99.9": 99.9}
+STAT_NAMES = ("mean", "p50", "p90", "p99", "p99.9", "max")
 
 
 @dataclass(frozen=True, slots=True)
 class LatencySummary:
-    """One row of every report, in the recorder's unit (seconds or working days)."""
+    """One row of every report, in the recorder's unit (seconds or working days).
+
+    `count` values finished; `open` more were still open at the end and are counted at their
+    age, so each statistic is what the run shows so far. `upper` holds, per statistic, what it
+    would be if every open value never finished (None: unbounded), so a verdict can tell a
+    target the open ones cannot change from one they still could.
+    """
 
     count: int
     mean: float
@@ -30,14 +45,41 @@ class LatencySummary:
     p999: float
     max: float
     clamped: int = 0
+    open: int = 0
+    open_min: float | None = None
+    """The youngest open value's age: every statistic at or above it may still grow."""
+    upper: dict[str, float | None] | None = None
 
     def stat(self, name: str) -> float:
         by_name = {"mean": self.mean, "p50": self.p50, "p90": self.p90, "p99": self.p99}
         by_name.update({"p99.9": self.p999, "max": self.max})
         return by_name[name]
 
-    def to_data(self) -> dict[str, float | int]:
-        return {
+    @property
+    def total(self) -> int:
+        """Every value that started: finished and open."""
+        return self.count + self.open
+
+    @property
+    def open_share(self) -> float:
+        return self.open / self.total if self.total else 0.0
+
+    def at_least(self, name: str) -> bool:
+        """Whether the statistic is only a lower bound: an open value could still move it."""
+        if not self.open:
+            return False
+        if name in ("mean", "max"):
+            return True
+        return self.open_min is not None and self.open_min <= self.stat(name)
+
+    def upper_of(self, name: str) -> float | None:
+        """The statistic if every open value never finished; None when that is unbounded."""
+        if not self.open:
+            return self.stat(name)
+        return (self.upper or {}).get(name)
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "count": self.count,
             "mean": self.mean,
             "p50": self.p50,
@@ -46,10 +88,16 @@ class LatencySummary:
             "p99.9": self.p999,
             "max": self.max,
             "clamped": self.clamped,
+            "open": self.open,
         }
+        if self.open:
+            data["open_min"] = self.open_min
+            data["upper"] = dict(self.upper or {})
+        return data
 
     @classmethod
-    def from_data(cls, data: dict[str, float | int]) -> LatencySummary:
+    def from_data(cls, data: dict[str, Any]) -> LatencySummary:
+        upper = data.get("upper")
         return cls(
             count=int(data["count"]),
             mean=float(data["mean"]),
@@ -59,20 +107,62 @@ class LatencySummary:
             p999=float(data["p99.9"]),
             max=float(data["max"]),
             clamped=int(data.get("clamped", 0)),
+            open=int(data.get("open", 0)),
+            open_min=None if data.get("open_min") is None else float(data["open_min"]),
+            upper=None if upper is None else {k: _maybe(v) for k, v in upper.items()},
         )
 
 
+def _maybe(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _histogram() -> HdrHistogram:
+    return HdrHistogram(LOWEST_MICROS, HIGHEST_MICROS, SIGNIFICANT_DIGITS)
+
+
+def _micros(value: float) -> tuple[int, bool]:
+    micros = round(value * MICROS)
+    if micros > HIGHEST_MICROS:
+        return HIGHEST_MICROS, True
+    return micros, False
+
+
 class LatencyRecorder:
-    """Records non-negative durations; values past the histogram's range are clamped (counted)."""
+    """Records non-negative durations; values past the histogram's range are clamped (counted).
 
-    __slots__ = ("_histogram", "_max", "clamped", "count", "total")
+    Finished values and open (right-censored) ages go to separate histograms so that the
+    bounds of each statistic can be told apart, and so replications can be merged exactly.
+    """
 
-    def __init__(self) -> None:
-        self._histogram = HdrHistogram(LOWEST_MICROS, HIGHEST_MICROS, SIGNIFICANT_DIGITS)
+    __slots__ = (
+        "_histogram",
+        "_max",
+        "_open_histogram",
+        "clamped",
+        "count",
+        "integers",
+        "open_count",
+        "open_max",
+        "open_min",
+        "open_total",
+        "total",
+    )
+
+    def __init__(self, integers: bool = False) -> None:
+        self.integers = integers
+        """Values are whole numbers (legal working days): percentiles are read back as the
+        whole number their histogram bucket holds, not the bucket's upper edge."""
+        self._histogram = _histogram()
+        self._open_histogram: HdrHistogram | None = None
         self.count = 0
         self.total = 0.0
         self._max = 0.0
         self.clamped = 0
+        self.open_count = 0
+        self.open_total = 0.0
+        self.open_min = math.inf
+        self.open_max = 0.0
 
     def record(self, value: float) -> None:
         if value < 0:
@@ -81,27 +171,116 @@ class LatencyRecorder:
         self.total += value
         if value > self._max:
             self._max = value
-        micros = round(value * MICROS)
-        if micros > HIGHEST_MICROS:
-            self.clamped += 1
-            micros = HIGHEST_MICROS
+        micros, clamped = _micros(value)
+        self.clamped += clamped
         self._histogram.record_value(micros)
 
+    def record_open(self, age: float) -> None:
+        """A value still open at the end of the run, `age` old so far (right-censored)."""
+        if age < 0:
+            raise ValueError(f"an open value's age cannot be negative: {age}")
+        if self._open_histogram is None:
+            self._open_histogram = _histogram()
+        self.open_count += 1
+        self.open_total += age
+        self.open_min = min(self.open_min, age)
+        self.open_max = max(self.open_max, age)
+        micros, clamped = _micros(age)
+        self.clamped += clamped
+        self._open_histogram.record_value(micros)
+
     def summary(self) -> LatencySummary:
-        if not self.count:
+        total = self.count + self.open_count
+        if not total:
             return LatencySummary(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        values = self._histogram.get_percentile_to_value_dict(list(PERCENTILES.values()))
-        at = {name: values[p] / MICROS for name, p in PERCENTILES.items()}
+        everything = self._histogram
+        if self._open_histogram is not None and self.open_count:
+            everything = _histogram()
+            everything.add(self._histogram)
+            everything.add(self._open_histogram)
+        values = everything.get_percentile_to_value_dict(list(PERCENTILES.values()))
+        at = {name: self._read(values[p]) for name, p in PERCENTILES.items()}
+        upper: dict[str, float | None] | None = None
+        if self.open_count:
+            upper = {"mean": None, "max": None}
+            for name, p in PERCENTILES.items():
+                upper[name] = self._finished_rank_value(math.ceil(p / 100 * total))
         return LatencySummary(
             count=self.count,
-            mean=self.total / self.count,
+            mean=(self.total + self.open_total) / total,
             p50=at["p50"],
             p90=at["p90"],
             p99=at["p99"],
             p999=at["p99.9"],
-            max=self._max,
+            max=max(self._max, self.open_max),
             clamped=self.clamped,
+            open=self.open_count,
+            open_min=self.open_min if self.open_count else None,
+            upper=upper,
         )
+
+    def value_at(self, percentile: float) -> float:
+        """Any percentile of the finished values (0 to 100), e.g. to bound a sampling error."""
+        if not self.count:
+            raise ValueError("no finished values recorded")
+        clipped = min(100.0, max(0.0, percentile))
+        return self._read(self._histogram.get_value_at_percentile(clipped))
+
+    def _finished_rank_value(self, rank: int) -> float | None:
+        """The rank-th smallest finished value: the percentile if no open value ever ends."""
+        rank = max(1, rank)
+        if rank > self.count:
+            return None
+        return self._read(self._histogram.get_value_at_percentile(100.0 * rank / self.count))
+
+    def _read(self, micros: int) -> float:
+        value = micros / MICROS
+        return float(round(value)) if self.integers else value
+
+    # -- merging replications -----------------------------------------------------------------
+
+    def encode(self) -> dict[str, Any]:
+        """Everything needed to merge this recorder with another later, as JSON data."""
+        data: dict[str, Any] = {
+            "count": self.count,
+            "total": self.total,
+            "max": self._max,
+            "clamped": self.clamped,
+            "histogram": self._histogram.encode().decode("ascii"),
+        }
+        if self.open_count and self._open_histogram is not None:
+            data["open"] = {
+                "count": self.open_count,
+                "total": self.open_total,
+                "min": self.open_min,
+                "max": self.open_max,
+                "histogram": self._open_histogram.encode().decode("ascii"),
+            }
+        return data
+
+    @classmethod
+    def decode(cls, data: dict[str, Any]) -> LatencyRecorder:
+        recorder = cls()
+        recorder.merge_data(data)
+        return recorder
+
+    def merge_data(self, data: dict[str, Any]) -> None:
+        """Add an encoded recorder's values to this one (HdrHistograms add exactly)."""
+        self.count += int(data["count"])
+        self.total += float(data["total"])
+        self._max = max(self._max, float(data["max"]))
+        self.clamped += int(data.get("clamped", 0))
+        if int(data["count"]):
+            self._histogram.add(HdrHistogram.decode(data["histogram"].encode("ascii")))
+        opened = data.get("open")
+        if opened:
+            if self._open_histogram is None:
+                self._open_histogram = _histogram()
+            self.open_count += int(opened["count"])
+            self.open_total += float(opened["total"])
+            self.open_min = min(self.open_min, float(opened["min"]))
+            self.open_max = max(self.open_max, float(opened["max"]))
+            self._open_histogram.add(HdrHistogram.decode(opened["histogram"].encode("ascii")))
 
 
 CURVE_PERCENTILES = (
@@ -134,13 +313,14 @@ def curve(recorder: LatencyRecorder, percentiles: tuple[float, ...]) -> list[flo
 class RecorderSet:
     """Named recorders created on first use, so engines name what they measure as they go."""
 
-    def __init__(self) -> None:
+    def __init__(self, integers: bool = False) -> None:
+        self.integers = integers
         self._recorders: dict[str, LatencyRecorder] = {}
 
     def __getitem__(self, name: str) -> LatencyRecorder:
         recorder = self._recorders.get(name)
         if recorder is None:
-            recorder = self._recorders[name] = LatencyRecorder()
+            recorder = self._recorders[name] = LatencyRecorder(self.integers)
         return recorder
 
     def summaries(self) -> dict[str, LatencySummary]:
@@ -148,3 +328,10 @@ class RecorderSet:
 
     def curves(self, percentiles: tuple[float, ...] = CURVE_PERCENTILES) -> dict[str, list[float]]:
         return {name: curve(rec, percentiles) for name, rec in sorted(self._recorders.items())}
+
+    def encode(self) -> dict[str, dict[str, Any]]:
+        return {name: rec.encode() for name, rec in sorted(self._recorders.items())}
+
+    def merge_data(self, encoded: dict[str, dict[str, Any]]) -> None:
+        for name, data in encoded.items():
+            self[name].merge_data(data)

@@ -14,8 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_ID = "govstream.result/2"
 
-Summary = dict[str, float | int]
-"""A LatencySummary as data: count, mean, p50, p90, p99, p99.9, max, clamped."""
+Summary = dict[str, Any]
+"""A LatencySummary as data: count, mean, p50, p90, p99, p99.9, max, clamped; open (values
+still open at the end, counted at their age) and, when some are, open_min and upper."""
+
+Verdict = Literal["met", "missed", "undecided", "no data"]
 
 
 class Frozen(BaseModel):
@@ -70,6 +73,18 @@ class TargetVerdict(Frozen):
     measure: str | None = None
     quote: str | None = None
     note: str = ""
+    verdict: Verdict | None = None
+    """met / missed / undecided (open cases could still land either side) / no data."""
+    working_days: Literal["legal", "office"] | None = None
+    """For a limit in working days: counted as a legal deadline, or as office time."""
+    open: int = 0
+    """Values still open at the end, counted at their age in `observed`."""
+    at_least: bool = False
+    """`observed` is a lower bound: open values reach it."""
+    upper: float | None = None
+    """The statistic if no open value ever finished; None when unbounded."""
+    interval: list[float] | None = None
+    """Over replications: the 95 % confidence interval of the statistic [low, high]."""
 
 
 class StepInfo(Frozen):
@@ -131,6 +146,52 @@ class Curves(Frozen):
     latency: dict[str, list[float]] = Field(default_factory=dict)
     """Business seconds, by metric name."""
     working_days: dict[str, list[float]] = Field(default_factory=dict)
+class PlanTargetInfo(Frozen):
+    """A number the plan sets for one of the run's flows that no scenario target checked."""
+
+    flow: str
+    measure: str
+    what: str
+    limit: str
+    quote: str
+    span: str | None = None
+
+
+class CalendarInfo(Frozen):
+    """Which holiday data the run's working days came from, so a verdict can be traced."""
+
+    holidays: str
+    package: str | None = None
+    """The holiday package and its version, e.g. `chinese-calendar 1.11.0`."""
+    package_years: str | None = None
+    days_file: str | None = None
+    days_sha256: str | None = None
+    days_years: list[int] = Field(default_factory=list)
+
+
+class Interval(Frozen):
+    """One statistic over replications: the mean and its 95 % confidence interval."""
+
+    mean: float
+    low: float
+    high: float
+    at_least: bool = False
+    """Some replication's value was only a lower bound (open values reached it)."""
+    upper_high: float | None = None
+    """The interval's high end if no open value ever finished; None when unbounded."""
+
+
+class Replication(Frozen):
+    """One replication of a run, with its histograms encoded so runs can be merged later."""
+
+    seed: int
+    counts: Counts
+    latency: dict[str, Summary]
+    working_days: dict[str, Summary] = Field(default_factory=dict)
+    legal_working_days: dict[str, Summary] = Field(default_factory=dict)
+    targets: list[TargetVerdict] = Field(default_factory=list)
+    histograms: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Scale (`latency`, `working_days`, `legal_working_days`) -> metric -> encoded recorder."""
 
 
 class RunResult(Frozen):
@@ -154,6 +215,14 @@ class RunResult(Frozen):
     targets: list[TargetVerdict] = Field(default_factory=list)
     series: TimeSeries | None = None
     curves: Curves | None = None
+    legal_working_days: dict[str, Summary] = Field(default_factory=dict)
+    """Working days as the law counts a deadline: after the day of receipt, to the day done."""
+    unchecked_plan_targets: list[PlanTargetInfo] = Field(default_factory=list)
+    calendar: CalendarInfo | None = None
+    replications: list[Replication] = Field(default_factory=list)
+    """Every replication when the run had several; the figures above then merge them."""
+    intervals: dict[str, dict[str, dict[str, Interval]]] = Field(default_factory=dict)
+    """Over replications: scale -> metric -> statistic -> mean and 95 % interval."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -163,8 +232,10 @@ class RunResult(Frozen):
 
     @property
     def targets_met(self) -> bool:
-        """Every target measured and met: a target without data is not met."""
-        return all(verdict.met is True for verdict in self.targets)
+        """Every target measured and met, and none of the plan's numbers left unchecked: a
+        target without data, or one open cases could still tip, is not met."""
+        met = all(verdict.met is True for verdict in self.targets)
+        return met and not self.unchecked_plan_targets
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json", by_alias=True)

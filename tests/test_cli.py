@@ -133,7 +133,8 @@ def test_run_offers_every_discovered_engine() -> None:
 def test_flows_lists_the_plan_and_marks_the_discovered_flows_implemented() -> None:
     result = govstream("flows")
     assert result.returncode == 0, result.stderr
-    rows = {row[0]: row for row in table_rows(result.stdout) if row and row[0].startswith("F")}
+    flows_table = result.stdout.split("The plan's time targets")[0]
+    rows = {row[0]: row for row in table_rows(flows_table) if row and row[0].startswith("F")}
     assert set(PLAN_FLOW_IDS) <= set(rows)
     implemented = {flow for flow, row in rows.items() if row[-1] == "yes"}
     assert implemented == set(FLOWS)

@@ -25,9 +25,11 @@ from datetime import datetime, timedelta
 import pytest
 
 import processors
+from govstream import plan_targets
 from govstream.calendar import scenario_calendar
 from govstream.metrics import LatencySummary
 from govstream.pipeline.book import LatencyBook, case_key, scenario_spans, span_key
+from govstream.plan_targets import PlanTimeTarget
 from govstream.result import TargetVerdict
 from govstream.scenario.loader import parse_scenario
 from govstream.scenario.model import CHINA_STANDARD_TIME, Scenario
@@ -91,21 +93,34 @@ agencies:
 targets:
   - {id: plan-5wd, of: span, span: invoice-to-payment, stat: max, within: 5wd, source: plan,
      measure: M16}
-  - {id: within-2wd, of: span, span: invoice-to-payment, stat: max, within: 2wd, source: author}
-  - {id: within-1wd, of: span, span: invoice-to-payment, stat: max, within: 1wd, source: author}
+  - {id: within-2wd, of: span, span: invoice-to-payment, stat: max, within: 2wd,
+     working_days: office, source: author}
+  - {id: within-1wd, of: span, span: invoice-to-payment, stat: max, within: 1wd,
+     working_days: office, source: author}
   - {id: within-p90-1wd, of: span, span: invoice-to-payment, stat: p90, within: 1wd,
-     source: author}
+     working_days: office, source: author}
   - {id: within-4d, of: span, span: invoice-to-payment, stat: max, within: 4d, source: author}
   - {id: within-3d, of: span, span: invoice-to-payment, stat: max, within: 3d, source: author}
   - {id: trigger-to-payment, of: span, from: trigger, to: payment.acted, stat: max, within: 2wd,
+     working_days: office, source: author}
+  - {id: case-3wd, of: case, stat: max, within: 3wd, working_days: office, source: author}
+  - {id: legal-1wd, of: span, span: invoice-to-payment, stat: max, within: 1wd, source: author}
+  - {id: legal-trigger-2wd, of: span, from: trigger, to: payment.acted, stat: max, within: 2wd,
      source: author}
-  - {id: case-3wd, of: case, stat: max, within: 3wd, source: author}
 """
+
+
+PLAN_NUMBER = PlanTimeTarget(
+    "T17", "M16", "payment after the invoice", "支付期限不超过5个工作日", 5, "wd", "every",
+    span="invoice-to-payment",
+)  # fmt: skip
+"""The test flow's number in the plan's table, as a flow of the plan would have it."""
 
 
 @pytest.fixture
 def scenario(monkeypatch: pytest.MonkeyPatch) -> Scenario:
     monkeypatch.setitem(processors.FLOWS, PAYMENT_FLOW.id, PAYMENT_FLOW)
+    monkeypatch.setattr(plan_targets, "PLAN_TARGETS", (*plan_targets.PLAN_TARGETS, PLAN_NUMBER))
     return parse_scenario(SCENARIO, "<payment-deadline>")
 
 
@@ -137,8 +152,12 @@ def summaries(book: LatencyBook) -> tuple[dict[str, dict], dict[str, dict]]:
     return latency, working_days
 
 
+def legal_days(book: LatencyBook) -> dict[str, dict]:
+    return {name: s.to_data() for name, s in book.legal_days.summaries().items()}
+
+
 def verdicts(scenario: Scenario, book: LatencyBook) -> dict[str, TargetVerdict]:
-    return {v.id: v for v in evaluate_targets(scenario, *summaries(book))}
+    return {v.id: v for v in evaluate_targets(scenario, *summaries(book), legal_days(book))}
 
 
 def test_hand_picked_times_are_the_days_described() -> None:
@@ -206,15 +225,20 @@ def test_span_targets_are_met_or_missed_as_counted_by_hand(scenario: Scenario) -
     found = verdicts(scenario, book_of(scenario, completion(at(4, 10), at(4, 15), at(8, 10, 30))))
     met = {name: verdict.met for name, verdict in found.items()}
     assert met == {
-        "plan-5wd": True,  # 11/7 ≤ 5
-        "within-2wd": True,  # 11/7 ≤ 2
+        "plan-5wd": True,  # as the law counts: Monday and Tuesday after Friday, 2 ≤ 5
+        "within-2wd": True,  # office time 11/7 ≤ 2
         "within-1wd": False,  # 11/7 > 1
         "within-p90-1wd": False,
         "within-4d": True,  # 329 400 s ≤ 345 600 s
         "within-3d": False,  # 329 400 s > 259 200 s
-        "trigger-to-payment": False,  # 14.5/7 > 2
+        "trigger-to-payment": False,  # office time 14.5/7 > 2
         "case-3wd": True,  # 14.5/7 ≤ 3
+        "legal-1wd": False,  # paid on the second working day after the invoice's
+        "legal-trigger-2wd": True,  # by the close of the second working day: in time
     }
+    assert found["legal-trigger-2wd"].observed == 2.0
+    assert found["legal-trigger-2wd"].working_days == "legal"
+    assert found["trigger-to-payment"].working_days == "office"
     two = found["within-2wd"]
     assert (two.flow, two.of, two.step, two.unit, two.limit) == (
         "T17",
@@ -239,6 +263,7 @@ def test_the_holiday_turns_a_miss_into_a_hit(scenario: Scenario) -> None:
     )
     assert found["within-1wd"].met is True
     assert found["within-1wd"].observed == pytest.approx(4 / 7)
+    assert found["legal-1wd"].met is True, "Tuesday is the first working day after Friday"
     assert found["within-3d"].met is False, "on the clock it is as late as ever"
 
 

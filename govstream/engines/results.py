@@ -5,16 +5,20 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
+from govstream.calendar import cn_package_years
 from govstream.metrics import CURVE_PERCENTILES, RecorderSet
 from govstream.pipeline.book import LatencyBook
 from govstream.pipeline.series import SeriesBook
 from govstream.pipeline.tally import Tally
+from govstream.plan_targets import unchecked
 from govstream.result import (
     AgencyLoad,
+    CalendarInfo,
     Counts,
     Curves,
     EngineInfo,
     FlowInfo,
+    PlanTargetInfo,
     RunResult,
     StepInfo,
     Window,
@@ -54,6 +58,38 @@ def flow_info(flow: FlowSpec) -> FlowInfo:
     )
 
 
+def calendar_info(scenario: Scenario) -> CalendarInfo:
+    calendar = scenario.calendar
+    extra = calendar.extra_days()
+    package = first_last = None
+    if calendar.holidays == "cn":
+        first, last = cn_package_years()
+        package = f"chinese-calendar {package_versions('chinese-calendar')['chinese-calendar']}"
+        first_last = f"{first}–{last}"
+    return CalendarInfo(
+        holidays=calendar.holidays,
+        package=package,
+        package_years=first_last,
+        days_file=calendar.days_file,
+        days_sha256=calendar.days_sha256,
+        days_years=sorted(extra.years) if extra is not None else [],
+    )
+
+
+def unchecked_info(scenario: Scenario) -> list[PlanTargetInfo]:
+    return [
+        PlanTargetInfo(
+            flow=entry.flow,
+            measure=entry.measure,
+            what=entry.what,
+            limit=entry.limit_text(),
+            quote=entry.quote,
+            span=entry.span,
+        )
+        for entry in unchecked(scenario)
+    ]
+
+
 def build_result(
     *,
     scenario: Scenario,
@@ -71,6 +107,7 @@ def build_result(
 ) -> RunResult:
     latency_data = {name: s.to_data() for name, s in book.latency.summaries().items()}
     wd_data = {name: s.to_data() for name, s in book.working_days.summaries().items()}
+    legal_data = {name: s.to_data() for name, s in book.legal_days.summaries().items()}
     return RunResult(
         scenario_name=scenario.name,
         scenario_file=scenario_file,
@@ -93,7 +130,7 @@ def build_result(
             {n: s.to_data() for n, s in platform_ms.summaries().items()} if platform_ms else {}
         ),
         agencies=agencies,
-        targets=evaluate_targets(scenario, latency_data, wd_data),
+        targets=evaluate_targets(scenario, latency_data, wd_data, legal_data),
         series=(
             series.data(
                 business_seconds,
@@ -109,6 +146,9 @@ def build_result(
             latency=book.latency.curves(),
             working_days=book.working_days.curves(),
         ),
+        legal_working_days=legal_data,
+        unchecked_plan_targets=unchecked_info(scenario),
+        calendar=calendar_info(scenario),
     )
 
 

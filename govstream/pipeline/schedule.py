@@ -38,7 +38,9 @@ def schedule(scenario: Scenario) -> Iterator[Arrival]:
         # A flow's own seed stream, so adding a flow does not move another flow's arrivals;
         # a scenario of one flow keeps the stream it always had.
         seed = scenario.seed if len(scenario.flows) == 1 else f"{scenario.seed}:{flow_id}"
-        times = arrival_times(settings.arrivals, window, seed, calendar)
+        times = arrival_times(
+            settings.arrivals, window, seed, calendar, scenario.replay_times(flow_id)
+        )
         for number, at in enumerate(times, start=1):
             yield Arrival(at, flow_id, number)
 

@@ -7,7 +7,7 @@ import os
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from govstream.report.tables import Table, all_tables, heading, sla_summary
+from govstream.report.tables import Table, all_tables, heading, reports_verdict, sla_summary
 from govstream.result import RunResult
 
 
@@ -15,7 +15,7 @@ def _rich(table: Table) -> RichTable:
     drawn = RichTable(
         title=table.title,
         title_justify="left",
-        caption=table.note or None,
+        caption=escape(table.note) if table.note else None,
         caption_justify="left",
     )
     for index, header in enumerate(table.headers):
@@ -27,8 +27,8 @@ def _rich(table: Table) -> RichTable:
 
 
 def _style(cell: str) -> str:
-    if cell == "MISSED":
-        return "[bold red]MISSED[/]"
+    if cell in ("MISSED", "UNDECIDED"):
+        return f"[bold red]{cell}[/]"
     if cell == "met":
         return "[green]met[/]"
     return escape(cell)
@@ -56,6 +56,6 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
     for label, value in heading(result):
         console.print(f"[bold]{escape(label)}[/]: {escape(value)}")
     print_tables(all_tables(result), console)
-    if result.targets:
+    if reports_verdict(result):
         style = "bold" if result.targets_met else "bold red"
         console.print(f"[{style}]{sla_summary(result)}[/]")

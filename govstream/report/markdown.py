@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from govstream.report.inputs import input_tables
-from govstream.report.tables import Table, all_tables, heading, sla_summary
+from govstream.report.tables import Table, all_tables, heading, reports_verdict, sla_summary
 from govstream.result import RunResult
 
 HTML_NAME = "report.html"
@@ -30,7 +30,7 @@ def render_markdown(result: RunResult) -> str:
     lines.extend(f"- **{label}**: {_pipe(value)}" for label, value in heading(result))
     versions = ", ".join(f"{k} {v}" for k, v in result.engine.versions.items())
     lines += [f"- **versions**: {versions}", ""]
-    if result.targets:
+    if reports_verdict(result):
         lines += [f"**SLA: {sla_summary(result)}.**", ""]
     lines += [
         f"Charts (latency distributions, queues and open cases over time, outages shaded): "

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from govstream.durations import format_seconds
+from govstream.metrics import LatencySummary
 from govstream.pipeline.book import agency_key, case_key, span_key, step_key
 from govstream.result import Counts, FlowInfo, RunResult, StepInfo, Summary, TargetVerdict
 
@@ -32,8 +33,8 @@ class Table:
         return bool(cells) and all(NUMERIC.fullmatch(cell) for cell in cells)
 
 
-NUMERIC = re.compile(r"[-+]?\d[\d.,/ ]*(?:[a-zµ]{0,3}|[×%]| %)")
-"""`1416`, `3 / 3 / 3`, `4.2h`, `1.11wd`, `250ms`, `1.53×`, `12.5 %`."""
+NUMERIC = re.compile(r"(?:≥ )?[-+]?\d[\d.,/ ]*(?:[a-zµ]{0,3}|[×%]| %)(?: \([\d.]+ %\))?")
+"""`1416`, `3 / 3 / 3`, `4.2h`, `1.11wd`, `250ms`, `1.53×`, `12.5 %`, `≥ 3.2d`, `42 (5.1 %)`."""
 
 
 # -- heading and counts ---------------------------------------------------------------------
@@ -97,13 +98,48 @@ def counts_table(result: RunResult) -> Table:
 # -- latency --------------------------------------------------------------------------------
 
 
-def stat_cells(summary: Summary, unit: str) -> tuple[str, ...]:
-    """count, then each statistic: clock time for `s`, two decimals for `wd` and `ms`."""
+def value_text(value: float, unit: str) -> str:
+    """Clock time for `s`, a whole number for legal working days `d`, two decimals else."""
+    if unit == "s":
+        return format_seconds(value)
+    if unit == "d":
+        return f"{value:.0f}"
+    return f"{value:.2f}"
+
+
+def open_cell(summary: Summary) -> str:
+    """How many were still open at the end, and their share of all that started."""
+    opened = int(summary.get("open", 0))
+    if not opened:
+        return "-"
+    return f"{opened} ({100 * opened / (opened + int(summary['count'])):.1f} %)"
+
+
+def stat_cells(summary: Summary, unit: str, with_open: bool = False) -> tuple[str, ...]:
+    """count (and the open ones), then each statistic; `≥` where open values reach it."""
     cells = [str(summary["count"])]
+    if with_open:
+        cells.append(open_cell(summary))
+    data = LatencySummary.from_data(dict(summary))
     for column in STAT_COLUMNS[1:]:
-        value = float(summary[column])
-        cells.append(format_seconds(value) if unit == "s" else f"{value:.2f}")
+        shown = "wd" if unit == "d" and column == "mean" else unit
+        text = value_text(float(summary[column]), shown)
+        cells.append(f"≥ {text}" if data.at_least(column) else text)
     return tuple(cells)
+
+
+def any_open(summaries: Iterable[Summary]) -> bool:
+    return any(int(summary.get("open", 0)) for summary in summaries)
+
+
+def stat_headers(with_open: bool) -> tuple[str, ...]:
+    return ("count", "open", *STAT_COLUMNS[1:]) if with_open else STAT_COLUMNS
+
+
+OPEN_NOTE = (
+    "open = still open when the run ended, counted at its age (share of all that started); "
+    "≥ = at least this: open values reach it"
+)
 
 
 def span_ids(flow: FlowInfo, data: Mapping[str, Summary]) -> list[str]:
@@ -143,14 +179,27 @@ def _has_spans(flow: FlowInfo, metrics: list[tuple[str, str]]) -> bool:
     return any(key.startswith(span_key(flow.id, "")) for _, key in metrics)
 
 
+def _stat_table(
+    title: str, data: Mapping[str, Summary], metrics: list[tuple[str, str]], unit: str, note: str
+) -> Table:
+    with_open = any_open(data[key] for _, key in metrics)
+    return Table(
+        title,
+        ("latency", *stat_headers(with_open)),
+        [(label, *stat_cells(data[key], unit, with_open)) for label, key in metrics],
+        "; ".join(part for part in (note, OPEN_NOTE if with_open else "") if part),
+    )
+
+
 def latency_table(result: RunResult, flow: FlowInfo) -> Table | None:
     metrics = flow_metrics(flow, result.latency, ("delivered", "acted"))
     if not metrics:
         return None
-    return Table(
+    return _stat_table(
         f"{flow.id} business latency from the intended emit time (clock time)",
-        ("latency", *STAT_COLUMNS),
-        [(label, *stat_cells(result.latency[key], "s")) for label, key in metrics],
+        result.latency,
+        metrics,
+        "s",
         LATENCY_NOTE + (SPAN_NOTE if _has_spans(flow, metrics) else ""),
     )
 
@@ -159,10 +208,27 @@ def working_days_table(result: RunResult, flow: FlowInfo) -> Table | None:
     metrics = flow_metrics(flow, result.working_days, ("acted",))
     if not metrics:
         return None
-    return Table(
-        f"{flow.id} the same latencies in working days (工作日)",
-        ("latency", *STAT_COLUMNS),
-        [(label, *stat_cells(result.working_days[key], "wd")) for label, key in metrics],
+    return _stat_table(
+        f"{flow.id} the same latencies in working days as office time (工作日)",
+        result.working_days,
+        metrics,
+        "wd",
+        "office hours spent ÷ one office day; a target in working days counts this way "
+        "with working_days: office",
+    )
+
+
+def legal_days_table(result: RunResult, flow: FlowInfo) -> Table | None:
+    metrics = flow_metrics(flow, result.legal_working_days, ("acted",))
+    if not metrics:
+        return None
+    return _stat_table(
+        f"{flow.id} the same latencies in working days as the law counts a deadline (期限)",
+        result.legal_working_days,
+        metrics,
+        "d",
+        "working days after the day of receipt, up to the one by whose close it was done "
+        "(received Monday, done Tuesday by 17:30: 1); targets in working days count this way",
     )
 
 
@@ -174,6 +240,41 @@ def hops_table(result: RunResult) -> Table:
                 label = key.removeprefix("hop:") + (" (platform, ms)" if unit == "ms" else "")
                 rows.append((label, *stat_cells(summary, unit)))
     return Table("Per-hop split", ("hop", *STAT_COLUMNS), rows)
+
+
+AGENCY_TIMES = (
+    ("wait", "wait"),
+    ("service-work", "work"),
+    ("service-elapsed", "service elapsed"),
+    ("sojourn", "sojourn"),
+)
+AGENCY_TIMES_NOTE = (
+    "wait = queued until a clerk took it up; work = office time the clerk worked on it; "
+    "service elapsed = taken up to done, closed hours included; sojourn = delivered to done"
+)
+
+
+def agency_times_table(result: RunResult) -> Table | None:
+    """Each pool's wait, work and elapsed times: on an office calendar a 2-hour job taken up
+    on a Friday afternoon works 2 hours and takes the weekend."""
+    keys = [
+        (pool, label, agency_key(kind, pool))
+        for pool in result.agencies
+        for kind, label in AGENCY_TIMES
+        if agency_key(kind, pool) in result.latency
+    ]
+    if not keys:
+        return None
+    with_open = any_open(result.latency[key] for _, _, key in keys)
+    rows = [
+        (pool, label, *stat_cells(result.latency[key], "s", with_open)) for pool, label, key in keys
+    ]
+    return Table(
+        "Time at agency pools (clock time)",
+        ("pool", "time", *stat_headers(with_open)),
+        rows,
+        "; ".join([AGENCY_TIMES_NOTE, *([OPEN_NOTE] if with_open else [])]),
+    )
 
 
 def platform_table(result: RunResult) -> Table | None:
@@ -191,7 +292,10 @@ def platform_table(result: RunResult) -> Table | None:
 
 
 def _seconds(summary: Summary | None, stat: str) -> str:
-    return format_seconds(float(summary[stat])) if summary and summary["count"] else "-"
+    if not summary or not (summary["count"] or summary.get("open")):
+        return "-"
+    text = format_seconds(float(summary[stat]))
+    return f"≥ {text}" if LatencySummary.from_data(dict(summary)).at_least(stat) else text
 
 
 def requests_cell(requests: Mapping[str, int]) -> str:
@@ -276,16 +380,46 @@ def target_sources(result: RunResult) -> str:
     return "; ".join(lines)
 
 
+def _value(verdict: TargetVerdict, value: float) -> str:
+    if verdict.unit == "wd":
+        whole = verdict.working_days == "legal" and value == round(value)
+        return f"{value:.0f}wd" if whole else f"{value:.2f}wd"
+    return format_seconds(value)
+
+
 def observed_text(verdict: TargetVerdict) -> str:
     if verdict.observed is None:
         return "no data"
-    if verdict.unit == "wd":
-        return f"{verdict.observed:.2f}wd"
-    return format_seconds(verdict.observed)
+    text = ("≥ " if verdict.at_least else "") + _value(verdict, verdict.observed)
+    if verdict.interval is not None:
+        low, high = verdict.interval
+        text += f" [{_value(verdict, low)}, {_value(verdict, high)}]"
+    return text
+
+
+def limit_text(verdict: TargetVerdict) -> str:
+    """`3wd` (a legal deadline), `3wd office` (office time), or clock time."""
+    return verdict.within + (" office" if verdict.working_days == "office" else "")
+
+
+def verdict_of(verdict: TargetVerdict) -> str:
+    """The verdict word, also for results written before `verdict` was kept."""
+    if verdict.verdict is not None:
+        return verdict.verdict
+    return {True: "met", False: "missed", None: "no data"}[verdict.met]
+
+
+def unchecked_text(result: RunResult) -> str:
+    """The plan's numbers no target checked: a run cannot pass by leaving them out."""
+    return "; ".join(
+        f"{u.flow} {u.measure} {u.what} ({u.limit}" + (f", span {u.span}" if u.span else "") + ")"
+        for u in result.unchecked_plan_targets
+    )
 
 
 def sla_summary(result: RunResult) -> str:
-    """One line on all targets; a target nothing was measured for is never counted as met."""
+    """One line on all targets; a target nothing was measured for, or that open cases could
+    still tip, is never counted as met; nor is a run that left a plan target unchecked."""
     total = len(result.targets)
     several = len(result.flows) > 1
 
@@ -296,18 +430,31 @@ def sla_summary(result: RunResult) -> str:
         split = ", ".join(f"{flow_id} {n}" for flow_id, n in by_flow.items())
         return f"{len(verdicts)} of {total} targets {words}" + (f" ({split})" if several else "")
 
-    missed = [v for v in result.targets if v.met is False]
-    no_data = [v for v in result.targets if v.met is None]
     parts = []
-    if missed:
-        parts.append(part(missed, "MISSED"))
-    if no_data:
-        parts.append(part(no_data, "without data (nothing measured)"))
-    return "; ".join(parts) or "all targets met"
+    for word, words in (
+        ("missed", "MISSED"),
+        ("undecided", "UNDECIDED (cases still open could land either side)"),
+        ("no data", "without data (nothing measured)"),
+    ):
+        chosen = [v for v in result.targets if verdict_of(v) == word]
+        if chosen:
+            parts.append(part(chosen, words))
+    if result.unchecked_plan_targets:
+        parts.append(f"plan target not checked: {unchecked_text(result)}")
+    if not parts:
+        return "all targets met"
+    return "; ".join(parts)
 
 
 def verdict_word(verdict: TargetVerdict) -> str:
-    return {True: "met", False: "MISSED", None: "no data"}[verdict.met]
+    return {"met": "met", "missed": "MISSED", "undecided": "UNDECIDED", "no data": "no data"}[
+        verdict_of(verdict)
+    ]
+
+
+def reports_verdict(result: RunResult) -> bool:
+    """Whether a report has a verdict line to print: targets, or plan targets left out."""
+    return bool(result.targets or result.unchecked_plan_targets)
 
 
 def targets_table(result: RunResult) -> Table:
@@ -317,18 +464,39 @@ def targets_table(result: RunResult) -> Table:
             verdict.id,
             verdict_on(verdict),
             verdict.stat,
-            verdict.within,
+            limit_text(verdict),
             observed_text(verdict),
             verdict_word(verdict),
             source_word(verdict),
         )
         for verdict in result.targets
     ]
+    notes = [target_sources(result)]
+    if any(v.open for v in result.targets):
+        notes.append(
+            "≥ = open cases counted at their age; UNDECIDED = met only if the open ones finish "
+            "in time"
+        )
+    if any(v.interval is not None for v in result.targets):
+        notes.append("observed = mean over replications [95 % confidence interval]")
     return Table(
         "SLA targets",
         ("flow", "target", "on", "stat", "limit", "observed", "verdict", "source"),
         rows,
-        target_sources(result),
+        "; ".join(note for note in notes if note),
+    )
+
+
+def unchecked_table(result: RunResult) -> Table | None:
+    missing = result.unchecked_plan_targets
+    if not missing:
+        return None
+    return Table(
+        "The plan's targets no scenario target checked",
+        ("flow", "measure", "what", "the plan's limit", "span"),
+        [(u.flow, u.measure, u.what, u.limit, u.span or "-") for u in missing],
+        "add a target with source: plan and this measure on this span; "
+        + "; ".join(f"{u.flow} {u.measure}: «{u.quote}»" for u in missing),
     )
 
 
@@ -360,10 +528,16 @@ def rules_table(result: RunResult) -> Table | None:
 def all_tables(result: RunResult) -> list[Table]:
     tables: list[Table | None] = [counts_table(result)]
     for flow in result.flows:
-        tables += [latency_table(result, flow), working_days_table(result, flow)]
+        tables += [
+            latency_table(result, flow),
+            working_days_table(result, flow),
+            legal_days_table(result, flow),
+        ]
     tables += [platform_table(result), hops_table(result), agencies_table(result)]
+    tables.append(agency_times_table(result))
     tables.append(shared_wait_table(result))
     tables.append(rules_table(result))
     if result.targets:
         tables.append(targets_table(result))
+    tables.append(unchecked_table(result))
     return [table for table in tables if table is not None]

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from govstream.scenario.model import Scenario
+from govstream.scenario.model import Scenario, resolve_paths
 
 
 class ScenarioError(Exception):
@@ -30,12 +30,18 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise ScenarioError(source, [f"cannot read the file: {error.strerror or error}"]) from None
-    return parse_scenario(text, source, overrides)
+    return parse_scenario(text, source, overrides, base=Path(path).parent)
 
 
 def parse_scenario(
-    text: str, source: str = "<scenario>", overrides: Iterable[str] = ()
+    text: str,
+    source: str = "<scenario>",
+    overrides: Iterable[str] = (),
+    *,
+    base: Path | None = None,
 ) -> Scenario:
+    """`base` is the directory files the scenario names are relative to (its own; default the
+    current directory)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -47,6 +53,7 @@ def parse_scenario(
         raise ScenarioError(source, ["the file must hold a mapping of settings (name, flow, ...)"])
     for override in overrides:
         apply_override(data, _one_flow_path(data, override), source)
+    resolve_paths(data, base or Path.cwd())
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:

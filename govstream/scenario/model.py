@@ -6,7 +6,10 @@ silently ignored setting that makes a study answer a different question than it 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
+from importlib import metadata
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -14,12 +17,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
 
+from govstream.calendar import CalendarDays, OfficeHours, cn_package_years, missing_years
+from govstream.calendar_file import CalendarFileError, read_calendar_days
 from govstream.distributions import Constant, DistributionSpec
 from govstream.durations import ClockDuration, DurationField, RateField, parse_duration
+from govstream.plan_targets import plan_problem
+from govstream.replay import ReplayError, read_replay
 from processors import FLOWS
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
@@ -38,19 +46,94 @@ class Burst(Strict):
     rate: RateField
 
 
+_CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class Profile(Strict):
+    """How arrivals vary over the week and the day, as relative weights (a non-homogeneous
+    Poisson process): more on Monday mornings, fewer before closing. The rate stays the
+    long-run average; the weights only say when in the week it comes."""
+
+    week: list[Annotated[float, Field(ge=0.0)]] | None = None
+    """Seven weights, Monday first."""
+    day: dict[str, Annotated[float, Field(ge=0.0)]] | None = None
+    """`"HH:MM": weight` from that time until the next one listed (and round past midnight)."""
+
+    @field_validator("week")
+    @classmethod
+    def _seven(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and (len(value) != 7 or not any(value)):
+            raise ValueError(
+                f"give seven weights, Monday first, not all zero (got {len(value)} weights)"
+            )
+        return value
+
+    @field_validator("day")
+    @classmethod
+    def _times(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is None:
+            return None
+        if not value or not any(value.values()):
+            raise ValueError("give at least one time of day with a weight above zero")
+        for key in value:
+            match = _CLOCK_RE.match(str(key))
+            if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+                raise ValueError(f"{key!r} is not a time of day: write HH:MM, e.g. '09:00'")
+        return value
+
+    def day_steps(self) -> list[tuple[int, float]]:
+        """(seconds after midnight, weight) sorted by time; empty when no daily profile."""
+        if not self.day:
+            return []
+        steps = []
+        for key, weight in self.day.items():
+            hours, minutes = key.split(":")
+            steps.append((int(hours) * 3600 + int(minutes) * 60, float(weight)))
+        return sorted(steps)
+
+
 class Arrivals(Strict):
-    process: Literal["poisson", "constant", "bursts"] = "poisson"
-    rate: RateField
+    process: Literal["poisson", "constant", "bursts", "replay"] = "poisson"
+    rate: RateField | None = None
+    """Events per unit of time; required except for `replay`."""
     hours: Literal["always", "office"] = "always"
     """`office`: the rate's arrivals come during office hours on working days only (a counter);
     `always`: around the clock (online applications)."""
+    profile: Profile | None = None
+    """Weekly and daily weights on a Poisson process (see `Profile`)."""
+    file: str | None = None
+    """`replay`: a CSV file of timestamps, relative to the scenario file."""
+    column: str | int = 0
+    """`replay`: the column holding the timestamps, by header name or number (first: 0)."""
     bursts: list[Burst] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _bursts_need_windows(self) -> Arrivals:
+    def _consistent(self) -> Arrivals:
         if self.process == "bursts" and not self.bursts:
             raise ValueError("process 'bursts' needs at least one entry under 'bursts'")
+        if self.process == "replay":
+            if not self.file:
+                raise ValueError("process 'replay' needs 'file', a CSV file of timestamps")
+            if self.rate:
+                raise ValueError("process 'replay' takes its times from 'file': leave 'rate' out")
+            if self.hours != "always" or self.profile is not None:
+                raise ValueError("a replay keeps the file's times: leave 'hours' and 'profile' out")
+        else:
+            if self.rate is None:
+                raise ValueError(f"rate: required for process {self.process!r}, e.g. 40/d")
+            if self.file is not None:
+                raise ValueError("'file' belongs to process 'replay'")
+        if self.profile is not None and self.process != "poisson":
+            raise ValueError(
+                f"a 'profile' shapes a Poisson process; process {self.process!r} has none "
+                "(use process: poisson)"
+            )
         return self
+
+    @property
+    def base_rate(self) -> float:
+        return float(self.rate or 0.0)
 
 
 class Outage(Strict):
@@ -107,6 +190,27 @@ class Transport(Strict):
 class Calendar(Strict):
     holidays: Literal["cn", "none"] = "cn"
     office_hours: list[str] = Field(default_factory=lambda: ["09:00-12:00", "13:30-17:30"])
+    days_file: str | None = None
+    """Holidays and make-up working days of years the holiday package does not cover (or
+    corrections to it): a YAML file, relative to the scenario file (see calendar_file.py)."""
+    _days: CalendarDays | None = PrivateAttr(default=None)
+    _sha256: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _read_days(self) -> Calendar:
+        if self.days_file is not None:
+            try:
+                self._days, self._sha256 = read_calendar_days(self.days_file)
+            except CalendarFileError as error:
+                raise ValueError(f"days_file: {error}") from None
+        return self
+
+    def extra_days(self) -> CalendarDays | None:
+        return self._days
+
+    @property
+    def days_sha256(self) -> str | None:
+        return self._sha256
 
 
 class StepSettings(Strict):
@@ -149,6 +253,10 @@ class Target(Strict):
     end_mark: str | None = Field(default=None, alias="to")
     stat: Literal["mean", "p50", "p90", "p99", "p99.9", "max"] = "p90"
     within: DurationField
+    working_days: Literal["legal", "office"] = "legal"
+    """How a limit in working days counts: `legal`, a deadline (received on day D, due by the
+    close of office on the N-th working day after D); `office`, the office time spent divided
+    by one office day (the stricter measure)."""
     source: Literal["plan", "author"]
     measure: str | None = None
     note: str = ""
@@ -200,6 +308,7 @@ class Scenario(Strict):
     calendar: Calendar = Field(default_factory=Calendar)
     targets: list[Target] = Field(default_factory=list)
     kafka: KafkaOptions = Field(default_factory=KafkaOptions)
+    _replays: dict[str, tuple[float, ...]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -238,11 +347,69 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         self._check_agencies()
+        self._check_calendar()
         for flow_id, settings in self.flows.items():
             self._check_flow(flow_id, settings)
+            self._check_arrivals(flow_id, settings.arrivals)
         for index, target in enumerate(self.targets):
             self._check_target(index, target)
         return self
+
+    @property
+    def end(self) -> datetime:
+        """The end of the drain: the last moment a run can reach."""
+        seconds = self.duration.clock_seconds() + self.drain.clock_seconds()
+        return self.start + timedelta(seconds=seconds)
+
+    def _check_calendar(self) -> None:
+        """The holiday data must cover every day the run can reach, or a run would fail (or
+        count a holiday as a working day) once it gets there."""
+        try:
+            OfficeHours.from_strings(self.calendar.office_hours)
+        except ValueError as error:
+            raise ValueError(f"calendar.office_hours: {error}") from None
+        extra = self.calendar.extra_days()
+        missing = missing_years(self.start.date(), self.end.date(), self.calendar.holidays, extra)
+        if not missing:
+            return
+        first, last = cn_package_years()
+        try:
+            version = metadata.version("chinese-calendar")
+        except metadata.PackageNotFoundError:
+            version = "unknown"
+        years = ", ".join(map(str, missing))
+        raise ValueError(
+            f"calendar: the run reaches {self.end.date().isoformat()} (start "
+            f"{self.start.date().isoformat()}, then duration and drain), but the holiday data "
+            f"covers {first}–{last} only (chinese-calendar {version}); missing: {years}. Add "
+            f"them: upgrade chinese-calendar once it has them (pip install -U chinese-calendar), "
+            f"or give each year's holidays and make-up working days from the State Council's "
+            f"notice in a file (calendar.days_file: my-{missing[0]}.yaml with years: [{years}], "
+            "holidays: [...], workdays: [...]), or set calendar.holidays: none (Monday to Friday)"
+        )
+
+    def _check_arrivals(self, flow_id: str, arrivals: Arrivals) -> None:
+        where = f"flows.{flow_id}.arrivals"
+        if arrivals.process == "replay":
+            assert arrivals.file is not None
+            try:
+                times = read_replay(arrivals.file, arrivals.column, self.start)
+            except ReplayError as error:
+                raise ValueError(f"{where}.file: {error}") from None
+            window = self.duration.clock_seconds()
+            self._replays[flow_id] = tuple(t for t in times if 0.0 <= t < window)
+        profile = arrivals.profile
+        if profile is not None and profile.day and arrivals.hours == "office":
+            hours = OfficeHours.from_strings(self.calendar.office_hours)
+            if not _weight_in_office(profile.day_steps(), hours.spans_seconds):
+                raise ValueError(
+                    f"{where}.profile.day: every weight within office hours ({hours}) is zero, "
+                    "so nobody could arrive"
+                )
+
+    def replay_times(self, flow_id: str) -> tuple[float, ...]:
+        """A replayed flow's arrival times, seconds after the start, inside the window."""
+        return self._replays.get(flow_id, ())
 
     def _check_agencies(self) -> None:
         needed = list(dict.fromkeys(a for f in self.flows for a in FLOWS[f].agencies))
@@ -355,16 +522,15 @@ class Scenario(Strict):
                     f"{where}: mark {mark!r} is not one of {flow_id}'s; "
                     f"allowed: {', '.join(flow.marks())}"
                 )
-        if target.source == "plan" and target.measure not in flow.measures:
-            if not target.measure:
-                raise ValueError(
-                    f"{where}.measure: required when source is 'plan' (cite the plan measure "
-                    f"it checks); allowed: {', '.join(flow.measures)}"
-                )
+        if target.working_days == "office" and not target.within.is_working_days:
             raise ValueError(
-                f"{where}.measure: {target.measure!r} is not a measure of {flow_id}; "
-                f"allowed: {', '.join(flow.measures)}"
+                f"{where}.working_days: 'office' counts a limit in working days (e.g. 1wd); "
+                f"within {target.within} is clock time"
             )
+        if target.source == "plan":
+            problem = plan_problem(flow_id, target)
+            if problem is not None:
+                raise ValueError(f"{where}.{problem}")
 
     def target_flow(self, target: Target) -> str:
         return (target.flow or next(iter(self.flows))).upper()
@@ -384,3 +550,36 @@ class Scenario(Strict):
     def to_data(self) -> dict[str, Any]:
         """Plain data for result.json and worker files: durations in their written form."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+def day_weight(steps: list[tuple[int, float]], second: float) -> float:
+    """A daily profile's weight at `second` after midnight: the last step begun by then (the
+    day's last step holds until the first one of the next day)."""
+    weight = steps[-1][1]
+    for begins, step_weight in steps:
+        if begins > second:
+            break
+        weight = step_weight
+    return weight
+
+
+def _weight_in_office(steps: list[tuple[int, float]], office: tuple[tuple[int, int], ...]) -> bool:
+    """Whether a daily profile puts any weight inside the office's open intervals."""
+    points = {a for a, _ in office} | {b for b, _ in steps if any(a <= b < e for a, e in office)}
+    return any(day_weight(steps, point) > 0 for point in points)
+
+
+def resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Files a scenario names (a replay, a calendar) are relative to the scenario file; make
+    them absolute so the scenario reads the same from a worker's copy of it."""
+    calendar = data.get("calendar")
+    if isinstance(calendar, dict) and isinstance(calendar.get("days_file"), str):
+        calendar["days_file"] = str((base / calendar["days_file"]).resolve())
+    flows = data.get("flows")
+    sections = list(flows.values()) if isinstance(flows, dict) else []
+    if "flow" in data:
+        sections.append(data)
+    for section in sections:
+        arrivals = section.get("arrivals") if isinstance(section, dict) else None
+        if isinstance(arrivals, dict) and isinstance(arrivals.get("file"), str):
+            arrivals["file"] = str((base / arrivals["file"]).resolve())

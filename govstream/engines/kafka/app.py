@@ -333,23 +333,28 @@ def build_app(
             if step.topic
         }
 
-        async def act(trace: dict[str, str], flow_id: str, step_id: str) -> float:
-            """Wait for opening hours, then work for the service time; return when work began.
+        async def act(
+            trace: dict[str, str], flow_id: str, step_id: str
+        ) -> tuple[float, float, float]:
+            """Wait for opening hours, then work for the service time; return when work began,
+            the business seconds worked, and how late (wall seconds) the work ended.
 
             Opening hours are read on the run's one business clock (wall time since `t0`
             times speedup), not on each case's own: every clerk closes and opens at the same
             moment, as in an office, whatever transport lag each case carries.
             """
             if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
-                return time.time()
+                return time.time(), 0.0, 0.0
             t0 = h.mark(trace, h.T0) or time.time()
             speedup = h.mark(trace, h.SPEEDUP) or scenario.kafka.speedup
             opens = pool.hours.next_available((time.time() - t0) * speedup)
             await sleep_until(t0 + opens / speedup)
             started = time.time()
-            done = pool.hours.finish_time(opens, pool.service_time(flow_id, step_id))
-            await sleep_until(t0 + done / speedup)
-            return started
+            work = pool.service_time(flow_id, step_id)
+            done = pool.hours.finish_time(opens, work)
+            due = t0 + done / speedup
+            await sleep_until(due)
+            return started, work, max(0.0, time.time() - due)
 
         async def serve(stream: faust.StreamT) -> None:
             async for event in stream.events():
@@ -364,7 +369,7 @@ def build_app(
                     continue
                 trace = h.read(event.message.headers)
                 try:
-                    started = await act(trace, flow.id, step.id)
+                    started, work, overshoot = await act(trace, flow.id, step.id)
                     outcome = pool.act(flow, step, request)
                 except Exception as error:  # one request the agency cannot handle must not stop it
                     await dead_letter(event, PROCESSING_FAILED, error)
@@ -383,6 +388,8 @@ def build_app(
                         h.AGENCY_WALL: before + (acted - delivered),
                         h.STEP: step.id,
                         h.POOL: pool.name,
+                        h.WORK: work,
+                        h.OVERSHOOT: overshoot,
                     },
                 )
                 await send(outcome, marks)

@@ -98,6 +98,24 @@ class Collector(TopicTail):
             for rule in flow.rules:
                 self.tally.rule(flow_id, rule.id, rule.check(trigger))
 
+    def censor_open(self, now: float) -> None:
+        """Cases still open at business second `now` count at their age, with the steps they
+        still wait on and the spans they began (the same book the sim engine fills)."""
+        with self._lock:
+            for watch in self.cases.values():
+                if watch.completed:
+                    continue
+                pending = watch.expected - watch.answered
+                flow = FLOWS[watch.flow]
+                self.book.open_case(
+                    watch.flow,
+                    watch.opened,
+                    watch.marks,
+                    sorted(pending),
+                    sorted(s for s in pending if not flow.step(s).is_wait),
+                    now,
+                )
+
     def all_complete(self) -> bool:
         with self._lock:
             return self.tally.total("cases_completed") >= self.tally.total("cases_started")
@@ -187,13 +205,19 @@ class Collector(TopicTail):
             self.book.delivered(flow_id, step, watch.opened, delivered_at)
             platform = max(0.0, delivered - watch.intended - before)
             self.platform_ms[step_key(flow_id, "delivered", step)].record(platform * 1000)
+            elapsed = max(0.0, acted - started) * speedup
+            work = h.mark(trace, h.WORK)
             self.book.agency_times(
                 flow_id,
                 pool,
                 wait=max(0.0, started - delivered) * speedup,
-                service=max(0.0, acted - started) * speedup,
+                work=elapsed if work is None else work,
+                elapsed=elapsed,
                 sojourn=max(0.0, acted - delivered) * speedup,
             )
+            overshoot = h.mark(trace, h.OVERSHOOT)
+            if overshoot is not None:
+                self.platform_ms[hop_key("agency-overshoot")].record(overshoot * 1000)
             taken = marks[h.TAKEN]
             if taken is not None:
                 self.spans.setdefault(pool, []).append(RequestSpan(delivered, taken, acted))

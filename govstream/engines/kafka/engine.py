@@ -127,6 +127,7 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
         stop_workers(workers)
     if settings.work_dir is None:
         shutil.rmtree(directory, ignore_errors=True)  # kept above only for a failure's logs
+    collector.censor_open((ended - t0) * speedup)
 
     # Requests still unanswered when every worker has consumed everything were lost; while
     # the workers still have a backlog they are in flight.

@@ -28,6 +28,10 @@ TAKEN = "gs_taken"  # a clerk took the request up (it may still wait for opening
 STARTED = "gs_started"
 ACTED = "gs_acted"
 RECIPIENT = "gs_recipient"
+WORK = "gs_work"  # business seconds of work the clerk did (office time), as drawn
+OVERSHOOT = "gs_overshoot"
+"""Wall seconds the agency's work ended after it was due to: the scheduling overhead the
+event loop added, which the business clock scales up by `speedup`."""
 WARM_UP = "gs_warm_up"  # present on start-up traffic, which agencies answer at once
 
 DLQ_REASON = "dlq_reason"

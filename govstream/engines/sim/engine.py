@@ -33,7 +33,9 @@ from govstream.result import AgencyLoad, EngineInfo, RunResult
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.events import Emit
-from processors.orchestrator import CaseState, Orchestrator, Progress
+from processors.flow import TRIGGER
+from processors.flow import request_id as request_id_of
+from processors.orchestrator import CaseState, Orchestrator, Progress, case_marks
 
 log = structlog.get_logger(__name__)
 
@@ -80,6 +82,12 @@ class SimEngine:
         self.series = SeriesBook(scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
         self.arrivals_done = False
         self.open_requests: dict[str, simpy.Process] = {}
+        self.arriving: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        """Cases on their way to the platform, not yet opened: their intended time, trigger."""
+        self.at_pools: dict[str, tuple[str, str, float, float | None]] = {}
+        """Requests delivered and not yet done: flow, pool, delivered at, taken up at."""
+        self.unanswered_delivered: set[str] = set()
+        """Requests delivered whose outcome the orchestrator has not seen yet."""
         self.all_done = self.env.event()
 
     # -- processes -------------------------------------------------------------------------
@@ -100,6 +108,8 @@ class SimEngine:
         )
         for rule in flow.rules:
             self.tally.rule(flow_id, rule.id, rule.check(trigger))
+        key = (flow_id, str(trigger["case_id"]))
+        self.arriving[key] = (intended_at, trigger)
         yield self.env.timeout(self._transport(self._transport_rngs[flow.source_agency]))
         arrived = self.env.now
         self.book.hop("trigger-to-orchestrator", arrived - intended_at)
@@ -107,7 +117,7 @@ class SimEngine:
             yield slot
             yield self.env.timeout(self._platform_time(self._platform_rng))
         self.book.hop("at-orchestrator", self.env.now - arrived)
-        key = (flow_id, str(trigger["case_id"]))
+        self.arriving.pop(key, None)
         progress = self.orchestrators[flow_id].open(
             self.states.get(key), trigger, intended_at, self.env.now
         )
@@ -150,6 +160,9 @@ class SimEngine:
         sent_at = env.now
         yield env.timeout(self._transport(transport_rng))
         delivered_at = env.now
+        request_id = str(emit.value["request_id"])
+        self.at_pools[request_id] = (flow_id, pool.name, delivered_at, None)
+        self.unanswered_delivered.add(request_id)
         self.tally.add(flow_id, "requests_delivered")
         self.book.delivered(flow_id, step.id, opened_at, delivered_at)
         self.book.hop("orchestrator-to-agency", delivered_at - sent_at)
@@ -165,15 +178,19 @@ class SimEngine:
             started_at = env.now
             self.series.finish(request_id, started_at)
             self.series.begin(request_id, busy_name(pool.name), started_at)
-            done_at = pool.hours.finish_time(started_at, pool.service_time(flow_id, step.id))
+            self.at_pools[request_id] = (flow_id, pool.name, delivered_at, started_at)
+            work = pool.service_time(flow_id, step.id)
+            done_at = pool.hours.finish_time(started_at, work)
             yield env.timeout(done_at - started_at)
             self.series.finish(request_id, done_at)
+        del self.at_pools[request_id]
         self.tally.add(flow_id, "requests_acted")
         self.book.agency_times(
             flow_id,
             pool.name,
             wait=started_at - delivered_at,
-            service=done_at - started_at,
+            work=work,
+            elapsed=done_at - started_at,
             sojourn=done_at - delivered_at,
         )
         outcome = pool.act(flow, step, emit.value)
@@ -199,6 +216,7 @@ class SimEngine:
         now = self.env.now
         self.tally.add(flow_id, "outcomes_recorded")
         del self.open_requests[str(emit.value["request_id"])]
+        self.unanswered_delivered.discard(str(emit.value["request_id"]))
         self.book.acted(flow_id, str(emit.step), opened_at, now)
         key = (flow_id, emit.key)
         progress = self.orchestrators[flow_id].record(
@@ -243,7 +261,45 @@ class SimEngine:
         )
         return self._result()
 
+    def _censor(self) -> None:
+        """Whatever is still open counts at its age: cases, the steps they wait on, the spans
+        they began, and the requests queued or in work at the pools."""
+        now = self.env.now
+        for (flow_id, _), state in self.states.items():
+            flow = FLOWS[flow_id]
+            trigger, done = state["trigger"], state["done"]
+            pending = [s for s in flow.steps if s.id not in done and s.applies(trigger)]
+            case = str(state["case_id"])
+            undelivered = [
+                s.id
+                for s in pending
+                if not s.is_wait and request_id_of(case, s.id) not in self.unanswered_delivered
+            ]
+            self.book.open_case(
+                flow_id,
+                float(state["opened_at"]),
+                case_marks(state),
+                [s.id for s in pending],
+                undelivered,
+                now,
+            )
+        for (flow_id, _), (intended_at, trigger) in self.arriving.items():
+            pending = [s for s in FLOWS[flow_id].steps if s.applies(trigger)]
+            self.book.open_case(
+                flow_id,
+                intended_at,
+                {TRIGGER: intended_at},
+                [s.id for s in pending],
+                [s.id for s in pending if not s.is_wait],
+                now,
+            )
+        for flow_id, pool, delivered_at, started_at in self.at_pools.values():
+            self.book.agency_open(
+                flow_id, pool, delivered_at=delivered_at, started_at=started_at, now=now
+            )
+
     def _result(self) -> RunResult:
+        self._censor()
         # A request is answered (its outcome recorded) or its process is still alive somewhere
         # on the wire, in a queue or with a clerk. A process that ended without an answer, or a
         # request the books cannot place, was lost.

@@ -1,0 +1,152 @@
+"""The `govstream sweep` command: argument parsing and the console, around `govstream.sweep`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from govstream.cli_args import add_scenario_args
+from govstream.report.console import escape, print_tables, report_console
+from govstream.result import RunResult
+
+EXIT_OK = 0
+EXIT_INTERRUPTED = 1
+EXIT_BAD_INPUT = 2
+
+EPILOG = """exit codes: 0 ok (the answer may be that no point meets every target),
+1 interrupted (the points done are kept; the same command resumes), 2 bad input"""
+
+
+def add_sweep_command(commands: argparse._SubParsersAction) -> None:
+    sweep = commands.add_parser(
+        "sweep",
+        help="run a scenario over a grid of settings; find the least that meets every target",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run a scenario at every point of a grid (--vary, one or more) on the sim "
+        "engine, the same seeds at every point; print and write a table of each target's "
+        "statistic and verdict per point, and the least setting at which every target is met. "
+        "Finished points are kept: an interrupted sweep resumes where it stopped.",
+    )
+    add_scenario_args(sweep)
+    sweep.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="PATH=RANGE",
+        help="a setting to vary: path=from..to (whole steps, e.g. agencies.bank.servers=2..10), "
+        "path=from..to:step, or path=v1,v2,v3 (repeatable: the grid is every combination)",
+    )
+    sweep.add_argument(
+        "--replications",
+        type=int,
+        default=1,
+        metavar="N",
+        help="replications per point (seeds seed..seed+N-1), verdicts from their 95 %% "
+        "interval (default: 1)",
+    )
+    sweep.add_argument(
+        "--out",
+        type=Path,
+        help="directory for sweep.json, sweep.md, sweep.csv and each point's result.json "
+        "(default: runs/<scenario name>-sweep)",
+    )
+    sweep.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start over, discarding the points an earlier run of this sweep kept",
+    )
+    sweep.set_defaults(func=cmd_sweep)
+
+
+def _bad_input(message: str) -> int:
+    Console(stderr=True).print(f"[bold red]error[/]: {escape(message)}", soft_wrap=True)
+    return EXIT_BAD_INPUT
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from govstream.scenario.loader import ScenarioError, load_scenario
+    from govstream.sweep import (
+        Interrupted,
+        SweepError,
+        SweepState,
+        answer_text,
+        grid,
+        parse_vary,
+        point_key,
+        run_sweep,
+        sweep_settings,
+        sweep_table,
+    )
+
+    if args.replications < 1:
+        return _bad_input(f"--replications {args.replications}: give 1 or more")
+    try:
+        varies = [parse_vary(text) for text in args.vary]
+        points = grid(varies)
+    except SweepError as error:
+        return _bad_input(str(error))
+    scenarios = {}
+    for point in points:
+        try:
+            scenarios[point] = load_scenario(args.scenario, [*args.overrides, *point])
+        except ScenarioError as error:
+            return _bad_input(f"at {point_key(point)}: {error}")
+    name = scenarios[points[0]].name
+    out_dir = args.out or Path("runs") / f"{name}-sweep"
+    settings = sweep_settings(str(args.scenario), args.overrides, varies, args.replications)
+    try:
+        state = SweepState(out_dir, settings, args.fresh)
+    except SweepError as error:
+        return _bad_input(str(error))
+    console = report_console()
+    kept = sum(state.done(point) for point in points)
+    console.print(
+        f"sweep of {escape(name)}: {len(points)} points × {args.replications} "
+        f"replication{'s' if args.replications > 1 else ''} on the sim engine"
+        + (f"; {kept} kept from an earlier run" if kept else ""),
+        highlight=False,
+    )
+    started = time.monotonic()
+
+    def on_point(point: Sequence[str], result: RunResult) -> None:
+        missed = sum(1 for v in result.targets if v.met is not True)
+        said = "every target met" if result.targets_met else f"{missed} not met"
+        if result.unchecked_plan_targets:
+            said += ", a plan target not checked"
+        console.print(f"  {escape(point_key(point))}: {said}", highlight=False)
+
+    try:
+        run_sweep(
+            points,
+            scenarios,
+            state,
+            varies,
+            replications=args.replications,
+            scenario_file=str(args.scenario),
+            overrides=args.overrides,
+            name=name,
+            on_point=on_point,
+        )
+    except Interrupted:
+        done = sum(state.done(point) for point in points)
+        Console(stderr=True).print(
+            f"interrupted: {done} of {len(points)} points done, kept in {out_dir}; "
+            "run the same command to resume",
+            highlight=False,
+        )
+        return EXIT_INTERRUPTED
+    records = [state.points[point_key(p)] for p in points]
+    print_tables([sweep_table(varies, records)], console)
+    console.print(f"[bold]{escape(answer_text(varies, records, len(points)))}[/]")
+    elapsed = time.monotonic() - started
+    console.print(
+        f"wrote {out_dir / 'sweep.md'}, sweep.json, sweep.csv and points/ ({elapsed:.1f}s wall "
+        "clock)",
+        highlight=False,
+    )
+    return EXIT_OK
