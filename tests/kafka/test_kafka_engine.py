@@ -93,16 +93,6 @@ def test_every_case_completes_with_nothing_lost(
             # the two histograms round to 3 significant digits each
             platform = result.platform_ms[key]["p50"] / 1000
             assert business == pytest.approx(platform, rel=0.002, abs=0.002)
-    # every case's steps ran in the graph's order: a step's answer never precedes the
-    # answers it depends on, so the case takes at least as long as its longest chain of steps
-    chained = [step for step in flow.steps if step.after]
-    for step in chained:
-        key = f"{flow_id}/acted:{step.id}"
-        if key in result.latency:
-            for dep in step.after:
-                earlier = result.latency.get(f"{flow_id}/acted:{dep}")
-                if earlier and step.join == "all":
-                    assert result.latency[key]["mean"] > earlier["mean"]
 
 
 def test_corrupt_triggers_go_to_the_dead_letter_topic(kafka_bootstrap: str, tmp_path: Path) -> None:
