@@ -17,7 +17,7 @@ import pytest
 
 from govstream.calendar import WorkingCalendar
 from govstream.pipeline.book import LatencyBook, span_key
-from govstream.scenario.loader import parse_scenario
+from govstream.scenario.loader import ScenarioError, parse_scenario
 from govstream.sla import evaluate_targets
 from processors.flow import Span
 
@@ -151,3 +151,20 @@ def test_office_time_within_n_days_implies_the_legal_deadline() -> None:
         for n in (1, 2, 5):
             end = cal.deadline(start, n)
             assert cal.legal_working_days(start, end) <= n
+
+
+def test_a_deadline_in_part_of_a_working_day_is_bad_input() -> None:
+    """Half a working day is office time; a deadline counts whole days."""
+    text = """
+name: half-a-day
+flow: F14
+duration: 1d
+arrivals: {rate: 1/d}
+agencies: {hrss: {servers: 1, service_time: {dist: constant, value: 1h}}}
+targets:
+  - {id: half, of: case, stat: p90, within: 0.5wd, source: author}
+"""
+    with pytest.raises(ScenarioError, match="whole working days"):
+        parse_scenario(text)
+    counted = parse_scenario(text.replace("source: author", "working_days: office, source: author"))
+    assert counted.targets[0].working_days == "office"

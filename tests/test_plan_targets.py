@@ -108,7 +108,8 @@ def test_a_plan_limit_looser_than_the_plan_is_bad_input_naming_both(
 
 
 def test_a_stricter_plan_limit_is_fine() -> None:
-    load_scenario(UNEMPLOYMENT, ["targets.0.within=0.5wd"])
+    load_scenario(UNEMPLOYMENT, ["targets.0.within=0wd"])  # done the same day
+    load_scenario(UNEMPLOYMENT, ["targets.0.within=0.5wd", "targets.0.working_days=office"])
     load_scenario(UNEMPLOYMENT, ["targets.0.within=20h"])  # ends before one working day does
     load_scenario(UNEMPLOYMENT, ["targets.0.working_days=office"])
 
@@ -157,6 +158,8 @@ def test_a_plan_target_left_out_is_said_in_every_report_and_fails_the_run(
     assert plain.returncode == 0 and "plan target not checked" in plain.stdout
     validated = govstream("validate", UNEMPLOYMENT, "--set", "targets=[]")
     assert validated.returncode == 0 and "plan target not checked" in validated.stdout
+    compared = govstream("compare", tmp_path, tmp_path / "b")
+    assert compared.returncode == 0 and "plan target not checked: F14 M40" in compared.stdout
 
 
 def test_an_author_target_on_the_same_span_does_not_check_the_plan() -> None:

@@ -209,7 +209,7 @@ def test_shared_pool_serves_both_flows_and_counts_each(runs: dict[str, Any]) -> 
 def test_shared_pool_waits_as_one_queue_at_the_summed_rate(runs: dict[str, Any]) -> None:
     run = runs["shared"]
     requests = sum(run["agencies"][SHARING.agency]["requests"].values())
-    assert mean_minutes(run, agency_key("service", SHARING.agency)) == pytest.approx(
+    assert mean_minutes(run, agency_key("service-work", SHARING.agency)) == pytest.approx(
         1.0, abs=5 / math.sqrt(requests)
     )
     check_wait(run, SHARING.agency, requests, f"{SHARING.agency} shared by {SHARING.flows}")

@@ -17,6 +17,7 @@ from govstream.report.tables import (
     Table,
     flow_metrics,
     observed_text,
+    unchecked_text,
     verdict_on,
     verdict_word,
 )
@@ -171,7 +172,10 @@ def targets_comparison(first: RunResult, second: RunResult) -> Table:
 def describe(run: RunResult) -> str:
     overrides = " ".join(run.overrides) or "no overrides"
     flows = ", ".join(run.flow_ids)
-    return f"{run.scenario_name} ({flows}) on {run.engine.name}, seed {run.seed}, {overrides}"
+    text = f"{run.scenario_name} ({flows}) on {run.engine.name}, seed {run.seed}, {overrides}"
+    if run.unchecked_plan_targets:
+        text += f"; plan target not checked: {unchecked_text(run)}"
+    return text
 
 
 def comparison_tables(first: RunResult, second: RunResult) -> list[Table]:

@@ -52,6 +52,15 @@ def heading(result: RunResult) -> list[tuple[str, str]]:
         ("business time simulated", format_seconds(result.business_seconds)),
         ("overrides", " ".join(result.overrides) or "none"),
     ]
+    if result.replications:
+        seeds = [r.seed for r in result.replications]
+        lines.append(
+            (
+                "replications",
+                f"{len(seeds)} (seeds {seeds[0]}–{seeds[-1]}): counts and statistics pool "
+                "them all; verdicts come from each statistic's 95 % interval across them",
+            )
+        )
     return lines
 
 
@@ -209,12 +218,12 @@ def working_days_table(result: RunResult, flow: FlowInfo) -> Table | None:
     if not metrics:
         return None
     return _stat_table(
-        f"{flow.id} the same latencies in working days as office time (工作日)",
+        f"{flow.id} the same latencies in working days (工作日)",
         result.working_days,
         metrics,
         "wd",
-        "office hours spent ÷ one office day; a target in working days counts this way "
-        "with working_days: office",
+        "as office time: office hours spent ÷ one office day; a target in working days counts "
+        "this way with working_days: office",
     )
 
 

@@ -522,6 +522,13 @@ class Scenario(Strict):
                     f"{where}: mark {mark!r} is not one of {flow_id}'s; "
                     f"allowed: {', '.join(flow.marks())}"
                 )
+        days = target.within.working_days
+        if target.working_days == "legal" and days is not None and days != int(days):
+            raise ValueError(
+                f"{where}.within: a deadline counts whole working days (received on day D, due "
+                f"by the close of the N-th working day after it), not {target.within}; give a "
+                "whole number, or working_days: office to count office time"
+            )
         if target.working_days == "office" and not target.within.is_working_days:
             raise ValueError(
                 f"{where}.working_days: 'office' counts a limit in working days (e.g. 1wd); "
