@@ -27,6 +27,7 @@ __all__ = [
     "HolidayRule",
     "OfficeHours",
     "WorkingCalendar",
+    "cn_supported_years",
 ]
 
 HolidayRule = Literal["cn", "none"]
@@ -121,6 +122,11 @@ DEFAULT_OFFICE_HOURS = OfficeHours()
 def _cn_supported_range() -> tuple[int, int]:
     known = list(chinese_calendar.holidays) + list(chinese_calendar.workdays)
     return min(known).year, max(known).year
+
+
+def cn_supported_years() -> tuple[int, int]:
+    """The first and last year the Chinese holiday data covers."""
+    return _cn_supported_range()
 
 
 @lru_cache(maxsize=8192)

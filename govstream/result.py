@@ -92,6 +92,15 @@ class FlowInfo(Frozen):
         return [step.id for step in self.steps]
 
 
+class DeadLetters(Frozen):
+    """What reached the dead-letter topic during the run, whoever wrote the message."""
+
+    by_reason: dict[str, int] = Field(default_factory=dict)
+    """`dlq_reason` header -> messages (`malformed-body`, `unknown-schema`, ...)."""
+    by_source_topic: dict[str, int] = Field(default_factory=dict)
+    """The topic each message was read from before it was dead-lettered -> messages."""
+
+
 class EngineInfo(Frozen):
     name: str
     """A discovered engine's name (`govstream.engines.engine_names()`)."""
@@ -118,6 +127,11 @@ class RunResult(Frozen):
     platform_ms: dict[str, Summary] = Field(default_factory=dict)
     agencies: dict[str, AgencyLoad]
     targets: list[TargetVerdict] = Field(default_factory=list)
+    dead_letters: DeadLetters = Field(default_factory=DeadLetters)
+    incomplete: str | None = None
+    """Why the run stopped before its scenario's end (interrupted, the broker lost); None for a
+    run that ended as its scenario does. An incomplete result holds what was measured until it
+    stopped: open cases and requests in flight then, nothing counted lost."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -43,6 +43,8 @@ def heading(result: RunResult) -> list[tuple[str, str]]:
     engine = result.engine
     options = ", ".join(f"{k}={v}" for k, v in engine.options.items())
     lines = [("scenario", f"{result.scenario_name} ({result.scenario_file})")]
+    if result.incomplete:
+        lines.insert(0, ("INCOMPLETE", f"{result.incomplete}; figures up to then"))
     lines.append(("flows" if len(result.flows) > 1 else "flow", ", ".join(result.flow_ids)))
     lines += [(flow.id, f"{flow.title} (plan {', '.join(flow.measures)})") for flow in result.flows]
     lines += [
@@ -358,12 +360,15 @@ def rules_table(result: RunResult) -> Table | None:
 
 
 def all_tables(result: RunResult) -> list[Table]:
+    from govstream.report.dead_letters import dead_letters_table
+
     tables: list[Table | None] = [counts_table(result)]
     for flow in result.flows:
         tables += [latency_table(result, flow), working_days_table(result, flow)]
     tables += [platform_table(result), hops_table(result), agencies_table(result)]
     tables.append(shared_wait_table(result))
     tables.append(rules_table(result))
+    tables.append(dead_letters_table(result))
     if result.targets:
         tables.append(targets_table(result))
     return [table for table in tables if table is not None]

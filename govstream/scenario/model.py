@@ -19,7 +19,14 @@ from pydantic import (
 )
 
 from govstream.distributions import Constant, DistributionSpec
-from govstream.durations import ClockDuration, DurationField, RateField, parse_duration
+from govstream.durations import (
+    ClockDuration,
+    Duration,
+    DurationField,
+    RateField,
+    parse_duration,
+)
+from govstream.scenario import runnable
 from processors import FLOWS
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
@@ -37,6 +44,13 @@ class Burst(Strict):
     duration: ClockDuration
     rate: RateField
 
+    @field_validator("rate")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("a burst's rate must be more than 0, e.g. 120/d")
+        return value
+
 
 class Arrivals(Strict):
     process: Literal["poisson", "constant", "bursts"] = "poisson"
@@ -50,6 +64,11 @@ class Arrivals(Strict):
     def _bursts_need_windows(self) -> Arrivals:
         if self.process == "bursts" and not self.bursts:
             raise ValueError("process 'bursts' needs at least one entry under 'bursts'")
+        if self.process != "bursts" and self.rate <= 0:
+            raise ValueError(
+                f"rate must be more than 0 for process {self.process!r}, e.g. 40/d; for "
+                "arrivals only in bursts use process: bursts (its rate may be 0)"
+            )
         return self
 
 
@@ -107,6 +126,11 @@ class Transport(Strict):
 class Calendar(Strict):
     holidays: Literal["cn", "none"] = "cn"
     office_hours: list[str] = Field(default_factory=lambda: ["09:00-12:00", "13:30-17:30"])
+
+    @field_validator("office_hours")
+    @classmethod
+    def _hours(cls, value: list[str]) -> list[str]:
+        return runnable.check_office_hours(value)
 
 
 class StepSettings(Strict):
@@ -235,8 +259,24 @@ class Scenario(Strict):
     def _aware(cls, value: datetime) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=CHINA_STANDARD_TIME)
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        return runnable.check_name(value)
+
+    @field_validator("duration")
+    @classmethod
+    def _some_duration(cls, value: Duration) -> Duration:
+        if value.seconds <= 0:
+            raise ValueError("must be more than 0: arrivals come only during 'duration'")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        horizon = self.duration.clock_seconds() + self.drain.clock_seconds()
+        runnable.check_dates(
+            self.start, runnable.run_end(self.start, horizon), self.calendar.holidays
+        )
         self._check_agencies()
         for flow_id, settings in self.flows.items():
             self._check_flow(flow_id, settings)
@@ -275,6 +315,7 @@ class Scenario(Strict):
                     f"flows.{flow_id}.population.{knob}: not a population setting of "
                     f"{flow_id}; allowed: {', '.join(allowed_population)}"
                 )
+        runnable.check_population(flow, settings.population)
         step_ids = [step.id for step in flow.steps]
         for step_id, step_settings in settings.steps.items():
             if step_id not in step_ids:
