@@ -43,6 +43,15 @@ PROCESSING_FAILED = "processing-failed"
 STREAM_BUFFER_MAXSIZE = 32768
 """faust pauses fetching a partition at 80 % of this (26,214 requests in one agent's buffer)."""
 
+SESSION_TIMEOUT_SECONDS = 6.0
+"""How long the group waits for a silent worker before its partitions move to the others.
+faust's default of 60 s stalled a run for over a minute after a worker was killed; 6 s is the
+smallest a broker accepts by default (`group.min.session.timeout.ms`)."""
+HEARTBEAT_SECONDS = 1.0
+"""A third of the session timeout or less, as Kafka advises, so one late heartbeat is no loss."""
+REBALANCE_TIMEOUT_SECONDS = 20.0
+"""How long the surviving workers have to rejoin the group once a rebalance starts."""
+
 
 def app_id(scenario: Scenario) -> str:
     """One consumer group per set of flows, so runs of different flows do not share offsets."""
@@ -138,6 +147,10 @@ def build_app(
         # An agency's backlog waits in its agent's buffer, where its arrival is stamped
         # (see arrival.py); only what overflows the buffer waits in Kafka unstamped.
         stream_buffer_maxsize=STREAM_BUFFER_MAXSIZE,
+        broker_session_timeout=SESSION_TIMEOUT_SECONDS,
+        broker_heartbeat_interval=HEARTBEAT_SECONDS,
+        broker_rebalance_timeout=REBALANCE_TIMEOUT_SECONDS,
+        processing_guarantee=scenario.kafka.guarantee,
     )
     outbound = [spec.name for spec in catalog.topics.values() if spec.flow in flows]
     codec_names = register_topic_codecs(codec, outbound)
