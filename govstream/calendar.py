@@ -166,6 +166,11 @@ class WorkingCalendar:
     holidays: HolidayRule = "cn"
     always_open: bool = False
     sla_reference: WorkingCalendar | None = None
+    weekdays_past_data: bool = False
+    """Past the last year of the Chinese holiday data, open Monday to Friday instead of
+    raising. A run's scenario is validated to lie inside the data; only work that would end
+    after the run does (a long service begun near its end) reaches past it, and no figure
+    of the run is taken there."""
     _start_ts: float = field(init=False, repr=False)
     _days: dict[date, _DayPlan] = field(init=False, repr=False, default_factory=dict)
 
@@ -179,7 +184,12 @@ class WorkingCalendar:
             raise CalendarError(f"holidays must be 'cn' or 'none', not {self.holidays!r}")
         self._start_ts = self.start.timestamp()
         if self.sla_reference is None and self.always_open:
-            self.sla_reference = WorkingCalendar(self.start, self.office_hours, self.holidays)
+            self.sla_reference = WorkingCalendar(
+                self.start,
+                self.office_hours,
+                self.holidays,
+                weekdays_past_data=self.weekdays_past_data,
+            )
 
     @classmethod
     def always(
@@ -208,6 +218,8 @@ class WorkingCalendar:
         if self.always_open:
             return True
         if self.holidays == "cn":
+            if self.weekdays_past_data and day.year > _cn_supported_range()[1]:
+                return day.weekday() < 5
             return _cn_is_workday(day)
         return day.weekday() < 5
 
@@ -325,4 +337,5 @@ def scenario_calendar(scenario: Scenario) -> WorkingCalendar:
         start=scenario.start,
         office_hours=OfficeHours.from_strings(scenario.calendar.office_hours),
         holidays=scenario.calendar.holidays,
+        weekdays_past_data=True,
     )

@@ -238,10 +238,14 @@ class Scenario(Strict):
             raise ValueError("write either 'flow' (one flow) or 'flows' (several), not both")
         data = dict(data)
         flow_id = data.pop("flow")
+        if not isinstance(flow_id, str):
+            raise ValueError(
+                f"flow: one implemented flow's id (got {flow_id!r}); allowed: {', '.join(FLOWS)}"
+            )
         settings = {
             key: data.pop(key) for key in ("arrivals", "population", "steps") if key in data
         }
-        data["flows"] = {str(flow_id).upper() if isinstance(flow_id, str) else flow_id: settings}
+        data["flows"] = {flow_id.upper(): settings}
         return data
 
     @field_validator("flows")

@@ -42,8 +42,17 @@ def check_office_hours(spans: list[str]) -> list[str]:
     return spans
 
 
+LONGEST_RUN_YEARS = 100
+
+
 def check_dates(start: datetime, end: datetime, holidays: str) -> None:
-    """Every day a run can reach must be one the Chinese holiday data answers for."""
+    """Every day a run can reach must be one the Chinese holiday data answers for, and the
+    calendar must be able to count past its end (work drawn long may end after it)."""
+    if end.year - start.year > LONGEST_RUN_YEARS:
+        raise ValueError(
+            f"duration: duration + drain run from {start.date().isoformat()} past "
+            f"{end.date().isoformat()}: at most {LONGEST_RUN_YEARS} years"
+        )
     if holidays != "cn":
         return
     first, last = cn_supported_years()

@@ -54,8 +54,12 @@ REBALANCE_TIMEOUT_SECONDS = 20.0
 
 
 def app_id(scenario: Scenario) -> str:
-    """One consumer group per set of flows, so runs of different flows do not share offsets."""
-    return f"{APP_ID}-{'-'.join(flow_id.lower() for flow_id in scenario.flows)}"
+    """One consumer group per set of flows, so runs of different flows do not share offsets;
+    exactly-once runs have their own, since their changelog and transactions are written
+    transactionally and must not meet an at-least-once worker's."""
+    flows = "-".join(flow_id.lower() for flow_id in scenario.flows)
+    suffix = "-eos" if scenario.kafka.guarantee == "exactly_once" else ""
+    return f"{APP_ID}-{flows}{suffix}"
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -143,7 +147,9 @@ def build_app(
         topic_allow_declare=True,
         broker_commit_every=100,
         broker_commit_interval=0.5,
-        stream_wait_empty=False,
+        # Under exactly-once a rebalance must wait for the work in hand, or a clerk finishing
+        # after it sends outside any transaction; at-least-once need not wait.
+        stream_wait_empty=scenario.kafka.guarantee == "exactly_once",
         # An agency's backlog waits in its agent's buffer, where its arrival is stamped
         # (see arrival.py); only what overflows the buffer waits in Kafka unstamped.
         stream_buffer_maxsize=STREAM_BUFFER_MAXSIZE,
@@ -151,6 +157,11 @@ def build_app(
         broker_heartbeat_interval=HEARTBEAT_SECONDS,
         broker_rebalance_timeout=REBALANCE_TIMEOUT_SECONDS,
         processing_guarantee=scenario.kafka.guarantee,
+        # After an exactly-once worker dies mid-transaction its table's changelog can end in
+        # an aborted transaction, whose committed end faust misreads as an inconsistency and
+        # refuses to start on. No run reads an earlier run's cases (their ids carry the run
+        # id), so there is nothing for that check to protect.
+        recovery_consistency_check=scenario.kafka.guarantee != "exactly_once",
     )
     outbound = [spec.name for spec in catalog.topics.values() if spec.flow in flows]
     codec_names = register_topic_codecs(codec, outbound)

@@ -11,6 +11,7 @@ import structlog
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic, OffsetSpec
 from kafka.errors import (
+    CoordinatorLoadInProgressError,
     CoordinatorNotAvailableError,
     KafkaError,
     NotCoordinatorError,
@@ -106,12 +107,17 @@ def _group_lag(
     bootstrap: str, group: str, topics: list[str], attempts: int = 10
 ) -> dict[TopicPartition, int]:
     """Per partition. A new cluster has no group coordinator until the first group request
-    creates the offsets topic, and a coordinator moves while a group's members come and go;
-    both answers are waited out."""
+    creates the offsets topic, a new coordinator loads the offsets before it answers, and a
+    coordinator moves while a group's members (or the brokers) come and go; all three
+    answers are waited out."""
     for attempt in range(attempts):
         try:
             return _lag_once(bootstrap, group, topics)
-        except (CoordinatorNotAvailableError, NotCoordinatorError):
+        except (
+            CoordinatorLoadInProgressError,
+            CoordinatorNotAvailableError,
+            NotCoordinatorError,
+        ):
             if attempt == attempts - 1:
                 raise
             time.sleep(1.0)

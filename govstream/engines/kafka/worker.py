@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import faust
@@ -26,7 +27,7 @@ def run_worker(scenario: Scenario, bootstrap: str, *, ready_file: Path | None = 
 
     def ready() -> None:
         if ready_file is not None:
-            ready_file.write_text("ready\n")
+            ready_file.write_text(f"{os.getpid()}\n")  # the pid, for fault tests to kill
         log.info("worker ready", flows=list(scenario.flows), bootstrap=bootstrap)
 
     app = build_app(
