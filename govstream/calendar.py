@@ -168,9 +168,8 @@ class WorkingCalendar:
     sla_reference: WorkingCalendar | None = None
     weekdays_past_data: bool = False
     """Past the last year of the Chinese holiday data, open Monday to Friday instead of
-    raising. A run's scenario is validated to lie inside the data; only work that would end
-    after the run does (a long service begun near its end) reaches past it, and no figure
-    of the run is taken there."""
+    raising. A run's arrivals are validated to lie inside the data; only its drain (open
+    cases closing after the last arrival) and work that ends after the run reach past it."""
     _start_ts: float = field(init=False, repr=False)
     _days: dict[date, _DayPlan] = field(init=False, repr=False, default_factory=dict)
 

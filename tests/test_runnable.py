@@ -36,7 +36,7 @@ REFUSED = {
         "more than 0",
     ),
     "start-after-holiday-data": (
-        "start=2026-12-01T09:00:00+08:00",
+        "start=2026-06-01T09:00:00+08:00",
         "start",
         "holiday data covers",
     ),

@@ -136,8 +136,6 @@ def test_misspelt_field_lists_the_allowed_fields(ran: dict[str, Ran]) -> None:
     assert {"servers", "service_time", "calendar", "outages"} <= names
 
 
-
-
 def test_misspelt_field_inside_a_distribution_lists_its_parameters(ran: dict[str, Ran]) -> None:
     rejected(
         ran,

@@ -281,9 +281,13 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        horizon = self.duration.clock_seconds() + self.drain.clock_seconds()
         runnable.check_dates(
-            self.start, runnable.run_end(self.start, horizon), self.calendar.holidays
+            self.start,
+            runnable.run_end(self.start, self.duration.clock_seconds()),
+            runnable.run_end(
+                self.start, self.duration.clock_seconds() + self.drain.clock_seconds()
+            ),
+            self.calendar.holidays,
         )
         self._check_agencies()
         for flow_id, settings in self.flows.items():

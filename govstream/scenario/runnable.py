@@ -45,9 +45,13 @@ def check_office_hours(spans: list[str]) -> list[str]:
 LONGEST_RUN_YEARS = 100
 
 
-def check_dates(start: datetime, end: datetime, holidays: str) -> None:
-    """Every day a run can reach must be one the Chinese holiday data answers for, and the
-    calendar must be able to count past its end (work drawn long may end after it)."""
+def check_dates(start: datetime, arrivals_end: datetime, end: datetime, holidays: str) -> None:
+    """Every arrival must fall on a day the Chinese holiday data answers for, and the calendar
+    must be able to count past the run's end (work drawn long may end after it).
+
+    The drain is a limit, not a length (a run ends once its last case closes), so it may
+    reach past the data: from then on the calendar counts Monday to Friday.
+    """
     if end.year - start.year > LONGEST_RUN_YEARS:
         raise ValueError(
             f"duration: duration + drain run from {start.date().isoformat()} past "
@@ -56,13 +60,13 @@ def check_dates(start: datetime, end: datetime, holidays: str) -> None:
     if holidays != "cn":
         return
     first, last = cn_supported_years()
-    local_end = end.astimezone(start.tzinfo)
+    local_end = arrivals_end.astimezone(start.tzinfo)
     if start.year < first or local_end.year > last:
         raise ValueError(
-            f"start: the run spans {start.date().isoformat()} to {local_end.date().isoformat()} "
-            f"(start + duration + drain), but the Chinese holiday data covers {first}-{last}: "
-            f"move 'start', shorten 'duration' or 'drain', or set calendar.holidays: none "
-            "(Monday to Friday)"
+            f"start: arrivals run from {start.date().isoformat()} to "
+            f"{local_end.date().isoformat()} (start + duration), but the Chinese holiday data "
+            f"covers {first}-{last}: move 'start' or shorten 'duration', or set "
+            "calendar.holidays: none (Monday to Friday)"
         )
 
 
