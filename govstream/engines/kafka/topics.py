@@ -111,7 +111,7 @@ def skip_stale(bootstrap: str, group: str, topics: Iterable[str]) -> int:
 
 
 def _group_lag(
-    bootstrap: str, group: str, topics: list[str], attempts: int = 10
+    bootstrap: str, group: str, topics: list[str], attempts: int = 60
 ) -> dict[TopicPartition, int]:
     """Per partition. A new cluster has no group coordinator until the first group request
     creates the offsets topic (and is still loading it just after), and a coordinator moves
