@@ -105,7 +105,7 @@ def test_the_queue_is_every_request_s_wait_and_busy_clerks_their_service(
     pool's summed wait and summed service exactly."""
     assert outage.series is not None
     for pool, load in outage.agencies.items():
-        for level, latency in (("queue", "wait"), ("busy", "service")):
+        for level, latency in (("queue", "wait"), ("busy", "service-elapsed")):
             summary = outage.latency[f"{latency}:{pool}"]
             total = summary["mean"] * summary["count"]
             assert integral(outage, f"{level}:{pool}") == pytest.approx(total, rel=1e-5)

@@ -293,7 +293,7 @@ def test_the_time_series_agree_with_the_sim_engine(kafka_bootstrap: str, tmp_pat
     assert b.levels["F03/open"][-1] == 0
     assert b.windows == a.windows
     for pool in kafka.agencies:
-        for level, latency in (("queue", "wait"), ("busy", "service")):
+        for level, latency in (("queue", "wait"), ("busy", "service-elapsed")):
             summary = kafka.latency[f"{latency}:{pool}"]
             values = b.levels[f"{level}:{pool}"]
             spans = [
