@@ -509,7 +509,7 @@ def test_a_multi_flow_report_names_every_flow(every_flow_run: tuple[str, RunResu
         assert f"{flow_id}: {flow.title}" in console
         assert f"- **{flow_id}**: {flow.title}" in summary
         assert f"## {flow_id} {LATENCY_TITLE}" in summary
-        assert f"## {flow_id} the same latencies in working days as office time (工作日)" in summary
+        assert f"## {flow_id} the same latencies in working days (工作日)" in summary
     counts = markdown_section(summary, "Counts")
     started = next(row for row in counts if row[0] == "cases started")
     assert started[1:] == [
@@ -666,7 +666,7 @@ def test_a_shared_pool_is_reported_with_each_flows_requests_and_wait() -> None:
         "span invoice-to-payment",
     ]
     assert fb["span invoice-to-payment"][4] == "1h"
-    wd = markdown_section(text, "FB the same latencies in working days as office time (工作日)")
+    wd = markdown_section(text, "FB the same latencies in working days (工作日)")
     assert wd == [["span invoice-to-payment", "7", "0.12", "0.08", "0.25", "0.50", "0.75", "1.00"]]
     assert markdown_section(text, "The plan's rules on case data") == [
         ["FB", "prepayment-share", "3", "1", "3", "75.0 %"]
