@@ -143,7 +143,7 @@ def test_verdict_changes_come_first_and_inputs_that_differ_are_named(
     before, after = result(runs["no-outage"]), result(runs["outage"])
     changed = verdict_changes(before, after)
     assert [(row[1], row[4].split()[0], row[5].split()[0]) for row in changed.rows] == [
-        ("bank-closure-within-3wd", "met", "MISSED")
+        ("bank-backlog-cleared-within-4wd", "met", "MISSED")
     ]
     differs = input_differences(before, after)
     assert differs is not None
@@ -194,7 +194,7 @@ def test_a_gate_that_holds_exits_0(runs: dict[str, Path]) -> None:
 def test_a_target_newly_missed_fails_with_fail_on_new_miss(runs: dict[str, Path]) -> None:
     done = govstream("compare", runs["no-outage"], runs["outage"], "--fail-on-new-miss")
     assert done.returncode == 3
-    assert "newly not met: F03 bank-closure-within-3wd" in done.stdout
+    assert "newly not met: F03 bank-backlog-cleared-within-4wd" in done.stdout
     back = govstream("compare", runs["outage"], runs["no-outage"], "--fail-on-new-miss")
     assert back.returncode == 0
 

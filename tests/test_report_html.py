@@ -61,7 +61,7 @@ def test_a_run_writes_a_self_contained_report(outage_dir: Path) -> None:
     positions = [page.index(heading) for heading in order]
     assert positions == sorted(positions)
     assert "core-banking migration" in page
-    assert "bank-closure-within-3wd" in page
+    assert "bank-backlog-cleared-within-4wd" in page
 
 
 def test_summary_gains_the_inputs_and_links_the_report(outage_dir: Path) -> None:
