@@ -322,9 +322,7 @@ def run_govstream(
     starts = topic_ends(bootstrap, [flow.source_topic, flow.completed_topic])
     result = engine.run_on_kafka(
         scenario,
-        RunSettings(
-            scenario_file=str(SCENARIO), overrides=tuple(overrides), bootstrap=bootstrap
-        ),
+        RunSettings(scenario_file=str(SCENARIO), overrides=tuple(overrides), bootstrap=bootstrap),
     )
     skipped = int(result.engine.options.get("stale_messages_skipped", 0))
     triggers = records_since(bootstrap, starts, flow.source_topic)

@@ -146,6 +146,8 @@ class Curves(Frozen):
     latency: dict[str, list[float]] = Field(default_factory=dict)
     """Business seconds, by metric name."""
     working_days: dict[str, list[float]] = Field(default_factory=dict)
+
+
 class PlanTargetInfo(Frozen):
     """A number the plan sets for one of the run's flows that no scenario target checked."""
 
