@@ -6,8 +6,11 @@ number is refused. A flow that has a number here which no scenario target checks
 every report, so a verdict of "all targets met" cannot come from leaving the plan's target out.
 
 Where the plan gives a word rather than a number (实时, 即办即取, 即办即结, 及时) the table says
-so: `number` is None and a scenario reading the word must say how in its target's note. The
-quotes are the plan's own text (渝中府办〔2021〕16号), verbatim.
+so: `number` is None and a scenario reading the word must say how in its target's note. Some
+words still bound any honest reading (nothing a day late is 实时), so the table gives them the
+loosest limit a `source: plan` target may read them as; a limit past it is refused, and such a
+word, like a number, is named in every report when no target checks it. The quotes are the
+plan's own text (渝中府办〔2021〕16号), verbatim.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from govstream.durations import format_seconds
 
 if TYPE_CHECKING:
     from govstream.scenario.model import Scenario, Target
@@ -42,15 +47,25 @@ class PlanTimeTarget:
     """The flow's span this number times, where the flow is implemented."""
     hedge: str = ""
     """How firmly the plan says it: 原则上 (as a rule), 确保 (ensure)."""
+    loosest: float | None = None
+    """For a word: the longest limit, in seconds, that can still be called a reading of it."""
+    reading: str = ""
+    """Why that is the loosest reading."""
 
     @property
     def numeric(self) -> bool:
         return self.number is not None
 
+    @property
+    def checkable(self) -> bool:
+        """A number, or a word with a loosest reading: a scenario can check it either way."""
+        return self.numeric or self.loosest is not None
+
     def limit_text(self) -> str:
         """`≤ 9 WD`, `mean ≤ 30 WD`, `≤ 20 days`, or the word and that it has no number."""
         if self.number is None:
-            return f"{self.word}: no number"
+            bound = f", read as ≤ {format_seconds(self.loosest)} at most" if self.loosest else ""
+            return f"{self.word}: no number{bound}"
         unit = "WD" if self.unit == "wd" else "days"
         number = f"{self.number:g}"
         head = "mean ≤" if self.statistic == "mean" else "≤"
@@ -61,6 +76,13 @@ class PlanTimeTarget:
         return f"{self.number:g}{'wd' if self.unit == 'wd' else 'd'}"
 
 
+REAL_TIME = 60.0
+REAL_TIME_READING = (
+    "an online exchange between systems: a minute is already far past any interface's timeout, "
+    "and anything slower is a batch"
+)
+
+
 PLAN_TARGETS: tuple[PlanTimeTarget, ...] = (
     PlanTimeTarget(
         "F01",
@@ -68,6 +90,8 @@ PLAN_TARGETS: tuple[PlanTimeTarget, ...] = (
         "the bank reserves the account number",
         "推进商业银行实时生成企业账户预约账号",
         word="实时",
+        loosest=REAL_TIME,
+        reading=REAL_TIME_READING,
     ),
     PlanTimeTarget(
         "F02",
@@ -82,6 +106,8 @@ PLAN_TARGETS: tuple[PlanTimeTarget, ...] = (
         "deregistration shared with police, banks, housing fund",
         "将企业注销信息实时与公安、银行、公积金等单位共享",
         word="实时",
+        loosest=REAL_TIME,
+        reading=REAL_TIME_READING,
     ),
     PlanTimeTarget(
         "F04",
@@ -139,6 +165,8 @@ PLAN_TARGETS: tuple[PlanTimeTarget, ...] = (
         "data shared between approval systems",
         "尽快实现多种业务系统数据实时共享",
         word="实时",
+        loosest=REAL_TIME,
+        reading=REAL_TIME_READING,
     ),
     PlanTimeTarget(
         "F09",
@@ -147,6 +175,8 @@ PLAN_TARGETS: tuple[PlanTimeTarget, ...] = (
         "深化不动产登记“一窗办理、即办即取”改革",
         word="即办即取",
         span="counter-wait",
+        loosest=4 * 3600.0,
+        reading="done while the applicant waits at the counter: within one half-day session",
     ),
     PlanTimeTarget(
         "F12",
@@ -161,6 +191,8 @@ PLAN_TARGETS: tuple[PlanTimeTarget, ...] = (
         "supervision data aggregated",
         "实时汇聚司法判决、违法失信、抽查抽检等重点监管领域数据",
         word="实时",
+        loosest=REAL_TIME,
+        reading=REAL_TIME_READING,
     ),
     PlanTimeTarget(
         "F14",
@@ -321,11 +353,35 @@ def plan_problem(flow_id: str, target: Target) -> str | None:
             f"measure: {target.measure}'s number in the plan is on {spans}; this target is on "
             f"{_on(target)}: check that span, or use source: author"
         )
+    for entry in words:
+        reason = _past_reading(target, entry)
+        if reason:
+            return f"within: {reason}"
     if not target.note.strip():
         said = ", ".join(f"{e.word} «{e.quote}»" for e in words)
         return (
             f"note: required: {target.measure} gives a word, not a number ({said}); say how "
             "the limit reads it"
+        )
+    return None
+
+
+def _past_reading(target: Target, entry: PlanTimeTarget) -> str | None:
+    """Why the target's limit cannot be a reading of the plan's word, or None when it can."""
+    if entry.loosest is None:
+        return None
+    bound = format_seconds(entry.loosest)
+    plan = f"the plan's {entry.measure} says {entry.word} «{entry.quote}»"
+    if target.within.is_working_days:
+        return (
+            f"within {target.within} is in working days, but {plan}, which reads as {bound} "
+            f"at most ({entry.reading}); use source: author for a limit of your own"
+        )
+    if target.within.clock_seconds() > entry.loosest:
+        return (
+            f"within {target.within} is looser than any reading of {entry.word}: {plan}, which "
+            f"reads as {bound} at most ({entry.reading}); use source: author for a limit of "
+            "your own"
         )
     return None
 
@@ -339,17 +395,23 @@ def _on(target: Target) -> str:
 
 
 def unchecked(scenario: Scenario) -> list[PlanTimeTarget]:
-    """The plan's numbers for the scenario's flows that no `source: plan` target checks."""
+    """The plan's numbers, and bounded words, for the scenario's flows that no `source: plan`
+    target checks."""
     missing = []
     for flow_id in scenario.flows:
         checks = [
             t for t in scenario.targets if t.source == "plan" and scenario.target_flow(t) == flow_id
         ]
         for entry in targets_of(flow_id):
-            if not entry.numeric:
+            if not entry.checkable:
                 continue
-            if not any(
-                t.measure == entry.measure and _numeric_match(t, [entry]) is entry for t in checks
-            ):
+            if not any(t.measure == entry.measure and _checks(t, entry) for t in checks):
                 missing.append(entry)
     return missing
+
+
+def _checks(target: Target, entry: PlanTimeTarget) -> bool:
+    """A number is checked on its span; a word by any target citing its measure."""
+    if entry.numeric:
+        return _numeric_match(target, [entry]) is entry
+    return True

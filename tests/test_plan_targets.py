@@ -22,6 +22,7 @@ EXIT_SLA_MISSED = 3
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 UNEMPLOYMENT = ROOT / "scenarios" / "unemployment-benefit.yaml"
 UTILITIES = ROOT / "scenarios" / "utility-connection.yaml"
+FANOUT = ROOT / "scenarios" / "deregistration-fanout.yaml"
 
 
 def numbers(flow_id: str) -> dict[str, tuple[float, str, str]]:
@@ -131,7 +132,34 @@ def test_a_plan_target_on_a_number_must_time_what_the_plan_times() -> None:
 
 def test_a_plan_target_reading_a_word_says_how() -> None:
     with pytest.raises(ScenarioError, match="note: required"):
-        load_scenario(ROOT / "scenarios" / "deregistration-fanout.yaml", ["targets.0.note="])
+        load_scenario(FANOUT, ["targets.0.note="])
+
+
+@pytest.mark.parametrize("within", ["30d", "2min", "1h"])
+def test_a_plan_limit_past_any_reading_of_the_word_is_bad_input(
+    within: str, tmp_path: Path
+) -> None:
+    """Nothing thirty days late is 实时 (real time), whatever the target's note says."""
+    ran = govstream("validate", FANOUT, "--set", f"targets.0.within={within}")
+    assert ran.returncode == EXIT_BAD_INPUT, ran.stdout
+    said = " ".join(ran.stderr.split())
+    assert f"within {within}" in said and "实时" in said and "1min at most" in said
+    run = govstream("run", FANOUT, "--set", f"targets.0.within={within}", "--out", tmp_path)
+    assert run.returncode == EXIT_BAD_INPUT and not (tmp_path / "result.json").exists()
+
+
+def test_a_reading_of_the_word_within_its_bound_is_fine() -> None:
+    load_scenario(FANOUT, ["targets.0.within=1min"])
+    load_scenario(FANOUT, ["targets.0.within=500ms"])
+
+
+def test_a_word_left_unchecked_fails_the_run_like_a_number(tmp_path: Path) -> None:
+    ran = govstream("run", FANOUT, "--set", "targets=[]", "--fail-on-sla", "--out", tmp_path)
+    assert ran.returncode == EXIT_SLA_MISSED, ran.stdout + ran.stderr
+    assert "plan target not checked: F03 M5" in " ".join(ran.stdout.split())
+    assert [u.measure for u in unchecked(load_scenario(FANOUT, ["targets=[]"]))] == ["M5"]
+    # a word no limit can bound (及时, timely) is not asked for
+    assert not [t for t in PLAN_TARGETS if t.word == "及时" and t.checkable]
 
 
 def test_a_measure_without_a_time_is_not_a_plan_target() -> None:

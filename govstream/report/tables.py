@@ -492,7 +492,7 @@ def targets_table(result: RunResult) -> Table:
         "SLA targets",
         ("flow", "target", "on", "stat", "limit", "observed", "verdict", "source"),
         rows,
-        "; ".join(note for note in notes if note),
+        "; ".join(note.strip() for note in notes if note.strip()),
     )
 
 
