@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from govstream.contracts.codec import AvroCodec
 from govstream.pipeline.schedule import case_id
 from govstream.scenario.loader import load_scenario
 from processors import FLOWS
@@ -155,3 +156,9 @@ def shipped() -> dict[str, tuple[str, ...]]:
     return {
         path.stem: tuple(load_scenario(path).flows) for path in sorted(SCENARIOS.glob("*.yaml"))
     }
+
+
+@pytest.fixture(scope="session")
+def codec() -> AvroCodec:
+    """The catalog's codec; its schemas are parsed once for the whole session."""
+    return AvroCodec()

@@ -59,11 +59,6 @@ ALLOWED_FIELDS: dict[str, dict[str, set[str]]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def codec() -> AvroCodec:
-    return AvroCodec()
-
-
 def schema_of(spec: FlowSpec, emit: Emit) -> dict[str, Any]:
     """The request's contract read from the file, so these checks do not trust the loader."""
     step = spec.step(str(emit.step))

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flow_kit import answer_value, field_names, generate, strings_in
 
-from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
 from govstream.scenario.loader import load_scenario
 from processors import FLOWS
-from processors.agency import outcome_for
 from processors.events import Emit
 from processors.orchestrator import SKIPPED, Orchestrator, Progress
 from producers import identifiers
@@ -27,14 +25,8 @@ ON = dt.date(2021, 6, 1)
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "company-establishment.yaml"
 
 
-@pytest.fixture(scope="module")
-def codec() -> AvroCodec:
-    return AvroCodec(load_catalog())
-
-
 def triggers(count: int, seed: int = 1, **mix: Any) -> list[dict[str, Any]]:
-    make = FLOW.source.generator(random.Random(seed), mix)
-    return [make(f"F01-{n:07d}", ON) for n in range(count)]
+    return generate(FLOW, count, seed=seed, on=ON, **mix)
 
 
 def with_employees(count: int) -> dict[str, Any]:
@@ -45,31 +37,8 @@ def with_employees(count: int) -> dict[str, Any]:
     raise AssertionError(f"no company with {count} employees in 400 draws")
 
 
-def field_names(topic: str) -> set[str]:
-    return {field["name"] for field in load_catalog().schema_json(topic)["fields"]}
-
-
-def strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
-
-
 def by_step(emits: list[Emit]) -> dict[str, Emit]:
     return {str(emit.step): emit for emit in emits}
-
-
-def answer(emit: Emit, rng: random.Random, rejected: str | None = None) -> dict[str, Any]:
-    return dict(
-        outcome_for(
-            FLOW, FLOW.step(str(emit.step)), emit.value, rng, rejected_reason=rejected
-        ).value
-    )
 
 
 def run_case(trigger: dict[str, Any]) -> tuple[dict[str, Emit], Progress]:
@@ -82,7 +51,9 @@ def run_case(trigger: dict[str, Any]) -> tuple[dict[str, Emit], Progress]:
     now = 0.0
     while pending:
         now += 1.0
-        progress = orchestrator.record(progress.state, answer(pending.pop(0), rng), now, now)
+        progress = orchestrator.record(
+            progress.state, answer_value(FLOW, pending.pop(0), rng), now, now
+        )
         sent.update(by_step(progress.emits))
         pending += progress.emits
     assert progress.completion is not None
@@ -146,7 +117,7 @@ def test_identity_numbers_reach_only_the_steps_that_need_them() -> None:
     legal_id = trigger["legal_representative"]["id_number"]
     employee_ids = {e["id_number"] for e in trigger["employees"]}
     sent, _ = run_case(trigger)
-    seen = {step: set(strings(dict(emit.value))) for step, emit in sent.items()}
+    seen = {step: set(strings_in(dict(emit.value))) for step, emit in sent.items()}
     assert not seen["bank-reservation"] & (employee_ids | {legal_id})
     assert seen["social-insurance"] >= employee_ids and legal_id not in seen["social-insurance"]
     assert legal_id in seen["tax-registration"]
@@ -164,7 +135,7 @@ def test_bank_reply_reaches_the_tax_and_housing_fund_requests() -> None:
     opened = orchestrator.open(None, trigger, 0.0, 0.1)
     assert sorted(by_step(opened.emits)) == ["bank-reservation", "social-insurance"]
     bank_request = by_step(opened.emits)["bank-reservation"]
-    outcome = answer(bank_request, random.Random(9))
+    outcome = answer_value(FLOW, bank_request, random.Random(9))
     number = outcome["reply"]["reservation_number"]
     bank = identifiers.bank_by_code(trigger["account_bank"]["bank_code"])
     assert number.startswith(bank.account_prefix) and len(number) == bank.account_length
@@ -178,7 +149,7 @@ def test_bank_reply_reaches_the_tax_and_housing_fund_requests() -> None:
 def test_a_reply_written_by_hand_is_the_one_tax_receives() -> None:
     orchestrator = Orchestrator(FLOW)
     opened = orchestrator.open(None, with_employees(0), 0.0, 0.0)
-    outcome = answer(by_step(opened.emits)["bank-reservation"], random.Random(1))
+    outcome = answer_value(FLOW, by_step(opened.emits)["bank-reservation"], random.Random(1))
     outcome["reply"] = {"reservation_number": "3100000000000000042"}
     emits = by_step(orchestrator.record(opened.state, outcome, 1.0).emits)
     assert emits["tax-registration"].value["account_number"] == "3100000000000000042"
@@ -205,7 +176,7 @@ def test_housing_fund_applies_to_a_company_with_employees() -> None:
 def test_a_refused_reservation_still_lets_tax_register_the_company() -> None:
     orchestrator = Orchestrator(FLOW)
     opened = orchestrator.open(None, with_employees(2), 0.0, 0.0)
-    refused = answer(by_step(opened.emits)["bank-reservation"], random.Random(1), "no")
+    refused = answer_value(FLOW, by_step(opened.emits)["bank-reservation"], random.Random(1), "no")
     assert refused["reply"] is None
     emits = by_step(orchestrator.record(opened.state, refused, 1.0).emits)
     assert emits["tax-registration"].value["account_number"] is None

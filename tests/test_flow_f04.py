@@ -45,11 +45,6 @@ KV10_STEPS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def codec() -> AvroCodec:
-    return AvroCodec(load_catalog())
-
-
 def triggers(count: int = GENERATED, seed: int = 4, **mix: Any) -> list[dict[str, Any]]:
     make = FLOW.source.generator(random.Random(seed), mix)
     return [make(f"F04-{n:07d}", ON) for n in range(1, count + 1)]

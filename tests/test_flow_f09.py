@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flow_kit import answer_value, field_names, generate, only, strings_in
 
-from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
 from govstream.scenario.loader import load_scenario
 from processors import FLOWS
-from processors.agency import outcome_for
-from processors.events import Emit
 from processors.orchestrator import Orchestrator, case_marks
 from producers.real_estate_registration import RegistrationMix
 
@@ -26,39 +23,8 @@ ON = dt.date(2021, 6, 21)
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "property-registration-tax.yaml"
 
 
-@pytest.fixture(scope="module")
-def codec() -> AvroCodec:
-    return AvroCodec(load_catalog())
-
-
 def triggers(count: int, seed: int = 1, **mix: Any) -> list[dict[str, Any]]:
-    make = FLOW.source.generator(random.Random(seed), mix)
-    return [make(f"F09-{n:07d}", ON) for n in range(count)]
-
-
-def field_names(topic: str) -> set[str]:
-    return {field["name"] for field in load_catalog().schema_json(topic)["fields"]}
-
-
-def strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
-
-
-def answer(emit: Emit, rng: random.Random, rejected: str | None = None) -> dict[str, Any]:
-    step = FLOW.step(str(emit.step))
-    return dict(outcome_for(FLOW, step, emit.value, rng, rejected_reason=rejected).value)
-
-
-def only(emits: list[Emit]) -> Emit:
-    assert len(emits) == 1, [e.step for e in emits]
-    return emits[0]
+    return generate(FLOW, count, seed=seed, on=ON, **mix)
 
 
 # -- the trigger ----------------------------------------------------------------------------
@@ -104,7 +70,7 @@ def test_tax_is_asked_first_and_learns_no_phones(codec: AvroCodec) -> None:
         assert set(request.value) == field_names(request.topic)
         codec.decode(codec.encode(request.topic, request.value), request.topic)
         parties = [trigger["transferor"], *trigger["transferees"]]
-        sent = set(strings(dict(request.value)))
+        sent = set(strings_in(dict(request.value)))
         assert {p["id_number"] for p in parties} <= sent  # tax needs every taxpayer
         assert not {p["phone"] for p in parties if p["phone"]} & sent
         assert trigger["previous_certificate_no"] not in sent
@@ -116,7 +82,7 @@ def test_certificate_number_reaches_the_registration_request(codec: AvroCodec) -
     trigger = triggers(1)[0]
     orchestrator = Orchestrator(FLOW)
     opened = orchestrator.open(None, trigger, 0.0, 0.1)
-    outcome = answer(only(opened.emits), random.Random(4))
+    outcome = answer_value(FLOW, only(opened.emits), random.Random(4))
     number = outcome["reply"]["tax_certificate_no"]
     assert number.isdigit() and len(number) == 18 and number.startswith("3500121")
     registered = orchestrator.record(opened.state, outcome, 5.0, 0.6)
@@ -128,15 +94,17 @@ def test_certificate_number_reaches_the_registration_request(codec: AvroCodec) -
     codec.decode(codec.encode(request.topic, request.value), request.topic)
     # The register already holds the parties: its step request repeats no identity number.
     ids = {trigger["transferor"]["id_number"]} | {p["id_number"] for p in trigger["transferees"]}
-    assert not ids & set(strings(dict(request.value)))
+    assert not ids & set(strings_in(dict(request.value)))
 
 
 def test_counter_wait_spans_the_application_to_the_registration() -> None:
     orchestrator = Orchestrator(FLOW)
     opened = orchestrator.open(None, triggers(1)[0], 100.0, 100.2)
-    taxed = orchestrator.record(opened.state, answer(only(opened.emits), random.Random(1)), 104.0)
+    taxed = orchestrator.record(
+        opened.state, answer_value(FLOW, only(opened.emits), random.Random(1)), 104.0
+    )
     done = orchestrator.record(
-        taxed.state, answer(only(taxed.emits), random.Random(1)), 1900.0, 105.0
+        taxed.state, answer_value(FLOW, only(taxed.emits), random.Random(1)), 1900.0, 105.0
     )
     assert done.completion is not None
     (span,) = FLOW.spans
@@ -147,7 +115,7 @@ def test_counter_wait_spans_the_application_to_the_registration() -> None:
 def test_without_a_certificate_the_registration_request_says_so() -> None:
     orchestrator = Orchestrator(FLOW)
     opened = orchestrator.open(None, triggers(1)[0], 0.0, 0.0)
-    refused = answer(only(opened.emits), random.Random(1), "no payment found")
+    refused = answer_value(FLOW, only(opened.emits), random.Random(1), "no payment found")
     request = only(orchestrator.record(opened.state, refused, 1.0).emits)
     assert request.value["tax_certificate_no"] is None
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
+from flow_kit import answer_value, field_names, generate, only, strings_in
 
-from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
 from govstream.scenario.loader import load_scenario
 from processors import FLOWS
-from processors.agency import outcome_for
-from processors.events import Emit
 from processors.orchestrator import SKIPPED, Orchestrator
 from producers.hrss import months_between
 
@@ -26,43 +22,13 @@ ON = dt.date(2021, 6, 1)
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "unemployment-benefit.yaml"
 
 
-@pytest.fixture(scope="module")
-def codec() -> AvroCodec:
-    return AvroCodec(load_catalog())
-
-
 def triggers(count: int, seed: int = 1, **mix: Any) -> list[dict[str, Any]]:
-    make = FLOW.source.generator(random.Random(seed), mix)
-    return [make(f"F14-{n:07d}", ON) for n in range(count)]
+    return generate(FLOW, count, seed=seed, on=ON, **mix)
 
 
 def claim(*, transferred: bool) -> dict[str, Any]:
     probability = 1.0 if transferred else 0.0
     return triggers(1, transfer_probability=probability)[0]
-
-
-def field_names(topic: str) -> set[str]:
-    return {field["name"] for field in load_catalog().schema_json(topic)["fields"]}
-
-
-def strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
-
-
-def answer(emit: Emit, rng: random.Random) -> dict[str, Any]:
-    return dict(outcome_for(FLOW, FLOW.step(str(emit.step)), emit.value, rng).value)
-
-
-def only(emits: list[Emit]) -> Emit:
-    assert len(emits) == 1, [e.step for e in emits]
-    return emits[0]
 
 
 # -- the trigger ----------------------------------------------------------------------------
@@ -115,11 +81,11 @@ def test_transferred_months_reach_the_approval(codec: AvroCodec) -> None:
     assert set(transfer.value) == field_names(transfer.topic)
     codec.decode(codec.encode(transfer.topic, transfer.value), transfer.topic)
     # What the transfer desk learns: who and from where, not where benefits are paid.
-    sent = set(strings(dict(transfer.value)))
+    sent = set(strings_in(dict(transfer.value)))
     assert trigger["payment_account"]["card_number"] not in sent
     assert trigger["separation"]["employer_uscc"] not in sent
 
-    outcome = answer(transfer, random.Random(2))
+    outcome = answer_value(FLOW, transfer, random.Random(2))
     outcome["reply"] = {"transferred_months": "37"}
     approval = only(orchestrator.record(opened.state, outcome, 10.0, 1.0).emits)
     assert approval.step == "benefit-approval"
@@ -138,7 +104,7 @@ def test_the_previous_office_answers_with_the_months_it_holds() -> None:
         transfer = only(Orchestrator(FLOW).open(None, trigger, 0.0, 0.0).emits)
         previous = trigger["previous_insurance"]
         previous_months.append(months_between(previous["insured_from"], previous["insured_until"]))
-        reply = answer(transfer, random.Random(seed))["reply"]
+        reply = answer_value(FLOW, transfer, random.Random(seed))["reply"]
         answered.append(int(reply["transferred_months"]))
     assert all(0 <= got <= held for got, held in zip(answered, previous_months, strict=True))
     gaps = sum(got < held for got, held in zip(answered, previous_months, strict=True))

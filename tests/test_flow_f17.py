@@ -35,11 +35,6 @@ HOUR = 3600.0
 DAY = 86400.0
 
 
-@pytest.fixture(scope="module")
-def codec() -> AvroCodec:
-    return AvroCodec(load_catalog())
-
-
 def triggers(count: int = 300, seed: int = 17, **mix: Any) -> list[dict[str, Any]]:
     make = FLOW.source.generator(random.Random(seed), mix)
     return [make(f"F17-{n:07d}", ON) for n in range(1, count + 1)]

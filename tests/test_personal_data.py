@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flow_kit import strings_in
 from stdnum import luhn
 from stdnum.cn import ric
 
@@ -151,26 +152,10 @@ def looks_personal(text: str) -> str | None:
     return None
 
 
-def strings_in(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings_in(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from strings_in(item)
-
-
 def messages(case: Any, spec: FlowSpec) -> Iterator[tuple[str, dict[str, Any]]]:
     yield spec.source_topic, dict(case.trigger)
     for emit in (*case.requests, *case.outcomes):
         yield emit.topic, dict(emit.value)
-
-
-@pytest.fixture(scope="module")
-def codec() -> AvroCodec:
-    return AvroCodec()
 
 
 def test_generated_personal_values_sit_in_marked_fields(

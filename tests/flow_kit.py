@@ -1,0 +1,52 @@
+"""What the tests of one flow share: its generated triggers, the field names of its contracts,
+every string a message holds, and an agency's answer to a request, as plain values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator
+from typing import Any
+
+from govstream.contracts.catalog import load_catalog
+from processors.agency import outcome_for
+from processors.events import Emit
+from processors.flow import FlowSpec
+
+
+def generate(
+    flow: FlowSpec, count: int, *, seed: int, on: dt.date, first: int = 0, **mix: Any
+) -> list[dict[str, Any]]:
+    """`count` triggers from the flow's own producer, numbered from `first`, all on one day."""
+    make = flow.source.generator(random.Random(seed), mix)
+    return [make(f"{flow.id}-{n:07d}", on) for n in range(first, first + count)]
+
+
+def field_names(topic: str) -> set[str]:
+    """The top-level fields of a topic's schema."""
+    return {field["name"] for field in load_catalog().schema_json(topic)["fields"]}
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string value anywhere in a decoded message, however deeply nested."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings_in(item)
+
+
+def answer_value(
+    flow: FlowSpec, emit: Emit, rng: random.Random, rejected: str | None = None
+) -> dict[str, Any]:
+    """The outcome a simulated agency sends for the request, or its rejection."""
+    step = flow.step(str(emit.step))
+    return dict(outcome_for(flow, step, emit.value, rng, rejected_reason=rejected).value)
+
+
+def only(emits: list[Emit]) -> Emit:
+    assert len(emits) == 1, [e.step for e in emits]
+    return emits[0]
