@@ -474,12 +474,11 @@ def emit_relay(
 
 def constant_schedule(rate: float, seconds: float) -> list[float]:
     """The govstream generator's schedule for the same scenario: seconds after t0."""
-    from govstream.arrivals import arrival_times
+    from govstream.pipeline.schedule import schedule
     from govstream.scenario.loader import load_scenario
 
     scenario = load_scenario(SCENARIO, scenario_overrides(rate, seconds))
-    window = scenario.duration.clock_seconds()
-    return [at / SPEEDUP for at in arrival_times(scenario.arrivals, window, scenario.seed)]
+    return [arrival.at / SPEEDUP for arrival in schedule(scenario)]
 
 
 def run_relay(
