@@ -354,14 +354,18 @@ def run_sweep(
     overrides: Sequence[str],
     name: str,
     on_point: Any = None,
+    jobs: int | None = None,
 ) -> None:
-    """Every point not done yet, its replications in parallel with the others' on every core."""
+    """Every point not done yet, its replications in parallel with the others' on `jobs`
+    processes (default: one per core)."""
     pending = [(i, p) for i, p in enumerate(points) if not state.done(p)]
     state.save(points, varies, name)
     if not pending:
         return
     tasks = len(pending) * replications
-    pool = ProcessPoolExecutor(max_workers=default_workers(tasks), initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(
+        max_workers=default_workers(tasks, jobs), initializer=_ignore_interrupts
+    )
     runs: dict[tuple[str, ...], list[ReplicationRun]] = {p: [] for _, p in pending}
     futures: dict[Future[ReplicationRun], tuple[int, tuple[str, ...]]] = {}
     try:
