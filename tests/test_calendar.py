@@ -1,5 +1,6 @@
+import math
 import random
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -235,3 +236,21 @@ def test_always_open_with_explicit_sla_reference() -> None:
     cal = WorkingCalendar.always(START, sla_reference=reference)
     a, b = at(cal, 2021, 10, 4, 9, 0), at(cal, 2021, 10, 5, 9, 0)
     assert cal.working_days_between(a, b) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("hours", [8, -5, 0])
+def test_the_date_of_a_moment_is_the_one_datetime_gives_even_a_microsecond_from_midnight(
+    hours: int,
+) -> None:
+    """Dates are worked out by arithmetic under a fixed offset; they must be exactly the dates
+    `datetime.fromtimestamp` gives, rounding to the microsecond included."""
+    start = datetime(2021, 6, 1, 9, tzinfo=timezone(timedelta(hours=hours)))
+    calendar = WorkingCalendar(start, holidays="none")
+    rng = random.Random(hours)
+    origin = start.timestamp()
+    for _ in range(20_000):
+        days = rng.randint(-800, 800)
+        midnight = (math.floor((origin + hours * 3600) / 86_400) + days) * 86_400 - hours * 3600
+        near = rng.choice([0.0, 1e-7, 4.9e-7, 5e-7, 5.1e-7, 1e-6, rng.uniform(0, 1e-4)])
+        for t in (midnight - origin + near, midnight - origin - near, rng.uniform(-3e7, 3e7)):
+            assert calendar._date_of(t) == calendar.to_datetime(t).date(), t
