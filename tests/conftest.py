@@ -83,13 +83,16 @@ def walk(
     trigger: Record,
     rng: random.Random,
     respond: Answer = answer,
+    *,
+    bodies: bool = True,
 ) -> WalkedCase:
     """Open the case, then answer one outstanding request at a time until none is left.
 
     Times are the answer's position (1, 2, ...), so marks are easy to read; a request reaches
-    its agency half a unit before it is answered, and a wait has no delivery.
+    its agency half a unit before it is answered, and a wait has no delivery. `bodies=False`
+    walks it as the sim engine does (requests carry a body only where an answer reads it).
     """
-    orchestrator = Orchestrator(flow)
+    orchestrator = Orchestrator(flow, bodies=bodies)
     progress = orchestrator.open(None, trigger, opened_at=0.0, now=0.0)
     case = WalkedCase(trigger)
     pending: list[Emit] = []

@@ -238,7 +238,8 @@ class SimEngine:
         seed = scenario.seed
         self.calendar = scenario_calendar(scenario)
         self.flow_ids = list(scenario.flows)
-        self.orchestrators = {f: Orchestrator(FLOWS[f]) for f in self.flow_ids}
+        # No message leaves the sim engine: requests carry a body only where an answer reads it.
+        self.orchestrators = {f: Orchestrator(FLOWS[f], bodies=False) for f in self.flow_ids}
         self.make_trigger = trigger_makers(scenario)
         self.pools = agency_pools(scenario, self.calendar)
         self.stations: dict[str, Station[_Request]] = {
