@@ -20,6 +20,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Literal
 
 import chinese_calendar
+from pydantic_core import TzInfo
 
 __all__ = [
     "DEFAULT_OFFICE_HOURS",
@@ -35,6 +36,9 @@ __all__ = [
 HolidayRule = Literal["cn", "none"]
 
 _ONE_DAY = timedelta(days=1)
+_FIXED_ZONES = (timezone, TzInfo)
+"""Time zones that are one offset from UTC all year: a scenario's `+08:00` comes as either,
+from YAML or from pydantic."""
 _EPOCH = date(1970, 1, 1)
 _SPAN_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -224,9 +228,9 @@ class WorkingCalendar:
             raise CalendarError(f"holidays must be 'cn' or 'none', not {self.holidays!r}")
         self._start_ts = self.start.timestamp()
         zone = self.start.tzinfo
-        if isinstance(zone, timezone):
+        if isinstance(zone, _FIXED_ZONES):
             offset = zone.utcoffset(None)
-            if offset.microseconds == 0:
+            if offset is not None and offset.microseconds == 0:
                 self._offset = int(offset.total_seconds())
         if self.sla_reference is None and self.always_open:
             self.sla_reference = WorkingCalendar(

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
+from pydantic_core import TzInfo
 
 from govstream.calendar import CalendarError, OfficeHours, WorkingCalendar
 
@@ -239,13 +240,16 @@ def test_always_open_with_explicit_sla_reference() -> None:
 
 
 @pytest.mark.parametrize("hours", [8, -5, 0])
+@pytest.mark.parametrize("zone", ["datetime", "pydantic"])
 def test_the_date_of_a_moment_is_the_one_datetime_gives_even_a_microsecond_from_midnight(
-    hours: int,
+    hours: int, zone: str
 ) -> None:
     """Dates are worked out by arithmetic under a fixed offset; they must be exactly the dates
     `datetime.fromtimestamp` gives, rounding to the microsecond included."""
-    start = datetime(2021, 6, 1, 9, tzinfo=timezone(timedelta(hours=hours)))
+    offset = timezone(timedelta(hours=hours)) if zone == "datetime" else TzInfo(hours * 3600)
+    start = datetime(2021, 6, 1, 9, tzinfo=offset)
     calendar = WorkingCalendar(start, holidays="none")
+    assert calendar._offset == hours * 3600
     rng = random.Random(hours)
     origin = start.timestamp()
     for _ in range(20_000):

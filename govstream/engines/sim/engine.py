@@ -15,11 +15,14 @@ its own work at that moment.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Generator
+from heapq import heappush
 from typing import Any
 
 import simpy
 import structlog
+from simpy.events import NORMAL
 
 from govstream.agency_hours import describe_outage
 from govstream.calendar import scenario_calendar
@@ -31,9 +34,7 @@ from govstream.pipeline.schedule import Arrival, case_id, schedule, trigger_date
 from govstream.pipeline.series import (
     SeriesBook,
     arrivals_name,
-    busy_name,
     completions_name,
-    queue_name,
 )
 from govstream.pipeline.tally import Tally
 from govstream.progress import ProgressCallback
@@ -49,6 +50,21 @@ log = structlog.get_logger(__name__)
 
 SimProcess = Generator[simpy.Event, Any, None]
 Callback = Callable[[Any], None]
+
+
+class _Wake:
+    """A timeout with one callback: what the engine schedules on SimPy's clock.
+
+    SimPy's scheduler takes any object with `callbacks` and `_ok` off its queue; a
+    `simpy.Timeout` carries more (a value, a delay, an environment) that nothing here reads,
+    and the engine schedules several of these for every request.
+    """
+
+    __slots__ = ("callbacks",)
+    _ok = True
+
+    def __init__(self, callback: Callback) -> None:
+        self.callbacks = [callback]
 
 
 class _Case:
@@ -114,6 +130,7 @@ class _Request:
         "started_at",
         "station",
         "step",
+        "tally",
         "transport_rng",
         "work",
     )
@@ -131,6 +148,7 @@ class _Request:
         self.station = engine.stations[pool.name]
         self.transport_rng = engine._transport_rngs[pool.name]
         self.request_id = str(emit.value["request_id"])
+        self.tally = engine.counts[flow_id]
         self.sent_at = engine.env.now
         self.delivered_at = self.started_at = self.done_at = self.work = 0.0
         self.outcome: Record = {}
@@ -142,10 +160,10 @@ class _Request:
         delivered_at = self.delivered_at = engine.env.now
         engine.at_pools[request_id] = (flow_id, pool.name, delivered_at, None)
         engine.unanswered_delivered.add(request_id)
-        engine.tally.add(flow_id, "requests_delivered")
+        self.tally["requests_delivered"] += 1
         engine.book.delivered(flow_id, self.step.id, self.opened_at, delivered_at)
         engine.book.hop("orchestrator-to-agency", delivered_at - self.sent_at)
-        engine.series.begin(request_id, queue_name(pool.name), delivered_at)
+        engine.series.begin(request_id, self.station.queue_series, delivered_at)
         if self.station.clerks.take(self):
             self.clerk()
 
@@ -165,7 +183,7 @@ class _Request:
         pool, request_id = self.pool, self.request_id
         started_at = self.started_at = engine.env.now
         engine.series.finish(request_id, started_at)
-        engine.series.begin(request_id, busy_name(pool.name), started_at)
+        engine.series.begin(request_id, self.station.busy_series, started_at)
         engine.at_pools[request_id] = (self.flow_id, pool.name, self.delivered_at, started_at)
         self.work = pool.service_time(self.flow_id, self.step.id)
         self.done_at = pool.hours.finish_time(started_at, self.work)
@@ -178,7 +196,7 @@ class _Request:
         engine.series.finish(request_id, done_at)
         waiting = self.station.clerks.release()
         del engine.at_pools[request_id]
-        engine.tally.add(flow_id, "requests_acted")
+        self.tally["requests_acted"] += 1
         engine.book.agency_times(
             flow_id,
             pool.name,
@@ -257,6 +275,9 @@ class SimEngine:
         self.states: dict[tuple[str, str], CaseState] = {}
         self.book = LatencyBook(self.calendar, scenario_spans(scenario))
         self.tally = Tally(self.flow_ids)
+        self.counts: dict[str, Counter[str]] = {f: self.tally.of(f) for f in self.flow_ids}
+        self.cases_open = 0
+        """Cases started and not yet complete: the run ends when none is left."""
         self.series = SeriesBook(scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
         self.arrivals_done = False
         self.open_requests: dict[str, _Request | _Wait] = {}
@@ -275,8 +296,12 @@ class SimEngine:
     # -- events ------------------------------------------------------------------------------
 
     def after(self, delay: float, callback: Callback) -> None:
-        """Call `callback` once `delay` business seconds have passed."""
-        self.env.timeout(delay).callbacks.append(callback)
+        """Call `callback` once `delay` business seconds have passed: scheduled exactly as
+        `env.timeout(delay)` is (the same queue entry, the same tie-breaking counter)."""
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        env = self.env
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Wake(callback)))
 
     def step_of(self, flow_id: str, step_id: str) -> Step:
         step = self._steps.get((flow_id, step_id))
@@ -301,7 +326,8 @@ class SimEngine:
         self.after(arrival.at - self.env.now, lambda _: self._arrive(arrival))
 
     def _arrive(self, arrival: Arrival) -> None:
-        self.tally.add(arrival.flow, "cases_started")
+        self.counts[arrival.flow]["cases_started"] += 1
+        self.cases_open += 1
         self.series.count(arrivals_name(arrival.flow), arrival.at)
         self._case(arrival.flow, arrival.number, arrival.at)
         self._next_arrival()
@@ -325,10 +351,11 @@ class SimEngine:
         if progress.unexpected:
             self.tally.add(flow_id, "unexpected")
             return
-        self.tally.add(flow_id, "steps_skipped", len(progress.skipped))
+        counts = self.counts[flow_id]
+        counts["steps_skipped"] += len(progress.skipped)
         opened_at = float(progress.state["opened_at"])
         for emit in progress.emits:
-            self.tally.add(flow_id, "requests_emitted")
+            counts["requests_emitted"] += 1
             request_id = str(emit.value["request_id"])
             if emit.recipient is None:
                 self.open_requests[request_id] = _Wait(self, flow_id, emit, opened_at)
@@ -340,10 +367,11 @@ class SimEngine:
             self.states[key] = progress.state
             return
         self.states.pop(key, None)
-        self.tally.add(flow_id, "cases_completed")
+        counts["cases_completed"] += 1
+        self.cases_open -= 1
         self.series.count(completions_name(flow_id), self.env.now)
         if completion.rejected:
-            self.tally.add(flow_id, "cases_rejected")
+            counts["cases_rejected"] += 1
         self.book.completed(flow_id, completion)
         self._check_done()
 
@@ -356,7 +384,7 @@ class SimEngine:
         delivered_at: float | None,
     ) -> None:
         now = self.env.now
-        self.tally.add(flow_id, "outcomes_recorded")
+        self.counts[flow_id]["outcomes_recorded"] += 1
         del self.open_requests[str(emit.value["request_id"])]
         self.unanswered_delivered.discard(str(emit.value["request_id"]))
         self.book.acted(flow_id, str(emit.step), opened_at, now)
@@ -367,11 +395,7 @@ class SimEngine:
         self._advance(flow_id, key, progress)
 
     def _check_done(self) -> None:
-        if (
-            self.arrivals_done
-            and self.tally.total("cases_completed") == self.tally.total("cases_started")
-            and not self.all_done.triggered
-        ):
+        if self.arrivals_done and self.cases_open == 0 and not self.all_done.triggered:
             self.all_done.succeed()
 
     def _ticker(self, horizon: float) -> SimProcess:

@@ -6,6 +6,7 @@ from collections import Counter, deque
 from typing import Generic, TypeVar
 
 from govstream.pipeline.agencies import AgencyPool
+from govstream.pipeline.series import busy_name, queue_name
 
 Waiter = TypeVar("Waiter")
 
@@ -54,12 +55,14 @@ class Station(Generic[Waiter]):
     the queue would wait for the same opening anyway.
     """
 
-    __slots__ = ("clerks", "pool", "taken")
+    __slots__ = ("busy_series", "clerks", "pool", "queue_series", "taken")
 
     def __init__(self, pool: AgencyPool) -> None:
         self.pool = pool
         self.clerks: Servers[Waiter] = Servers(pool.servers)
         self.taken: Counter[str] = Counter()
+        self.queue_series = queue_name(pool.name)
+        self.busy_series = busy_name(pool.name)
 
     @property
     def max_queue(self) -> int:
