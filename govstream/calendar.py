@@ -364,8 +364,11 @@ class WorkingCalendar:
             raise ValueError(f"interval end {b} is before its start {a}")
         if self.always_open:
             return b - a
+        return self._open_between(a, b, self._date_of(a), self._date_of(b))
+
+    def _open_between(self, a: float, b: float, day: date, last: date) -> float:
+        """Open time within ``[a, b]``, which fall on the dates ``day`` and ``last``."""
         total = 0.0
-        day, last = self._date_of(a), self._date_of(b)
         while day <= last:
             intervals, day_total = self._day(day)
             if intervals and a <= intervals[0][0] and intervals[-1][1] <= b:
@@ -440,11 +443,26 @@ class WorkingCalendar:
         whose close it was done. Monday 09:00 to Tuesday 17:00 is 1."""
         if b < a:
             raise ValueError(f"interval end {b} is before its start {a}")
-        received = self._date_of(a)
+        return self._legal_days(b, self._date_of(a), self._date_of(b))
+
+    def working_days_both(self, a: float, b: float) -> tuple[float, int]:
+        """``(working_days_between(a, b), legal_working_days(a, b))``, finding the dates of
+        ``a`` and ``b`` once: the latency book asks for both of every span it records."""
+        reference = self._reference()
+        if reference is not self or self.always_open:
+            return self.working_days_between(a, b), self.legal_working_days(a, b)
+        if b < a:
+            raise ValueError(f"interval end {b} is before its start {a}")
+        first, last = self._date_of(a), self._date_of(b)
+        working = self._open_between(a, b, first, last) / self.office_hours.open_seconds
+        return working, self._legal_days(b, first, last)
+
+    def _legal_days(self, b: float, received: date, done: date) -> int:
+        """`legal_working_days` of a span received on ``received`` and ending at ``b``, on
+        the date ``done``."""
         if b <= self.closing_time(received):
             return 0
         reference = self._reference()
-        done = self._date_of(b)
         if not (reference.is_workday(done) and b <= self.closing_time(done)):
             done += _ONE_DAY
             while not reference.is_workday(done):

@@ -258,3 +258,16 @@ def test_the_date_of_a_moment_is_the_one_datetime_gives_even_a_microsecond_from_
         near = rng.choice([0.0, 1e-7, 4.9e-7, 5e-7, 5.1e-7, 1e-6, rng.uniform(0, 1e-4)])
         for t in (midnight - origin + near, midnight - origin - near, rng.uniform(-3e7, 3e7)):
             assert calendar._date_of(t) == calendar.to_datetime(t).date(), t
+
+
+@pytest.mark.parametrize("always", [False, True])
+def test_both_working_day_measures_at_once_are_the_two_asked_apart(always: bool) -> None:
+    calendar = WorkingCalendar.always(START) if always else WorkingCalendar(START)
+    rng = random.Random(5)
+    for _ in range(3_000):
+        a = rng.uniform(0, 200 * 86_400)
+        b = a + rng.choice([0.0, rng.uniform(0, 3_600), rng.uniform(0, 40 * 86_400)])
+        both = calendar.working_days_both(a, b)
+        assert both == (calendar.working_days_between(a, b), calendar.legal_working_days(a, b))
+    with pytest.raises(ValueError):
+        calendar.working_days_both(10.0, 5.0)

@@ -106,8 +106,9 @@ class LatencyBook:
             end = start
         latency, working_days, legal_days = scales
         latency.record(end - start)
-        working_days.record(self.calendar.working_days_between(start, end))
-        legal_days.record(self.calendar.legal_working_days(start, end))
+        working, legal = self.calendar.working_days_both(start, end)
+        working_days.record(working)
+        legal_days.record(legal)
 
     def _open(self, key: str, start: float, now: float) -> None:
         """Still open at `now`: at least this long, on every scale."""
