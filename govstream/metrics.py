@@ -16,12 +16,14 @@ stuck behind an outage report the quick half as if it were everything.
 
 from __future__ import annotations
 
+import ctypes
 import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import add
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
@@ -197,9 +199,7 @@ class Counts:
             if ours is None:
                 self.chunks[number] = array("q", theirs)
             else:
-                for offset, n in enumerate(theirs):
-                    if n:
-                        ours[offset] += n
+                self.chunks[number] = array("q", map(add, ours, theirs))
         self.total += other.total
 
     def nonzero(self) -> Iterator[tuple[int, int]]:
@@ -267,13 +267,26 @@ class Counts:
 
     @classmethod
     def of(cls, histogram: HdrHistogram) -> Counts:
+        """The counts of a (decoded) HdrHistogram, read a chunk at a time from its array."""
         counts = cls()
-        if histogram.get_total_count():
-            raw = histogram.counts
-            for index in range(min(histogram.counts_len, _LAYOUT.counts_len)):
-                n = raw[index]
-                if n:
-                    counts.add_at(index, int(n))
+        if not histogram.get_total_count():
+            return counts
+        raw = histogram.counts
+        length = min(len(raw), histogram.counts_len, _LAYOUT.counts_len)
+        if ctypes.sizeof(raw._type_) != 8:  # narrower counters: read them one by one
+            for index in range(length):
+                if raw[index]:
+                    counts.add_at(index, int(raw[index]))
+            return counts
+        values = array("q")
+        values.frombytes(bytes(raw)[: 8 * length])
+        for start in range(0, length, CHUNK):
+            chunk = values[start : start + CHUNK]
+            if any(chunk):
+                if len(chunk) < CHUNK:
+                    chunk.extend(_ZEROS[len(chunk) :])
+                counts.chunks[start >> CHUNK_BITS] = chunk
+                counts.total += sum(chunk)
         return counts
 
 

@@ -87,6 +87,13 @@ def replicate(
     return ReplicationRun(seed, result, histograms)
 
 
+def warm_workers() -> None:
+    """Import the engine here, before the pool starts: where workers are forked (Linux) each
+    then starts with it loaded instead of importing it again, which on a short replication
+    costs as much as the run."""
+    import govstream.engines.sim.engine  # noqa: F401
+
+
 def replication_seeds(scenario: Scenario, count: int) -> list[int]:
     return [scenario.seed + index for index in range(count)]
 
@@ -113,6 +120,7 @@ def run_replications(
     seeds = replication_seeds(scenario, count)
     overrides = list(overrides)
     runs: dict[int, ReplicationRun] = {}
+    warm_workers()
     with ProcessPoolExecutor(max_workers=default_workers(count, workers)) as pool:
         futures: list[Future[ReplicationRun]] = [
             pool.submit(replicate, scenario, seed, scenario_file, overrides) for seed in seeds

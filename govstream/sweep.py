@@ -32,6 +32,7 @@ from govstream.replications import (
     merge_replications,
     replicate,
     replication_seeds,
+    warm_workers,
 )
 from govstream.report.tables import Table, observed_text, verdict_on, verdict_word
 from govstream.result import RunResult
@@ -363,6 +364,7 @@ def run_sweep(
     if not pending:
         return
     tasks = len(pending) * replications
+    warm_workers()
     pool = ProcessPoolExecutor(
         max_workers=default_workers(tasks, jobs), initializer=_ignore_interrupts
     )
