@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from harness import Measurement, peak_rss_mib  # noqa: E402
+from harness import Measurement, Stopwatch, peak_rss_mib  # noqa: E402
 
 F03 = ROOT / "scenarios" / "deregistration-fanout.yaml"
 DISTRICT = ROOT / "scenarios" / "district-2021.yaml"
@@ -90,9 +90,8 @@ def _run_engine(scenario: Any, workload: str, after_imports: float) -> Measureme
     from govstream.engines.sim.engine import SimEngine
 
     engine = SimEngine(scenario)
-    started = time.perf_counter()
-    result = engine.run()
-    wall = time.perf_counter() - started
+    with Stopwatch() as clock:
+        result = engine.run()
     counts = result.counts
     if counts.lost or counts.cases_open:
         raise RuntimeError(f"{workload} did not finish cleanly: {counts}")
@@ -100,7 +99,8 @@ def _run_engine(scenario: Any, workload: str, after_imports: float) -> Measureme
     return Measurement(
         workload=workload,
         cases=counts.cases_completed,
-        wall_seconds=wall,
+        wall_seconds=clock.wall,
+        cpu_seconds=clock.cpu,
         simpy_events=_processed(engine.env),
         peak_rss_mib=peak_rss_mib(),
         rss_after_imports_mib=after_imports,
@@ -163,6 +163,95 @@ def govstream_run_length(days: float, seed: int = 1) -> Measurement:
     return _run_engine(scenario, f"govstream F03 {days:g} days", after)
 
 
+def replication_parts(scenario: str, days: float, replications: int) -> Measurement:
+    """`govstream run --replications N` taken apart, in this one process, by CPU seconds: what
+    only the parent can do (start, read the scenario, merge, write the report) against what
+    the workers share (each replication's run and the encoding of its histograms). The split
+    is Amdahl's serial fraction, measured rather than inferred from a speed-up, so a busy
+    machine does not bend it."""
+    started = time.process_time()  # the interpreter's start and the imports so far
+    from govstream.cli import build_parser  # noqa: F401  (what `govstream run` imports)
+    from govstream.replications import merge_replications, replicate, replication_seeds
+    from govstream.report.console import print_report, report_console
+    from govstream.runner import write_outputs
+    from govstream.scenario.loader import load_scenario
+
+    overrides = [f"duration={days}d"]
+    loaded = load_scenario(ROOT / scenario, overrides)
+    serial = time.process_time()
+    runs = [
+        replicate(loaded, seed, scenario, overrides)
+        for seed in replication_seeds(loaded, replications)
+    ]
+    parallel = time.process_time() - serial
+    with Stopwatch() as merging:
+        result = merge_replications(loaded, runs, scenario, overrides)
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as out:
+            write_outputs(result, Path(out))
+        console = report_console()
+        with console.capture():
+            print_report(result, console)
+    serial_cpu = serial + merging.cpu
+    return Measurement(
+        workload=f"replications of {scenario}",
+        cases=result.counts.cases_completed,
+        wall_seconds=serial_cpu + parallel,
+        cpu_seconds=serial_cpu + parallel,
+        extra={"serial_cpu": serial_cpu, "parallel_cpu": parallel, "start_cpu": started},
+    )
+
+
+def sweep_parts(scenario: str, days: float, vary: str, replications: int) -> Measurement:
+    """`govstream sweep` taken apart like `replication_parts`: loading every point, merging
+    each point's replications and saving the sweep after each are the parent's; the
+    replications are the workers'."""
+    import tempfile
+
+    started = time.process_time()
+    from govstream.cli import build_parser  # noqa: F401  (what `govstream sweep` imports)
+    from govstream.replications import merge_replications, replicate, replication_seeds
+    from govstream.scenario.loader import load_scenario
+    from govstream.sweep import SweepState, grid, parse_vary, point_folder, sweep_settings
+
+    overrides = [f"duration={days}d"]
+    varies = [parse_vary(vary)]
+    points = grid(varies)
+    scenarios = {p: load_scenario(ROOT / scenario, [*overrides, *p]) for p in points}
+    serial = time.process_time()
+    parallel = 0.0
+    cases = 0
+    with tempfile.TemporaryDirectory() as out:
+        state = SweepState(
+            Path(out), sweep_settings(scenario, overrides, varies, replications), True
+        )
+        for index, point in enumerate(points):
+            with Stopwatch() as running:
+                runs = [
+                    replicate(scenarios[point], seed, scenario, [*overrides, *point])
+                    for seed in replication_seeds(scenarios[point], replications)
+                ]
+            parallel += running.cpu
+            with Stopwatch() as saving:
+                result = (
+                    runs[0].result
+                    if replications == 1
+                    else merge_replications(scenarios[point], runs, scenario, [*overrides, *point])
+                )
+                state.add(point, result, point_folder(index, point))
+                state.save(points, varies, "bench")
+            serial += saving.cpu
+            cases += result.counts.cases_completed
+    return Measurement(
+        workload=f"sweep of {scenario}",
+        cases=cases,
+        wall_seconds=serial + parallel,
+        cpu_seconds=serial + parallel,
+        extra={"serial_cpu": serial, "parallel_cpu": parallel, "start_cpu": started},
+    )
+
+
 # -- baselines ---------------------------------------------------------------------------------
 
 
@@ -171,11 +260,17 @@ def handwritten_f03(cases: int, seed: int = 1) -> Measurement:
 
     after = peak_rss_mib()
     rate, factor = f03_scale(cases)
-    started = time.perf_counter()
-    done, events, mean = handwritten.run_f03(F03, F03_DAYS, rate, factor, seed)
-    wall = time.perf_counter() - started
+    with Stopwatch() as clock:
+        done, events, mean = handwritten.run_f03(F03, F03_DAYS, rate, factor, seed)
     return Measurement(
-        "hand-written F03", done, wall, events, peak_rss_mib(), after, mean_latency=mean
+        workload="hand-written F03",
+        cases=done,
+        wall_seconds=clock.wall,
+        cpu_seconds=clock.cpu,
+        simpy_events=events,
+        peak_rss_mib=peak_rss_mib(),
+        rss_after_imports_mib=after,
+        mean_latency=mean,
     )
 
 
@@ -183,10 +278,18 @@ def handwritten_district(days: float, seed: int = 1) -> Measurement:
     import handwritten
 
     after = peak_rss_mib()
-    started = time.perf_counter()
-    done, events, mean = handwritten.run_district(DISTRICT, days, seed)
-    wall = time.perf_counter() - started
-    return Measurement("hand-written district", done, wall, events, peak_rss_mib(), after, mean)
+    with Stopwatch() as clock:
+        done, events, mean = handwritten.run_district(DISTRICT, days, seed)
+    return Measurement(
+        workload="hand-written district",
+        cases=done,
+        wall_seconds=clock.wall,
+        cpu_seconds=clock.cpu,
+        simpy_events=events,
+        peak_rss_mib=peak_rss_mib(),
+        rss_after_imports_mib=after,
+        mean_latency=mean,
+    )
 
 
 def _ciw(seconds: float, seed: int, tandem: bool) -> Measurement:
@@ -208,23 +311,22 @@ def _ciw(seconds: float, seed: int, tandem: bool) -> Measurement:
             service_distributions=[service],
             number_of_servers=[QUEUE_SERVERS],
         )
-    started = time.perf_counter()
-    simulation = ciw.Simulation(network)
-    simulation.simulate_until_max_time(seconds)
-    records = simulation.get_all_records()
-    wall = time.perf_counter() - started
+    with Stopwatch() as clock:
+        simulation = ciw.Simulation(network)
+        simulation.simulate_until_max_time(seconds)
+        records = simulation.get_all_records()
     last = 2 if tandem else 1
     finished = [r for r in records if r.node == last]
     # A customer's time in the network: from arrival at the first node to exit from the last.
     arrived = {r.id_number: r.arrival_date for r in records if r.node == 1}
     sojourn = [r.exit_date - arrived[r.id_number] for r in finished]
     return Measurement(
-        "Ciw tandem" if tandem else "Ciw M/M/2",
-        len(finished),
-        wall,
-        0,
-        peak_rss_mib(),
-        after,
+        workload="Ciw tandem" if tandem else "Ciw M/M/2",
+        cases=len(finished),
+        wall_seconds=clock.wall,
+        cpu_seconds=clock.cpu,
+        peak_rss_mib=peak_rss_mib(),
+        rss_after_imports_mib=after,
         mean_latency=sum(sojourn) / len(sojourn) if sojourn else 0.0,
     )
 
@@ -265,16 +367,16 @@ def bare(arrivals: int, seed: int = 1) -> Measurement:
             env.process(customer())
 
     env.process(source())
-    started = time.perf_counter()
-    env.run()
-    wall = time.perf_counter() - started
+    with Stopwatch() as clock:
+        env.run()
     return Measurement(
-        "bare SimPy queue",
-        done,
-        wall,
-        _processed(env),
-        peak_rss_mib(),
-        after,
+        workload="bare SimPy queue",
+        cases=done,
+        wall_seconds=clock.wall,
+        cpu_seconds=clock.cpu,
+        simpy_events=_processed(env),
+        peak_rss_mib=peak_rss_mib(),
+        rss_after_imports_mib=after,
         mean_latency=total / done if done else 0.0,
     )
 
@@ -290,6 +392,8 @@ WORKLOADS: dict[str, Callable[..., Measurement]] = {
     "govstream-f03": govstream_f03,
     "govstream-district": govstream_district,
     "govstream-run-length": govstream_run_length,
+    "replication-parts": replication_parts,
+    "sweep-parts": sweep_parts,
     "handwritten-f03": handwritten_f03,
     "handwritten-district": handwritten_district,
     "ciw-mm2": ciw_mm2,
