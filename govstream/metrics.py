@@ -144,6 +144,8 @@ _SUB_BUCKET_MASK = _LAYOUT.sub_bucket_mask
 _SUB_HALF_COUNT = _LAYOUT.sub_bucket_half_count
 _BUCKET_SHIFT = _SUB_HALF_MAGNITUDE + 1
 assert _LAYOUT.unit_magnitude == 0, "the index arithmetic below assumes a lowest value of 1"
+_NUMBERS = (_SUB_BUCKET_MASK, _BUCKET_SHIFT, _SUB_HALF_MAGNITUDE, _SUB_HALF_COUNT)
+assert _NUMBERS == (2047, 11, 10, 1024), "LatencyRecorder.record writes these numbers in"
 CHUNK_BITS = 10
 CHUNK = 1 << CHUNK_BITS
 _CHUNK_MASK = CHUNK - 1
@@ -170,26 +172,24 @@ class Counts:
     `histogram()` rebuilds the HdrHistogram itself for encoding, so results do not change.
     """
 
-    __slots__ = ("chunks", "total")
+    __slots__ = ("chunks",)
 
     def __init__(self) -> None:
         self.chunks: list[array[int] | None] = [None] * _CHUNKS
-        self.total = 0
+
+    @property
+    def total(self) -> int:
+        """Values counted: summed when read, so that counting one costs one increment."""
+        return sum(sum(chunk) for chunk in self.chunks if chunk is not None)
 
     def add(self, micros: int, n: int = 1) -> None:
-        index = counts_index(micros)
-        chunk = self.chunks[index >> CHUNK_BITS]
-        if chunk is None:
-            chunk = self.chunks[index >> CHUNK_BITS] = array("q", _ZEROS)
-        chunk[index & _CHUNK_MASK] += n
-        self.total += n
+        self.add_at(counts_index(micros), n)
 
     def add_at(self, index: int, n: int) -> None:
         chunk = self.chunks[index >> CHUNK_BITS]
         if chunk is None:
             chunk = self.chunks[index >> CHUNK_BITS] = array("q", _ZEROS)
         chunk[index & _CHUNK_MASK] += n
-        self.total += n
 
     def merge(self, other: Counts) -> None:
         for number, theirs in enumerate(other.chunks):
@@ -200,7 +200,6 @@ class Counts:
                 self.chunks[number] = array("q", theirs)
             else:
                 self.chunks[number] = array("q", map(add, ours, theirs))
-        self.total += other.total
 
     def nonzero(self) -> Iterator[tuple[int, int]]:
         """(index, count) of every counter above zero, in index order."""
@@ -243,7 +242,8 @@ class Counts:
             if p > 100:
                 break
             kept.append(p)
-        targets = [_target_count(p, self.total) for p in kept]
+        total = self.total
+        targets = [_target_count(p, total) for p in kept]
         indexes = self._index_reaching(targets)
         return {p: _value_at(index, p) for p, index in zip(kept, indexes, strict=False)}
 
@@ -286,7 +286,6 @@ class Counts:
                 if len(chunk) < CHUNK:
                     chunk.extend(_ZEROS[len(chunk) :])
                 counts.chunks[start >> CHUNK_BITS] = chunk
-                counts.total += sum(chunk)
         return counts
 
 
@@ -309,6 +308,7 @@ class LatencyRecorder:
     """
 
     __slots__ = (
+        "_chunks",
         "_counts",
         "_max",
         "_open_counts",
@@ -327,6 +327,7 @@ class LatencyRecorder:
         """Values are whole numbers (legal working days): percentiles are read back as the
         whole number their histogram bucket holds, not the bucket's upper edge."""
         self._counts = Counts()
+        self._chunks = self._counts.chunks
         self._open_counts: Counts | None = None
         self.count = 0
         self.total = 0.0
@@ -348,15 +349,15 @@ class LatencyRecorder:
         if micros > HIGHEST_MICROS:
             micros = HIGHEST_MICROS
             self.clamped += 1
-        # Counts.add, inlined: this runs tens of times per simulated case.
-        counts = self._counts
-        bucket = (micros | _SUB_BUCKET_MASK).bit_length() - _BUCKET_SHIFT
-        index = ((bucket + 1) << _SUB_HALF_MAGNITUDE) + (micros >> bucket) - _SUB_HALF_COUNT
-        chunk = counts.chunks[index >> CHUNK_BITS]
+        # Counts.add with the layout's numbers written in (checked against it at import): this
+        # runs tens of times per simulated case.
+        bucket = (micros | 2047).bit_length() - 11
+        index = ((bucket + 1) << 10) + (micros >> bucket) - 1024
+        chunks = self._chunks
+        chunk = chunks[index >> 10]
         if chunk is None:
-            chunk = counts.chunks[index >> CHUNK_BITS] = array("q", _ZEROS)
-        chunk[index & _CHUNK_MASK] += 1
-        counts.total += 1
+            chunk = chunks[index >> 10] = array("q", _ZEROS)
+        chunk[index & 1023] += 1
 
     def record_open(self, age: float) -> None:
         """A value still open at the end of the run, `age` old so far (right-censored)."""
