@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shlex
 import subprocess
 import sys
@@ -185,13 +186,17 @@ def memory(sizes: Sizes) -> tuple[dict[str, Measurement], list[Ratio]]:
     return {"1x": short, "10x": long}, [ratio]
 
 
-def _timed(command: list[str]) -> float:
+def _timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds of a command, and the CPU seconds it and its worker processes used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(command)} failed:\n{done.stderr[-4000:]}")
-    return wall
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
@@ -237,14 +242,18 @@ def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
     data: dict[str, Any] = {}
     ratios = []
     for name, command in commands.items():
-        walls: dict[int, float] = {}
-        loads: dict[int, list[float]] = {}
-        for jobs in (1, 2):
-            loads[jobs] = load_average()
-            # Two repeats at most: the projection does not rest on these wall times.
-            timed = [_timed([*command, "--jobs", str(jobs)]) for _ in range(min(repeats, 2))]
-            walls[jobs] = min(timed)
-            print(f"  {name} on {jobs} process(es): {walls[jobs]:.1f} s", flush=True)
+        timed: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+        loads: dict[int, list[list[float]]] = {1: [], 2: []}
+        # In turns (1, 2, 1, 2) so a busy spell does not fall on one side only; two rounds at
+        # most, since the projection does not rest on these wall times.
+        for _ in range(min(repeats, 2)):
+            for jobs in (1, 2):
+                loads[jobs].append(load_average())
+                timed[jobs].append(_timed([*command, "--jobs", str(jobs)]))
+                wall, cpu = timed[jobs][-1]
+                print(f"  {name} on {jobs} process(es): {wall:.1f} s ({cpu:.1f} CPU s)", flush=True)
+        walls = {jobs: min(wall for wall, _ in runs) for jobs, runs in timed.items()}
+        cpus = {jobs: min(cpu for _, cpu in runs) for jobs, runs in timed.items()}
         speedup = walls[1] / walls[2]
         split = parts[name].extra
         serial = split["serial_cpu"] / (split["serial_cpu"] + split["parallel_cpu"])
@@ -253,12 +262,15 @@ def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
             "command": shlex.join(command),
             "tasks": tasks[name],
             "wall_seconds": walls,
+            "cpu_seconds": cpus,
+            "runs": timed,
             "load_average": loads,
             "speedup": speedup,
             "parallel_fraction_from_speedup": parallel_fraction(speedup, 2),
             "serial_cpu_seconds": split["serial_cpu"],
             "parallel_cpu_seconds": split["parallel_cpu"],
             "serial_fraction": serial,
+            "amdahl_limit": 1.0 / serial,
             "projected_speedup": projected,
         }
         ratios.append(
@@ -271,7 +283,7 @@ def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
                 note=f"serial share by CPU time {serial:.2f}, so Amdahl gives ×{projected[2]:.2f} "
                 "on 2 idle cores, "
                 + ", ".join(f"×{projected[n]:.2f} on {n}" for n in PROJECTED_CORES)
-                + f" ({tasks[name]} runs)",
+                + f" ({tasks[name]} runs); with runs to spare, ×{1 / serial:.1f} at most",
             )
         )
     return data, ratios
@@ -373,12 +385,15 @@ def main(argv: list[str] | None = None) -> int:
         sections += [
             "## Replications and sweeps on more processes",
             "",
-            "| command | runs | 1 process s | 2 processes s | wall speed-up | serial share "
-            "(CPU) | " + " | ".join(f"{n} cores" for n in (2, *PROJECTED_CORES)) + " |",
-            "|---|---:|---:|---:|---:|---:|" + "---:|" * (1 + len(PROJECTED_CORES)),
+            "| command | runs | 1 process s | 2 processes s | CPU s, 1 / 2 | wall speed-up "
+            "| serial share (CPU) | "
+            + " | ".join(f"{n} cores" for n in (2, *PROJECTED_CORES))
+            + " |",
+            "|---|---:|---:|---:|---:|---:|---:|" + "---:|" * (1 + len(PROJECTED_CORES)),
             *(
                 f"| {name} | {d['tasks']} | {d['wall_seconds'][1]:.1f} | "
-                f"{d['wall_seconds'][2]:.1f} | {d['speedup']:.2f} | "
+                f"{d['wall_seconds'][2]:.1f} | {d['cpu_seconds'][1]:.1f} / "
+                f"{d['cpu_seconds'][2]:.1f} | {d['speedup']:.2f} | "
                 f"{d['serial_fraction']:.2f} | "
                 + " | ".join(f"×{d['projected_speedup'][n]:.2f}" for n in (2, *PROJECTED_CORES))
                 + " |"
