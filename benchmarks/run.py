@@ -1,6 +1,6 @@
 """Every benchmark of the sim engine in one run, each goal a ratio to a baseline timed beside it.
 
-    python benchmarks/run.py            # the full set (about 15 minutes on 2 busy cores)
+    python benchmarks/run.py            # the full set (about 12 minutes on 2 busy cores)
     python benchmarks/run.py --quick    # smaller sizes, about 2 minutes
 
 It writes `benchmarks/results.json` (every measurement, every repeat) and
