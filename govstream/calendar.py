@@ -15,11 +15,12 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Literal
 
 import chinese_calendar
+from pydantic_core import TzInfo
 
 __all__ = [
     "DEFAULT_OFFICE_HOURS",
@@ -35,6 +36,10 @@ __all__ = [
 HolidayRule = Literal["cn", "none"]
 
 _ONE_DAY = timedelta(days=1)
+_FIXED_ZONES = (timezone, TzInfo)
+"""Time zones that are one offset from UTC all year: a scenario's `+08:00` comes as either,
+from YAML or from pydantic."""
+_EPOCH = date(1970, 1, 1)
 _SPAN_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -103,12 +108,12 @@ class OfficeHours:
                 ) from None
         return cls(tuple(intervals))
 
-    @property
+    @cached_property
     def spans_seconds(self) -> tuple[tuple[int, int], ...]:
         """Intervals as seconds after local midnight."""
         return tuple((_seconds_of_day(a), _seconds_of_day(b)) for a, b in self.intervals)
 
-    @property
+    @cached_property
     def open_seconds(self) -> float:
         """Length of one full working day, the unit of "working days"."""
         return float(sum(b - a for a, b in self.spans_seconds))
@@ -209,6 +214,9 @@ class WorkingCalendar:
     _days: dict[date, _DayPlan] = field(init=False, repr=False, default_factory=dict)
     _forward_ordinals: list[int] = field(init=False, repr=False, default_factory=list)
     _backward_ordinals: list[int] = field(init=False, repr=False, default_factory=lambda: [0])
+    _offset: int | None = field(init=False, repr=False, default=None)
+    """The time zone's fixed offset from UTC in seconds, when it has one (dates by arithmetic)."""
+    _dates: dict[int, date] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.start.utcoffset() is None:
@@ -219,6 +227,11 @@ class WorkingCalendar:
         if self.holidays not in ("cn", "none"):
             raise CalendarError(f"holidays must be 'cn' or 'none', not {self.holidays!r}")
         self._start_ts = self.start.timestamp()
+        zone = self.start.tzinfo
+        if isinstance(zone, _FIXED_ZONES):
+            offset = zone.utcoffset(None)
+            if offset is not None and offset.microseconds == 0:
+                self._offset = int(offset.total_seconds())
         if self.sla_reference is None and self.always_open:
             self.sla_reference = WorkingCalendar(
                 self.start, self.office_hours, self.holidays, extra_days=self.extra_days
@@ -242,7 +255,27 @@ class WorkingCalendar:
         return dt.timestamp() - self._start_ts
 
     def _date_of(self, t: float) -> date:
-        return self.to_datetime(t).date()
+        """The local date at ``t``: ``to_datetime(t).date()``.
+
+        Every latency recorded asks for a date or two, so with a fixed UTC offset (the
+        scenario's ``+08:00``) the date is worked out by arithmetic, rounding the timestamp to
+        the microsecond exactly as ``datetime.fromtimestamp`` does (half to even), and cached
+        per day; a time zone with daylight saving goes through ``datetime``.
+        """
+        offset = self._offset
+        if offset is None:
+            return self.to_datetime(t).date()
+        fraction, whole = math.modf(self._start_ts + t)
+        micros = round(fraction * 1e6)
+        if micros >= 1_000_000:
+            whole += 1.0
+        elif micros < 0:
+            whole -= 1.0
+        number = (int(whole) + offset) // 86_400
+        day = self._dates.get(number)
+        if day is None:
+            day = self._dates[number] = _EPOCH + timedelta(days=number)
+        return day
 
     # -- days ------------------------------------------------------------------------------
 
@@ -331,8 +364,11 @@ class WorkingCalendar:
             raise ValueError(f"interval end {b} is before its start {a}")
         if self.always_open:
             return b - a
+        return self._open_between(a, b, self._date_of(a), self._date_of(b))
+
+    def _open_between(self, a: float, b: float, day: date, last: date) -> float:
+        """Open time within ``[a, b]``, which fall on the dates ``day`` and ``last``."""
         total = 0.0
-        day, last = self._date_of(a), self._date_of(b)
         while day <= last:
             intervals, day_total = self._day(day)
             if intervals and a <= intervals[0][0] and intervals[-1][1] <= b:
@@ -407,11 +443,26 @@ class WorkingCalendar:
         whose close it was done. Monday 09:00 to Tuesday 17:00 is 1."""
         if b < a:
             raise ValueError(f"interval end {b} is before its start {a}")
-        received = self._date_of(a)
+        return self._legal_days(b, self._date_of(a), self._date_of(b))
+
+    def working_days_both(self, a: float, b: float) -> tuple[float, int]:
+        """``(working_days_between(a, b), legal_working_days(a, b))``, finding the dates of
+        ``a`` and ``b`` once: the latency book asks for both of every span it records."""
+        reference = self._reference()
+        if reference is not self or self.always_open:
+            return self.working_days_between(a, b), self.legal_working_days(a, b)
+        if b < a:
+            raise ValueError(f"interval end {b} is before its start {a}")
+        first, last = self._date_of(a), self._date_of(b)
+        working = self._open_between(a, b, first, last) / self.office_hours.open_seconds
+        return working, self._legal_days(b, first, last)
+
+    def _legal_days(self, b: float, received: date, done: date) -> int:
+        """`legal_working_days` of a span received on ``received`` and ending at ``b``, on
+        the date ``done``."""
         if b <= self.closing_time(received):
             return 0
         reference = self._reference()
-        done = self._date_of(b)
         if not (reference.is_workday(done) and b <= self.closing_time(done)):
             done += _ONE_DAY
             while not reference.is_workday(done):

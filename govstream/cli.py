@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from govstream import __version__
-from govstream.cli_args import add_scenario_args
+from govstream.cli_args import add_jobs_arg, add_scenario_args, jobs_problem
 from govstream.engines import DEFAULT_ENGINE, RunSettings, engine, engine_names
 from govstream.logs import configure_logging
 from govstream.report.console import report_console
@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run N independent seeds (seed..seed+N-1) in parallel on the sim engine; report "
         "each statistic's mean and 95 %% interval, verdicts from the interval (default: 1)",
     )
+    add_jobs_arg(run, "the replications")
     kafka = run.add_argument_group("kafka engine")
     kafka.add_argument(
         "--bootstrap",
@@ -250,6 +251,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario, overrides)
     except ScenarioError as error:
         return _bad_input(err, _escape(str(error)))
+    problem = jobs_problem(args.jobs)
+    if problem is not None:
+        return _bad_input(err, problem)
     if args.replications < 1 or (args.replications > 1 and args.engine != "sim"):
         return _bad_input(
             err,
@@ -274,6 +278,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     scenario_file=str(args.scenario),
                     overrides=overrides,
                     progress=progress,
+                    workers=args.jobs,
                 )
             else:
                 result = run_scenario(scenario, settings, args.engine)

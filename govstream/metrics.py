@@ -3,6 +3,9 @@
 Values are recorded in microseconds so one histogram type serves both a platform hop of a few
 milliseconds and a business case that waits over a holiday week. The mean is kept exactly
 (not from histogram buckets) because the queueing-theory checks compare means to a few percent.
+The histograms are HdrHistogram's, counted by `Counts` (the same buckets and the same
+percentile walk, cheaper to record into and holding only the buckets in use); the library
+itself encodes and decodes them for merging replications.
 
 A case or request still open when a run ends is not dropped: it is recorded as right-censored
 at its age ("at least this long"), in a histogram of its own. Statistics are taken over the
@@ -13,8 +16,14 @@ stuck behind an outage report the quick half as if it were everything.
 
 from __future__ import annotations
 
+import ctypes
 import math
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import add
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
@@ -128,6 +137,169 @@ def _micros(value: float) -> tuple[int, bool]:
     return micros, False
 
 
+_LAYOUT = _histogram()
+"""The layout every recorder shares, and the reference its index arithmetic must agree with."""
+_SUB_HALF_MAGNITUDE = _LAYOUT.sub_bucket_half_count_magnitude
+_SUB_BUCKET_MASK = _LAYOUT.sub_bucket_mask
+_SUB_HALF_COUNT = _LAYOUT.sub_bucket_half_count
+_BUCKET_SHIFT = _SUB_HALF_MAGNITUDE + 1
+assert _LAYOUT.unit_magnitude == 0, "the index arithmetic below assumes a lowest value of 1"
+_NUMBERS = (_SUB_BUCKET_MASK, _BUCKET_SHIFT, _SUB_HALF_MAGNITUDE, _SUB_HALF_COUNT)
+assert _NUMBERS == (2047, 11, 10, 1024), "LatencyRecorder.record writes these numbers in"
+CHUNK_BITS = 10
+CHUNK = 1 << CHUNK_BITS
+_CHUNK_MASK = CHUNK - 1
+_CHUNKS = -(-_LAYOUT.counts_len // CHUNK)
+_ZEROS = array("q", bytes(8 * CHUNK))
+
+
+def counts_index(micros: int) -> int:
+    """HdrHistogram's counts index of a value, as `HdrHistogram._counts_index_for` computes it
+    (with a lowest trackable value of 1): the bucket is the value's bit length past the
+    sub-bucket's, the sub-bucket its top bits."""
+    bucket = (micros | _SUB_BUCKET_MASK).bit_length() - _BUCKET_SHIFT
+    return ((bucket + 1) << _SUB_HALF_MAGNITUDE) + (micros >> bucket) - _SUB_HALF_COUNT
+
+
+class Counts:
+    """HdrHistogram's counts array, kept sparse: chunks of 1024 counters made on first use.
+
+    A run records tens of values per case into a few hundred histograms. HdrHistogram's own
+    `record_value` costs several Python calls per value and each histogram holds 290 KiB of
+    counters from the start, most of them never touched; here a value is one index computation
+    and one increment, and a histogram holds only the chunks its values fall in. Percentiles
+    read back exactly what HdrHistogram reads (the same index arithmetic, the same walk), and
+    `histogram()` rebuilds the HdrHistogram itself for encoding, so results do not change.
+    """
+
+    __slots__ = ("chunks",)
+
+    def __init__(self) -> None:
+        self.chunks: list[array[int] | None] = [None] * _CHUNKS
+
+    @property
+    def total(self) -> int:
+        """Values counted: summed when read, so that counting one costs one increment."""
+        return sum(sum(chunk) for chunk in self.chunks if chunk is not None)
+
+    def add(self, micros: int, n: int = 1) -> None:
+        self.add_at(counts_index(micros), n)
+
+    def add_at(self, index: int, n: int) -> None:
+        chunk = self.chunks[index >> CHUNK_BITS]
+        if chunk is None:
+            chunk = self.chunks[index >> CHUNK_BITS] = array("q", _ZEROS)
+        chunk[index & _CHUNK_MASK] += n
+
+    def merge(self, other: Counts) -> None:
+        for number, theirs in enumerate(other.chunks):
+            if theirs is None:
+                continue
+            ours = self.chunks[number]
+            if ours is None:
+                self.chunks[number] = array("q", theirs)
+            else:
+                self.chunks[number] = array("q", map(add, ours, theirs))
+
+    def nonzero(self) -> Iterator[tuple[int, int]]:
+        """(index, count) of every counter above zero, in index order."""
+        for number, chunk in enumerate(self.chunks):
+            if chunk is None:
+                continue
+            base = number << CHUNK_BITS
+            for offset, n in enumerate(chunk):
+                if n:
+                    yield base + offset, n
+
+    def first_index(self) -> int:
+        return next(index for index, _ in self.nonzero())
+
+    def _index_reaching(self, targets: list[int]) -> list[int]:
+        """For each target count (ascending), the first index at which the running count
+        reaches it: the walk HdrHistogram's percentile queries make."""
+        found: list[int] = []
+        if not targets:
+            return found
+        running = 0
+        want = 0
+        for number, chunk in enumerate(self.chunks):
+            if chunk is None:
+                continue
+            cumulative = list(accumulate(chunk, initial=running))[1:]
+            running = cumulative[-1]
+            while want < len(targets) and targets[want] <= running:
+                found.append((number << CHUNK_BITS) + bisect_left(cumulative, targets[want]))
+                want += 1
+            if want == len(targets):
+                break
+        return found
+
+    def percentile_values(self, percentiles: Iterable[float]) -> dict[float, int]:
+        """`HdrHistogram.get_percentile_to_value_dict`, on these counts."""
+        ordered = sorted(set(percentiles))
+        kept = []
+        for p in ordered:
+            if p > 100:
+                break
+            kept.append(p)
+        total = self.total
+        targets = [_target_count(p, total) for p in kept]
+        indexes = self._index_reaching(targets)
+        return {p: _value_at(index, p) for p, index in zip(kept, indexes, strict=False)}
+
+    def value_at_percentile(self, percentile: float) -> int:
+        """`HdrHistogram.get_value_at_percentile`, on these counts."""
+        found = self._index_reaching([_target_count(min(percentile, 100.0), self.total)])
+        return _value_at(found[0], percentile) if found else 0
+
+    def min_value(self) -> int:
+        """`HdrHistogram.get_min_value`: the lowest value of the lowest bucket in use."""
+        if self.total == 0:
+            return 0
+        return int(_LAYOUT.get_value_from_index(self.first_index()))
+
+    def histogram(self) -> HdrHistogram:
+        """The HdrHistogram these counts stand for, for encoding."""
+        histogram = _histogram()
+        for index, n in self.nonzero():
+            histogram.record_value(_LAYOUT.get_value_from_index(index), n)
+        return histogram
+
+    @classmethod
+    def of(cls, histogram: HdrHistogram) -> Counts:
+        """The counts of a (decoded) HdrHistogram, read a chunk at a time from its array."""
+        counts = cls()
+        if not histogram.get_total_count():
+            return counts
+        raw = histogram.counts
+        length = min(len(raw), histogram.counts_len, _LAYOUT.counts_len)
+        if ctypes.sizeof(raw._type_) != 8:  # narrower counters: read them one by one
+            for index in range(length):
+                if raw[index]:
+                    counts.add_at(index, int(raw[index]))
+            return counts
+        values = array("q")
+        values.frombytes(bytes(raw)[: 8 * length])
+        for start in range(0, length, CHUNK):
+            chunk = values[start : start + CHUNK]
+            if any(chunk):
+                if len(chunk) < CHUNK:
+                    chunk.extend(_ZEROS[len(chunk) :])
+                counts.chunks[start >> CHUNK_BITS] = chunk
+        return counts
+
+
+def _target_count(percentile: float, total: int) -> int:
+    return max(int((percentile * total / 100) + 0.5), 1)
+
+
+def _value_at(index: int, percentile: float) -> int:
+    value = _LAYOUT.get_value_from_index(index)
+    if percentile:
+        return int(_LAYOUT.get_highest_equivalent_value(value))
+    return int(_LAYOUT.get_lowest_equivalent_value(value))
+
+
 class LatencyRecorder:
     """Records non-negative durations; values past the histogram's range are clamped (counted).
 
@@ -136,9 +308,10 @@ class LatencyRecorder:
     """
 
     __slots__ = (
-        "_histogram",
+        "_chunks",
+        "_counts",
         "_max",
-        "_open_histogram",
+        "_open_counts",
         "clamped",
         "count",
         "integers",
@@ -153,8 +326,9 @@ class LatencyRecorder:
         self.integers = integers
         """Values are whole numbers (legal working days): percentiles are read back as the
         whole number their histogram bucket holds, not the bucket's upper edge."""
-        self._histogram = _histogram()
-        self._open_histogram: HdrHistogram | None = None
+        self._counts = Counts()
+        self._chunks = self._counts.chunks
+        self._open_counts: Counts | None = None
         self.count = 0
         self.total = 0.0
         self._max = 0.0
@@ -171,34 +345,44 @@ class LatencyRecorder:
         self.total += value
         if value > self._max:
             self._max = value
-        micros, clamped = _micros(value)
-        self.clamped += clamped
-        self._histogram.record_value(micros)
+        micros = round(value * MICROS)
+        if micros > HIGHEST_MICROS:
+            micros = HIGHEST_MICROS
+            self.clamped += 1
+        # Counts.add with the layout's numbers written in (checked against it at import): this
+        # runs tens of times per simulated case.
+        bucket = (micros | 2047).bit_length() - 11
+        index = ((bucket + 1) << 10) + (micros >> bucket) - 1024
+        chunks = self._chunks
+        chunk = chunks[index >> 10]
+        if chunk is None:
+            chunk = chunks[index >> 10] = array("q", _ZEROS)
+        chunk[index & 1023] += 1
 
     def record_open(self, age: float) -> None:
         """A value still open at the end of the run, `age` old so far (right-censored)."""
         if age < 0:
             raise ValueError(f"an open value's age cannot be negative: {age}")
-        if self._open_histogram is None:
-            self._open_histogram = _histogram()
+        if self._open_counts is None:
+            self._open_counts = Counts()
         self.open_count += 1
         self.open_total += age
         self.open_min = min(self.open_min, age)
         self.open_max = max(self.open_max, age)
         micros, clamped = _micros(age)
         self.clamped += clamped
-        self._open_histogram.record_value(micros)
+        self._open_counts.add(micros)
 
     def summary(self) -> LatencySummary:
         total = self.count + self.open_count
         if not total:
             return LatencySummary(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        everything = self._histogram
-        if self._open_histogram is not None and self.open_count:
-            everything = _histogram()
-            everything.add(self._histogram)
-            everything.add(self._open_histogram)
-        values = everything.get_percentile_to_value_dict(list(PERCENTILES.values()))
+        everything = self._counts
+        if self._open_counts is not None and self.open_count:
+            everything = Counts()
+            everything.merge(self._counts)
+            everything.merge(self._open_counts)
+        values = everything.percentile_values(list(PERCENTILES.values()))
         at = {name: self._read(values[p]) for name, p in PERCENTILES.items()}
         upper: dict[str, float | None] | None = None
         if self.open_count:
@@ -224,14 +408,14 @@ class LatencyRecorder:
         if not self.count:
             raise ValueError("no finished values recorded")
         clipped = min(100.0, max(0.0, percentile))
-        return self._read(self._histogram.get_value_at_percentile(clipped))
+        return self._read(self._counts.value_at_percentile(clipped))
 
     def _finished_rank_value(self, rank: int) -> float | None:
         """The rank-th smallest finished value: the percentile if no open value ever ends."""
         rank = max(1, rank)
         if rank > self.count:
             return None
-        return self._read(self._histogram.get_value_at_percentile(100.0 * rank / self.count))
+        return self._read(self._counts.value_at_percentile(100.0 * rank / self.count))
 
     def _read(self, micros: int) -> float:
         value = micros / MICROS
@@ -246,15 +430,15 @@ class LatencyRecorder:
             "total": self.total,
             "max": self._max,
             "clamped": self.clamped,
-            "histogram": self._histogram.encode().decode("ascii"),
+            "histogram": self._counts.histogram().encode().decode("ascii"),
         }
-        if self.open_count and self._open_histogram is not None:
+        if self.open_count and self._open_counts is not None:
             data["open"] = {
                 "count": self.open_count,
                 "total": self.open_total,
                 "min": self.open_min,
                 "max": self.open_max,
-                "histogram": self._open_histogram.encode().decode("ascii"),
+                "histogram": self._open_counts.histogram().encode().decode("ascii"),
             }
         return data
 
@@ -271,16 +455,17 @@ class LatencyRecorder:
         self._max = max(self._max, float(data["max"]))
         self.clamped += int(data.get("clamped", 0))
         if int(data["count"]):
-            self._histogram.add(HdrHistogram.decode(data["histogram"].encode("ascii")))
+            self._counts.merge(Counts.of(HdrHistogram.decode(data["histogram"].encode("ascii"))))
         opened = data.get("open")
         if opened:
-            if self._open_histogram is None:
-                self._open_histogram = _histogram()
+            if self._open_counts is None:
+                self._open_counts = Counts()
             self.open_count += int(opened["count"])
             self.open_total += float(opened["total"])
             self.open_min = min(self.open_min, float(opened["min"]))
             self.open_max = max(self.open_max, float(opened["max"]))
-            self._open_histogram.add(HdrHistogram.decode(opened["histogram"].encode("ascii")))
+            decoded = HdrHistogram.decode(opened["histogram"].encode("ascii"))
+            self._open_counts.merge(Counts.of(decoded))
 
 
 CURVE_PERCENTILES = (
@@ -294,10 +479,10 @@ def curve(recorder: LatencyRecorder, percentiles: tuple[float, ...]) -> list[flo
     """The recorder's values at `percentiles` (0 is the smallest, 100 the exact largest)."""
     if not recorder.count:
         return [0.0] * len(percentiles)
-    histogram = recorder._histogram
+    counts = recorder._counts
     inner = [p for p in percentiles if 0.0 < p < 100.0]
-    values = histogram.get_percentile_to_value_dict(inner) if inner else {}
-    smallest = histogram.get_min_value() / MICROS
+    values = counts.percentile_values(inner) if inner else {}
+    smallest = counts.min_value() / MICROS
     out = []
     for p in percentiles:
         if p <= 0.0:

@@ -87,12 +87,23 @@ def replicate(
     return ReplicationRun(seed, result, histograms)
 
 
+def warm_workers() -> None:
+    """Import the engine here, before the pool starts: where workers are forked (Linux) each
+    then starts with it loaded instead of importing it again, which on a short replication
+    costs as much as the run."""
+    import govstream.engines.sim.engine  # noqa: F401
+
+
 def replication_seeds(scenario: Scenario, count: int) -> list[int]:
     return [scenario.seed + index for index in range(count)]
 
 
-def default_workers(tasks: int) -> int:
-    return max(1, min(tasks, os.cpu_count() or 1))
+def default_workers(tasks: int, jobs: int | None = None) -> int:
+    """Processes for `tasks` independent runs: `jobs` if given, else one per core, and never
+    more than there are runs (an idle worker process only costs its start-up)."""
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"jobs must be 1 or more, not {jobs}")
+    return max(1, min(tasks, jobs or os.cpu_count() or 1))
 
 
 def run_replications(
@@ -104,11 +115,13 @@ def run_replications(
     progress: Callable[[float], None] | None = None,
     workers: int | None = None,
 ) -> RunResult:
-    """`count` replications in parallel, merged; each is deterministic for its seed."""
+    """`count` replications in parallel on `workers` processes (default: one per core),
+    merged; each is deterministic for its seed, so the result does not depend on `workers`."""
     seeds = replication_seeds(scenario, count)
     overrides = list(overrides)
     runs: dict[int, ReplicationRun] = {}
-    with ProcessPoolExecutor(max_workers=workers or default_workers(count)) as pool:
+    warm_workers()
+    with ProcessPoolExecutor(max_workers=default_workers(count, workers)) as pool:
         futures: list[Future[ReplicationRun]] = [
             pool.submit(replicate, scenario, seed, scenario_file, overrides) for seed in seeds
         ]

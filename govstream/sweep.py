@@ -32,6 +32,7 @@ from govstream.replications import (
     merge_replications,
     replicate,
     replication_seeds,
+    warm_workers,
 )
 from govstream.report.tables import Table, observed_text, verdict_on, verdict_word
 from govstream.result import RunResult
@@ -354,14 +355,19 @@ def run_sweep(
     overrides: Sequence[str],
     name: str,
     on_point: Any = None,
+    jobs: int | None = None,
 ) -> None:
-    """Every point not done yet, its replications in parallel with the others' on every core."""
+    """Every point not done yet, its replications in parallel with the others' on `jobs`
+    processes (default: one per core)."""
     pending = [(i, p) for i, p in enumerate(points) if not state.done(p)]
     state.save(points, varies, name)
     if not pending:
         return
     tasks = len(pending) * replications
-    pool = ProcessPoolExecutor(max_workers=default_workers(tasks), initializer=_ignore_interrupts)
+    warm_workers()
+    pool = ProcessPoolExecutor(
+        max_workers=default_workers(tasks, jobs), initializer=_ignore_interrupts
+    )
     runs: dict[tuple[str, ...], list[ReplicationRun]] = {p: [] for _, p in pending}
     futures: dict[Future[ReplicationRun], tuple[int, tuple[str, ...]]] = {}
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from govstream.cli_args import add_scenario_args
+from govstream.cli_args import add_jobs_arg, add_scenario_args, jobs_problem
 from govstream.report.console import escape, print_tables, report_console
 from govstream.result import RunResult
 
@@ -49,6 +49,7 @@ def add_sweep_command(commands: argparse._SubParsersAction) -> None:
         help="replications per point (seeds seed..seed+N-1), verdicts from their 95 %% "
         "interval (default: 1)",
     )
+    add_jobs_arg(sweep, "the points' replications")
     sweep.add_argument(
         "--out",
         type=Path,
@@ -85,6 +86,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.replications < 1:
         return _bad_input(f"--replications {args.replications}: give 1 or more")
+    problem = jobs_problem(args.jobs)
+    if problem is not None:
+        return _bad_input(problem)
     try:
         varies = [parse_vary(text) for text in args.vary]
         points = grid(varies)
@@ -131,6 +135,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             overrides=args.overrides,
             name=name,
             on_point=on_point,
+            jobs=args.jobs,
         )
     except Interrupted:
         done = sum(state.done(point) for point in points)

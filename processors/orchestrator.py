@@ -60,11 +60,18 @@ class Progress:
 
 
 class Orchestrator:
-    """Pure transitions over one case's state; the engine owns storage and clocks."""
+    """Pure transitions over one case's state; the engine owns storage and clocks.
 
-    def __init__(self, flow: FlowSpec) -> None:
+    With `bodies=False` a request carries only its ids unless its step answers with data (a
+    request/reply step, whose answer is drawn from the request): an engine that sends no
+    message and checks no contract (the sim engine) has no use for the rest of the body, and
+    building it is most of the cost of emitting a request.
+    """
+
+    def __init__(self, flow: FlowSpec, *, bodies: bool = True) -> None:
         self.flow = flow
         self.name = flow.orchestrator
+        self.bodies = bodies
 
     def open(
         self, state: CaseState | None, trigger: Record, opened_at: float, now: float
@@ -114,23 +121,23 @@ class Orchestrator:
     # -- the graph walk -----------------------------------------------------------------------
 
     def _advance(self, state: CaseState, now: float) -> Progress:
+        """Every step now due, in declaration order. One pass is enough: a step's dependencies
+        are declared before it (the flow checks), so a step this pass skips can only make a
+        later step due, which the same pass then reaches."""
         emits: list[Emit] = []
         skipped: list[str] = []
         trigger = state["trigger"]
-        moved = True
-        while moved:
-            moved = False
-            for step in self.flow.steps:
-                if step.id in state["due"] or not self._ready(step, state["done"]):
-                    continue
-                moved = True
-                state["due"][step.id] = now
-                status = self._not_run(step, state["done"], trigger)
-                if status is None:
-                    emits.append(self._request(step, state))
-                else:
-                    state["done"][step.id] = {"at": now, "status": status}
-                    skipped.append(step.id)
+        due, done = state["due"], state["done"]
+        for step in self.flow.steps:
+            if step.id in due or not self._ready(step, done):
+                continue
+            due[step.id] = now
+            status = self._not_run(step, done, trigger)
+            if status is None:
+                emits.append(self._request(step, state))
+            else:
+                done[step.id] = {"at": now, "status": status}
+                skipped.append(step.id)
         return Progress(state, emits, tuple(skipped), completion=self._completion(state))
 
     @staticmethod
@@ -155,6 +162,8 @@ class Orchestrator:
             body: Record = {"flow": self.flow.id, "step": step.id, "party": step.actor}
             return Emit(self.flow.wait_topic, case_id, {**head, **body}, None, step.id)
         assert step.request is not None and step.topic is not None
+        if not self.bodies and step.reply is None:
+            return Emit(step.topic, case_id, head, step.agency, step.id)
         view = CaseView(case_id, state["trigger"], state["replies"])
         return Emit(step.topic, case_id, {**head, **step.request(view)}, step.agency, step.id)
 

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from producers import identifiers, names
+from producers.draw import Weighted
 from producers.ids import event_id
 
 TOPIC = "amr.company-deregistered.v1"
 
 _EXTRA_SEAL_KINDS = ("FINANCE", "CONTRACT", "INVOICE", "LEGAL_REPRESENTATIVE")
 _EXTRA_SEAL_COUNT_WEIGHTS = (0.15, 0.35, 0.35, 0.15)  # 0..3 seals besides the official one
+_EXTRA_SEAL_COUNT = Weighted(range(4), _EXTRA_SEAL_COUNT_WEIGHTS)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class CompanyDeregistrationGenerator:
     def __init__(self, rng: random.Random, mix: DeregistrationMix | None = None) -> None:
         self._rng = rng
         self.mix = mix if mix is not None else DeregistrationMix()
-        self._account_counts = tuple(range(len(self.mix.bank_account_weights)))
+        weights = self.mix.bank_account_weights
+        self._account_count = Weighted(range(len(weights)), weights)
 
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
         """One deregistration recorded on `on`, valid for f03/CompanyDeregistered.avsc."""
@@ -86,7 +89,7 @@ class CompanyDeregistrationGenerator:
     def _seals(self) -> list[dict[str, str]]:
         """Every company has its official seal; up to three others, each kind at most once."""
         rng = self._rng
-        extra = rng.choices(range(4), weights=_EXTRA_SEAL_COUNT_WEIGHTS)[0]
+        extra = _EXTRA_SEAL_COUNT.pick(rng)
         kinds = ["OFFICIAL", *rng.sample(_EXTRA_SEAL_KINDS, extra)]
         numbers = _distinct(lambda: identifiers.seal_number(rng), len(kinds))
         return [{"seal_no": n, "kind": k} for n, k in zip(numbers, kinds, strict=True)]
@@ -94,7 +97,7 @@ class CompanyDeregistrationGenerator:
     def _bank_accounts(self) -> list[dict[str, str]]:
         """One basic account at most (the law allows one); the others general or special."""
         rng = self._rng
-        count = rng.choices(self._account_counts, weights=self.mix.bank_account_weights)[0]
+        count = self._account_count.pick(rng)
         accounts: list[dict[str, str]] = []
         used: list[identifiers.Bank] = []
         for index in range(count):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from producers import identifiers, names
+from producers.draw import Weighted
 from producers.ids import event_id
 
 TOPIC = "amr.company-established.v1"
@@ -32,6 +33,8 @@ _CAPITAL = {
     "MEDIUM": ((10_000_000, 20_000_000, 50_000_000), (3, 2, 1)),
     "LARGE": ((50_000_000, 100_000_000, 500_000_000), (2, 2, 1)),
 }
+
+_CAPITAL_OF = {size: Weighted(*amounts) for size, amounts in _CAPITAL.items()}
 
 # Share of new companies registering as general VAT taxpayers rather than small-scale ones.
 _GENERAL_VAT = {"MICRO": 0.05, "SMALL": 0.3, "MEDIUM": 0.8, "LARGE": 1.0}
@@ -84,14 +87,16 @@ class CompanyEstablishmentGenerator:
     def __init__(self, rng: random.Random, mix: EstablishmentMix | None = None) -> None:
         self._rng = rng
         self.mix = mix if mix is not None else EstablishmentMix()
+        self._size = Weighted(SIZES, self.mix.size_weights)
+        weights = self.mix.micro_employee_weights
+        self._micro_employees = Weighted(range(len(weights)), weights)
 
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
         """One company established on `on`, valid for f01/CompanyEstablished.avsc."""
         rng = self._rng
-        size = rng.choices(SIZES, weights=self.mix.size_weights)[0]
+        size = self._size.pick(rng)
         name = names.company_name(rng)
         bank = identifiers.pick_bank(rng)
-        capitals, weights = _CAPITAL[size]
         born_from, born_until = identifiers.born_between(on, 22, 65)
         return {
             "event_id": event_id(rng),
@@ -101,7 +106,7 @@ class CompanyEstablishmentGenerator:
             "legal_form": "JOINT_STOCK" if name.endswith("股份有限公司") else "LIMITED_LIABILITY",
             "established_on": on,
             "registered_address": names.yuzhong_address(rng).text,
-            "registered_capital_yuan": rng.choices(capitals, weights=weights)[0],
+            "registered_capital_yuan": _CAPITAL_OF[size].pick(rng),
             "enterprise_size": size,
             "vat_taxpayer_kind": "GENERAL" if rng.random() < _GENERAL_VAT[size] else "SMALL_SCALE",
             "legal_representative": {
@@ -118,8 +123,7 @@ class CompanyEstablishmentGenerator:
     def _employee_count(self, size: str) -> int:
         rng = self._rng
         if size == "MICRO":
-            weights = self.mix.micro_employee_weights
-            return rng.choices(range(len(weights)), weights=weights)[0]
+            return self._micro_employees.pick(rng)
         low, high = _EMPLOYEE_RANGES[size]
         # Skewed to the low end of the class: few firms start near the next threshold.
         return low + min(high - low, round(rng.expovariate(3.0 / (high - low))))

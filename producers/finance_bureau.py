@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from producers import identifiers, names
+from producers.draw import Weighted, digits
 from producers.ids import event_id
 
 TOPIC = "finance-bureau.award-notice-published.v1"
@@ -41,6 +42,7 @@ METHODS = (
     ("INQUIRY", 0.25),
     ("SINGLE_SOURCE", 0.1),
 )
+_METHOD = Weighted([m for m, _ in METHODS], [w for _, w in METHODS])
 
 # District budget units that buy (采购人): departments and the twelve sub-district offices.
 _DEPARTMENTS = (
@@ -80,12 +82,19 @@ _SUPPLIER_DIVISIONS = (
     ("500108", 0.1),  # Nan'an
     ("500112", 0.18),  # Yubei
 )
+_SUPPLIER_DIVISION = Weighted(
+    [d for d, _ in _SUPPLIER_DIVISIONS], [w for _, w in _SUPPLIER_DIVISIONS]
+)
 # Prepayment shares in percent offered to SMEs (True) and to other suppliers: short of M15's
 # floor, or meeting it.
 _SHORT_OF_FLOOR = {True: (0, 10, 20, 30, 40), False: (0, 10, 20)}
 _AT_OR_ABOVE_FLOOR = {
     True: ((50, 0.7), (60, 0.2), (70, 0.1)),
     False: ((30, 0.6), (40, 0.2), (50, 0.2)),
+}
+_AT_OR_ABOVE_FLOOR_PICK = {
+    sme: Weighted([p for p, _ in shares], [w for _, w in shares])
+    for sme, shares in _AT_OR_ABOVE_FLOOR.items()
 }
 
 
@@ -123,6 +132,7 @@ class AwardNoticeGenerator:
     def __init__(self, rng: random.Random, mix: ProcurementMix | None = None) -> None:
         self._rng = rng
         self.mix = mix if mix is not None else ProcurementMix()
+        self._category = Weighted(CATEGORIES, self.mix.category_weights)
         self._serial = 0
         # A budget unit keeps its code across its contracts, so draw each unit's once.
         units = (
@@ -136,7 +146,7 @@ class AwardNoticeGenerator:
         rng = self._rng
         mix = self.mix
         self._serial += 1
-        category = rng.choices(CATEGORIES, weights=mix.category_weights)[0]
+        category = self._category.pick(rng)
         purchaser = rng.choice(self._purchasers)
         sme = rng.random() < mix.sme_probability
         median, sigma = _AMOUNT_YUAN[category]
@@ -147,9 +157,7 @@ class AwardNoticeGenerator:
             "project_no": project_no(on.year, self._serial),
             "project_name": f"{purchaser['name']}{rng.choice(_SUBJECTS[category])}项目",
             "category": category,
-            "procurement_method": rng.choices(
-                [m for m, _ in METHODS], weights=[w for _, w in METHODS]
-            )[0],
+            "procurement_method": _METHOD.pick(rng),
             "notice_published_on": on,
             "purchaser": dict(purchaser),
             "supplier": self._supplier(sme),
@@ -159,9 +167,7 @@ class AwardNoticeGenerator:
 
     def _supplier(self, sme: bool) -> dict[str, Any]:
         rng = self._rng
-        division = rng.choices(
-            [d for d, _ in _SUPPLIER_DIVISIONS], weights=[w for _, w in _SUPPLIER_DIVISIONS]
-        )[0]
+        division = _SUPPLIER_DIVISION.pick(rng)
         bank = identifiers.pick_bank(rng)
         return {
             "name": names.company_name(rng),
@@ -177,8 +183,7 @@ class AwardNoticeGenerator:
         if rng.random() < self.mix.waived_probability:
             return {"percent": 0, "waived": True}
         if rng.random() < self.mix.prepayment_compliance:
-            shares = _AT_OR_ABOVE_FLOOR[sme]
-            percent = rng.choices([p for p, _ in shares], weights=[w for _, w in shares])[0]
+            percent = _AT_OR_ABOVE_FLOOR_PICK[sme].pick(rng)
         else:
             percent = rng.choice(_SHORT_OF_FLOOR[sme])
         return {"percent": percent, "waived": False}
@@ -192,7 +197,7 @@ def prepayment_floor(sme: bool) -> int:
 def government_uscc(rng: random.Random, division: str = identifiers.YUZHONG_DIVISION) -> str:
     """A unified social credit code of a government organ: department 1, type 1, the division,
     an eight-digit organisation code body with its GB 11714 check, then the GB 32100 check."""
-    body = "".join(rng.choices("0123456789", k=8))
+    body = digits(rng, 8)
     first17 = GOVERNMENT_BODY + ORGAN + division + body + identifiers.org_code_check_char(body)
     return first17 + identifiers.uscc_check_char(first17)
 
@@ -214,5 +219,5 @@ def acceptance_no(contract: str) -> str:
 
 def invoice(rng: random.Random) -> dict[str, str]:
     """A VAT invoice's code and number: 12 digits (opening with Chongqing's 05000) and 8."""
-    code = "05000" + "".join(rng.choices("0123456789", k=7))
-    return {"invoice_code": code, "invoice_no": "".join(rng.choices("0123456789", k=8))}
+    code = "05000" + digits(rng, 7)
+    return {"invoice_code": code, "invoice_no": digits(rng, 8)}

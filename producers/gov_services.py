@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from producers import identifiers, names
+from producers.draw import Weighted, digits
 from producers.ids import event_id
 
 TOPIC = "gov-services.utility-connection-applied.v1"
@@ -44,6 +45,15 @@ _TRANSFORMER_KVA = (315, 400, 500, 630, 800, 1000, 1250, 1600, 2000)
 _TRANSFORMER_WEIGHTS = (0.12, 0.16, 0.14, 0.18, 0.12, 0.12, 0.07, 0.06, 0.03)
 _RESIDENTIAL_PIPES_MM = ((20, 0.85), (25, 0.15))
 _NON_RESIDENTIAL_PIPES_MM = ((25, 0.3), (32, 0.25), (40, 0.2), (50, 0.15), (80, 0.07), (100, 0.03))
+_COMPANY_SITE_USE = Weighted([u for u, _ in _COMPANY_SITE_USES], [w for _, w in _COMPANY_SITE_USES])
+_PERSON_SITE_USE = Weighted([u for u, _ in _PERSON_SITE_USES], [w for _, w in _PERSON_SITE_USES])
+_TRANSFORMER = Weighted(_TRANSFORMER_KVA, _TRANSFORMER_WEIGHTS)
+_RESIDENTIAL_PIPE = Weighted(
+    [d for d, _ in _RESIDENTIAL_PIPES_MM], [w for _, w in _RESIDENTIAL_PIPES_MM]
+)
+_NON_RESIDENTIAL_PIPE = Weighted(
+    [d for d, _ in _NON_RESIDENTIAL_PIPES_MM], [w for _, w in _NON_RESIDENTIAL_PIPES_MM]
+)
 
 
 @dataclass(frozen=True)
@@ -92,8 +102,7 @@ class UtilityConnectionGenerator:
         mix = self.mix
         self._serial += 1
         company = rng.random() < mix.company_probability
-        uses = _COMPANY_SITE_USES if company else _PERSON_SITE_USES
-        use = rng.choices([u for u, _ in uses], weights=[w for _, w in uses])[0]
+        use = (_COMPANY_SITE_USE if company else _PERSON_SITE_USE).pick(rng)
         gas_share = mix.catering_gas_probability if use == "CATERING" else mix.gas_probability
         wants = {
             "water": rng.random() < mix.water_probability,
@@ -160,14 +169,14 @@ class UtilityConnectionGenerator:
     def _water(self, use: str) -> dict[str, Any]:
         rng = self._rng
         if use == "RESIDENTIAL":
-            pipes, water_use = _RESIDENTIAL_PIPES_MM, "RESIDENTIAL"
+            pipes, water_use = _RESIDENTIAL_PIPE, "RESIDENTIAL"
             volume = rng.lognormvariate(2.7, 0.4)  # median about 15 m³ a month
         else:
-            pipes = _NON_RESIDENTIAL_PIPES_MM
+            pipes = _NON_RESIDENTIAL_PIPE
             # Car washes, bath houses and the like are priced as special use (特种行业用水).
             water_use = "SPECIAL" if rng.random() < 0.03 else "NON_RESIDENTIAL"
             volume = rng.lognormvariate(4.1, 0.9)  # median about 60 m³ a month
-        diameter = rng.choices([d for d, _ in pipes], weights=[w for _, w in pipes])[0]
+        diameter = pipes.pick(rng)
         return {
             "water_use": water_use,
             "pipe_diameter_mm": diameter,
@@ -179,7 +188,7 @@ class UtilityConnectionGenerator:
         if rng.random() < self.mix.kv10_probability:
             # A 10 kV cable is always laid in a trench; its road permit is part of the external
             # works, the plan's two-day filing concerns low-voltage users only.
-            capacity = rng.choices(_TRANSFORMER_KVA, weights=_TRANSFORMER_WEIGHTS)[0]
+            capacity = _TRANSFORMER.pick(rng)
             return {"voltage": "KV10", "capacity_kva": capacity, "needs_excavation": True}
         if use == "RESIDENTIAL" or rng.random() < 0.2:
             voltage, capacity = "V220", rng.choice(_LV_SINGLE_PHASE_KVA)
@@ -210,8 +219,7 @@ def application_no(on: dt.date, serial: int) -> str:
 
 def work_order_no(rng: random.Random, utility: str) -> str:
     """A utility's connection work-order number: its prefix, the district, eight digits."""
-    digits = "".join(rng.choices("0123456789", k=8))
-    return f"{_WORK_ORDER_PREFIX[utility]}{identifiers.YUZHONG_DIVISION}{digits}"
+    return f"{_WORK_ORDER_PREFIX[utility]}{identifiers.YUZHONG_DIVISION}{digits(rng, 8)}"
 
 
 def customer_account(rng: random.Random, utility: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from producers import identifiers, names
+from producers.draw import Weighted
 from producers.ids import event_id
 
 TOPIC = "hrss.unemployment-benefit-claimed.v1"
@@ -33,6 +34,8 @@ PREVIOUS_REGIONS: tuple[tuple[str, str, float], ...] = (
 
 _REASONS = ("CONTRACT_ENDED", "LAID_OFF", "EMPLOYER_CLOSED", "DISMISSED", "RESIGNED_FOR_CAUSE")
 _REASON_WEIGHTS = (0.4, 0.25, 0.15, 0.1, 0.1)
+_REASON = Weighted(_REASONS, _REASON_WEIGHTS)
+_PREVIOUS_REGION = Weighted(PREVIOUS_REGIONS, [w for _, _, w in PREVIOUS_REGIONS])
 _DAYS_PER_MONTH = 30.44
 
 
@@ -97,7 +100,7 @@ class UnemploymentClaimGenerator:
                 "employer_uscc": identifiers.uscc(rng),
                 "employer_name": names.company_name(rng),
                 "separated_on": separated_on,
-                "reason": rng.choices(_REASONS, weights=_REASON_WEIGHTS)[0],
+                "reason": _REASON.pick(rng),
             },
             "insured_months_local": local_months,
             "previous_insurance": previous,
@@ -113,9 +116,7 @@ class UnemploymentClaimGenerator:
     ) -> dict[str, Any]:
         """The period insured elsewhere, ending before the local one began."""
         rng = self._rng
-        division, region, _ = rng.choices(
-            PREVIOUS_REGIONS, weights=[w for _, _, w in PREVIOUS_REGIONS]
-        )[0]
+        division, region, _ = _PREVIOUS_REGION.pick(rng)
         local_start = separated_on - dt.timedelta(days=round(local_months * _DAYS_PER_MONTH))
         until = local_start - dt.timedelta(days=rng.randint(1, 90))
         since = until - dt.timedelta(days=round(previous_months * _DAYS_PER_MONTH))

@@ -12,6 +12,10 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from operator import mul
+
+from producers.draw import DIGITS, Weighted, chars, digits
 
 YUZHONG_DIVISION = "500103"
 """Administrative division code of Yuzhong District, Chongqing (GB/T 2260)."""
@@ -41,12 +45,23 @@ def _org_value(char: str) -> int:
     return int(char) if char.isdigit() else ord(char) - ord("A") + 10
 
 
+_ORG_VALUE = {char: _org_value(char) for char in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
+def _org_check(body: str) -> str:
+    """`org_code_check_char` for a body already known to be well formed."""
+    remainder = 11 - sum(map(mul, map(_ORG_VALUE.__getitem__, body), _ORG_WEIGHTS)) % 11
+    return _ORG_CHECK.get(remainder) or str(remainder)
+
+
+_ORG_CHECK = {10: "X", 11: "0"}
+
+
 def org_code_check_char(body: str) -> str:
     """The ninth character of an organisation code, from its first eight."""
     if len(body) != 8 or not all(c.isdigit() or "A" <= c <= "Z" for c in body):
         raise ValueError(f"organisation code body must be 8 digits/capitals, got {body!r}")
-    remainder = 11 - sum(_org_value(c) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True)) % 11
-    return {10: "X", 11: "0"}.get(remainder, str(remainder))
+    return _org_check(body)
 
 
 def org_code_is_valid(code: str) -> bool:
@@ -61,15 +76,20 @@ def org_code_is_valid(code: str) -> bool:
 
 def org_code(rng: random.Random) -> str:
     """A post-2015 style organisation code: "MA", seven body characters, check character."""
-    body = "MA" + rng.choice("0123456789") + "".join(rng.choices(_ORG_BODY_CHARS, k=5))
-    return body + org_code_check_char(body)
+    body = "MA" + rng.choice(DIGITS) + chars(rng, _ORG_BODY_CHARS, 5)
+    return body + _org_check(body)
 
 
 def uscc_check_char(first17: str) -> str:
     """The eighteenth character of a unified social credit code, from its first seventeen."""
     if len(first17) != 17 or any(c not in _USCC_VALUE for c in first17):
         raise ValueError(f"USCC body must be 17 characters of {USCC_ALPHABET}, got {first17!r}")
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _uscc_check(first17)
+
+
+def _uscc_check(first17: str) -> str:
+    """`uscc_check_char` for seventeen characters already known to be well formed."""
+    total = sum(map(mul, map(_USCC_VALUE.__getitem__, first17), _USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -95,7 +115,9 @@ def uscc(
     if len(division) != 6 or not division.isdigit():
         raise ValueError(f"division must be a 6-digit code, got {division!r}")
     first17 = department + entity_type + division + org_code(rng)
-    return first17 + uscc_check_char(first17)
+    if len(first17) != 17 or any(c not in _USCC_VALUE for c in department + entity_type):
+        raise ValueError(f"USCC body must be 17 characters of {USCC_ALPHABET}, got {first17!r}")
+    return first17 + _uscc_check(first17)
 
 
 # --- Resident identity number (GB 11643-1999) ---------------------------------------------
@@ -207,6 +229,9 @@ BIRTHPLACES: tuple[Birthplace, ...] = (
 """Where Yuzhong's residents and workers were born: mostly Chongqing, some from Sichuan."""
 
 
+_BIRTHPLACE = Weighted(BIRTHPLACES, [p.weight for p in BIRTHPLACES])
+
+
 def birthplace(name: str) -> Birthplace:
     for place in BIRTHPLACES:
         if place.name == name:
@@ -218,8 +243,15 @@ def resident_id_check_char(first17: str) -> str:
     """The eighteenth character of a resident identity number (ISO 7064 MOD 11-2)."""
     if len(first17) != 17 or not first17.isdigit():
         raise ValueError(f"resident ID body must be 17 digits, got {first17!r}")
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    return _resident_check(first17)
+
+
+_DIGIT_VALUE = {digit: value for value, digit in enumerate(DIGITS)}
+
+
+def _resident_check(first17: str) -> str:
+    """`resident_id_check_char` for seventeen digits already known to be digits."""
+    return _ID_CHECK[sum(map(mul, map(_DIGIT_VALUE.__getitem__, first17), _ID_WEIGHTS)) % 11]
 
 
 def resident_id_is_valid(number: str) -> bool:
@@ -248,18 +280,23 @@ def resident_id(
     span = (born_until - born_from).days
     if span < 0:
         raise ValueError("born_from must not be after born_until")
-    if born_in is None:
-        place = rng.choices(BIRTHPLACES, weights=[p.weight for p in BIRTHPLACES])[0]
-    else:
-        place = birthplace(born_in)
+    place = _BIRTHPLACE.pick(rng) if born_in is None else birthplace(born_in)
     birth = born_from + dt.timedelta(days=rng.randint(0, span))
     if female is None:
         female = rng.random() < 0.5
     sequence = rng.randrange(0, 999, 2) + (0 if female else 1)
-    first17 = f"{place.code_in(birth.year)}{birth:%Y%m%d}{sequence:03d}"
-    return first17 + resident_id_check_char(first17)
+    code = _DIVISION_CODES.get((place.name, birth.year))
+    if code is None:
+        code = _DIVISION_CODES[place.name, birth.year] = place.code_in(birth.year)
+    first17 = f"{code}{birth.year:04d}{birth.month:02d}{birth.day:02d}{sequence:03d}"
+    return first17 + _resident_check(first17)
 
 
+_DIVISION_CODES: dict[tuple[str, int], str] = {}
+"""A birthplace's division code by birth year, looked up once per place and year."""
+
+
+@cache
 def born_between(on: dt.date, youngest: int, oldest: int) -> tuple[dt.date, dt.date]:
     """The birth dates of people aged `youngest` to `oldest` (inclusive) on `on`."""
     latest = _years_before(on, youngest)
@@ -304,13 +341,18 @@ BANKS: tuple[Bank, ...] = (
 
 def pick_bank(rng: random.Random, exclude: Sequence[Bank] = ()) -> Bank:
     """A bank weighted by market share, skipping banks the company already uses."""
+    return _banks_but(frozenset(exclude)).pick(rng)
+
+
+@cache
+def _banks_but(exclude: frozenset[Bank]) -> Weighted[Bank]:
     candidates = [bank for bank in BANKS if bank not in exclude] or list(BANKS)
-    return rng.choices(candidates, weights=[bank.weight for bank in candidates])[0]
+    return Weighted(candidates, [bank.weight for bank in candidates])
 
 
 def bank_account_number(rng: random.Random, bank: Bank) -> str:
     """A corporate account number with the bank's own prefix and length."""
-    return bank.account_prefix + _digits(rng, bank.account_length - len(bank.account_prefix))
+    return bank.account_prefix + digits(rng, bank.account_length - len(bank.account_prefix))
 
 
 def bank_by_code(code: str) -> Bank:
@@ -351,14 +393,19 @@ def debit_card_number(rng: random.Random, bank: Bank) -> str:
         bin_, length = DEBIT_CARD_BINS[bank.code]
     except KeyError:
         raise ValueError(f"no debit card BIN known for {bank.name}") from None
-    body = bin_ + _digits(rng, length - len(bin_) - 1)
+    body = bin_ + digits(rng, length - len(bin_) - 1)
     return body + luhn_check_digit(body)
 
 
 def pick_card_bank(rng: random.Random) -> Bank:
     """A bank among those whose debit cards this module can number, weighted by share."""
-    candidates = [bank for bank in BANKS if bank.code in DEBIT_CARD_BINS]
-    return rng.choices(candidates, weights=[bank.weight for bank in candidates])[0]
+    return _CARD_BANKS.pick(rng)
+
+
+_CARD_BANKS = Weighted(
+    [bank for bank in BANKS if bank.code in DEBIT_CARD_BINS],
+    [bank.weight for bank in BANKS if bank.code in DEBIT_CARD_BINS],
+)
 
 
 # --- Other agencies' numbers --------------------------------------------------------------
@@ -366,7 +413,7 @@ def pick_card_bank(rng: random.Random) -> Bank:
 
 def housing_fund_unit_account(rng: random.Random) -> str:
     """A 12-digit housing-fund unit account of the Yuzhong branch (division-prefixed)."""
-    return "0103" + _digits(rng, 8)
+    return "0103" + digits(rng, 8)
 
 
 def real_estate_certificate_no(rng: random.Random, year: int) -> str:
@@ -376,17 +423,17 @@ def real_estate_certificate_no(rng: random.Random, year: int) -> str:
 
 def water_account(rng: random.Random) -> str:
     """Waterworks customer number: 9 digits, the district's "103" first."""
-    return "103" + _digits(rng, 6)
+    return "103" + digits(rng, 6)
 
 
 def power_account(rng: random.Random) -> str:
     """Power-supply customer number: 10 digits starting with the province's "50"."""
-    return "50" + _digits(rng, 8)
+    return "50" + digits(rng, 8)
 
 
 def gas_account(rng: random.Random) -> str:
     """Gas customer number: 12 digits, the branch series "0103" first."""
-    return "0103" + rng.choice("123456789") + _digits(rng, 7)
+    return "0103" + rng.choice("123456789") + digits(rng, 7)
 
 
 _MOBILE_PREFIXES = (
@@ -402,12 +449,12 @@ _MOBILE_PREFIXES = (
 
 def mobile_phone(rng: random.Random) -> str:
     """An 11-digit mainland mobile number with a real operator prefix."""
-    return rng.choice(_MOBILE_PREFIXES) + _digits(rng, 8)
+    return rng.choice(_MOBILE_PREFIXES) + digits(rng, 8)
 
 
 def seal_number(rng: random.Random, division: str = YUZHONG_DIVISION) -> str:
     """A 13-digit seal registration number: issuing division then a 7-digit sequence."""
-    return division + _digits(rng, 7)
+    return division + digits(rng, 7)
 
 
 def tax_payment_certificate_no(rng: random.Random, on: dt.date) -> str:
@@ -444,7 +491,3 @@ def registration_application_no(rng: random.Random, on: dt.date) -> str:
 def sale_contract_no(rng: random.Random, on: dt.date) -> str:
     """A filed sale contract number (网签备案号): "YZWQ", the year, a seven-digit serial."""
     return f"YZWQ{on:%Y}{rng.randint(1, 9_999_999):07d}"
-
-
-def _digits(rng: random.Random, count: int) -> str:
-    return "".join(rng.choices("0123456789", k=count))

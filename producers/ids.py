@@ -18,9 +18,16 @@ def uuid4(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
+_VERSION_4 = (~(0xC000 << 48) & ~(0xF000 << 64), (0x8000 << 48) | (4 << 76))
+"""The bits `uuid.UUID(..., version=4)` clears and sets: the RFC 4122 variant, version 4."""
+
+
 def event_id(rng: random.Random) -> str:
-    """An event id in the canonical 36-character UUID text form."""
-    return str(uuid4(rng))
+    """An event id in the canonical 36-character UUID text form: `str(uuid4(rng))`, formatted
+    here rather than through a `uuid.UUID` (an event id is drawn for every case)."""
+    clear, set_ = _VERSION_4
+    digits = f"{(rng.getrandbits(128) & clear) | set_:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def case_id(flow: str, n: int) -> str:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from producers.draw import Weighted, chars
+
 # --- Companies ----------------------------------------------------------------------------
 
 _TRADE_NAME_CHARS = tuple(
@@ -47,11 +49,14 @@ _COMPANY_FORMS = ("有限公司", "有限责任公司", "股份有限公司")
 _COMPANY_FORM_WEIGHTS = (0.72, 0.24, 0.04)
 
 
+_COMPANY_FORM = Weighted(_COMPANY_FORMS, _COMPANY_FORM_WEIGHTS)
+
+
 def company_name(rng: random.Random) -> str:
     """重庆 + two-character trade name + industry + legal form, e.g. 重庆鸿达商贸有限公司."""
     trade_name = "".join(rng.sample(_TRADE_NAME_CHARS, 2))
     industry = rng.choice(_INDUSTRIES)
-    form = rng.choices(_COMPANY_FORMS, weights=_COMPANY_FORM_WEIGHTS)[0]
+    form = _COMPANY_FORM.pick(rng)
     return f"重庆{trade_name}{industry}{form}"
 
 
@@ -101,11 +106,14 @@ _GIVEN_CHARS = tuple(
 )
 
 
+_SURNAME = Weighted([s for s, _ in _SURNAMES], [w for _, w in _SURNAMES])
+
+
 def person_name(rng: random.Random) -> str:
     """Surname plus a one- or two-character given name, the usual mainland shapes."""
-    surname = rng.choices([s for s, _ in _SURNAMES], weights=[w for _, w in _SURNAMES])[0]
+    surname = _SURNAME.pick(rng)
     given_length = 1 if rng.random() < 0.3 else 2
-    return surname + "".join(rng.choices(_GIVEN_CHARS, k=given_length))
+    return surname + chars(rng, _GIVEN_CHARS, given_length)
 
 
 # --- Addresses ----------------------------------------------------------------------------
@@ -149,10 +157,13 @@ class Address:
         return self.text
 
 
+_SUB_DISTRICTS = tuple(SUB_DISTRICT_ROADS)
+
+
 def yuzhong_address(rng: random.Random, sub_district: str | None = None) -> Address:
     """An address in Yuzhong: street number, optional building, then floor-room."""
     if sub_district is None:
-        sub_district = rng.choice(tuple(SUB_DISTRICT_ROADS))
+        sub_district = rng.choice(_SUB_DISTRICTS)
     elif sub_district not in SUB_DISTRICT_ROADS:
         raise ValueError(f"{sub_district!r} is not a Yuzhong sub-district")
     road = rng.choice(SUB_DISTRICT_ROADS[sub_district])

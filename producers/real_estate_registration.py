@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from producers import identifiers, names
+from producers.draw import Weighted
 from producers.ids import event_id
 
 TOPIC = "real-estate.registration-applied.v1"
 
 KINDS = ("SALE", "NEW_HOUSE", "GIFT", "INHERITANCE")
+_HEIRS = Weighted((1, 2, 3), (0.5, 0.35, 0.15))
 
 # Yuzhong's 2021 prices, yuan per m² (this model's reading): resales of old flats around
 # 16,000, shops and offices more spread out.
@@ -60,12 +62,13 @@ class RegistrationApplicationGenerator:
     def __init__(self, rng: random.Random, mix: RegistrationMix | None = None) -> None:
         self._rng = rng
         self.mix = mix if mix is not None else RegistrationMix()
+        self._kind = Weighted(KINDS, self.mix.kind_weights)
 
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
         """One application accepted on `on`, valid for f09/RegistrationApplied.avsc."""
         rng = self._rng
         mix = self.mix
-        kind = rng.choices(KINDS, weights=mix.kind_weights)[0]
+        kind = self._kind.pick(rng)
         commercial = rng.random() < mix.commercial_probability
         prop = self._property(commercial)
         company_buyer = commercial and kind in ("SALE", "NEW_HOUSE")
@@ -126,7 +129,7 @@ class RegistrationApplicationGenerator:
         if company_buyer:
             return [self._company(developer=False)]
         if kind == "INHERITANCE":
-            count = rng.choices((1, 2, 3), weights=(0.5, 0.35, 0.15))[0]
+            count = _HEIRS.pick(rng)
         elif not commercial and rng.random() < self.mix.co_owner_probability:
             count = 2
         else:

@@ -17,9 +17,10 @@ import datetime as dt
 import functools
 import random
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -83,13 +84,16 @@ def walk(
     trigger: Record,
     rng: random.Random,
     respond: Answer = answer,
+    *,
+    bodies: bool = True,
 ) -> WalkedCase:
     """Open the case, then answer one outstanding request at a time until none is left.
 
     Times are the answer's position (1, 2, ...), so marks are easy to read; a request reaches
-    its agency half a unit before it is answered, and a wait has no delivery.
+    its agency half a unit before it is answered, and a wait has no delivery. `bodies=False`
+    walks it as the sim engine does (requests carry a body only where an answer reads it).
     """
-    orchestrator = Orchestrator(flow)
+    orchestrator = Orchestrator(flow, bodies=bodies)
     progress = orchestrator.open(None, trigger, opened_at=0.0, now=0.0)
     case = WalkedCase(trigger)
     pending: list[Emit] = []
@@ -162,3 +166,39 @@ def shipped() -> dict[str, tuple[str, ...]]:
 def codec() -> AvroCodec:
     """The catalog's codec; its schemas are parsed once for the whole session."""
     return AvroCodec()
+
+
+class InlinePool:
+    """Stands in for ProcessPoolExecutor: runs each task at once in this process and records
+    the pool size it was asked for, so a test can see how many processes a run would use."""
+
+    sizes: ClassVar[list[int]] = []
+
+    def __init__(self, max_workers: int, **_: Any) -> None:
+        InlinePool.sizes.append(max_workers)
+
+    def __enter__(self) -> InlinePool:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        return None
+
+    def submit(self, task: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(task(*args))
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        return None
+
+
+@pytest.fixture
+def inline_pool(monkeypatch: pytest.MonkeyPatch) -> type[InlinePool]:
+    """Replications and sweeps run in this process; `InlinePool.sizes` lists the pools asked."""
+    import govstream.replications
+    import govstream.sweep
+
+    InlinePool.sizes = []
+    monkeypatch.setattr(govstream.replications, "ProcessPoolExecutor", InlinePool)
+    monkeypatch.setattr(govstream.sweep, "ProcessPoolExecutor", InlinePool)
+    return InlinePool

@@ -1,9 +1,11 @@
+import math
 import random
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
+from pydantic_core import TzInfo
 
 from govstream.calendar import CalendarError, OfficeHours, WorkingCalendar
 
@@ -235,3 +237,37 @@ def test_always_open_with_explicit_sla_reference() -> None:
     cal = WorkingCalendar.always(START, sla_reference=reference)
     a, b = at(cal, 2021, 10, 4, 9, 0), at(cal, 2021, 10, 5, 9, 0)
     assert cal.working_days_between(a, b) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("hours", [8, -5, 0])
+@pytest.mark.parametrize("zone", ["datetime", "pydantic"])
+def test_the_date_of_a_moment_is_the_one_datetime_gives_even_a_microsecond_from_midnight(
+    hours: int, zone: str
+) -> None:
+    """Dates are worked out by arithmetic under a fixed offset; they must be exactly the dates
+    `datetime.fromtimestamp` gives, rounding to the microsecond included."""
+    offset = timezone(timedelta(hours=hours)) if zone == "datetime" else TzInfo(hours * 3600)
+    start = datetime(2021, 6, 1, 9, tzinfo=offset)
+    calendar = WorkingCalendar(start, holidays="none")
+    assert calendar._offset == hours * 3600
+    rng = random.Random(hours)
+    origin = start.timestamp()
+    for _ in range(20_000):
+        days = rng.randint(-800, 800)
+        midnight = (math.floor((origin + hours * 3600) / 86_400) + days) * 86_400 - hours * 3600
+        near = rng.choice([0.0, 1e-7, 4.9e-7, 5e-7, 5.1e-7, 1e-6, rng.uniform(0, 1e-4)])
+        for t in (midnight - origin + near, midnight - origin - near, rng.uniform(-3e7, 3e7)):
+            assert calendar._date_of(t) == calendar.to_datetime(t).date(), t
+
+
+@pytest.mark.parametrize("always", [False, True])
+def test_both_working_day_measures_at_once_are_the_two_asked_apart(always: bool) -> None:
+    calendar = WorkingCalendar.always(START) if always else WorkingCalendar(START)
+    rng = random.Random(5)
+    for _ in range(3_000):
+        a = rng.uniform(0, 200 * 86_400)
+        b = a + rng.choice([0.0, rng.uniform(0, 3_600), rng.uniform(0, 40 * 86_400)])
+        both = calendar.working_days_both(a, b)
+        assert both == (calendar.working_days_between(a, b), calendar.legal_working_days(a, b))
+    with pytest.raises(ValueError):
+        calendar.working_days_both(10.0, 5.0)

@@ -237,6 +237,26 @@ def test_walking_leaves_the_trigger_untouched(
         assert trigger == before
 
 
+def test_a_case_takes_the_same_path_whether_requests_carry_their_bodies_or_not(
+    flow_spec: FlowSpec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """The sim engine builds a request's body only for a step that answers from it: every
+    step, answer, reply and mark must be what the full requests give."""
+    for n, trigger in enumerate(make_triggers(flow_spec, 30, seed="bodies")):
+        full = walk_case(flow_spec, trigger, random.Random(n))
+        lean = walk_case(flow_spec, trigger, random.Random(n), bodies=False)
+        assert lean.requested_steps == full.requested_steps
+        assert [o.value for o in lean.outcomes] == [o.value for o in full.outcomes]
+        assert lean.completion == full.completion and lean.state == full.state
+        for lean_request, full_request in zip(lean.requests, full.requests, strict=True):
+            step = flow_spec.step(str(full_request.step))
+            if step.is_wait or step.reply is not None:
+                assert lean_request.value == full_request.value
+            else:
+                ids = {key: full_request.value[key] for key in ("request_id", "case_id")}
+                assert dict(lean_request.value) == ids
+
+
 def test_redelivered_trigger_and_outcomes_are_duplicates(flow_spec: FlowSpec, walked: Any) -> None:
     orchestrator = Orchestrator(flow_spec)
     for case in walked[:40]:

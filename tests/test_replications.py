@@ -6,16 +6,24 @@ seed, and a verdict taken from it is met only when the whole interval holds.
 
 from __future__ import annotations
 
+import os
 import statistics
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_runner import ROOT, govstream
 
+from govstream.cli import main
 from govstream.engines.sim.engine import SimEngine
 from govstream.metrics import RecorderSet
 from govstream.pipeline.book import case_key
-from govstream.replications import confidence_interval, run_replications, t_quantile
+from govstream.replications import (
+    confidence_interval,
+    default_workers,
+    run_replications,
+    t_quantile,
+)
 from govstream.result import Interval, RunResult
 from govstream.scenario.loader import load_scenario
 from govstream.sla import judge
@@ -104,3 +112,35 @@ def test_the_command_prints_intervals_and_is_deterministic(tmp_path: Path) -> No
 def test_replications_on_kafka_are_refused_with_a_reason(tmp_path: Path) -> None:
     ran = govstream("run", OUTAGE, "--replications", "3", "--engine", "kafka", "--out", tmp_path)
     assert ran.returncode == 2 and "sim engine only" in " ".join(ran.stderr.split())
+
+
+def test_jobs_caps_the_processes_and_one_per_core_is_the_default(
+    inline_pool: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert default_workers(3) == 3  # no more processes than replications
+    assert default_workers(20) == 8  # one per core
+    assert default_workers(20, 2) == 2 and default_workers(1, 4) == 1
+    with pytest.raises(ValueError, match="jobs"):
+        default_workers(3, 0)
+    scenario = load_scenario(OUTAGE, SHORT)
+    run_replications(scenario, 2, overrides=SHORT, workers=1)
+    run_replications(scenario, 2, overrides=SHORT)
+    assert inline_pool.sizes == [1, 2]
+
+
+def test_the_jobs_option_reaches_the_pool_and_leaves_the_result_alone(
+    inline_pool: Any, tmp_path: Path
+) -> None:
+    sets = [arg for override in SHORT for arg in ("--set", override)]
+    args = ["run", str(OUTAGE), "--replications", "3", "--quiet", *sets]
+    assert main([*args, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
+    assert main([*args, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
+    assert inline_pool.sizes == [1, 2]
+    one = (tmp_path / "one" / "result.json").read_bytes()
+    assert one == (tmp_path / "two" / "result.json").read_bytes()
+
+
+def test_jobs_below_one_is_bad_input(tmp_path: Path) -> None:
+    ran = govstream("run", OUTAGE, "--replications", "2", "--jobs", "0", "--out", tmp_path)
+    assert ran.returncode == 2 and "--jobs 0" in ran.stderr

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cli_runner import ROOT, govstream
 
+from govstream.cli import main
 from govstream.scenario.loader import load_scenario
 from govstream.sweep import (
     Interrupted,
@@ -120,3 +121,13 @@ def test_a_bad_vary_or_a_bad_point_is_bad_input(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "--vary" in bad.stderr
     field = govstream("sweep", OUTAGE, "--vary", "agencies.bank.clerks=2..3", "--out", tmp_path)
     assert field.returncode == 2 and "clerks" in field.stderr and "servers" in field.stderr
+
+
+def test_the_sweep_runs_on_as_many_processes_as_jobs_says(inline_pool: Any, tmp_path: Path) -> None:
+    sets = [arg for override in SHORT for arg in ("--set", override)]
+    args = ["sweep", str(OUTAGE), "--vary", "agencies.bank.servers=3,4", *sets]
+    assert main([*args, "--replications", "2", "--jobs", "1", "--out", str(tmp_path)]) == 0
+    assert inline_pool.sizes == [1]
+    assert json.loads((tmp_path / "sweep.json").read_text(encoding="utf-8"))["complete"]
+    bad = govstream("sweep", OUTAGE, "--vary", "agencies.bank.servers=3,4", "--jobs", "0")
+    assert bad.returncode == 2 and "--jobs 0" in bad.stderr

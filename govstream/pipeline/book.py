@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 
 from govstream.calendar import WorkingCalendar
-from govstream.metrics import RecorderSet
+from govstream.metrics import LatencyRecorder, RecorderSet
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.flow import Span
@@ -62,6 +62,9 @@ def scenario_spans(scenario: Scenario) -> dict[str, list[Span]]:
     return spans
 
 
+Scales = tuple[LatencyRecorder, LatencyRecorder, LatencyRecorder]
+"""One metric's recorders: business seconds, office working days, legal working days."""
+
 AGENCY_KINDS = ("wait", "service-work", "service-elapsed", "sojourn")
 """Per pool: queued until a clerk took it up; the office time the clerk worked on it; from
 taken up to done, closed hours included; and from delivered to done."""
@@ -78,12 +81,34 @@ class LatencyBook:
         """Office time spent, in office days: the stricter, fractional measure."""
         self.legal_days = RecorderSet(integers=True)
         """Working days as the law counts a deadline: whole days after the day of receipt."""
+        # The recorders each kind of event writes to, found once: an engine tells the book
+        # tens of things per case, and a metric's name is the same every time.
+        self._scales_of: dict[str, Scales] = {}
+        self._acted: dict[tuple[str, str], Scales] = {}
+        self._delivered: dict[tuple[str, str], LatencyRecorder] = {}
+        self._hops: dict[str, LatencyRecorder] = {}
+        self._agency: dict[tuple[str, str], tuple[LatencyRecorder, ...]] = {}
+        self._case: dict[str, Scales] = {}
+        self._spans: dict[str, tuple[tuple[Span, str], ...]] = {}
+
+    def _scales(self, key: str) -> Scales:
+        scales = self._scales_of.get(key)
+        if scales is None:
+            scales = (self.latency[key], self.working_days[key], self.legal_days[key])
+            self._scales_of[key] = scales
+        return scales
 
     def _both(self, key: str, start: float, end: float) -> None:
-        end = max(start, end)
-        self.latency[key].record(end - start)
-        self.working_days[key].record(self.calendar.working_days_between(start, end))
-        self.legal_days[key].record(self.calendar.legal_working_days(start, end))
+        self._record(self._scales(key), start, end)
+
+    def _record(self, scales: Scales, start: float, end: float) -> None:
+        if end < start:
+            end = start
+        latency, working_days, legal_days = scales
+        latency.record(end - start)
+        working, legal = self.calendar.working_days_both(start, end)
+        working_days.record(working)
+        legal_days.record(legal)
 
     def _open(self, key: str, start: float, now: float) -> None:
         """Still open at `now`: at least this long, on every scale."""
@@ -93,10 +118,18 @@ class LatencyBook:
         self.legal_days[key].record_open(self.calendar.legal_working_days(start, now))
 
     def delivered(self, flow_id: str, step: str, opened_at: float, at: float) -> None:
-        self.latency[step_key(flow_id, "delivered", step)].record(max(0.0, at - opened_at))
+        recorder = self._delivered.get((flow_id, step))
+        if recorder is None:
+            recorder = self.latency[step_key(flow_id, "delivered", step)]
+            self._delivered[flow_id, step] = recorder
+        value = at - opened_at
+        recorder.record(value if value > 0.0 else 0.0)
 
     def acted(self, flow_id: str, step: str, opened_at: float, at: float) -> None:
-        self._both(step_key(flow_id, "acted", step), opened_at, at)
+        scales = self._acted.get((flow_id, step))
+        if scales is None:
+            scales = self._acted[flow_id, step] = self._scales(step_key(flow_id, "acted", step))
+        self._record(scales, opened_at, at)
 
     def agency_times(
         self,
@@ -108,13 +141,33 @@ class LatencyBook:
         elapsed: float,
         sojourn: float,
     ) -> None:
-        """One request done at a pool. `work` is the office time the clerk worked on it;
+        """One request done at a pool. `wait` is from delivered to taken up by a clerk (the
+        office's opening included); `work` is the office time the clerk worked on it;
         `elapsed` the clock time from taking it up to done (a 2-hour job taken up on a Friday
         at 16:00 works 2 h and takes 66 h)."""
-        values = (wait, work, elapsed, sojourn)
-        for kind, value in zip(AGENCY_KINDS, values, strict=True):
-            for key in (agency_key(kind, pool), agency_key(kind, pool, flow_id)):
-                self.latency[key].record(max(0.0, value))
+        recorders = self._agency.get((pool, flow_id))
+        if recorders is None:
+            recorders = tuple(
+                self.latency[key]
+                for kind in AGENCY_KINDS
+                for key in (agency_key(kind, pool), agency_key(kind, pool, flow_id))
+            )
+            self._agency[pool, flow_id] = recorders
+        pool_wait, flow_wait, pool_work, flow_work, pool_elapsed, flow_elapsed, *sojourns = (
+            recorders
+        )
+        wait = wait if wait > 0.0 else 0.0
+        pool_wait.record(wait)
+        flow_wait.record(wait)
+        work = work if work > 0.0 else 0.0
+        pool_work.record(work)
+        flow_work.record(work)
+        elapsed = elapsed if elapsed > 0.0 else 0.0
+        pool_elapsed.record(elapsed)
+        flow_elapsed.record(elapsed)
+        sojourn = sojourn if sojourn > 0.0 else 0.0
+        for recorder in sojourns:
+            recorder.record(sojourn)
 
     def agency_open(
         self, flow_id: str, pool: str, *, delivered_at: float, started_at: float | None, now: float
@@ -137,7 +190,10 @@ class LatencyBook:
             self.latency[key].record_open(max(0.0, now - started_at))
 
     def hop(self, name: str, seconds: float) -> None:
-        self.latency[hop_key(name)].record(max(0.0, seconds))
+        recorder = self._hops.get(name)
+        if recorder is None:
+            recorder = self._hops[name] = self.latency[hop_key(name)]
+        recorder.record(seconds if seconds > 0.0 else 0.0)
 
     def completed(self, flow_id: str, completion: CaseCompletion) -> None:
         self.completed_marks(
@@ -148,11 +204,19 @@ class LatencyBook:
         self, flow_id: str, opened_at: float, completed_at: float, marks: Mapping[str, float]
     ) -> None:
         """The whole case, and every span whose two marks the case reached."""
-        self._both(case_key(flow_id), opened_at, completed_at)
-        for span in self.spans.get(flow_id, ()):
+        case = self._case.get(flow_id)
+        if case is None:
+            case = self._case[flow_id] = self._scales(case_key(flow_id))
+        self._record(case, opened_at, completed_at)
+        spans = self._spans.get(flow_id)
+        if spans is None:
+            spans = self._spans[flow_id] = tuple(
+                (span, span_key(flow_id, span.id)) for span in self.spans.get(flow_id, ())
+            )
+        for span, key in spans:
             start, end = marks.get(span.start), marks.get(span.end)
             if start is not None and end is not None:
-                self._both(span_key(flow_id, span.id), start, end)
+                self._record(self._scales(key), start, end)
 
     def open_case(
         self,

@@ -68,10 +68,14 @@ class SeriesBook:
 
     def count(self, name: str, at: float, n: int = 1) -> None:
         at = max(0.0, at)
-        self._reach(at)
-        bins = self._counts.setdefault(name, [])
+        if at > self.end:
+            self._reach(at)
+        bins = self._counts.get(name)
+        if bins is None:
+            bins = self._counts[name] = []
         index = self._index(at)
-        _grow(bins, index + 1, 0)
+        if len(bins) <= index:
+            _grow(bins, index + 1, 0)
         bins[index] += n
 
     def interval(self, name: str, start: float, end: float, weight: float = 1.0) -> None:
@@ -79,11 +83,15 @@ class SeriesBook:
         start = max(0.0, start)
         if end <= start:
             return
-        self._reach(end)
-        bins = self._levels.setdefault(name, [])
+        if end > self.end:
+            self._reach(end)
+        bins = self._levels.get(name)
+        if bins is None:
+            bins = self._levels[name] = []
         width = self.width
         first, last = self._index(start), self._index(end)
-        _grow(bins, last + 1, 0.0)
+        if len(bins) <= last:
+            _grow(bins, last + 1, 0.0)
         for index in range(first, last + 1):
             low = max(start, index * width)
             high = min(end, (index + 1) * width)

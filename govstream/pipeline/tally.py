@@ -29,6 +29,10 @@ class Tally:
     def add(self, flow_id: str, what: str, n: int = 1) -> None:
         self._counts[flow_id][what] += n
 
+    def of(self, flow_id: str) -> Counter[str]:
+        """One flow's counters, to add to directly where an engine counts per event."""
+        return self._counts[flow_id]
+
     def get(self, flow_id: str, what: str) -> int:
         return self._counts[flow_id][what]
 

@@ -1,45 +1,238 @@
-"""The sim engine: every flow's step graph through SimPy, on the shared pipeline.
+"""The sim engine: every flow's step graph on SimPy's scheduler, on the shared pipeline.
 
-Arrivals, transport, the platform (the orchestrators' stage), agency pools and waits are SimPy
-processes and resources; what a case does next is decided by the same pure orchestrator the
-kafka engine runs, and what is measured goes into the same latency book and tally.
+Arrivals, transport, the platform (the orchestrators' stage), agency pools and waits are events
+on SimPy's clock; what a case does next is decided by the same pure orchestrator the kafka
+engine runs, and what is measured goes into the same latency book and tally.
+
+Each case and each request moves by callbacks on timeouts rather than as a SimPy process, and
+pools are FIFO servers (`Servers`) rather than SimPy resources: a process costs two scheduler
+events more than its timeouts (its start and its end) and a resource one per request and per
+release, and nothing in the engine waits on those. The order things happen in is the one the
+processes had: a new request's first step runs as soon as the step that emitted it is done, and
+a clerk freed by one request is taken up by the next in the queue once the first has finished
+its own work at that moment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections import Counter
+from collections.abc import Callable, Generator
+from heapq import heappush
 from typing import Any
 
 import simpy
 import structlog
+from simpy.events import NORMAL
 
 from govstream.agency_hours import describe_outage
 from govstream.calendar import scenario_calendar
 from govstream.engines.results import build_result, package_versions
-from govstream.engines.sim.station import Station
-from govstream.pipeline.agencies import Waits, agency_pools, pool_for, seeded
+from govstream.engines.sim.station import Servers, Station
+from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools, pool_for, seeded
 from govstream.pipeline.book import LatencyBook, scenario_spans
-from govstream.pipeline.schedule import case_id, schedule, trigger_date, trigger_makers
+from govstream.pipeline.schedule import Arrival, case_id, schedule, trigger_date, trigger_makers
 from govstream.pipeline.series import (
     SeriesBook,
     arrivals_name,
-    busy_name,
     completions_name,
-    queue_name,
 )
 from govstream.pipeline.tally import Tally
 from govstream.progress import ProgressCallback
 from govstream.result import AgencyLoad, EngineInfo, RunResult
 from govstream.scenario.model import Scenario
 from processors import FLOWS
-from processors.events import Emit
-from processors.flow import TRIGGER
+from processors.events import Emit, Record
+from processors.flow import TRIGGER, FlowSpec, Step
 from processors.flow import request_id as request_id_of
 from processors.orchestrator import CaseState, Orchestrator, Progress, case_marks
 
 log = structlog.get_logger(__name__)
 
 SimProcess = Generator[simpy.Event, Any, None]
+Callback = Callable[[Any], None]
+
+
+class _Wake:
+    """A timeout with one callback: what the engine schedules on SimPy's clock.
+
+    SimPy's scheduler takes any object with `callbacks` and `_ok` off its queue; a
+    `simpy.Timeout` carries more (a value, a delay, an environment) that nothing here reads,
+    and the engine schedules several of these for every request.
+    """
+
+    __slots__ = ("callbacks",)
+    _ok = True
+
+    def __init__(self, callback: Callback) -> None:
+        self.callbacks = [callback]
+
+
+class _Case:
+    """A case from its trigger's emission until the platform has opened it."""
+
+    __slots__ = ("arrived", "engine", "flow_id", "intended_at", "key", "trigger")
+
+    def __init__(
+        self,
+        engine: SimEngine,
+        flow_id: str,
+        key: tuple[str, str],
+        intended_at: float,
+        trigger: dict[str, Any],
+    ) -> None:
+        self.engine = engine
+        self.flow_id = flow_id
+        self.key = key
+        self.intended_at = intended_at
+        self.trigger = trigger
+        self.arrived = 0.0
+
+    def at_platform(self, _: object = None) -> None:
+        engine = self.engine
+        self.arrived = engine.env.now
+        engine.book.hop("trigger-to-orchestrator", self.arrived - self.intended_at)
+        if engine.platform.take(self):
+            self.platform_slot()
+
+    def platform_slot(self) -> None:
+        engine = self.engine
+        engine.after(engine._platform_time(engine._platform_rng), self.opened)
+
+    def opened(self, _: object = None) -> None:
+        engine = self.engine
+        waiting = engine.platform.release()
+        now = engine.env.now
+        engine.book.hop("at-orchestrator", now - self.arrived)
+        engine.arriving.pop(self.key, None)
+        progress = engine.orchestrators[self.flow_id].open(
+            engine.states.get(self.key), self.trigger, self.intended_at, now
+        )
+        engine._advance(self.flow_id, self.key, progress)
+        if waiting is not None:
+            waiting.platform_slot()
+
+
+class _Request:
+    """One request on its way to an agency, in its queue, with a clerk, and its answer back."""
+
+    __slots__ = (
+        "delivered_at",
+        "done_at",
+        "emit",
+        "engine",
+        "flow",
+        "flow_id",
+        "opened_at",
+        "outcome",
+        "pool",
+        "request_id",
+        "sent_at",
+        "started_at",
+        "station",
+        "step",
+        "tally",
+        "transport_rng",
+        "work",
+    )
+
+    def __init__(
+        self, engine: SimEngine, flow_id: str, emit: Emit, opened_at: float, pool: AgencyPool
+    ) -> None:
+        self.engine = engine
+        self.flow_id = flow_id
+        self.flow = FLOWS[flow_id]
+        self.emit = emit
+        self.step: Step = engine.step_of(flow_id, str(emit.step))
+        self.opened_at = opened_at
+        self.pool = pool
+        self.station = engine.stations[pool.name]
+        self.transport_rng = engine._transport_rngs[pool.name]
+        self.request_id = str(emit.value["request_id"])
+        self.tally = engine.counts[flow_id]
+        self.sent_at = engine.env.now
+        self.delivered_at = self.started_at = self.done_at = self.work = 0.0
+        self.outcome: Record = {}
+        engine.after(engine._transport(self.transport_rng), self.delivered)
+
+    def delivered(self, _: object = None) -> None:
+        engine = self.engine
+        flow_id, pool, request_id = self.flow_id, self.pool, self.request_id
+        delivered_at = self.delivered_at = engine.env.now
+        engine.at_pools[request_id] = (flow_id, pool.name, delivered_at, None)
+        engine.unanswered_delivered.add(request_id)
+        self.tally["requests_delivered"] += 1
+        engine.book.delivered(flow_id, self.step.id, self.opened_at, delivered_at)
+        engine.book.hop("orchestrator-to-agency", delivered_at - self.sent_at)
+        engine.series.begin(request_id, self.station.queue_series, delivered_at)
+        if self.station.clerks.take(self):
+            self.clerk()
+
+    def clerk(self) -> None:
+        """A clerk has taken the request up; the work waits for the office to open."""
+        engine = self.engine
+        self.station.taken[self.flow_id] += 1
+        now = engine.env.now
+        opens = self.pool.hours.next_available(now)
+        if opens > now:
+            engine.after(opens - now, self.work_starts)
+        else:
+            self.work_starts()
+
+    def work_starts(self, _: object = None) -> None:
+        engine = self.engine
+        pool, request_id = self.pool, self.request_id
+        started_at = self.started_at = engine.env.now
+        engine.series.finish(request_id, started_at)
+        engine.series.begin(request_id, self.station.busy_series, started_at)
+        engine.at_pools[request_id] = (self.flow_id, pool.name, self.delivered_at, started_at)
+        self.work = pool.service_time(self.flow_id, self.step.id)
+        self.done_at = pool.hours.finish_time(started_at, self.work)
+        engine.after(self.done_at - started_at, self.work_done)
+
+    def work_done(self, _: object = None) -> None:
+        engine = self.engine
+        flow_id, pool, request_id = self.flow_id, self.pool, self.request_id
+        started_at, done_at, delivered_at = self.started_at, self.done_at, self.delivered_at
+        engine.series.finish(request_id, done_at)
+        waiting = self.station.clerks.release()
+        del engine.at_pools[request_id]
+        self.tally["requests_acted"] += 1
+        engine.book.agency_times(
+            flow_id,
+            pool.name,
+            wait=started_at - delivered_at,
+            work=self.work,
+            elapsed=done_at - started_at,
+            sojourn=done_at - delivered_at,
+        )
+        self.outcome = pool.act(self.flow, self.step, self.emit.value).value
+        engine.after(engine._transport(self.transport_rng), self.answered)
+        if waiting is not None:
+            waiting.clerk()
+
+    def answered(self, _: object = None) -> None:
+        engine = self.engine
+        engine.book.hop("outcome-return", engine.env.now - self.done_at)
+        engine._outcome(self.flow_id, self.emit, self.outcome, self.opened_at, self.delivered_at)
+
+
+class _Wait:
+    """A step that waits outside any agency: a drawn duration, then its outcome."""
+
+    __slots__ = ("emit", "engine", "flow", "flow_id", "opened_at", "step")
+
+    def __init__(self, engine: SimEngine, flow_id: str, emit: Emit, opened_at: float) -> None:
+        self.engine = engine
+        self.flow_id = flow_id
+        self.flow = FLOWS[flow_id]
+        self.emit = emit
+        self.step = engine.step_of(flow_id, str(emit.step))
+        self.opened_at = opened_at
+        engine.after(engine.waits.duration(flow_id, self.step.id), self.over)
+
+    def over(self, _: object = None) -> None:
+        outcome = self.engine.waits.act(self.flow, self.step, self.emit.value)
+        self.engine._outcome(self.flow_id, self.emit, outcome.value, self.opened_at, None)
 
 
 class SimEngine:
@@ -63,10 +256,13 @@ class SimEngine:
         seed = scenario.seed
         self.calendar = scenario_calendar(scenario)
         self.flow_ids = list(scenario.flows)
-        self.orchestrators = {f: Orchestrator(FLOWS[f]) for f in self.flow_ids}
+        # No message leaves the sim engine: requests carry a body only where an answer reads it.
+        self.orchestrators = {f: Orchestrator(FLOWS[f], bodies=False) for f in self.flow_ids}
         self.make_trigger = trigger_makers(scenario)
         self.pools = agency_pools(scenario, self.calendar)
-        self.stations = {name: Station(self.env, pool) for name, pool in self.pools.items()}
+        self.stations: dict[str, Station[_Request]] = {
+            name: Station(pool) for name, pool in self.pools.items()
+        }
         self.waits = Waits(scenario)
         self._transport = scenario.transport.latency.sampler()
         # One stream per hop's sender, so an outage at one agency does not reshuffle the
@@ -75,13 +271,17 @@ class SimEngine:
         self._transport_rngs = {name: seeded(seed, f"transport:{name}") for name in senders}
         self._platform_time = scenario.platform.service_time.sampler()
         self._platform_rng = seeded(seed, "platform")
-        self.platform = simpy.Resource(self.env, capacity=scenario.platform.servers)
+        self.platform: Servers[_Case] = Servers(scenario.platform.servers)
         self.states: dict[tuple[str, str], CaseState] = {}
         self.book = LatencyBook(self.calendar, scenario_spans(scenario))
         self.tally = Tally(self.flow_ids)
+        self.counts: dict[str, Counter[str]] = {f: self.tally.of(f) for f in self.flow_ids}
+        self.cases_open = 0
+        """Cases started and not yet complete: the run ends when none is left."""
         self.series = SeriesBook(scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
         self.arrivals_done = False
-        self.open_requests: dict[str, simpy.Process] = {}
+        self.open_requests: dict[str, _Request | _Wait] = {}
+        """Requests emitted whose outcome the orchestrator has not recorded yet."""
         self.arriving: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         """Cases on their way to the platform, not yet opened: their intended time, trigger."""
         self.at_pools: dict[str, tuple[str, str, float, float | None]] = {}
@@ -89,20 +289,51 @@ class SimEngine:
         self.unanswered_delivered: set[str] = set()
         """Requests delivered whose outcome the orchestrator has not seen yet."""
         self.all_done = self.env.event()
+        self._schedule = schedule(scenario)
+        self._steps: dict[tuple[str, str], Step] = {}
+        self._pools_for: dict[tuple[str, str], AgencyPool] = {}
 
-    # -- processes -------------------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------
 
-    def _arrivals(self) -> SimProcess:
-        for arrival in schedule(self.scenario):
-            yield self.env.timeout(arrival.at - self.env.now)
-            self.tally.add(arrival.flow, "cases_started")
-            self.series.count(arrivals_name(arrival.flow), arrival.at)
-            self.env.process(self._case(arrival.flow, arrival.number, arrival.at))
-        self.arrivals_done = True
-        self._check_done()
+    def after(self, delay: float, callback: Callback) -> None:
+        """Call `callback` once `delay` business seconds have passed: scheduled exactly as
+        `env.timeout(delay)` is (the same queue entry, the same tie-breaking counter)."""
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        env = self.env
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Wake(callback)))
 
-    def _case(self, flow_id: str, number: int, intended_at: float) -> SimProcess:
-        flow = FLOWS[flow_id]
+    def step_of(self, flow_id: str, step_id: str) -> Step:
+        step = self._steps.get((flow_id, step_id))
+        if step is None:
+            step = self._steps[flow_id, step_id] = FLOWS[flow_id].step(step_id)
+        return step
+
+    def _pool_for(self, flow_id: str, agency: str) -> AgencyPool:
+        pool = self._pools_for.get((flow_id, agency))
+        if pool is None:
+            pool = self._pools_for[flow_id, agency] = pool_for(
+                self.pools, self.scenario, flow_id, agency
+            )
+        return pool
+
+    def _next_arrival(self) -> None:
+        arrival = next(self._schedule, None)
+        if arrival is None:
+            self.arrivals_done = True
+            self._check_done()
+            return
+        self.after(arrival.at - self.env.now, lambda _: self._arrive(arrival))
+
+    def _arrive(self, arrival: Arrival) -> None:
+        self.counts[arrival.flow]["cases_started"] += 1
+        self.cases_open += 1
+        self.series.count(arrivals_name(arrival.flow), arrival.at)
+        self._case(arrival.flow, arrival.number, arrival.at)
+        self._next_arrival()
+
+    def _case(self, flow_id: str, number: int, intended_at: float) -> None:
+        flow: FlowSpec = FLOWS[flow_id]
         trigger = self.make_trigger[flow_id](
             case_id(flow_id, number), trigger_date(self.scenario, intended_at)
         )
@@ -110,18 +341,8 @@ class SimEngine:
             self.tally.rule(flow_id, rule.id, rule.check(trigger))
         key = (flow_id, str(trigger["case_id"]))
         self.arriving[key] = (intended_at, trigger)
-        yield self.env.timeout(self._transport(self._transport_rngs[flow.source_agency]))
-        arrived = self.env.now
-        self.book.hop("trigger-to-orchestrator", arrived - intended_at)
-        with self.platform.request() as slot:
-            yield slot
-            yield self.env.timeout(self._platform_time(self._platform_rng))
-        self.book.hop("at-orchestrator", self.env.now - arrived)
-        self.arriving.pop(key, None)
-        progress = self.orchestrators[flow_id].open(
-            self.states.get(key), trigger, intended_at, self.env.now
-        )
-        self._advance(flow_id, key, progress)
+        case = _Case(self, flow_id, key, intended_at, trigger)
+        self.after(self._transport(self._transport_rngs[flow.source_agency]), case.at_platform)
 
     def _advance(self, flow_id: str, key: tuple[str, str], progress: Progress) -> None:
         if progress.duplicate:
@@ -130,91 +351,40 @@ class SimEngine:
         if progress.unexpected:
             self.tally.add(flow_id, "unexpected")
             return
-        self.tally.add(flow_id, "steps_skipped", len(progress.skipped))
+        counts = self.counts[flow_id]
+        counts["steps_skipped"] += len(progress.skipped)
         opened_at = float(progress.state["opened_at"])
         for emit in progress.emits:
-            self.tally.add(flow_id, "requests_emitted")
-            process = self._wait(flow_id, emit, opened_at)
-            if emit.recipient is not None:
-                process = self._request(flow_id, emit, opened_at)
-            self.open_requests[str(emit.value["request_id"])] = self.env.process(process)
+            counts["requests_emitted"] += 1
+            request_id = str(emit.value["request_id"])
+            if emit.recipient is None:
+                self.open_requests[request_id] = _Wait(self, flow_id, emit, opened_at)
+            else:
+                pool = self._pool_for(flow_id, str(emit.recipient))
+                self.open_requests[request_id] = _Request(self, flow_id, emit, opened_at, pool)
         completion = progress.completion
         if completion is None:
             self.states[key] = progress.state
             return
         self.states.pop(key, None)
-        self.tally.add(flow_id, "cases_completed")
+        counts["cases_completed"] += 1
+        self.cases_open -= 1
         self.series.count(completions_name(flow_id), self.env.now)
         if completion.rejected:
-            self.tally.add(flow_id, "cases_rejected")
+            counts["cases_rejected"] += 1
         self.book.completed(flow_id, completion)
         self._check_done()
-
-    def _request(self, flow_id: str, emit: Emit, opened_at: float) -> SimProcess:
-        env = self.env
-        flow = FLOWS[flow_id]
-        step = flow.step(str(emit.step))
-        pool = pool_for(self.pools, self.scenario, flow_id, str(emit.recipient))
-        station = self.stations[pool.name]
-        transport_rng = self._transport_rngs[pool.name]
-        sent_at = env.now
-        yield env.timeout(self._transport(transport_rng))
-        delivered_at = env.now
-        request_id = str(emit.value["request_id"])
-        self.at_pools[request_id] = (flow_id, pool.name, delivered_at, None)
-        self.unanswered_delivered.add(request_id)
-        self.tally.add(flow_id, "requests_delivered")
-        self.book.delivered(flow_id, step.id, opened_at, delivered_at)
-        self.book.hop("orchestrator-to-agency", delivered_at - sent_at)
-        request_id = str(emit.value["request_id"])
-        self.series.begin(request_id, queue_name(pool.name), delivered_at)
-        with station.resource.request() as clerk:
-            station.note_queue()
-            yield clerk
-            station.taken[flow_id] += 1
-            opens = pool.hours.next_available(env.now)
-            if opens > env.now:
-                yield env.timeout(opens - env.now)
-            started_at = env.now
-            self.series.finish(request_id, started_at)
-            self.series.begin(request_id, busy_name(pool.name), started_at)
-            self.at_pools[request_id] = (flow_id, pool.name, delivered_at, started_at)
-            work = pool.service_time(flow_id, step.id)
-            done_at = pool.hours.finish_time(started_at, work)
-            yield env.timeout(done_at - started_at)
-            self.series.finish(request_id, done_at)
-        del self.at_pools[request_id]
-        self.tally.add(flow_id, "requests_acted")
-        self.book.agency_times(
-            flow_id,
-            pool.name,
-            wait=started_at - delivered_at,
-            work=work,
-            elapsed=done_at - started_at,
-            sojourn=done_at - delivered_at,
-        )
-        outcome = pool.act(flow, step, emit.value)
-        yield env.timeout(self._transport(transport_rng))
-        self.book.hop("outcome-return", env.now - done_at)
-        self._outcome(flow_id, emit, outcome.value, opened_at, delivered_at)
-
-    def _wait(self, flow_id: str, emit: Emit, opened_at: float) -> SimProcess:
-        flow = FLOWS[flow_id]
-        step = flow.step(str(emit.step))
-        yield self.env.timeout(self.waits.duration(flow_id, step.id))
-        outcome = self.waits.act(flow, step, emit.value)
-        self._outcome(flow_id, emit, outcome.value, opened_at, None)
 
     def _outcome(
         self,
         flow_id: str,
         emit: Emit,
-        outcome: dict[str, Any],
+        outcome: Record,
         opened_at: float,
         delivered_at: float | None,
     ) -> None:
         now = self.env.now
-        self.tally.add(flow_id, "outcomes_recorded")
+        self.counts[flow_id]["outcomes_recorded"] += 1
         del self.open_requests[str(emit.value["request_id"])]
         self.unanswered_delivered.discard(str(emit.value["request_id"]))
         self.book.acted(flow_id, str(emit.step), opened_at, now)
@@ -225,11 +395,7 @@ class SimEngine:
         self._advance(flow_id, key, progress)
 
     def _check_done(self) -> None:
-        if (
-            self.arrivals_done
-            and self.tally.total("cases_completed") == self.tally.total("cases_started")
-            and not self.all_done.triggered
-        ):
+        if self.arrivals_done and self.cases_open == 0 and not self.all_done.triggered:
             self.all_done.succeed()
 
     def _ticker(self, horizon: float) -> SimProcess:
@@ -244,7 +410,7 @@ class SimEngine:
     def run(self) -> RunResult:
         scenario = self.scenario
         horizon = scenario.duration.clock_seconds() + scenario.drain.clock_seconds()
-        self.env.process(self._arrivals())
+        self._next_arrival()
         if self.progress is not None:
             self.env.process(self._ticker(horizon))
         self.env.run(until=self.env.any_of([self.all_done, self.env.timeout(horizon)]))
@@ -300,24 +466,19 @@ class SimEngine:
 
     def _result(self) -> RunResult:
         self._censor()
-        # A request is answered (its outcome recorded) or its process is still alive somewhere
-        # on the wire, in a queue or with a clerk. A process that ended without an answer, or a
-        # request the books cannot place, was lost.
+        # A request is answered (its outcome recorded) or still somewhere on the wire, in a
+        # queue or with a clerk. A request the books cannot place was lost.
         in_flight: dict[str, int] = dict.fromkeys(self.flow_ids, 0)
-        ended: dict[str, int] = dict.fromkeys(self.flow_ids, 0)
-        for request_id, process in self.open_requests.items():
-            flow_id = request_id.split("-", 1)[0]
-            (in_flight if process.is_alive else ended)[flow_id] += 1
+        for open_request in self.open_requests.values():
+            in_flight[open_request.flow_id] += 1
 
         def lost(flow_id: str) -> int:
             t = self.tally
-            open_count = in_flight[flow_id] + ended[flow_id]
-            unplaced = (
+            return (
                 t.get(flow_id, "requests_emitted")
                 - t.get(flow_id, "outcomes_recorded")
-                - open_count
+                - in_flight[flow_id]
             )
-            return ended[flow_id] + unplaced
 
         flow_counts = {
             f: self.tally.counts(f, in_flight=in_flight[f], lost=lost(f)) for f in self.flow_ids

@@ -1,0 +1,444 @@
+"""Every benchmark of the sim engine in one run, each goal a ratio to a baseline timed beside it.
+
+    python benchmarks/run.py            # the full set (about 12 minutes on 2 busy cores)
+    python benchmarks/run.py --quick    # smaller sizes, about 2 minutes
+
+It writes `benchmarks/results.json` (every measurement, every repeat) and
+`benchmarks/RESULTS.md` (every ratio with its goal, and the command that made it), and prints
+the same tables. Three parts:
+
+- throughput: govstream against Ciw on the same M/M/2 queue and the same tandem of two,
+  against the same F03 and district models written by hand in plain SimPy, and against a bare
+  SimPy queue (the floor). Goal: at least half of each peer's cases per wall second.
+- memory: the F03 scenario run for 1× and 10× the business time, each in a fresh process;
+  goal: peak RSS grows by less than 20 %.
+- cores: `govstream run --replications` and `govstream sweep` on 1 and on 2 processes
+  (`--jobs`): the wall speed-up, and the serial share of the same work by CPU seconds, from
+  which Amdahl's law projects the speed-up on more cores.
+
+A busy machine slows everything, but not evenly: run it on an idle machine for figures to
+quote, and read `spread` (how far repeats disagreed) before trusting a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from harness import (  # noqa: E402
+    Measurement,
+    Ratio,
+    amdahl,
+    best,
+    growth,
+    markdown_table,
+    parallel_fraction,
+    spread,
+    throughput_ratio,
+)
+from workloads import in_child  # noqa: E402
+
+GOAL_PEER = 0.5
+"""govstream's cases per wall second at least half of Ciw's and of the hand-written model's."""
+GOAL_MEMORY_GROWTH = 0.20
+"""Peak RSS for 10× the business time at most 20 % above 1×."""
+PROJECTED_CORES = (4, 8, 16)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each workload simulates."""
+
+    queue_seconds: float
+    """Business seconds of arrivals at the M/M/2 queue and the tandem (1.6 a second)."""
+    f03_cases: int
+    district_days: float
+    bare_arrivals: int
+    memory_days: float
+    """The 1× run's business days; the long run is ten times this."""
+    replications: int
+    sweep_points: int
+    parallel_scenario: str
+    parallel_days: float
+    """Business days of each replication."""
+    sweep_setting: str
+    """What the sweep varies (from 4 up, one a point)."""
+
+
+FULL = Sizes(
+    queue_seconds=30_000,
+    f03_cases=50_000,
+    district_days=365,
+    bare_arrivals=50_000,
+    memory_days=150,
+    replications=4,
+    sweep_points=2,
+    parallel_scenario="scenarios/district-2021.yaml",
+    parallel_days=30,
+    sweep_setting="agencies.police.servers",
+)
+QUICK = Sizes(
+    queue_seconds=6_000,
+    f03_cases=10_000,
+    district_days=30,
+    bare_arrivals=10_000,
+    memory_days=20,
+    replications=4,
+    sweep_points=2,
+    parallel_scenario="scenarios/deregistration-bank-outage.yaml",
+    parallel_days=40,
+    sweep_setting="agencies.police.servers",
+)
+
+
+def measure(name: str, **params: Any) -> Measurement:
+    measured = in_child(name, **params)
+    print(
+        f"  {measured.workload}: {measured.cases_per_second:,.0f} cases/s "
+        f"({measured.cases_per_cpu_second:,.0f} per CPU second)",
+        flush=True,
+    )
+    return measured
+
+
+def throughput(sizes: Sizes, repeats: int) -> tuple[dict[str, list[Measurement]], list[Ratio]]:
+    """Each pair side by side, the peer right after govstream so both see the same load, and
+    the repeats taken in turns (all pairs once, then again) so a busy spell hits them alike."""
+    pairs = [
+        ("govstream-mm2", "ciw-mm2", {"seconds": sizes.queue_seconds}),
+        ("govstream-tandem", "ciw-tandem", {"seconds": sizes.queue_seconds}),
+        ("govstream-f03", "handwritten-f03", {"cases": sizes.f03_cases}),
+        ("govstream-district", "handwritten-district", {"days": sizes.district_days}),
+        ("bare", None, {"arrivals": sizes.bare_arrivals}),
+    ]
+    runs: dict[str, list[Measurement]] = {}
+    for _ in range(repeats):
+        for ours, theirs, params in pairs:
+            for name in (ours, theirs):
+                if name is not None:
+                    runs.setdefault(name, []).append(measure(name, **params))
+    b = {name: best(each) for name, each in runs.items()}
+    ratios = [
+        throughput_ratio(
+            "M/M/2 queue: govstream / Ciw", b["govstream-mm2"], b["ciw-mm2"], GOAL_PEER
+        ),
+        throughput_ratio(
+            "tandem of two queues: govstream / Ciw",
+            b["govstream-tandem"],
+            b["ciw-tandem"],
+            GOAL_PEER,
+        ),
+        throughput_ratio(
+            "F03: govstream / hand-written SimPy",
+            b["govstream-f03"],
+            b["handwritten-f03"],
+            GOAL_PEER,
+        ),
+        throughput_ratio(
+            "district: govstream / hand-written SimPy",
+            b["govstream-district"],
+            b["handwritten-district"],
+            GOAL_PEER,
+        ),
+        throughput_ratio(
+            "F03: govstream / bare SimPy queue (floor)", b["govstream-f03"], b["bare"], None
+        ),
+        throughput_ratio(
+            "F03: hand-written / bare SimPy queue (floor)", b["handwritten-f03"], b["bare"], None
+        ),
+    ]
+    return runs, ratios
+
+
+def memory(sizes: Sizes) -> tuple[dict[str, Measurement], list[Ratio]]:
+    short = in_child("govstream-run-length", days=sizes.memory_days)
+    long = in_child("govstream-run-length", days=sizes.memory_days * 10)
+    for m in (short, long):
+        print(f"  {m.workload}: {m.cases:,} cases, peak RSS {m.peak_rss_mib:.1f} MiB", flush=True)
+    ratio = Ratio(
+        "peak RSS growth, 10× business time over 1×",
+        growth(short.peak_rss_mib, long.peak_rss_mib),
+        GOAL_MEMORY_GROWTH,
+        "at most",
+        long.workload,
+        short.workload,
+        note=(
+            f"after imports: {short.peak_rss_mib - short.rss_after_imports_mib:.1f} → "
+            f"{long.peak_rss_mib - long.rss_after_imports_mib:.1f} MiB"
+        ),
+    )
+    return {"1x": short, "10x": long}, [ratio]
+
+
+def _timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds of a command, and the CPU seconds it and its worker processes used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{shlex.join(command)} failed:\n{done.stderr[-4000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
+    """Wall time of whole commands, as a user waits for them, on 1 and on 2 processes; and
+    the serial share of the same work by CPU seconds, from which Amdahl's law projects.
+
+    On two cores that other work also uses, the measured speed-up says more about the other
+    work than about govstream, so the projection comes from the serial share measured by CPU
+    time (`replication_parts`, `sweep_parts`); the wall speed-up is shown beside it."""
+    scenario = sizes.parallel_scenario
+    days = ["--set", f"duration={sizes.parallel_days}d"]
+    out = Path(tempfile.mkdtemp(prefix="govstream-bench-"))
+    govstream = [sys.executable, "-m", "govstream"]
+    points = sizes.sweep_points
+    per_point = max(1, sizes.replications // points)
+    vary = f"{sizes.sweep_setting}={','.join(str(4 + i) for i in range(points))}"
+    commands = {
+        "replications": [
+            *govstream, "run", scenario, *days, "--quiet",
+            "--replications", str(sizes.replications), "--out", str(out / "run"),
+        ],
+        "sweep": [
+            *govstream, "sweep", scenario, *days, "--fresh", "--out", str(out / "sweep"),
+            "--vary", vary, "--replications", str(per_point),
+        ],
+    }  # fmt: skip
+    parts = {
+        "replications": in_child(
+            "replication-parts",
+            scenario=scenario,
+            days=sizes.parallel_days,
+            replications=sizes.replications,
+        ),
+        "sweep": in_child(
+            "sweep-parts",
+            scenario=scenario,
+            days=sizes.parallel_days,
+            vary=vary,
+            replications=per_point,
+        ),
+    }
+    tasks = {"replications": sizes.replications, "sweep": points * per_point}
+    data: dict[str, Any] = {}
+    ratios = []
+    for name, command in commands.items():
+        timed: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+        loads: dict[int, list[list[float]]] = {1: [], 2: []}
+        # In turns (1, 2, 1, 2) so a busy spell does not fall on one side only; two rounds at
+        # most, since the projection does not rest on these wall times.
+        for _ in range(min(repeats, 2)):
+            for jobs in (1, 2):
+                loads[jobs].append(load_average())
+                timed[jobs].append(_timed([*command, "--jobs", str(jobs)]))
+                wall, cpu = timed[jobs][-1]
+                print(f"  {name} on {jobs} process(es): {wall:.1f} s ({cpu:.1f} CPU s)", flush=True)
+        walls = {jobs: min(wall for wall, _ in runs) for jobs, runs in timed.items()}
+        cpus = {jobs: min(cpu for _, cpu in runs) for jobs, runs in timed.items()}
+        speedup = walls[1] / walls[2]
+        split = parts[name].extra
+        serial = split["serial_cpu"] / (split["serial_cpu"] + split["parallel_cpu"])
+        projected = {n: amdahl(1.0 - serial, n, tasks[name]) for n in (2, *PROJECTED_CORES)}
+        data[name] = {
+            "command": shlex.join(command),
+            "tasks": tasks[name],
+            "wall_seconds": walls,
+            "cpu_seconds": cpus,
+            "runs": timed,
+            "load_average": loads,
+            "speedup": speedup,
+            "parallel_fraction_from_speedup": parallel_fraction(speedup, 2),
+            "serial_cpu_seconds": split["serial_cpu"],
+            "parallel_cpu_seconds": split["parallel_cpu"],
+            "serial_fraction": serial,
+            "amdahl_limit": 1.0 / serial,
+            "projected_speedup": projected,
+        }
+        ratios.append(
+            Ratio(
+                f"{name}: wall speed-up from 1 to 2 processes",
+                speedup,
+                None,
+                numerator="--jobs 2",
+                denominator="--jobs 1",
+                note=f"serial share by CPU time {serial:.2f}, so Amdahl gives ×{projected[2]:.2f} "
+                "on 2 idle cores, "
+                + ", ".join(f"×{projected[n]:.2f} on {n}" for n in PROJECTED_CORES)
+                + f" ({tasks[name]} runs); with runs to spare, ×{1 / serial:.1f} at most",
+            )
+        )
+    return data, ratios
+
+
+def workload_table(runs: dict[str, list[Measurement]]) -> str:
+    lines = [
+        "| workload | cases | wall s | cases / s | spread | cases / CPU s | SimPy events "
+        "| mean latency s | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for each in runs.values():
+        m = best(each)
+        events = f"{m.simpy_events:,}" if m.simpy_events else "-"
+        lines.append(
+            f"| {m.workload} | {m.cases:,} | {m.wall_seconds:.2f} | {m.cases_per_second:,.0f} | "
+            f"{spread(each):.0%} | {m.cases_per_cpu_second:,.0f} | {events} | "
+            f"{m.mean_latency:,.2f} | {m.peak_rss_mib:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def load_average() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes: about 2 minutes")
+    parser.add_argument(
+        "--repeat", type=int, help="runs of each workload, fastest kept (default 1 quick, 3 full)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("throughput", "memory", "cores"),
+        action="append",
+        help="run only these parts (repeatable; default all)",
+    )
+    parser.add_argument("--json", type=Path, default=HERE / "results.json")
+    parser.add_argument("--markdown", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    repeats = args.repeat or (1 if args.quick else 3)
+    parts = args.only or ["throughput", "memory", "cores"]
+    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    started = time.perf_counter()
+    load_before = load_average()
+    ratios: list[Ratio] = []
+    results: dict[str, Any] = {
+        "command": command.strip(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "sizes": asdict(sizes),
+        "repeats": repeats,
+    }
+    sections: list[str] = []
+    if "throughput" in parts:
+        print("throughput", flush=True)
+        runs, found = throughput(sizes, repeats)
+        ratios += found
+        results["throughput"] = {
+            name: {
+                "best": asdict(best(each)),
+                "spread": spread(each),
+                "repeats": [asdict(m) for m in each],
+            }
+            for name, each in runs.items()
+        }
+        sections += ["## Workloads (fastest repeat)", "", workload_table(runs), ""]
+    if "memory" in parts:
+        print("memory", flush=True)
+        measured, found = memory(sizes)
+        ratios += found
+        results["memory"] = {name: asdict(m) for name, m in measured.items()}
+        sections += [
+            "## Memory against run length",
+            "",
+            "| run | business days | cases | peak RSS MiB | after imports MiB |",
+            "|---|---:|---:|---:|---:|",
+            *(
+                f"| {m.workload} | {m.extra['business_seconds'] / 86400:,.0f} | {m.cases:,} | "
+                f"{m.peak_rss_mib:.1f} | {m.peak_rss_mib - m.rss_after_imports_mib:.1f} |"
+                for m in measured.values()
+            ),
+            "",
+        ]
+    if "cores" in parts:
+        print("cores", flush=True)
+        data, found = cores(sizes, repeats)
+        ratios += found
+        results["cores"] = data
+        sections += [
+            "## Replications and sweeps on more processes",
+            "",
+            "| command | runs | 1 process s | 2 processes s | CPU s, 1 / 2 | wall speed-up "
+            "| serial share (CPU) | "
+            + " | ".join(f"{n} cores" for n in (2, *PROJECTED_CORES))
+            + " |",
+            "|---|---:|---:|---:|---:|---:|---:|" + "---:|" * (1 + len(PROJECTED_CORES)),
+            *(
+                f"| {name} | {d['tasks']} | {d['wall_seconds'][1]:.1f} | "
+                f"{d['wall_seconds'][2]:.1f} | {d['cpu_seconds'][1]:.1f} / "
+                f"{d['cpu_seconds'][2]:.1f} | {d['speedup']:.2f} | "
+                f"{d['serial_fraction']:.2f} | "
+                + " | ".join(f"×{d['projected_speedup'][n]:.2f}" for n in (2, *PROJECTED_CORES))
+                + " |"
+                for name, d in data.items()
+            ),
+            "",
+            "The projection is Amdahl's law from the serial share of the same work measured "
+            "by CPU seconds in one process (start-up, reading the scenario, merging and "
+            "writing are the parent's; the replications are shared out), never more processes "
+            "than runs. The wall speed-up is what this machine gave while it was also running "
+            "other work; the load average before each run is in results.json.",
+            "",
+        ]
+    results["ratios"] = [r.to_data() for r in ratios]
+    results["load_average"] = {"before": load_before, "after": load_average()}
+    results["wall_seconds"] = time.perf_counter() - started
+    args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    table = markdown_table(ratios)
+    notes = [f"- {r.name}: {r.note}" for r in ratios if r.note]
+    text = "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"Made by `{results['command']}` on {results['date']}: Python "
+            f"{results['machine']['python']}, {results['machine']['cpus']} CPUs, load average "
+            f"{load_before} before and {results['load_average']['after']} after; "
+            f"{repeats} run(s) of each workload, the fastest kept. Every ratio is of two "
+            "workloads measured in this run.",
+            "",
+            "## Ratios",
+            "",
+            table,
+            "",
+            *notes,
+            "",
+            *sections,
+        ]
+    )
+    args.markdown.write_text(text.rstrip() + "\n", "utf-8")
+    print()
+    print(table)
+    print("\n".join(notes))
+    print(f"\nwrote {args.json} and {args.markdown} ({results['wall_seconds']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
