@@ -210,6 +210,11 @@ class WorkingCalendar:
     sla_reference: WorkingCalendar | None = None
     extra_days: CalendarDays | None = None
     """A scenario's own holidays and make-up working days, for the years they name."""
+    weekdays_past_data: bool = False
+    """Past the last year of the holiday data (the package's and `extra_days`), open Monday to
+    Friday instead of raising. A run's scenario is validated to lie inside the data from its
+    start to the end of its drain; only work that would end after the run does (a long service
+    begun near its end) reaches past it, and no figure of the run is taken there."""
     _start_ts: float = field(init=False, repr=False)
     _days: dict[date, _DayPlan] = field(init=False, repr=False, default_factory=dict)
     _forward_ordinals: list[int] = field(init=False, repr=False, default_factory=list)
@@ -234,7 +239,11 @@ class WorkingCalendar:
                 self._offset = int(offset.total_seconds())
         if self.sla_reference is None and self.always_open:
             self.sla_reference = WorkingCalendar(
-                self.start, self.office_hours, self.holidays, extra_days=self.extra_days
+                self.start,
+                self.office_hours,
+                self.holidays,
+                extra_days=self.extra_days,
+                weekdays_past_data=self.weekdays_past_data,
             )
 
     @classmethod
@@ -286,6 +295,8 @@ class WorkingCalendar:
         if self.extra_days is not None and day.year in self.extra_days.years:
             return self.extra_days.is_workday(day)
         if self.holidays == "cn":
+            if self.weekdays_past_data and day.year > _cn_supported_range()[1]:
+                return day.weekday() < 5
             return _cn_is_workday(day)
         return day.weekday() < 5
 
@@ -493,4 +504,5 @@ def scenario_calendar(scenario: Scenario) -> WorkingCalendar:
         office_hours=OfficeHours.from_strings(scenario.calendar.office_hours),
         holidays=scenario.calendar.holidays,
         extra_days=scenario.calendar.extra_days(),
+        weekdays_past_data=True,
     )

@@ -23,18 +23,21 @@ from govstream.report.console import report_console
 
 if TYPE_CHECKING:
     from govstream.contracts.catalog import Catalog
+    from govstream.engines.stopped import RunStopped
     from govstream.scenario.model import Scenario
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_SLA_MISSED = 3
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as shells report a command stopped with Ctrl-C."""
 
 NO_FLOW_GIVEN = ""
 """What `--graph` holds when it is given without a flow id."""
 
 EPILOG = """exit codes: 0 ok, 1 run failed, 2 bad input (scenario or arguments),
-3 a target was missed or had no data and --fail-on-sla was given"""
+3 a target was missed or had no data and --fail-on-sla was given, 130 interrupted (Ctrl-C)"""
 LOOKUP_EPILOG = "exit codes: 0 ok, 2 bad input (an unknown flow, topic or agency)"
 
 
@@ -90,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         "each statistic's mean and 95 %% interval, verdicts from the interval (default: 1)",
     )
     add_jobs_arg(run, "the replications")
+    _add_allow_large(run)
     kafka = run.add_argument_group("kafka engine")
     kafka.add_argument(
         "--bootstrap",
@@ -116,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         "name the file, the field and what is allowed.",
     )
     add_scenario_args(validate)
+    _add_allow_large(validate)
     validate.set_defaults(func=cmd_validate)
 
     flows = commands.add_parser(
@@ -170,6 +175,25 @@ def _add_study_commands(commands: argparse._SubParsersAction) -> None:
     add_sweep_command(commands)
 
 
+def _add_allow_large(parser: argparse.ArgumentParser) -> None:
+    from govstream.scenario.estimate import LARGE_EVENTS
+
+    parser.add_argument(
+        "--allow-large",
+        action="store_true",
+        help=f"accept a scenario expected to make more than {LARGE_EVENTS:,} events "
+        "(otherwise refused as bad input: it would run for a very long time)",
+    )
+
+
+def _too_large(scenario: Scenario, allow_large: bool) -> str | None:
+    """The refusal for a scenario whose expected event count is absurd, unless confirmed."""
+    from govstream.scenario.estimate import estimate, refusal
+
+    found = estimate(scenario)
+    return refusal(found) if found.large and not allow_large else None
+
+
 def _add_kafka_commands(commands: argparse._SubParsersAction) -> None:
     from govstream.broker.cli import add_kafka_commands
     from govstream.engines.kafka.cli import add_worker_command
@@ -203,6 +227,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario, args.overrides)
     except ScenarioError as error:
         return _bad_input(console, _escape(str(error)))
+    large = _too_large(scenario, args.allow_large)
+    if large:
+        return _bad_input(console, _escape(f"{args.scenario}: {large}"))
     out = report_console()
     out.print(f"{args.scenario}: valid — {scenario.name}", markup=False, soft_wrap=True)
     for line in describe_scenario(scenario):
@@ -216,6 +243,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def describe_scenario(scenario: Scenario) -> list[str]:
     """The flows, agencies and targets a scenario sets, one line each."""
+    from govstream.scenario.estimate import describe, estimate
     from processors import FLOWS
 
     flows = [f"{flow_id} ({FLOWS[flow_id].title})" for flow_id in scenario.flows]
@@ -229,6 +257,7 @@ def describe_scenario(scenario: Scenario) -> list[str]:
         *(f"  {line}" for line in flows),
         f"agencies {', '.join(agencies)}",
         f"targets {', '.join(targets) or 'none'}",
+        f"expected load {describe(estimate(scenario))}",
     ]
 
 
@@ -238,6 +267,7 @@ def _servers(n: int) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from govstream.calendar import CalendarError
+    from govstream.engines.stopped import RunStopped
     from govstream.progress import delayed_progress
     from govstream.report.console import print_report
     from govstream.runner import as_overrides, run_scenario, write_outputs
@@ -260,6 +290,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"--replications {args.replications}: give 1 or more; several run on the sim "
             "engine only (a kafka run measures one cluster's wall clock: rerun it with --seed)",
         )
+    large = _too_large(scenario, args.allow_large)
+    if large:
+        return _bad_input(err, _escape(f"{args.scenario}: {large}"))
+    # The name is a safe slug (validated), so the default folder stays under runs/.
+    out_dir = args.out or Path("runs") / scenario.name
     started = time.monotonic()
     try:
         with delayed_progress(f"{scenario.name} on {args.engine}", err) as progress:
@@ -282,14 +317,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                 )
             else:
                 result = run_scenario(scenario, settings, args.engine)
+    except RunStopped as stopped:
+        return _stopped(stopped, out_dir, err)
     except CalendarError as error:
         return _bad_input(err, _escape(str(error)))
     except RuntimeError as error:
         err.print(f"[bold red]error[/]: {_escape(str(error))}")
         return EXIT_FAILURE
     elapsed = time.monotonic() - started
-    out_dir = args.out or Path("runs") / scenario.name
-    json_path, md_path, html_path = write_outputs(result, out_dir)
+    try:
+        json_path, md_path, html_path = write_outputs(result, out_dir)
+    except OSError as error:
+        return _unwritable(err, out_dir, error)
     console = report_console()
     if not args.quiet:
         print_report(result, console)
@@ -297,6 +336,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.fail_on_sla and not result.targets_met:
         return EXIT_SLA_MISSED
     return EXIT_OK
+
+
+def _stopped(stopped: RunStopped, out_dir: Path, err: Console) -> int:
+    """One line: why the run stopped, and where its partial result is."""
+    from govstream.runner import write_outputs
+
+    where = "nothing was measured yet"
+    if stopped.partial is not None:
+        try:
+            json_path, md_path, html_path = write_outputs(stopped.partial, out_dir)
+            where = f"partial result in {json_path}, {md_path} and {html_path} (marked incomplete)"
+        except OSError as error:
+            where = f"the partial result could not be written to {out_dir}: {error.strerror}"
+    if stopped.interrupted:
+        err.print(f"{_escape(str(stopped))}: {where}", highlight=False, soft_wrap=True)
+        return EXIT_INTERRUPTED
+    err.print(
+        f"[bold red]error[/]: {_escape(str(stopped))}; {where}", highlight=False, soft_wrap=True
+    )
+    return EXIT_FAILURE
+
+
+def _unwritable(err: Console, out_dir: Path, error: OSError) -> int:
+    reason = error.strerror or str(error)
+    err.print(
+        f"[bold red]error[/]: cannot write the result to {out_dir}: {_escape(reason)}",
+        soft_wrap=True,
+    )
+    return EXIT_FAILURE
 
 
 def cmd_flows(args: argparse.Namespace) -> int:
@@ -471,7 +539,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted (Ctrl-C)", highlight=False, soft_wrap=True)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # the last guard: a user sees one line, never a traceback
+        err = Console(stderr=True)
+        err.print(
+            f"[bold red]error[/]: {_escape(f'{error.__class__.__name__}: {error}')} "
+            "(an internal error of govstream; --log-level debug shows where it happened)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if args.log_level == "debug":
+            err.print_exception()
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

@@ -225,6 +225,10 @@ class RunResult(Frozen):
     """Every replication when the run had several; the figures above then merge them."""
     intervals: dict[str, dict[str, dict[str, Interval]]] = Field(default_factory=dict)
     """Over replications: scale -> metric -> statistic -> mean and 95 % interval."""
+    incomplete: str | None = None
+    """Why the run stopped before its scenario's end (interrupted, the broker lost); None for a
+    run that ended as its scenario does. An incomplete result holds what was measured until it
+    stopped: open cases and requests in flight then, nothing counted lost."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -118,6 +118,17 @@ class Orchestrator:
             progress.completion,
         )
 
+    def outstanding(self, state: CaseState) -> list[Emit]:
+        """The requests of the steps due and not yet done, as they were first emitted (the
+        same request ids). An engine that stores the state apart from sending the requests
+        sends these again when a trigger or an outcome is replayed: the state it finds may
+        have been written by a worker that died before its requests went out."""
+        return [
+            self._request(step, state)
+            for step in self.flow.steps
+            if step.id in state["due"] and step.id not in state["done"]
+        ]
+
     # -- the graph walk -----------------------------------------------------------------------
 
     def _advance(self, state: CaseState, now: float) -> Progress:

@@ -446,6 +446,25 @@ def test_outcome_after_completion_is_a_duplicate() -> None:
     assert late.duplicate and late.completion is None
 
 
+def test_outstanding_requests_are_the_due_ones_not_yet_done_as_first_emitted() -> None:
+    """What a replayed trigger or outcome sends again on Kafka: the requests the state says
+    are out, identical to the first ones (the same request ids), and nothing already done."""
+    flow = make_flow(
+        agency_step("a"), agency_step("b"), agency_step("c", after=("a",)), agency_step("d")
+    )
+    run = Run(flow, thing="X-9")
+    first = run.progress.emits
+    assert steps_of(run.progress) == ["a", "b", "d"]
+    assert run.orchestrator.outstanding(run.state) == first
+    after_a = run.record(outcome("a"), 5.0).emits
+    assert [str(e.step) for e in after_a] == ["c"]
+    assert [str(e.step) for e in run.orchestrator.outstanding(run.state)] == ["b", "c", "d"]
+    assert run.orchestrator.outstanding(run.state)[1] == after_a[0]
+    for step in ("b", "c", "d"):
+        run.record(outcome(step), 6.0)
+    assert run.orchestrator.outstanding(run.state) == []
+
+
 def test_outcome_for_a_step_not_yet_due_is_unexpected() -> None:
     flow = make_flow(agency_step("a"), agency_step("b", after=("a",)))
     run = Run(flow)

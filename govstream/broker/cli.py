@@ -15,6 +15,13 @@ from govstream.broker.info import ClusterInfo
 from govstream.broker.launcher import DEFAULT_START_TIMEOUT_S, down, status, up
 from govstream.broker.layout import default_state_dir
 
+STATUS_RUNNING = 0
+STATUS_DEGRADED = 1
+"""Some node is down or not serving: the cluster may still serve, with less redundancy."""
+STATUS_STOPPED = 3
+"""No node runs (2 stays the code for bad input, as everywhere in govstream)."""
+STATUS_EPILOG = "exit codes: 0 running (every node serving), 1 degraded (some node down), 3 stopped"
+
 
 def add_kafka_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``kafka`` and its sub-commands; each sets ``func(args) -> int`` (exit code)."""
@@ -79,9 +86,10 @@ def add_kafka_commands(subparsers: argparse._SubParsersAction) -> None:
     show = commands.add_parser(
         "status",
         parents=[common],
-        help="show which nodes run; exit code 0 only if all do",
+        help="show which nodes run; exit code 0 running, 1 degraded, 3 stopped",
         description="Show the local cluster's nodes, their pids and ports, and its bootstrap "
-        "address. Exit code 0 when every node runs, 1 otherwise.",
+        "address.",
+        epilog=STATUS_EPILOG,
     )
     show.set_defaults(func=_cmd_status)
 
@@ -129,8 +137,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
         return _fail(exc)
     if info is None:
         where = args.state_dir or default_state_dir()
-        out.print(f"no Kafka cluster running (state dir {where})")
-        return 1
+        out.print(f"stopped: no Kafka cluster running (state dir {where})")
+        return STATUS_STOPPED
     out.print(_node_table(info))
     verdict = "[green]running[/green]" if info.running else "[red]degraded[/red]"
     out.print(f"{verdict}  bootstrap: [bold]{info.bootstrap}[/bold]  state: {info.state_dir}")
@@ -138,7 +146,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
         _print_security(out, info)
     else:
         out.print("security:  none (plaintext, no ACLs; start with --secure for SASL/TLS and ACLs)")
-    return 0 if info.running else 1
+    return STATUS_RUNNING if info.running else STATUS_DEGRADED
 
 
 def _cmd_down(args: argparse.Namespace) -> int:

@@ -23,6 +23,17 @@ Sampler = Callable[[random.Random], float]
 REJECTED_REASON = "request rejected by the recipient"
 
 
+def longest_draw(scenario: Scenario) -> float:
+    """The longest service or wait a draw may last: twice the whole run (arrivals and drain).
+
+    A lognormal with a wide spread (median 1 min, p95 300 days) draws now and then a value of
+    centuries, which would walk an office calendar day by day past the year 9999. Work that
+    long cannot end within the run however it is drawn, so the cap changes no figure the run
+    reports; it only keeps the calendar arithmetic finite.
+    """
+    return 2.0 * (scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
+
+
 def pool_name(agency: str, flow_id: str, spec: Agency) -> str:
     """`bank`, or `bank@F01` where the scenario gives F01 its own desk at the bank."""
     return f"{agency}@{flow_id}" if flow_id in spec.desks else agency
@@ -54,6 +65,7 @@ class AgencyPool:
         self.flows = flows
         self.hours = AgencyHours(spec, calendar)
         self.rng = seeded(scenario.seed, f"agency:{name}")
+        self._longest = longest_draw(scenario)
         self._service: dict[tuple[str, str], Sampler] = {}
         self._reject: dict[tuple[str, str], float] = {}
         for flow_id in flows:
@@ -64,7 +76,7 @@ class AgencyPool:
                 self._reject[key] = spec.reject_probability if own is None else own
 
     def service_time(self, flow_id: str, step_id: str) -> float:
-        return self._service[flow_id, step_id](self.rng)
+        return min(self._service[flow_id, step_id](self.rng), self._longest)
 
     def act(self, flow: FlowSpec, step: Step, request: Record) -> Emit:
         """The outcome once the work is done: rejected with the scenario's probability."""
@@ -79,6 +91,7 @@ class Waits:
     """Waits outside any agency (a supplier delivering): a duration, then an outcome."""
 
     def __init__(self, scenario: Scenario) -> None:
+        self._longest = longest_draw(scenario)
         self._duration: dict[tuple[str, str], Sampler] = {}
         self._rng: dict[tuple[str, str], random.Random] = {}
         for flow_id in scenario.flows:
@@ -90,7 +103,7 @@ class Waits:
                 self._rng[key] = seeded(scenario.seed, f"wait:{flow_id}:{step.id}")
 
     def duration(self, flow_id: str, step_id: str) -> float:
-        return self._duration[flow_id, step_id](self._rng[flow_id, step_id])
+        return min(self._duration[flow_id, step_id](self._rng[flow_id, step_id]), self._longest)
 
     def act(self, flow: FlowSpec, step: Step, request: Record) -> Emit:
         return outcome_for(flow, step, request, self._rng[flow.id, step.id])

@@ -44,6 +44,8 @@ def heading(result: RunResult) -> list[tuple[str, str]]:
     engine = result.engine
     options = ", ".join(f"{k}={v}" for k, v in engine.options.items())
     lines = [("scenario", f"{result.scenario_name} ({result.scenario_file})")]
+    if result.incomplete:
+        lines.insert(0, ("INCOMPLETE", f"{result.incomplete}; figures up to then"))
     lines.append(("flows" if len(result.flows) > 1 else "flow", ", ".join(result.flow_ids)))
     lines += [(flow.id, f"{flow.title} (plan {', '.join(flow.measures)})") for flow in result.flows]
     lines += [

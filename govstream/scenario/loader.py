@@ -123,7 +123,7 @@ def describe_errors(error: ValidationError, data: Mapping[str, Any]) -> list[str
             problems.append(_describe_tag(path, item, location))
         elif path:
             value = item.get("input")
-            shown = f" (got {value!r})" if _is_scalar(value) else ""
+            shown = f" (got {_shorten(repr(value))})" if _is_scalar(value) else ""
             problems.append(f"{path}: {message}{shown}")
         else:
             problems.append(message)
@@ -169,6 +169,10 @@ def _dotted(location: tuple[int | str, ...]) -> str:
         else:
             parts.append(("." if parts else "") + str(part))
     return "".join(parts)
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
 
 
 def _is_scalar(value: Any) -> bool:

@@ -6,6 +6,7 @@ silently ignored setting that makes a study answer a different question than it 
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta, timezone
 from importlib import metadata
@@ -25,9 +26,16 @@ from pydantic import (
 from govstream.calendar import CalendarDays, OfficeHours, cn_package_years, missing_years
 from govstream.calendar_file import CalendarFileError, read_calendar_days
 from govstream.distributions import Constant, DistributionSpec
-from govstream.durations import ClockDuration, DurationField, RateField, parse_duration
+from govstream.durations import (
+    ClockDuration,
+    Duration,
+    DurationField,
+    RateField,
+    parse_duration,
+)
 from govstream.plan_targets import plan_problem
 from govstream.replay import ReplayError, read_replay
+from govstream.scenario import runnable
 from processors import FLOWS
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
@@ -45,9 +53,23 @@ class Burst(Strict):
     duration: ClockDuration
     rate: RateField
 
+    @field_validator("rate")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("a burst's rate must be more than 0, e.g. 120/d")
+        return value
+
 
 _CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _finite_weights(weights: list[float]) -> None:
+    """Weights are relative: each must be a finite number, and so must their sum, or the
+    profile has no average to scale by (an infinite weight leaves every moment NaN)."""
+    if not all(math.isfinite(w) for w in weights) or not math.isfinite(sum(weights)):
+        raise ValueError(f"weights must be finite numbers with a finite sum (got {weights})")
 
 
 class Profile(Strict):
@@ -67,6 +89,8 @@ class Profile(Strict):
             raise ValueError(
                 f"give seven weights, Monday first, not all zero (got {len(value)} weights)"
             )
+        if value is not None:
+            _finite_weights(value)
         return value
 
     @field_validator("day")
@@ -80,6 +104,7 @@ class Profile(Strict):
             match = _CLOCK_RE.match(str(key))
             if match is None or int(match[1]) > 23 or int(match[2]) > 59:
                 raise ValueError(f"{key!r} is not a time of day: write HH:MM, e.g. '09:00'")
+        _finite_weights(list(value.values()))
         return value
 
     def day_steps(self) -> list[tuple[int, float]]:
@@ -124,6 +149,11 @@ class Arrivals(Strict):
                 raise ValueError(f"rate: required for process {self.process!r}, e.g. 40/d")
             if self.file is not None:
                 raise ValueError("'file' belongs to process 'replay'")
+            if self.process != "bursts" and self.rate <= 0:
+                raise ValueError(
+                    f"rate must be more than 0 for process {self.process!r}, e.g. 40/d; for "
+                    "arrivals only in bursts use process: bursts (its rate may be 0)"
+                )
         if self.profile is not None and self.process != "poisson":
             raise ValueError(
                 f"a 'profile' shapes a Poisson process; process {self.process!r} has none "
@@ -195,6 +225,13 @@ class Calendar(Strict):
     corrections to it): a YAML file, relative to the scenario file (see calendar_file.py)."""
     _days: CalendarDays | None = PrivateAttr(default=None)
     _sha256: str | None = PrivateAttr(default=None)
+
+    @field_validator("office_hours")
+    @classmethod
+    def _hours(cls, value: list[str]) -> list[str]:
+        """Checked with the field, so a scenario's other mistakes are reported beside it."""
+        OfficeHours.from_strings(value)  # a CalendarError is a ValueError, naming the span
+        return value
 
     @model_validator(mode="after")
     def _read_days(self) -> Calendar:
@@ -319,10 +356,14 @@ class Scenario(Strict):
             raise ValueError("write either 'flow' (one flow) or 'flows' (several), not both")
         data = dict(data)
         flow_id = data.pop("flow")
+        if not isinstance(flow_id, str):
+            raise ValueError(
+                f"flow: one implemented flow's id (got {flow_id!r}); allowed: {', '.join(FLOWS)}"
+            )
         settings = {
             key: data.pop(key) for key in ("arrivals", "population", "steps") if key in data
         }
-        data["flows"] = {str(flow_id).upper() if isinstance(flow_id, str) else flow_id: settings}
+        data["flows"] = {flow_id.upper(): settings}
         return data
 
     @field_validator("flows")
@@ -344,8 +385,21 @@ class Scenario(Strict):
     def _aware(cls, value: datetime) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=CHINA_STANDARD_TIME)
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        return runnable.check_name(value)
+
+    @field_validator("duration")
+    @classmethod
+    def _some_duration(cls, value: Duration) -> Duration:
+        if value.seconds <= 0:
+            raise ValueError("must be more than 0: arrivals come only during 'duration'")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        runnable.check_length(self.start, self.end)
         self._check_agencies()
         self._check_calendar()
         for flow_id, settings in self.flows.items():
@@ -359,15 +413,11 @@ class Scenario(Strict):
     def end(self) -> datetime:
         """The end of the drain: the last moment a run can reach."""
         seconds = self.duration.clock_seconds() + self.drain.clock_seconds()
-        return self.start + timedelta(seconds=seconds)
+        return runnable.run_end(self.start, seconds)
 
     def _check_calendar(self) -> None:
         """The holiday data must cover every day the run can reach, or a run would fail (or
         count a holiday as a working day) once it gets there."""
-        try:
-            OfficeHours.from_strings(self.calendar.office_hours)
-        except ValueError as error:
-            raise ValueError(f"calendar.office_hours: {error}") from None
         extra = self.calendar.extra_days()
         missing = missing_years(self.start.date(), self.end.date(), self.calendar.holidays, extra)
         if not missing:
@@ -442,6 +492,7 @@ class Scenario(Strict):
                     f"flows.{flow_id}.population.{knob}: not a population setting of "
                     f"{flow_id}; allowed: {', '.join(allowed_population)}"
                 )
+        runnable.check_population(flow, settings.population)
         step_ids = [step.id for step in flow.steps]
         for step_id, step_settings in settings.steps.items():
             if step_id not in step_ids:

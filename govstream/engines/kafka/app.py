@@ -20,7 +20,7 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -127,18 +127,28 @@ async def sleep_until(wall: float) -> None:
         await asyncio.sleep(delay)
 
 
+WRITTEN_BY = "written_by"
+"""In a stored case state: the position (topic/partition/offset) of the message whose handling
+wrote it, so that a replay of that very message can be told from any other duplicate."""
+
+
+def position(message: Any) -> str:
+    return f"{message.topic}/{message.partition}/{message.offset}"
+
+
 class TableCodec:
     """Orchestrator state as JSON for the changelog: the trigger travels as its Avro bytes."""
 
     def __init__(self, codec: AvroCodec) -> None:
         self.codec = codec
 
-    def dump(self, flow_id: str, state: CaseState) -> dict[str, Any]:
+    def dump(self, flow_id: str, state: CaseState, written_by: str = "") -> dict[str, Any]:
         topic = FLOWS[flow_id].source_topic
         return {
             **state,
             "flow": flow_id,
             "trigger": self.codec.encode(topic, state["trigger"]).hex(),
+            WRITTEN_BY: written_by,
         }
 
     def load(self, stored: dict[str, Any] | None) -> CaseState | None:
@@ -146,7 +156,7 @@ class TableCodec:
             return None
         topic = FLOWS[stored["flow"]].source_topic
         trigger = self.codec.decode(bytes.fromhex(stored["trigger"]), expected_topic=topic)
-        state = {key: value for key, value in stored.items() if key != "flow"}
+        state = {key: value for key, value in stored.items() if key not in ("flow", WRITTEN_BY)}
         state["trigger"] = trigger.value
         return state
 
@@ -239,8 +249,9 @@ def build_app(
             reason=reason,
         )
 
-    async def send(emit: Emit, marks: dict[str, str]) -> None:
-        await send_topics[emit.topic].send(
+    async def send(emit: Emit, marks: dict[str, str]) -> Awaitable[Any]:
+        """Queues the message; the returned future is done once the brokers have it."""
+        return await send_topics[emit.topic].send(
             key=emit.key.encode(), value=emit.value, headers=h.encode(marks)
         )
 
@@ -262,16 +273,31 @@ def build_app(
     )
 
     async def advance(
-        flow_id: str, case_id: str, progress: Progress, trace: dict[str, str], arrived: float
+        flow_id: str,
+        case_id: str,
+        progress: Progress,
+        trace: dict[str, str],
+        arrived: float,
+        *,
+        at: str,
+        replayed: bool,
     ) -> None:
-        if progress.duplicate or progress.unexpected:
+        """`at` is the handled message's position; `replayed`, whether the stored state was
+        written by handling that very message before."""
+        if progress.unexpected or (progress.duplicate and not replayed):
             return  # the collector counts these from the outcomes it sees
-        if progress.completion is None:
-            cases[case_id] = table_codec.dump(flow_id, progress.state)
-        else:
-            cases.pop(case_id, None)
+        emits = progress.emits
+        if progress.duplicate:
+            # The message whose handling wrote the state, seen again: a worker was lost and its
+            # messages since its last commit are replayed. The state reached the changelog,
+            # but the requests that went with it may have died in the lost worker's buffer, so
+            # whatever is still outstanding is requested again (the same request ids; a second
+            # answer is a duplicate, dropped here and counted by the collector).
+            emits = orchestrators[flow_id].outstanding(progress.state)
+        elif progress.completion is None:
+            cases[case_id] = table_codec.dump(flow_id, progress.state, at)
         sent = time.time()
-        for emit in progress.emits:
+        for emit in emits:
             marks = h.carry(trace, **{h.ORCH_IN: arrived, h.ORCH_OUT: sent})
             marks[h.AGENCY_WALL] = trace.get(h.AGENCY_WALL, "0")
             marks[h.STEP] = str(emit.step)
@@ -285,9 +311,13 @@ def build_app(
                 )
             )
             await send(emit, marks)
-        if progress.completion is not None:
+        if progress.completion is not None and not progress.duplicate:
             marks = h.carry(trace, **{h.ACTED: sent})
-            await send(progress.completion.emit, marks)
+            delivered = await send(progress.completion.emit, marks)
+            # The case's state goes only once its completion is on the brokers: a worker lost
+            # in between leaves the state, and the replayed outcome completes the case again.
+            await delivered
+            cases.pop(case_id, None)
 
     async def orchestrate(stream: faust.StreamT) -> None:
         async for event in stream.events():
@@ -301,7 +331,10 @@ def build_app(
                 await dead_letter(event, error.reason, error)
                 continue
             try:
-                stored = table_codec.load(cases.get(case_id))
+                at = position(event.message)
+                raw = cases.get(case_id)
+                stored = table_codec.load(raw)
+                replayed = raw is not None and raw.get(WRITTEN_BY) == at
                 if topic in by_source:
                     flow_id = by_source[topic]
                     trace[h.FLOW] = flow_id
@@ -311,7 +344,7 @@ def build_app(
                 else:
                     flow_id = by_outcome[topic]
                     progress = orchestrators[flow_id].record(stored, record, arrived)
-                await advance(flow_id, case_id, progress, trace, arrived)
+                await advance(flow_id, case_id, progress, trace, arrived, at=at, replayed=replayed)
             except Exception as error:  # one bad case must not stop every other case
                 await dead_letter(event, PROCESSING_FAILED, error)
 

@@ -26,8 +26,10 @@ from simpy.events import NORMAL
 
 from govstream.agency_hours import describe_outage
 from govstream.calendar import scenario_calendar
+from govstream.durations import format_seconds
 from govstream.engines.results import build_result, package_versions
 from govstream.engines.sim.station import Servers, Station
+from govstream.engines.stopped import INTERRUPTED, RunStopped, mark_incomplete
 from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools, pool_for, seeded
 from govstream.pipeline.book import LatencyBook, scenario_spans
 from govstream.pipeline.schedule import Arrival, case_id, schedule, trigger_date, trigger_makers
@@ -413,7 +415,14 @@ class SimEngine:
         self._next_arrival()
         if self.progress is not None:
             self.env.process(self._ticker(horizon))
-        self.env.run(until=self.env.any_of([self.all_done, self.env.timeout(horizon)]))
+        try:
+            self.env.run(until=self.env.any_of([self.all_done, self.env.timeout(horizon)]))
+        except KeyboardInterrupt:
+            self.series.close_open(self.env.now)
+            partial = mark_incomplete(
+                self._result(), f"{INTERRUPTED} at business time {format_seconds(self.env.now)}"
+            )
+            raise RunStopped(INTERRUPTED, partial, interrupted=True) from None
         if self.progress is not None:
             self.progress(1.0)
         self.series.close_open(self.env.now)
