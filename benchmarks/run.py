@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -93,17 +93,15 @@ FULL = Sizes(
     parallel_days=30,
     sweep_setting="agencies.police.servers",
 )
-QUICK = Sizes(
+QUICK = replace(
+    FULL,
     queue_seconds=6_000,
     f03_cases=10_000,
     district_days=30,
     bare_arrivals=10_000,
     memory_days=20,
-    replications=4,
-    sweep_points=2,
     parallel_scenario="scenarios/deregistration-bank-outage.yaml",
     parallel_days=40,
-    sweep_setting="agencies.police.servers",
 )
 
 

@@ -262,30 +262,27 @@ def sweep_parts(scenario: str, days: float, vary: str, replications: int) -> Mea
 def handwritten_f03(cases: int, seed: int = 1) -> Measurement:
     import handwritten
 
-    after = peak_rss_mib()
     rate, factor = f03_scale(cases)
-    with Stopwatch() as clock:
-        done, events, mean = handwritten.run_f03(F03, F03_DAYS, rate, factor, seed)
-    return Measurement(
-        workload="hand-written F03",
-        cases=done,
-        wall_seconds=clock.wall,
-        cpu_seconds=clock.cpu,
-        simpy_events=events,
-        peak_rss_mib=peak_rss_mib(),
-        rss_after_imports_mib=after,
-        mean_latency=mean,
+    return _handwritten(
+        "hand-written F03", lambda: handwritten.run_f03(F03, F03_DAYS, rate, factor, seed)
     )
 
 
 def handwritten_district(days: float, seed: int = 1) -> Measurement:
     import handwritten
 
+    return _handwritten(
+        "hand-written district", lambda: handwritten.run_district(DISTRICT, days, seed)
+    )
+
+
+def _handwritten(workload: str, run: Callable[[], tuple[int, int, float]]) -> Measurement:
+    """A hand-written model's run, timed: it returns cases done, SimPy events and mean latency."""
     after = peak_rss_mib()
     with Stopwatch() as clock:
-        done, events, mean = handwritten.run_district(DISTRICT, days, seed)
+        done, events, mean = run()
     return Measurement(
-        workload="hand-written district",
+        workload=workload,
         cases=done,
         wall_seconds=clock.wall,
         cpu_seconds=clock.cpu,
