@@ -107,6 +107,15 @@ class FlowInfo(Frozen):
         return [step.id for step in self.steps]
 
 
+class DeadLetters(Frozen):
+    """What reached the dead-letter topic during the run, whoever wrote the message."""
+
+    by_reason: dict[str, int] = Field(default_factory=dict)
+    """`dlq_reason` header -> messages (`malformed-body`, `unknown-schema`, ...)."""
+    by_source_topic: dict[str, int] = Field(default_factory=dict)
+    """The topic each message was read from before it was dead-lettered -> messages."""
+
+
 class EngineInfo(Frozen):
     name: str
     """A discovered engine's name (`govstream.engines.engine_names()`)."""
@@ -225,6 +234,7 @@ class RunResult(Frozen):
     """Every replication when the run had several; the figures above then merge them."""
     intervals: dict[str, dict[str, dict[str, Interval]]] = Field(default_factory=dict)
     """Over replications: scale -> metric -> statistic -> mean and 95 % interval."""
+    dead_letters: DeadLetters = Field(default_factory=DeadLetters)
     incomplete: str | None = None
     """Why the run stopped before its scenario's end (interrupted, the broker lost); None for a
     run that ended as its scenario does. An incomplete result holds what was measured until it

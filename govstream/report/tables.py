@@ -537,6 +537,8 @@ def rules_table(result: RunResult) -> Table | None:
 
 
 def all_tables(result: RunResult) -> list[Table]:
+    from govstream.report.dead_letters import dead_letters_table
+
     tables: list[Table | None] = [counts_table(result)]
     for flow in result.flows:
         tables += [
@@ -548,6 +550,7 @@ def all_tables(result: RunResult) -> list[Table]:
     tables.append(agency_times_table(result))
     tables.append(shared_wait_table(result))
     tables.append(rules_table(result))
+    tables.append(dead_letters_table(result))
     if result.targets:
         tables.append(targets_table(result))
     tables.append(unchecked_table(result))

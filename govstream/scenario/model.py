@@ -323,6 +323,10 @@ class KafkaOptions(Strict):
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     corrupt_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     """Share of triggers sent as broken bytes, to study the dead-letter path under load."""
+    guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    """faust's processing guarantee. `exactly_once` commits what a worker consumed together
+    with what it produced, in Kafka transactions, so a worker killed mid-run leaves no
+    duplicates behind; it needs a cluster with transactions (any Kafka 0.11 or later)."""
 
 
 class Scenario(Strict):

@@ -50,10 +50,23 @@ PROCESSING_FAILED = "processing-failed"
 STREAM_BUFFER_MAXSIZE = 32768
 """faust pauses fetching a partition at 80 % of this (26,214 requests in one agent's buffer)."""
 
+SESSION_TIMEOUT_SECONDS = 6.0
+"""How long the group waits for a silent worker before its partitions move to the others.
+faust's default of 60 s stalled a run for over a minute after a worker was killed; 6 s is the
+smallest a broker accepts by default (`group.min.session.timeout.ms`)."""
+HEARTBEAT_SECONDS = 1.0
+"""A third of the session timeout or less, as Kafka advises, so one late heartbeat is no loss."""
+REBALANCE_TIMEOUT_SECONDS = 20.0
+"""How long the surviving workers have to rejoin the group once a rebalance starts."""
+
 
 def app_id(scenario: Scenario) -> str:
-    """One consumer group per set of flows, so runs of different flows do not share offsets."""
-    return f"{APP_ID}-{'-'.join(flow_id.lower() for flow_id in scenario.flows)}"
+    """One consumer group per set of flows, so runs of different flows do not share offsets;
+    exactly-once runs have their own, since their changelog and transactions are written
+    transactionally and must not meet an at-least-once worker's."""
+    flows = "-".join(flow_id.lower() for flow_id in scenario.flows)
+    suffix = "-eos" if scenario.kafka.guarantee == "exactly_once" else ""
+    return f"{APP_ID}-{flows}{suffix}"
 
 
 def role_app_id(scenario: Scenario, role: str | None) -> str:
@@ -195,10 +208,21 @@ def build_app(
         topic_allow_declare=True,
         broker_commit_every=100,
         broker_commit_interval=0.5,
-        stream_wait_empty=False,
+        # Under exactly-once a rebalance must wait for the work in hand, or a clerk finishing
+        # after it sends outside any transaction; at-least-once need not wait.
+        stream_wait_empty=scenario.kafka.guarantee == "exactly_once",
         # An agency's backlog waits in its agent's buffer, where its arrival is stamped
         # (see arrival.py); only what overflows the buffer waits in Kafka unstamped.
         stream_buffer_maxsize=STREAM_BUFFER_MAXSIZE,
+        broker_session_timeout=SESSION_TIMEOUT_SECONDS,
+        broker_heartbeat_interval=HEARTBEAT_SECONDS,
+        broker_rebalance_timeout=REBALANCE_TIMEOUT_SECONDS,
+        processing_guarantee=scenario.kafka.guarantee,
+        # After an exactly-once worker dies mid-transaction its table's changelog can end in
+        # an aborted transaction, whose committed end faust misreads as an inconsistency and
+        # refuses to start on. No run reads an earlier run's cases (their ids carry the run
+        # id), so there is nothing for that check to protect.
+        recovery_consistency_check=scenario.kafka.guarantee != "exactly_once",
     )
     outbound = [spec.name for spec in catalog.topics.values() if spec.flow in flows]
     codec_names = register_topic_codecs(codec, outbound)

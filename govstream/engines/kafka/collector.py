@@ -60,11 +60,17 @@ class Collector(TopicTail):
         book: LatencyBook,
         tally: Tally,
         series: SeriesBook | None = None,
+        read_committed: bool = False,
     ) -> None:
         self.outcome_topics = {FLOWS[f].outcome_topic for f in flows}
         self.completed_topics = {FLOWS[f].completed_topic for f in flows}
         topics = (*self.outcome_topics, *self.completed_topics, dead_letter_topic)
-        super().__init__(bootstrap, topics, name=f"govstream-collector-{run_id}")
+        super().__init__(
+            bootstrap,
+            topics,
+            name=f"govstream-collector-{run_id}",
+            isolation_level="read_committed" if read_committed else "read_uncommitted",
+        )
         self.run_id = run_id
         self.codec = codec
         self.dead_letter_topic = dead_letter_topic
@@ -76,7 +82,11 @@ class Collector(TopicTail):
         self.platform_ms = RecorderSet()
         self.cases: dict[str, CaseWatch] = {}
         self.dead_lettered = 0
+        """Every message that reached the dead-letter topic since the run started."""
         self.dead_letter_reasons: Counter[str] = Counter()
+        self.dead_letter_topics: Counter[str] = Counter()
+        self.dead_lettered_of_run = 0
+        """Those carrying this run's id: its own corrupted triggers."""
         self.undecodable = 0
         self.spans: dict[str, list[RequestSpan]] = {}
         self.taken: dict[str, Counter[str]] = {}
@@ -124,12 +134,17 @@ class Collector(TopicTail):
 
     def take(self, record: object, seen: float) -> None:
         trace = h.read(getattr(record, "headers", None))
-        if trace.get(h.RUN) != self.run_id:
-            return
         topic = getattr(record, "topic", "")
         if topic == self.dead_letter_topic:
+            # Counted whoever wrote the message that was dead-lettered: junk from another
+            # producer on a source topic is as much the run's business as its own.
             self.dead_lettered += 1
-            self.dead_letter_reasons[trace.get(h.DLQ_REASON, "unknown")] += 1
+            self.dead_letter_reasons[trace.get(h.DLQ_REASON) or "unknown"] += 1
+            self.dead_letter_topics[trace.get(h.DLQ_TOPIC) or "unknown"] += 1
+            if trace.get(h.RUN) == self.run_id:
+                self.dead_lettered_of_run += 1
+            return
+        if trace.get(h.RUN) != self.run_id:
             return
         key = getattr(record, "key", b"") or b""
         watch = self.cases.get(key.decode())

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import structlog
+from kafka.errors import KafkaError
 
 from govstream.agency_hours import describe_outage
 from govstream.calendar import scenario_calendar
@@ -25,6 +26,7 @@ from govstream.engines.kafka.access import access_for
 from govstream.engines.kafka.app import (
     clerks_per_worker,
     consumer_groups,
+    group_topics,
     roles,
     scenario_topics,
 )
@@ -32,13 +34,21 @@ from govstream.engines.kafka.collector import Collector
 from govstream.engines.kafka.generator import OpenLoopGenerator
 from govstream.engines.kafka.queue_depth import peak_queue
 from govstream.engines.kafka.topics import admin_client, consumer_lag, ensure_topics, skip_stale
-from govstream.engines.kafka.workers import start_workers, stop_workers, wait_ready
+from govstream.engines.kafka.watch import RunWatch
+from govstream.engines.kafka.workers import (
+    WorkerProcess,
+    WorkerStartError,
+    start_workers,
+    stop_workers,
+    wait_ready,
+)
 from govstream.engines.results import build_result, package_versions
+from govstream.engines.stopped import INTERRUPTED, RunStopped, mark_incomplete
 from govstream.pipeline.agencies import agency_pools
 from govstream.pipeline.book import LatencyBook, scenario_spans
 from govstream.pipeline.series import SeriesBook
 from govstream.pipeline.tally import Tally
-from govstream.result import AgencyLoad, EngineInfo, RunResult
+from govstream.result import AgencyLoad, DeadLetters, EngineInfo, RunResult
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 
@@ -47,6 +57,11 @@ log = structlog.get_logger(__name__)
 START_DELAY_SECONDS = 3.0
 """Time for the warm-up triggers to pass through the workers before the schedule starts."""
 MIN_DRAIN_WALL_SECONDS = 5.0
+LAG_POLL_SECONDS = 0.5
+STOP_GRACE = 20.0
+"""Seconds a worker has to shut down cleanly after a run that ended as planned."""
+STOP_GRACE_FAILED = 3.0
+"""After an interrupt or a lost broker: a worker whose broker is gone can hang in shutdown."""
 
 
 def default_bootstrap() -> str:
@@ -63,150 +78,303 @@ def default_bootstrap() -> str:
 
 def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
     bootstrap = settings.bootstrap or default_bootstrap()
-    speedup = scenario.kafka.speedup
-    worker_count = scenario.kafka.workers
-    flow_ids = list(scenario.flows)
     catalog = load_catalog()
-    codec = AvroCodec(catalog)
+    # On a secure cluster every role runs as its own principal, in its own consumer group.
+    access = access_for(bootstrap)
+    if access.secure and scenario.kafka.guarantee == "exactly_once":
+        raise RuntimeError(
+            "kafka.guarantee exactly_once needs transactions, and the secure cluster's ACLs "
+            "grant no principal a transactional id: run it on a plaintext cluster, or with "
+            "kafka.guarantee: at_least_once"
+        )
     admin = admin_client(bootstrap)
     try:
         ensure_topics(admin, catalog, scenario_topics(scenario))
     finally:
         admin.close()
-
-    # On a secure cluster every role runs as its own principal, in its own consumer group.
-    access = access_for(bootstrap)
     groups = consumer_groups(scenario, by_role=access.secure)
     identities = access.identities(roles(scenario)) if access.secure else None
     # This run's cases start behind nothing: what an interrupted earlier run left unconsumed
     # belongs to no one still listening, and would otherwise be worked through first.
     stale = sum(skip_stale(bootstrap, group, topics) for group, topics in groups.items())
-    directory = settings.work_dir or Path(tempfile.mkdtemp(prefix="govstream-kafka-"))
-    calendar = scenario_calendar(scenario)
-    book = LatencyBook(calendar, scenario_spans(scenario))
-    tally = Tally(flow_ids)
-    series = SeriesBook(scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
-    workers = start_workers(scenario, bootstrap, directory, identities)
-    try:
-        wait_ready(workers)
-        run_id = uuid.uuid4().hex[:10]
-        t0 = time.time() + START_DELAY_SECONDS
-        collector = Collector(
-            bootstrap=bootstrap,
-            run_id=run_id,
-            flows=flow_ids,
-            codec=codec,
-            dead_letter_topic=catalog.dead_letter_topic,
-            t0=t0,
+    run = KafkaRun(
+        scenario,
+        settings,
+        bootstrap,
+        stale,
+        groups=groups,
+        identities=identities,
+    )
+    return run.execute()
+
+
+class KafkaRun:
+    """One run: its workers, collector, generator and watch, and how it ends.
+
+    However it ends (done, Ctrl-C, the broker lost, every worker gone) the workers are
+    stopped and the run's temporary folder removed, or kept and named when its worker logs
+    explain a failure; a run that stopped early raises `RunStopped` with what it measured.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        settings: RunSettings,
+        bootstrap: str,
+        stale: int,
+        *,
+        groups: dict[str, list[str]],
+        identities: dict[str, Path] | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.stale = stale
+        self.groups = groups
+        """Each consumer group of the run and the topics it reads (one per role when secure)."""
+        self.identities = identities
+        """Role -> client properties on a secure cluster; None on a plaintext one."""
+        self.catalog = load_catalog()
+        self.codec = AvroCodec(self.catalog)
+        self.flow_ids = list(scenario.flows)
+        self.calendar = scenario_calendar(scenario)
+        self.book = LatencyBook(self.calendar, scenario_spans(scenario))
+        self.tally = Tally(self.flow_ids)
+        self.series = SeriesBook(scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
+        self.run_id = uuid.uuid4().hex[:10]
+        self.t0 = 0.0
+        self.ended: float | None = None
+        """When the collector stopped reading: the run's end on the wall clock."""
+        self.collector: Collector | None = None
+        self.generator: OpenLoopGenerator | None = None
+        self.lag: int | None = None
+
+    def execute(self) -> RunResult:
+        owned = self.settings.work_dir is None
+        directory = self.settings.work_dir or Path(tempfile.mkdtemp(prefix="govstream-kafka-"))
+        workers: list[WorkerProcess] = []
+        watch = RunWatch(self.bootstrap, workers_gone=lambda: _all_gone(workers, directory))
+        interrupted = keep_logs = False
+        try:
+            try:
+                workers += start_workers(self.scenario, self.bootstrap, directory, self.identities)
+                watch.start()
+                wait_ready(workers, stop=watch.stop)
+                if watch.failure is None:
+                    self._measure(watch)
+            except KeyboardInterrupt:
+                interrupted = True
+            except (KafkaError, OSError) as error:
+                if not watch.explains(error):
+                    raise
+            except WorkerStartError:
+                keep_logs = True
+                raise
+            finally:
+                watch.close()
+                if self.collector is not None:
+                    self.collector.stop()
+                    self.collector.join(timeout=10)
+                    self.ended = time.time()
+                quick = interrupted or watch.failure is not None
+                stop_workers(workers, grace=STOP_GRACE_FAILED if quick else STOP_GRACE)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            keep_logs = keep_logs or (watch.failure is not None and not watch.broker_lost)
+            if owned and not keep_logs:
+                shutil.rmtree(directory, ignore_errors=True)
+        if interrupted or watch.failure is not None:
+            reason = INTERRUPTED if interrupted else str(watch.failure)
+            raise RunStopped(reason, self._partial(reason), interrupted=interrupted)
+        if self.collector is not None and self.collector.error is not None:
+            raise RuntimeError(f"the collector failed: {self.collector.error!r}")
+        return self._result()
+
+    def _measure(self, watch: RunWatch) -> None:
+        scenario, speedup = self.scenario, self.scenario.kafka.speedup
+        self.t0 = time.time() + START_DELAY_SECONDS
+        collector = self.collector = Collector(
+            bootstrap=self.bootstrap,
+            run_id=self.run_id,
+            flows=self.flow_ids,
+            codec=self.codec,
+            dead_letter_topic=self.catalog.dead_letter_topic,
+            t0=self.t0,
             speedup=speedup,
-            book=book,
-            tally=tally,
-            series=series,
+            book=self.book,
+            tally=self.tally,
+            series=self.series,
+            read_committed=scenario.kafka.guarantee == "exactly_once",
         )
         collector.start()
-        generator = OpenLoopGenerator(
-            scenario, codec, bootstrap=bootstrap, run_id=run_id, t0=t0, speedup=speedup
+        generator = self.generator = OpenLoopGenerator(
+            scenario,
+            self.codec,
+            bootstrap=self.bootstrap,
+            run_id=self.run_id,
+            t0=self.t0,
+            speedup=speedup,
         )
-        generator.run(collector.expect, settings.progress)
+        generator.run(collector.expect, self.settings.progress, stop=watch.stop)
         drain = max(MIN_DRAIN_WALL_SECONDS, scenario.drain.clock_seconds() / speedup)
         deadline = time.monotonic() + drain
-        while (
-            collector.error is None
-            and time.monotonic() < deadline
-            and not (collector.all_complete() and collector.dead_lettered >= generator.corrupted)
+
+        def running() -> bool:
+            return (
+                collector.error is None and not watch.stop.is_set() and time.monotonic() < deadline
+            )
+
+        while running() and not (
+            collector.all_complete() and collector.dead_lettered_of_run >= generator.corrupted
         ):
-            time.sleep(0.1)
-        time.sleep(0.5)  # late duplicates still count as duplicates
-        collector.stop()
-        collector.join(timeout=10)
-        if collector.error is not None:
-            raise RuntimeError(f"the collector failed: {collector.error!r}")
-        ended = time.time()
-        lag = sum(consumer_lag(bootstrap, group, topics) for group, topics in groups.items())
-    finally:
-        stop_workers(workers)
-    if settings.work_dir is None:
-        shutil.rmtree(directory, ignore_errors=True)  # kept above only for a failure's logs
-    collector.censor_open((ended - t0) * speedup)
+            watch.stop.wait(0.1)
+        # Whatever else reached the workers' topics meanwhile (junk from another producer
+        # included) is worked off before the run ends, so its dead letters are counted.
+        while running():
+            self.lag = self._lag()
+            if self.lag <= self.idle_lag():
+                break
+            watch.stop.wait(LAG_POLL_SECONDS)
+        watch.stop.wait(0.5)  # late duplicates still count as duplicates
+        if not watch.stop.is_set():
+            self.lag = self._lag()
 
-    # Requests still unanswered when every worker has consumed everything were lost; while
-    # the workers still have a backlog they are in flight.
-    unanswered: Counter[str] = Counter()
-    unanswered_at: Counter[str] = Counter()
-    pools = agency_pools(scenario, calendar)
-    pool_of = {(f, pool.agency): name for name, pool in pools.items() for f in pool.flows}
-    for watch in collector.cases.values():
-        missing = watch.expected - watch.answered
-        unanswered[watch.flow] += len(missing)
-        for step in missing:
-            agency = FLOWS[watch.flow].step(step).agency
-            if agency is not None:
-                unanswered_at[pool_of[watch.flow, agency]] += 1
-
-    def lost(flow_id: str) -> int:
-        return unanswered[flow_id] if lag == 0 else 0
-
-    flow_counts = {
-        f: tally.counts(f, in_flight=unanswered[f] - lost(f), lost=lost(f)) for f in flow_ids
-    }
-    counts = tally.counts(
-        None,
-        in_flight=sum(unanswered.values()) - sum(map(lost, flow_ids)),
-        lost=sum(map(lost, flow_ids)),
-        dead_lettered=collector.dead_lettered,
-    )
-    agencies = {
-        # On Kafka the queue at the end is every request still unanswered, wherever it waits.
-        name: AgencyLoad(
-            agency=pool.agency,
-            servers=pool.servers,
-            max_queue=peak_queue(
-                collector.spans.get(name, ()),
-                clerks_per_worker(pool.servers, worker_count) * worker_count,
-            ),
-            queue_at_end=unanswered_at[name],
-            outages=[describe_outage(outage) for outage in pool.spec.outages],
-            requests={f: collector.taken.get(name, Counter())[f] for f in pool.flows},
+    def _lag(self) -> int:
+        """Messages not yet consumed, over every consumer group of the run."""
+        return sum(
+            consumer_lag(self.bootstrap, group, topics) for group, topics in self.groups.items()
         )
-        for name, pool in pools.items()
-    }
-    options = {
-        "bootstrap": bootstrap,
-        "security": "SASL_SSL, per-role principals" if access.secure else "plaintext",
-        "workers": worker_count,
-        "speedup": speedup,
-        "generator_max_behind_ms": round(generator.behind_max * 1000, 1),
-        "corrupted_triggers_sent": generator.corrupted,
-        "undecodable_at_collector": collector.undecodable,
-        "stale_messages_skipped": stale,
-        "dead_letter_reasons": dict(collector.dead_letter_reasons),
-    }
-    log.info(
-        "kafka run finished",
-        run_id=run_id,
-        cases=counts.cases_started,
-        completed=counts.cases_completed,
-    )
-    return build_result(
-        scenario=scenario,
-        scenario_file=settings.scenario_file,
-        overrides=list(settings.overrides),
-        engine=EngineInfo(
-            name="kafka",
-            versions={
-                **package_versions("faust-streaming", "kafka-python", "aiokafka"),
-                "kafka-broker": _broker_version(),
-            },
-            options=options,
-        ),
-        business_seconds=(ended - t0) * speedup,
-        counts=counts,
-        flow_counts=flow_counts,
-        tally=tally,
-        book=book,
-        agencies=agencies,
-        platform_ms=collector.platform_ms,
-        series=series,
+
+    def idle_lag(self) -> int:
+        """The lag of a group with nothing left to do. Under exactly-once every partition its
+        workers write ends in a transaction marker no consumer ever reads, one per partition
+        of the request, wait and outcome topics."""
+        if self.scenario.kafka.guarantee != "exactly_once":
+            return 0
+        written = [
+            topic for topic in group_topics(self.scenario) if topic not in self._source_topics()
+        ]
+        return sum(self.catalog.topic(topic).partitions for topic in written)
+
+    def _source_topics(self) -> set[str]:
+        return {FLOWS[flow_id].source_topic for flow_id in self.flow_ids}
+
+    def _partial(self, reason: str) -> RunResult | None:
+        if self.collector is None or self.generator is None:
+            return None
+        return mark_incomplete(self._result(stopped=True), reason)
+
+    def _result(self, *, stopped: bool = False) -> RunResult:
+        scenario, collector, generator = self.scenario, self.collector, self.generator
+        assert collector is not None and generator is not None
+        speedup, worker_count, flow_ids = (
+            scenario.kafka.speedup,
+            scenario.kafka.workers,
+            self.flow_ids,
+        )
+        ended = self.ended if self.ended is not None else time.time()
+        business_seconds = max(0.0, ended - self.t0) * speedup
+        collector.censor_open(business_seconds)
+        # Requests still unanswered when every worker has consumed everything were lost; while
+        # the workers still have a backlog (or the run stopped early) they are in flight.
+        idle = not stopped and self.lag is not None and self.lag <= self.idle_lag()
+        unanswered: Counter[str] = Counter()
+        unanswered_at: Counter[str] = Counter()
+        pools = agency_pools(scenario, self.calendar)
+        pool_of = {(f, pool.agency): name for name, pool in pools.items() for f in pool.flows}
+        with collector.lock:
+            watches = list(collector.cases.values())
+        for case in watches:
+            missing = case.expected - case.answered
+            unanswered[case.flow] += len(missing)
+            for step in missing:
+                agency = FLOWS[case.flow].step(step).agency
+                if agency is not None:
+                    unanswered_at[pool_of[case.flow, agency]] += 1
+
+        def lost(flow_id: str) -> int:
+            return unanswered[flow_id] if idle else 0
+
+        tally = self.tally
+        flow_counts = {
+            f: tally.counts(f, in_flight=unanswered[f] - lost(f), lost=lost(f)) for f in flow_ids
+        }
+        counts = tally.counts(
+            None,
+            in_flight=sum(unanswered.values()) - sum(map(lost, flow_ids)),
+            lost=sum(map(lost, flow_ids)),
+            dead_lettered=collector.dead_lettered,
+        )
+        agencies = {
+            # On Kafka the queue at the end is every request still unanswered, wherever it waits.
+            name: AgencyLoad(
+                agency=pool.agency,
+                servers=pool.servers,
+                max_queue=peak_queue(
+                    collector.spans.get(name, ()),
+                    clerks_per_worker(pool.servers, worker_count) * worker_count,
+                ),
+                queue_at_end=unanswered_at[name],
+                outages=[describe_outage(outage) for outage in pool.spec.outages],
+                requests={f: collector.taken.get(name, Counter())[f] for f in pool.flows},
+            )
+            for name, pool in pools.items()
+        }
+        options = {
+            "bootstrap": self.bootstrap,
+            "security": "SASL_SSL, per-role principals" if self.identities else "plaintext",
+            "workers": worker_count,
+            "speedup": speedup,
+            "guarantee": scenario.kafka.guarantee,
+            "generator_max_behind_ms": round(generator.behind_max * 1000, 1),
+            "corrupted_triggers_sent": generator.corrupted,
+            "undecodable_at_collector": collector.undecodable,
+            "stale_messages_skipped": self.stale,
+            "dead_letter_reasons": dict(collector.dead_letter_reasons),
+        }
+        log.info(
+            "kafka run finished",
+            run_id=self.run_id,
+            cases=counts.cases_started,
+            completed=counts.cases_completed,
+        )
+        result = build_result(
+            scenario=scenario,
+            scenario_file=self.settings.scenario_file,
+            overrides=list(self.settings.overrides),
+            engine=EngineInfo(
+                name="kafka",
+                versions={
+                    **package_versions("faust-streaming", "kafka-python", "aiokafka"),
+                    "kafka-broker": _broker_version(),
+                },
+                options=options,
+            ),
+            business_seconds=business_seconds,
+            counts=counts,
+            flow_counts=flow_counts,
+            tally=tally,
+            book=self.book,
+            agencies=agencies,
+            platform_ms=collector.platform_ms,
+            series=self.series,
+        )
+        letters = DeadLetters(
+            by_reason=dict(sorted(collector.dead_letter_reasons.items())),
+            by_source_topic=dict(sorted(collector.dead_letter_topics.items())),
+        )
+        return result.model_copy(update={"dead_letters": letters})
+
+
+def _all_gone(workers: list[WorkerProcess], directory: Path) -> str | None:
+    """Said once every worker this run started has exited: nobody is left to do the work."""
+    if not workers or any(worker.process.poll() is None for worker in workers):
+        return None
+    codes = ", ".join(str(worker.process.returncode) for worker in workers)
+    return (
+        f"every worker of the run exited (exit codes {codes}), so no case can go on; "
+        f"their logs are kept in {directory}"
     )
 
 

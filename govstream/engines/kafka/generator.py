@@ -7,10 +7,12 @@ producer that falls behind shows up as latency instead of hiding it (coordinated
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.kafka import headers as h
@@ -25,6 +27,8 @@ OnEmit = Callable[[str, str, frozenset[str], float, dict], None]
 """(case id, flow id, the steps that apply to it, intended wall time, trigger)."""
 
 WARM_UP_TRIGGERS = 20
+FLUSH_SECONDS = 60.0
+"""How long the last triggers may take to be acknowledged while the brokers still answer."""
 
 CORRUPTIONS: tuple[Callable[[bytes], bytes], ...] = (
     lambda payload: payload[: len(payload) // 2],  # truncated body
@@ -42,7 +46,22 @@ def make_producer(bootstrap: str, principal: str = "generator") -> KafkaProducer
         acks="all",
         enable_idempotence=True,
         linger_ms=1,
+        # Metadata is fetched before the schedule starts; a send that still blocks means the
+        # cluster is gone, which the run's watch reports better than a minute-long timeout.
+        max_block_ms=10_000,
     )
+
+
+def close_producer(producer: KafkaProducer, timeout: float) -> None:
+    """Closes even when the broker is gone: kafka-python's `close` flushes first and raises
+    on timeout, leaving its sender thread running and its finaliser printing a traceback."""
+    try:
+        producer.close(timeout=timeout)
+    except KafkaError:
+        sender = getattr(producer, "_sender", None)
+        if sender is not None:
+            sender.force_close()
+        producer._closed = True  # type: ignore[attr-defined]
 
 
 class SourceProducers:
@@ -66,7 +85,7 @@ class SourceProducers:
 
     def close(self, timeout: float) -> None:
         for producer in self._by_identity.values():
-            producer.close(timeout=timeout)
+            close_producer(producer, timeout)
 
 
 def applicable_steps(flow: FlowSpec, trigger: dict) -> frozenset[str]:
@@ -95,15 +114,26 @@ class OpenLoopGenerator:
         self.emitted = 0
         self.corrupted = 0
         self.behind_max = 0.0
+        self.stopped = False
         self._faults = random.Random(f"{scenario.seed}:faults")
         self._make_trigger = trigger_makers(scenario)
 
-    def run(self, on_emit: OnEmit, progress: ProgressCallback | None = None) -> int:
+    def run(
+        self,
+        on_emit: OnEmit,
+        progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Emits the schedule; returns early, with `stopped` set, once `stop` is set."""
+        stop = stop or threading.Event()
         producers = SourceProducers(self.bootstrap)
         window = self.scenario.duration.clock_seconds()
         try:
             self._warm_up(producers)
             for arrival in schedule(self.scenario):
+                if stop.is_set():
+                    self.stopped = True
+                    return self.emitted
                 flow = FLOWS[arrival.flow]
                 self.emitted += 1
                 case = case_id(flow.id, arrival.number, self.run_id)
@@ -116,7 +146,9 @@ class OpenLoopGenerator:
                 intended = self.t0 + arrival.at / self.speedup
                 delay = intended - time.time()
                 if delay > 0:
-                    time.sleep(delay)
+                    if stop.wait(delay):
+                        self.stopped = True
+                        return self.emitted
                 else:
                     self.behind_max = max(self.behind_max, -delay)
                 emitted = time.time()
@@ -144,10 +176,25 @@ class OpenLoopGenerator:
                 )
                 if progress is not None:
                     progress(min(arrival.at / window, 1.0))
-            producers.flush(timeout=60)
+            self._flush(producers, stop)
         finally:
-            producers.close(timeout=10)
+            producers.close(timeout=1 if stop.is_set() else 10)
         return self.emitted
+
+    def _flush(self, producers: SourceProducers, stop: threading.Event) -> None:
+        """Waits for the last acknowledgements a second at a time, so a lost broker is noticed
+        by the run's watch instead of ending in a minute-long timeout."""
+        deadline = time.monotonic() + FLUSH_SECONDS
+        while True:
+            try:
+                producers.flush(timeout=1)
+                return
+            except KafkaTimeoutError:
+                if stop.is_set():
+                    self.stopped = True
+                    return
+                if time.monotonic() > deadline:
+                    raise
 
     def _warm_up(self, producers: SourceProducers) -> None:
         """A few triggers of each flow under a run id nobody collects, sent before the schedule.

@@ -24,7 +24,13 @@ class TopicTail(threading.Thread):
     """
 
     def __init__(
-        self, bootstrap: str, topics: Iterable[str], *, name: str, principal: str = COLLECTOR
+        self,
+        bootstrap: str,
+        topics: Iterable[str],
+        *,
+        name: str,
+        principal: str = COLLECTOR,
+        isolation_level: str = "read_uncommitted",
     ) -> None:
         super().__init__(name=name, daemon=True)
         self.error: Exception | None = None
@@ -36,6 +42,9 @@ class TopicTail(threading.Thread):
             enable_auto_commit=False,
             group_id=None,
             fetch_max_wait_ms=50,
+            # Under exactly-once the workers write in transactions: an aborted attempt's
+            # messages are not outcomes, and must not count as duplicates.
+            isolation_level=isolation_level,
         )
         partitions = [
             TopicPartition(topic, p)
@@ -46,6 +55,11 @@ class TopicTail(threading.Thread):
         self._consumer.seek_to_end()
         for tp in partitions:
             self._consumer.position(tp)
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while records are taken: read what `take` builds under it."""
+        return self._lock
 
     def take(self, record: Any, seen: float) -> None:
         raise NotImplementedError
@@ -64,6 +78,6 @@ class TopicTail(threading.Thread):
                             self.take(record, seen)
         except Exception as error:
             self.error = error
-            log.exception("topic reader failed", reader=self.name)
+            log.error("topic reader failed", reader=self.name, error=repr(error))
         finally:
             self._consumer.close()

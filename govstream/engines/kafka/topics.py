@@ -114,8 +114,9 @@ def _group_lag(
     bootstrap: str, group: str, topics: list[str], attempts: int = 60
 ) -> dict[TopicPartition, int]:
     """Per partition. A new cluster has no group coordinator until the first group request
-    creates the offsets topic (and is still loading it just after), and a coordinator moves
-    while a group's members come and go; these answers are waited out."""
+    creates the offsets topic, a new coordinator loads the offsets before it answers, and a
+    coordinator moves while a group's members (or the brokers) come and go; all three
+    answers are waited out."""
     for attempt in range(attempts):
         try:
             return _lag_once(bootstrap, group, topics)

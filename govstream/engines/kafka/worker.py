@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import faust
@@ -38,7 +39,7 @@ def run_worker(
 
     def ready() -> None:
         if ready_file is not None:
-            ready_file.write_text("ready\n")
+            ready_file.write_text(f"{os.getpid()}\n")  # the pid, for fault tests to kill
         log.info("worker ready", flows=list(scenario.flows), bootstrap=bootstrap, role=role)
 
     app = build_app(

@@ -7,11 +7,13 @@ partitions are assigned and its tables recovered.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,9 +91,15 @@ def start_workers(
     return workers
 
 
-def wait_ready(workers: list[WorkerProcess], timeout: float = 120.0) -> None:
+def wait_ready(
+    workers: list[WorkerProcess], timeout: float = 120.0, stop: threading.Event | None = None
+) -> None:
+    """Returns once every worker is ready, or at once when `stop` is set (the run's watch
+    found the broker gone)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stop is not None and stop.is_set():
+            return
         for worker in workers:
             if worker.process.poll() is not None:
                 raise WorkerStartError(
@@ -108,12 +116,14 @@ def wait_ready(workers: list[WorkerProcess], timeout: float = 120.0) -> None:
 def stop_workers(workers: list[WorkerProcess], grace: float = 20.0) -> None:
     for worker in workers:
         if worker.process.poll() is None:
-            os.killpg(worker.process.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.process.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     for worker in workers:
         remaining = max(0.1, deadline - time.monotonic())
         try:
             worker.process.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
-            os.killpg(worker.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.process.pid, signal.SIGKILL)
             worker.process.wait(timeout=10)
