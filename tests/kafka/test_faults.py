@@ -200,6 +200,31 @@ def test_one_broker_of_three_killed_loses_nothing(
     assert "degraded" in done.stdout
 
 
+def start_run(bootstrap: str, out: Path, temp: Path) -> subprocess.Popen[str]:
+    """A month of F03 on Kafka at 20,000×, as a user starts it, its temporary folder in `temp`."""
+    command = [sys.executable, "-m", "govstream", "run", str(BASE), "--engine", "kafka"]
+    command += ["--bootstrap", bootstrap, "--speedup", "20000", "--set", "duration=30d"]
+    command += ["--out", str(out), "--quiet"]
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**ENV, "TMPDIR": str(temp)},
+    )
+
+
+def wait_until_worker_ready(temp: Path) -> list[Path]:
+    """The ready file of the run's first worker, once it is there."""
+    wait_for(
+        lambda: any(temp.glob("govstream-kafka-*/worker-0.ready")),
+        READY_TIMEOUT,
+        "the run's worker ready",
+    )
+    return list(temp.glob("govstream-kafka-*/worker-0.ready"))
+
+
 def _no_broker(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"no Kafka broker under CI: {reason}", pytrace=False)
@@ -221,37 +246,9 @@ def test_the_only_broker_killed_is_a_clean_failure_with_a_partial_result(
         _no_broker(str(error))
         return
     try:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "govstream",
-                "run",
-                str(BASE),
-                "--engine",
-                "kafka",
-                "--bootstrap",
-                info.bootstrap,
-                "--speedup",
-                "20000",
-                "--set",
-                "duration=30d",
-                "--out",
-                str(out),
-                "--quiet",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env={**ENV, "TMPDIR": str(temp)},
-        )
+        process = start_run(info.bootstrap, out, temp)
         try:
-            wait_for(
-                lambda: any(temp.glob("govstream-kafka-*/worker-0.ready")),
-                READY_TIMEOUT,
-                "the run's worker ready",
-            )
+            wait_until_worker_ready(temp)
             time.sleep(START_DELAY_SECONDS + 3.0)
             assert process.poll() is None, process.communicate()
             os.kill(info.members[0].pid, signal.SIGKILL)
@@ -350,38 +347,9 @@ def test_ctrl_c_on_the_kafka_engine_stops_within_seconds(
 ) -> None:
     temp, out = tmp_path / "tmp", tmp_path / "out"
     temp.mkdir()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "govstream",
-            "run",
-            str(BASE),
-            "--engine",
-            "kafka",
-            "--bootstrap",
-            kafka_bootstrap,
-            "--speedup",
-            "20000",
-            "--set",
-            "duration=30d",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**ENV, "TMPDIR": str(temp)},
-    )
+    process = start_run(kafka_bootstrap, out, temp)
     try:
-        wait_for(
-            lambda: any(temp.glob("govstream-kafka-*/worker-0.ready")),
-            READY_TIMEOUT,
-            "the run's worker ready",
-        )
-        (ready,) = temp.glob("govstream-kafka-*/worker-0.ready")
+        (ready,) = wait_until_worker_ready(temp)
         worker = int(ready.read_text())
         time.sleep(START_DELAY_SECONDS + 3.0)
         assert process.poll() is None, process.communicate()

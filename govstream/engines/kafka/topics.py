@@ -28,7 +28,8 @@ class BrokerUnavailable(RuntimeError):
     """No broker answered at the given address; the message says how to get one."""
 
 
-def _answers(address: str, timeout: float = 3.0) -> bool:
+def answers(address: str, timeout: float = 3.0) -> bool:
+    """Whether `host:port` accepts a TCP connection: a broker process listening there."""
     host, _, port = address.strip().rpartition(":")
     try:
         with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout):
@@ -38,7 +39,7 @@ def _answers(address: str, timeout: float = 3.0) -> bool:
 
 
 def admin_client(bootstrap: str, timeout_ms: int = 10_000) -> KafkaAdminClient:
-    if not any(_answers(address) for address in bootstrap.split(",")):
+    if not any(answers(address) for address in bootstrap.split(",")):
         raise BrokerUnavailable(
             f"no Kafka broker answers at {bootstrap}: start one with `govstream kafka up`, "
             "or pass --bootstrap HOST:PORT of a running cluster"

@@ -8,12 +8,13 @@ whether any worker still runs, and reports the first failure in words a user can
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable
 
 import structlog
+
+from govstream.engines.kafka.topics import answers
 
 log = structlog.get_logger(__name__)
 
@@ -21,16 +22,6 @@ CHECK_EVERY_SECONDS = 0.5
 BROKER_GRACE_SECONDS = 3.0
 """How long no bootstrap broker may refuse connections before the run stops: a broker that
 restarts in place comes back within this; a killed one does not."""
-
-
-def answers(address: str, timeout: float = 1.0) -> bool:
-    """Whether `host:port` accepts a TCP connection: a broker process listening there."""
-    host, _, port = address.strip().rpartition(":")
-    try:
-        with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout):
-            return True
-    except (OSError, ValueError):
-        return False
 
 
 class RunWatch(threading.Thread):
@@ -69,7 +60,7 @@ class RunWatch(threading.Thread):
         silent_since: float | None = None
         while not self._done.wait(CHECK_EVERY_SECONDS):
             now = time.monotonic()
-            if any(answers(address) for address in self.addresses):
+            if any(answers(address, timeout=1.0) for address in self.addresses):
                 silent_since = None
             elif silent_since is None:
                 silent_since = now
