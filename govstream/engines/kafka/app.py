@@ -35,6 +35,7 @@ from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.access import role_principal, settings
 from govstream.engines.kafka.arrival import Arrival, ArrivalStampedSchema
 from govstream.engines.kafka.faust_codec import register_topic_codecs
+from govstream.engines.kafka.transport import SCHEME
 from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools
 from govstream.scenario.model import Scenario
 from processors import FLOWS
@@ -106,7 +107,8 @@ def consumer_groups(scenario: Scenario, *, by_role: bool) -> dict[str, list[str]
 
 
 def broker_urls(bootstrap: str) -> list[str]:
-    return [f"kafka://{address.strip()}" for address in bootstrap.split(",") if address.strip()]
+    """The brokers on the project's transport (`transport.py`), faust's own with a safer commit."""
+    return [f"{SCHEME}://{address.strip()}" for address in bootstrap.split(",") if address.strip()]
 
 
 def clerks_per_worker(servers: int, workers: int) -> int:
