@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 
 from govstream.engines import RunSettings
+from govstream.engines.kafka.app import app_id
 from govstream.engines.kafka.engine import run_on_kafka
 from govstream.engines.sim.engine import SimEngine
 from govstream.scenario.loader import load_scenario, parse_scenario
@@ -60,6 +62,26 @@ def shortened(path: Path, *overrides: str) -> Scenario:
     return load_scenario(path, [*quick, *overrides])
 
 
+def case_states_left(bootstrap: str, scenario: Scenario, run_id: str) -> list[str]:
+    """The run's cases whose orchestrator state is still in the case table's changelog, read
+    to its end: a case's state is deleted once its completion is on the brokers."""
+    topic = f"{app_id(scenario)}-cases-changelog"
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        end = consumer.end_offsets(partitions)
+        last: dict[bytes, bytes | None] = {}
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            for records in consumer.poll(timeout_ms=1000).values():
+                last.update((record.key, record.value) for record in records)
+    finally:
+        consumer.close()
+    left = [key.decode() for key, value in last.items() if value is not None]
+    return [key for key in left if run_id in key]
+
+
 @pytest.mark.parametrize("flow_id", sorted(FLOWS))
 def test_every_case_completes_with_nothing_lost(
     kafka_bootstrap: str, tmp_path: Path, flow_id: str
@@ -76,6 +98,8 @@ def test_every_case_completes_with_nothing_lost(
     assert counts.duplicates == 0
     assert counts.unexpected == 0
     assert counts.dead_lettered == 0
+    # no case's state outlives it, so the workers' table does not grow with the run's length
+    assert case_states_left(kafka_bootstrap, scenario, result.engine.options["run_id"]) == []
     flow = FLOWS[flow_id]
     # every step that any case needed reported, on both clocks, and the hops were measured
     for step in flow.steps:

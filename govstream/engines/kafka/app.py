@@ -25,6 +25,7 @@ from typing import Any
 
 import faust
 import structlog
+from faust.streams import current_event
 
 from govstream.calendar import scenario_calendar
 from govstream.contracts.access import PLATFORM, agency_group_prefix
@@ -35,6 +36,7 @@ from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.access import role_principal, settings
 from govstream.engines.kafka.arrival import Arrival, ArrivalStampedSchema
 from govstream.engines.kafka.faust_codec import register_topic_codecs
+from govstream.engines.kafka.resync import resync_stalled_partitions
 from govstream.engines.kafka.transport import SCHEME
 from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools
 from govstream.scenario.model import Scenario
@@ -59,6 +61,9 @@ HEARTBEAT_SECONDS = 1.0
 """A third of the session timeout or less, as Kafka advises, so one late heartbeat is no loss."""
 REBALANCE_TIMEOUT_SECONDS = 20.0
 """How long the surviving workers have to rejoin the group once a rebalance starts."""
+FORGET_ON_STOP_SECONDS = 5.0
+"""How long a stopping worker waits for its last completions to reach the brokers, whose
+cases' state it then deletes: a completion is acknowledged within a round trip."""
 
 
 def app_id(scenario: Scenario) -> str:
@@ -298,6 +303,36 @@ def build_app(
         else {}
     )
 
+    forgetting: set[asyncio.Task[None]] = set()
+
+    def forget_once_delivered(case_id: str, delivered: Awaitable[Any]) -> None:
+        """Drops a complete case's state once its completion is on the brokers: a worker lost
+        in between leaves the state, and the replayed outcome completes the case again. The
+        orchestrator goes on meanwhile; waiting for each completion's round trip in its loop
+        held a worker to one completion per round trip (trigger hops of 0.3 s p50 at 200/s)."""
+
+        async def forget(handled: faust.EventT | None) -> None:
+            # `handled` keeps the event alive: the table finds the partition it writes to
+            # through a weak reference to the event being handled (copied into this task).
+            try:
+                await delivered
+            except Exception as error:  # as a lost worker: the state stays, nothing is lost
+                log.warning("completion not delivered", case_id=case_id, error=str(error))
+                return
+            cases.pop(case_id, None)
+
+        task = asyncio.ensure_future(forget(current_event()))
+        forgetting.add(task)
+        task.add_done_callback(forgetting.discard)
+
+    if runs_platform:
+
+        @app.on_before_shutdown.connect
+        async def _forget_the_last(sender: Any, **kwargs: Any) -> None:
+            """A stopping worker first drops the state of the cases it has just completed."""
+            if forgetting:
+                await asyncio.wait(set(forgetting), timeout=FORGET_ON_STOP_SECONDS)
+
     async def advance(
         flow_id: str,
         case_id: str,
@@ -340,10 +375,7 @@ def build_app(
         if progress.completion is not None and not progress.duplicate:
             marks = h.carry(trace, **{h.ACTED: sent})
             delivered = await send(progress.completion.emit, marks)
-            # The case's state goes only once its completion is on the brokers: a worker lost
-            # in between leaves the state, and the replayed outcome completes the case again.
-            await delivered
-            cases.pop(case_id, None)
+            forget_once_delivered(case_id, delivered)
 
     async def orchestrate(stream: faust.StreamT) -> None:
         async for event in stream.events():
@@ -508,6 +540,8 @@ def build_app(
                 task = asyncio.ensure_future(finish_wait(event, dict(request), trace))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
+
+    resync_stalled_partitions(app)
 
     if on_ready is not None:
 

@@ -322,6 +322,7 @@ class KafkaRun:
             for name, pool in pools.items()
         }
         options = {
+            "run_id": self.run_id,
             "bootstrap": self.bootstrap,
             "security": "SASL_SSL, per-role principals" if self.identities else "plaintext",
             "workers": worker_count,
