@@ -27,6 +27,8 @@ import faust
 import structlog
 from faust.types import TP
 
+from govstream.engines.kafka.transport import first_in_flight
+
 log = structlog.get_logger(__name__)
 
 CHECK_SECONDS = 5.0
@@ -40,7 +42,6 @@ def resync_stalled_partitions(app: faust.App) -> None:
     stalled: Counter[TP] = Counter()
     committed_at: dict[TP, int] = {}
     resynced: dict[TP, int] = {}
-
     recovery_left: list[int] = []
 
     @app.timer(interval=CHECK_SECONDS, name="resync-stalled-partitions")
@@ -64,7 +65,7 @@ def resync_stalled_partitions(app: faust.App) -> None:
             return
         recovery_left.clear()
         busy = app.rebalancing or app.in_transaction or not consumer.flow_active
-        if busy or any(not message.acked for message in list(consumer._unacked_messages)):
+        if busy or first_in_flight(consumer._unacked_messages):
             stalled.clear()
             return
         changelogs = app.tables.changelog_topics
