@@ -501,43 +501,55 @@ def build_app(
         pending: set[asyncio.Task[None]] = set()
 
         async def finish_wait(
-            event: faust.EventT, request: dict[str, Any], trace: dict[str, str]
+            stream: faust.StreamT,
+            event: faust.EventT,
+            request: dict[str, Any],
+            trace: dict[str, str],
         ) -> None:
             flow = wait_flows[event.message.topic]
             step = flow.step(str(request["step"]))
             delivered = time.time()
-            if h.WARM_UP not in trace:
-                speedup = h.mark(trace, h.SPEEDUP) or scenario.kafka.speedup
-                await asyncio.sleep(waits.duration(flow.id, step.id) / speedup)
-            acted = time.time()
-            before = h.mark(trace, h.AGENCY_WALL) or 0.0
-            marks = h.carry(
-                trace,
-                **{
-                    h.ORCH_IN: trace.get(h.ORCH_IN, ""),
-                    h.ORCH_OUT: trace.get(h.ORCH_OUT, ""),
-                    h.DELIVERED: delivered,
-                    h.STARTED: delivered,
-                    h.ACTED: acted,
-                    h.AGENCY_WALL: before + (acted - delivered),
-                    h.STEP: step.id,
-                    h.POOL: step.actor,
-                },
-            )
-            await send(waits.act(flow, step, request), marks)
+            try:
+                if h.WARM_UP not in trace:
+                    speedup = h.mark(trace, h.SPEEDUP) or scenario.kafka.speedup
+                    await asyncio.sleep(waits.duration(flow.id, step.id) / speedup)
+                acted = time.time()
+                before = h.mark(trace, h.AGENCY_WALL) or 0.0
+                marks = h.carry(
+                    trace,
+                    **{
+                        h.ORCH_IN: trace.get(h.ORCH_IN, ""),
+                        h.ORCH_OUT: trace.get(h.ORCH_OUT, ""),
+                        h.DELIVERED: delivered,
+                        h.STARTED: delivered,
+                        h.ACTED: acted,
+                        h.AGENCY_WALL: before + (acted - delivered),
+                        h.STEP: step.id,
+                        h.POOL: step.actor,
+                    },
+                )
+                await send(waits.act(flow, step, request), marks)
+            except Exception as error:  # one wait that fails must not hold every later one
+                await dead_letter(event, PROCESSING_FAILED, error)
+            # Only now may the offset be committed: a worker lost mid-wait leaves the wait
+            # unacknowledged, and the worker that inherits the partition starts it again.
+            await stream.ack(event)
 
         @app.agent(raw_topic(*wait_flows), name="wait-timer")
         async def time_waits(stream: faust.StreamT) -> None:
-            """Every wait runs at once, however many there are: nobody queues for a supplier."""
-            async for event in stream.events():
+            """Every wait runs at once, however many there are: nobody queues for a supplier.
+            Acknowledged by hand, each when its wait is over, not when the next one starts."""
+            waiting = stream.noack()
+            async for event in waiting.events():
                 topic = event.message.topic
                 try:
                     request = codec.decode(event.value, expected_topic=topic).value
                 except CodecError as error:
                     await dead_letter(event, error.reason, error)
+                    await waiting.ack(event)
                     continue
                 trace = h.read(event.message.headers)
-                task = asyncio.ensure_future(finish_wait(event, dict(request), trace))
+                task = asyncio.ensure_future(finish_wait(waiting, event, dict(request), trace))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
 
