@@ -18,7 +18,7 @@ from faust.transport import consumer as faust_consumer
 from faust.types import TP, Message
 
 from govstream.engines.kafka.app import broker_urls
-from govstream.engines.kafka.transport import Consumer
+from govstream.engines.kafka.transport import SEEK_AGAIN_AT_MOST, Consumer
 
 REQUESTS = TP("bank.account-closure-request.v1", 0)
 OTHER = TP("bank.account-closure-request.v1", 1)
@@ -79,6 +79,40 @@ def test_with_nothing_committed_yet_the_first_message_still_holds(consumer: Cons
     assert not first.acked
 
 
+def test_nothing_is_committed_until_the_message_at_the_committed_offset_is_handled(
+    consumer: Consumer,
+) -> None:
+    """After a seek back to 40: 41 and 42 were handled by clerks who took them before the seek
+    (or came from records fetched before it), and 40 has not come again yet."""
+    consumer._committed_offset[REQUESTS] = 40
+    handled(consumer, REQUESTS, 41, 42)
+    assert commits(consumer) is None
+    handled(consumer, REQUESTS, 40)
+    assert commits(consumer) == 43
+
+
+def test_a_message_in_hand_again_keeps_the_count_of_its_first_handling(
+    consumer: Consumer,
+) -> None:
+    """40 and 41 were handled, then a seek delivered 40 again: while the copy is in hand
+    nothing is committed, and once it is done (a duplicate, not counted twice) both are."""
+    consumer._committed_offset[REQUESTS] = 40
+    handled(consumer, REQUESTS, 40, 41)
+    again = in_hand(consumer, REQUESTS, 40)
+    assert commits(consumer) is None
+    again.acked = True
+    assert commits(consumer) == 42
+
+
+def test_under_exactly_once_a_hole_at_the_committed_offset_is_a_marker(
+    consumer: Consumer,
+) -> None:
+    consumer.in_transaction = True
+    consumer._committed_offset[REQUESTS] = 40
+    handled(consumer, REQUESTS, 41, 42)
+    assert commits(consumer) == 43
+
+
 def test_a_message_in_hand_holds_only_its_own_partition(consumer: Consumer) -> None:
     consumer._committed_offset[REQUESTS] = 10
     consumer._committed_offset[OTHER] = 10
@@ -94,11 +128,16 @@ CHANGELOG = TP("commit-test-cases-changelog", 0)
 
 
 def delivered_after_seek(
-    consumer: Consumer, monkeypatch: pytest.MonkeyPatch, tp: TP, mark: int, offsets: list[int]
+    consumer: Consumer,
+    monkeypatch: pytest.MonkeyPatch,
+    tp: TP,
+    mark: int,
+    offsets: list[int],
+    holes: list[tuple[int, int]] | None = None,
 ) -> list[int]:
-    """Offsets fetched after a seek back below a read mark that stale records raised to
-    `mark`, and which of them faust's fetch loop would deliver (it drops any message below the
-    mark at the moment it arrives)."""
+    """Offsets fetched after a seek to (or back below) a read mark, and which of them faust's
+    fetch loop would deliver: it drops any message below the mark at the moment it arrives, and
+    takes a jump past it for a hole (appended to `holes`, first and last offset)."""
 
     async def fetched(self: object, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
         for offset in offsets:
@@ -112,6 +151,8 @@ def delivered_after_seek(
         async for _, message in consumer.getmany(timeout=1.0):
             read = consumer._read_offset[tp]
             if read is None or message.offset >= read:
+                if read and message.offset - read > 1 and holes is not None:
+                    holes.append((read + 1, message.offset - 1))
                 delivered.append(message.offset)
                 consumer._read_offset[tp] = message.offset
         return delivered
@@ -131,3 +172,44 @@ def test_under_exactly_once_only_a_changelog_is_read_again(
     consumer.in_transaction = True
     assert delivered_after_seek(consumer, monkeypatch, REQUESTS, 76, [40, 41]) == []
     assert delivered_after_seek(consumer, monkeypatch, CHANGELOG, 76, [0, 1]) == [0, 1]
+
+
+def test_records_from_before_a_seek_make_no_hole(
+    consumer: Consumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sought to 40, and records from 76 on, fetched before the seek, arrive first: faust would
+    count 41 to 75 as a hole, handled, before any of them came."""
+    holes: list[tuple[int, int]] = []
+    offsets = [76, 77, 40, 41, 42]
+    assert delivered_after_seek(consumer, monkeypatch, REQUESTS, 40, offsets, holes) == offsets
+    assert holes == []
+    consumer.in_transaction = True
+    delivered_after_seek(consumer, monkeypatch, CHANGELOG, 40, [76], holes)
+    assert holes == [(41, 75)]
+
+
+def test_a_batch_fetched_before_a_seek_is_set_aside_and_the_seek_made_again(
+    consumer: Consumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sought to 40, the first record is 41: taking it would leave 40 behind the fetch
+    position for good. The batch waits and the partition is sought to 40 again."""
+    sought: list[tuple[TP, int]] = []
+    monkeypatch.setattr(consumer._thread, "seek", lambda tp, offset: sought.append((tp, offset)))
+    consumer._expect(REQUESTS, 40)
+    assert delivered_after_seek(consumer, monkeypatch, REQUESTS, 40, [41, 42, 43]) == []
+    assert sought == [(REQUESTS, 40)]
+    assert delivered_after_seek(consumer, monkeypatch, REQUESTS, 40, [40, 41]) == [40, 41]
+    assert delivered_after_seek(consumer, monkeypatch, REQUESTS, 41, [43]) == [43]
+    assert sought == [(REQUESTS, 40)]
+
+
+def test_an_offset_gone_from_the_log_is_sought_a_few_times_only(
+    consumer: Consumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sought: list[tuple[TP, int]] = []
+    monkeypatch.setattr(consumer._thread, "seek", lambda tp, offset: sought.append((tp, offset)))
+    consumer._expect(OTHER, 10)
+    for _ in range(SEEK_AGAIN_AT_MOST):
+        assert delivered_after_seek(consumer, monkeypatch, OTHER, 10, [12]) == []
+    assert delivered_after_seek(consumer, monkeypatch, OTHER, 10, [12]) == [12]
+    assert sought == [(OTHER, 10)] * SEEK_AGAIN_AT_MOST

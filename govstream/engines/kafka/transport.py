@@ -1,4 +1,4 @@
-"""faust's Kafka transport with two fixes to at-least-once delivery across a rebalance.
+"""faust's Kafka transport with four fixes to at-least-once delivery across a rebalance.
 
 Never commit past a message still being handled. An agency's clerks are one agent with
 concurrency, so requests finish out of order. faust commits the longest run of handled offsets,
@@ -6,8 +6,20 @@ but its guard against a hole at the head of that run is off by one (faust-stream
 #606): with offset 100 still in a clerk's hands and 101–104 done, it commits 105. A worker
 killed then takes request 100 with it, and the worker that inherits the partition starts after
 it: the case never completes. This consumer caps every commit at the first offset of a
-partition that a stream took and has not yet handled. (faust's off-by-one itself stays: it is
-what lets a commit pass a transaction marker that its records of skipped offsets miss.)
+partition that a stream took and has not yet handled.
+
+Never count a hole that is not there. After a seek (a rebalance's, to the committed offset)
+records fetched before it can still arrive, from further on; faust takes the jump from the
+seek's offset to theirs for a hole in the partition (offsets a transaction marker or compaction
+removed) and counts every offset in between as handled. And a message a clerk held across the
+rebalance, finished after it, is counted past the seek's offset while the message at that offset
+has yet to come again, which the off-by-one above then lets a commit pass. Either way a commit
+could pass triggers and requests the seek was about to deliver, and a worker lost then lost
+them (seen after a worker was killed). Under at-least-once there are no holes to skip: a group
+reads only what was written since its run began (earlier runs' leftovers are skipped, and with
+them any transaction an exactly-once run wrote), and changelogs, which compaction thins, are not
+committed this way. So this consumer records no hole, and commits nothing until the message at
+the committed offset is handled. Under exactly-once faust's rules stay: markers are holes there.
 
 Never drop what a seek asked for again. faust's fetch loop drops any message below the highest
 offset it has read from that partition, to skip what it has already delivered. After a
@@ -18,19 +30,30 @@ message instead. Under at-least-once a message delivered twice is a duplicate th
 already tells apart; under exactly-once it does so only for a changelog, whose messages rewrite
 the same table row.
 
+Start where a seek said. Records fetched before a seek can arrive after it, from further on.
+If the first record after a seek to offset 7 is 8, faust delivers 8 on, and 7, the message the
+seek was for, never comes (the fetch position is past it): seen as a partition whose committed
+offset stayed at 7 with 8 onwards handled, after the rebalance that followed a lost worker.
+Under at-least-once, this consumer sets aside the records of such a batch and seeks again to
+the seek's offset, so that the partition is read from there (a few times at most, should that
+offset be gone). Not on a table's changelog, whose compaction removes offsets.
+
 The transport is registered under the ``govstream`` URL scheme (``faust.transports`` entry point
 in pyproject.toml), which is how faust lets an app choose its transport.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from faust.transport.drivers import aiokafka
 from faust.types import TP, Message
 
 SCHEME = "govstream"
+SEEK_AGAIN_AT_MOST = 3
+"""Seeks again to one offset before taking what comes instead (an offset gone from the log)."""
 
 
 def first_in_flight(messages: Iterable[Message]) -> dict[TP, int]:
@@ -52,6 +75,9 @@ class Consumer(aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_flight: dict[TP, int] = {}
+        self._sought: dict[TP, int] = {}
+        """Per partition, the offset of a seek whose first record has not come yet."""
+        self._sought_again: Counter[TP] = Counter()
 
     def _filter_committable_offsets(self, tps: Iterable[TP]) -> dict[TP, int]:
         # One pass over the messages in hand per commit, not one per partition.
@@ -61,9 +87,12 @@ class Consumer(aiokafka.Consumer):
     def _new_offset(self, tp: TP) -> int | None:
         first = self._in_flight.get(tp)
         acked = self._acked[tp]
+        committed = self._committed_offset.get(tp)
+        if acked and committed is not None and not self.in_transaction and min(acked) > committed:
+            return None  # the message at the committed offset is not handled yet
         if first is None or not acked:
             return super()._new_offset(tp)
-        later = [offset for offset in acked if offset > first]
+        later = [offset for offset in acked if offset >= first]
         if len(later) == len(acked):
             return None  # nothing before the message in hand has been handled
         # faust's own bookkeeping, shown only what lies before the message in hand.
@@ -73,16 +102,58 @@ class Consumer(aiokafka.Consumer):
         finally:
             acked.extend(later)
 
+    async def perform_seek(self) -> None:
+        await super().perform_seek()
+        for tp in self.assignment():
+            self._expect(tp, self._read_offset.get(tp))
+
+    async def seek(self, partition: TP, offset: int) -> None:
+        await super().seek(partition, offset)
+        self._expect(partition, offset)
+
+    async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
+        await super().seek_wait(partitions)
+        for tp, offset in partitions.items():
+            self._expect(tp, offset)
+
+    def _expect(self, tp: TP, offset: int | None) -> None:
+        """A changelog is left out: compaction removes offsets from it."""
+        changelog = tp.topic in self.app.tables.changelog_topics
+        if offset and not self.in_transaction and not changelog:
+            self._sought[tp] = offset
+            self._sought_again.pop(tp, None)
+
+    def _fetched_before_seek(self, tp: TP, offset: int) -> bool:
+        """Whether a record is past the offset its partition was just sought to; if so, the
+        partition is sought there again."""
+        sought = self._sought.get(tp)
+        if sought is None or offset < sought:
+            return False
+        if offset == sought or self._sought_again[tp] >= SEEK_AGAIN_AT_MOST:
+            del self._sought[tp]
+            self._sought_again.pop(tp, None)
+            return False
+        self._sought_again[tp] += 1
+        self._thread.seek(tp, sought)
+        return True
+
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
         exactly_once = self.in_transaction
         changelogs = self.app.tables.changelog_topics
         fetched = super().getmany(timeout)
+        set_aside: set[TP] = set()
         async for tp, message in fetched:
+            if tp in set_aside or self._fetched_before_seek(tp, message.offset):
+                set_aside.add(tp)  # the rest of this batch too: the new seek reads it again
+                continue
             read = self._read_offset.get(tp)
             behind = read is not None and message.offset < read
             if behind and (not exactly_once or tp.topic in changelogs):
                 # Behind the mark after a seek back: lower the mark so it is delivered.
                 self._read_offset[tp] = message.offset
+            elif not exactly_once and read and message.offset > read + 1:
+                # A jump, not a hole: no mark, so faust's fetch loop records none.
+                self._read_offset[tp] = None
             yield tp, message
 
 
