@@ -36,6 +36,7 @@ from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.access import role_principal, settings
 from govstream.engines.kafka.arrival import Arrival, ArrivalStampedSchema
 from govstream.engines.kafka.faust_codec import register_topic_codecs
+from govstream.engines.kafka.owed import resend_when_idle
 from govstream.engines.kafka.resync import resync_stalled_partitions
 from govstream.engines.kafka.transport import SCHEME
 from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools
@@ -152,8 +153,18 @@ WRITTEN_BY = "written_by"
 wrote it, so that a replay of that very message can be told from any other duplicate."""
 
 
+TRACE_OF_CASE = "trace"
+"""In a stored case state: the trace marks its requests carry (run, clocks, flow), so that a
+request owed (`owed.py`) can be sent again without the message that made it due."""
+
+
 def position(message: Any) -> str:
     return f"{message.topic}/{message.partition}/{message.offset}"
+
+
+def partition_of(written_by: str) -> int:
+    """The partition of the message whose handling wrote a stored state (see `position`)."""
+    return int(written_by.rsplit("/", 2)[1])
 
 
 class TableCodec:
@@ -162,13 +173,20 @@ class TableCodec:
     def __init__(self, codec: AvroCodec) -> None:
         self.codec = codec
 
-    def dump(self, flow_id: str, state: CaseState, written_by: str = "") -> dict[str, Any]:
+    def dump(
+        self,
+        flow_id: str,
+        state: CaseState,
+        written_by: str = "",
+        trace: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         topic = FLOWS[flow_id].source_topic
         return {
             **state,
             "flow": flow_id,
             "trigger": self.codec.encode(topic, state["trigger"]).hex(),
             WRITTEN_BY: written_by,
+            TRACE_OF_CASE: trace or {},
         }
 
     def load(self, stored: dict[str, Any] | None) -> CaseState | None:
@@ -176,7 +194,8 @@ class TableCodec:
             return None
         topic = FLOWS[stored["flow"]].source_topic
         trigger = self.codec.decode(bytes.fromhex(stored["trigger"]), expected_topic=topic)
-        state = {key: value for key, value in stored.items() if key not in ("flow", WRITTEN_BY)}
+        kept_apart = ("flow", WRITTEN_BY, TRACE_OF_CASE)
+        state = {key: value for key, value in stored.items() if key not in kept_apart}
         state["trigger"] = trigger.value
         return state
 
@@ -333,6 +352,23 @@ def build_app(
             if forgetting:
                 await asyncio.wait(set(forgetting), timeout=FORGET_ON_STOP_SECONDS)
 
+    async def request(
+        flow_id: str, emit: Emit, trace: dict[str, str], arrived: float, sent: float
+    ) -> None:
+        marks = h.carry(trace, **{h.ORCH_IN: arrived, h.ORCH_OUT: sent})
+        marks[h.AGENCY_WALL] = trace.get(h.AGENCY_WALL, "0")
+        marks[h.STEP] = str(emit.step)
+        marks.update(
+            h.cloud_event(
+                event_id=str(emit.value["request_id"]),
+                source=orchestrators[flow_id].name,
+                event_type=emit.topic,
+                subject=emit.key,
+                at=sent,
+            )
+        )
+        await send(emit, marks)
+
     async def advance(
         flow_id: str,
         case_id: str,
@@ -356,22 +392,11 @@ def build_app(
             # answer is a duplicate, dropped here and counted by the collector).
             emits = orchestrators[flow_id].outstanding(progress.state)
         elif progress.completion is None:
-            cases[case_id] = table_codec.dump(flow_id, progress.state, at)
+            carried = {**h.carry(trace), h.AGENCY_WALL: trace.get(h.AGENCY_WALL, "0")}
+            cases[case_id] = table_codec.dump(flow_id, progress.state, at, carried)
         sent = time.time()
         for emit in emits:
-            marks = h.carry(trace, **{h.ORCH_IN: arrived, h.ORCH_OUT: sent})
-            marks[h.AGENCY_WALL] = trace.get(h.AGENCY_WALL, "0")
-            marks[h.STEP] = str(emit.step)
-            marks.update(
-                h.cloud_event(
-                    event_id=str(emit.value["request_id"]),
-                    source=orchestrators[flow_id].name,
-                    event_type=emit.topic,
-                    subject=emit.key,
-                    at=sent,
-                )
-            )
-            await send(emit, marks)
+            await request(flow_id, emit, trace, arrived, sent)
         if progress.completion is not None and not progress.duplicate:
             marks = h.carry(trace, **{h.ACTED: sent})
             delivered = await send(progress.completion.emit, marks)
@@ -408,6 +433,31 @@ def build_app(
 
     if runs_platform:
         app.agent(raw_topic(*by_source, *by_outcome), name="orchestrator")(orchestrate)
+
+    resent: dict[str, str] = {}
+
+    async def resend_owed(partitions: set[int]) -> int:
+        """Sends again what the open cases of `partitions` wait for, once per state."""
+        count = 0
+        for case_id, raw in list(cases.items()):
+            written_by = raw.get(WRITTEN_BY, "") if raw else ""
+            if not written_by or partition_of(written_by) not in partitions:
+                continue  # a standby's copy of another worker's case
+            if resent.get(case_id) == written_by:
+                continue
+            resent[case_id] = written_by
+            flow_id, state = raw["flow"], table_codec.load(raw)
+            owed = orchestrators[flow_id].outstanding(state)
+            now = time.time()
+            for emit in owed:
+                await request(flow_id, emit, raw.get(TRACE_OF_CASE, {}), now, now)
+            if owed:
+                log.warning("case waits on requests nobody has", case_id=case_id, steps=len(owed))
+            count += len(owed)
+        return count
+
+    if role is None and scenario.kafka.guarantee == "at_least_once":
+        resend_when_idle(app, {*by_source, *by_outcome}, resend_owed)
 
     # -- agency endpoints ---------------------------------------------------------------------
 

@@ -37,6 +37,14 @@ CHECKS_TO_STALL = 3
 an idle worker's committed offsets have reached what it handled."""
 
 
+def holds_nothing(app: faust.App) -> bool:
+    """Whether an at-least-once worker is settled (not rebalancing, not recovering, reading)
+    and has no message in any agent's hands."""
+    consumer = app.consumer
+    settled = not (app.rebalancing or app.in_transaction or app.tables.recovery.in_recovery)
+    return settled and consumer.flow_active and not first_in_flight(consumer._unacked_messages)
+
+
 def resync_stalled_partitions(app: faust.App) -> None:
     """Adds the check to the app as a timer, on every worker."""
     stalled: Counter[TP] = Counter()
@@ -64,8 +72,7 @@ def resync_stalled_partitions(app: faust.App) -> None:
                 thread.thread_loop.call_soon_threadsafe(coordinator.request_rejoin)
             return
         recovery_left.clear()
-        busy = app.rebalancing or app.in_transaction or not consumer.flow_active
-        if busy or first_in_flight(consumer._unacked_messages):
+        if not holds_nothing(app):
             stalled.clear()
             return
         changelogs = app.tables.changelog_topics
