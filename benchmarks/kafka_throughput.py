@@ -260,7 +260,9 @@ def create_relay_topics(bootstrap: str) -> None:
 # -- govstream ---------------------------------------------------------------------------------
 
 
-def scenario_overrides(rate: float, seconds: float, drain: float = 1.0) -> list[str]:
+def scenario_overrides(
+    rate: float, seconds: float, drain: float = 1.0, workers: int = 1
+) -> list[str]:
     """F03 at a constant `rate` per wall second, with agencies that never hold a case up."""
     overrides = [
         f"duration={seconds}s",
@@ -270,7 +272,7 @@ def scenario_overrides(rate: float, seconds: float, drain: float = 1.0) -> list[
         "arrivals.bursts=[]",
         "transport.latency={dist: constant, value: 0}",
         f"kafka.speedup={SPEEDUP}",
-        "kafka.workers=1",
+        f"kafka.workers={workers}",
     ]
     for agency in ("police", "bank", "housing-fund"):
         overrides += [
@@ -300,7 +302,13 @@ def completion_samples(completions: Sequence[Any], run_id: str | None) -> list[t
 
 
 def run_govstream(
-    bootstrap: str, rate: float, seconds: float, grace: float, drain: float, warmup: float
+    bootstrap: str,
+    rate: float,
+    seconds: float,
+    grace: float,
+    drain: float,
+    warmup: float,
+    workers: int = 1,
 ) -> Step:
     from govstream.contracts.catalog import load_catalog
     from govstream.engines import RunSettings
@@ -311,7 +319,7 @@ def run_govstream(
     from govstream.scenario.loader import load_scenario
     from processors import FLOWS
 
-    overrides = scenario_overrides(rate, seconds, drain)
+    overrides = scenario_overrides(rate, seconds, drain, workers)
     scenario = load_scenario(SCENARIO, overrides)
     flow = FLOWS["F03"]
     admin = admin_client(bootstrap)
@@ -338,7 +346,7 @@ def run_govstream(
         for stat in ("p50", "p99"):
             detail[f"{name} {stat}"] = float(platform.get(name, {}).get(stat, float("nan")))
     return Step(
-        workload="govstream",
+        workload="govstream" if workers == 1 else f"govstream, {workers} workers",
         rate=rate,
         window=window_of(emits, finishes, grace),
         p50_ms=float(case.get("p50", float("nan"))),

@@ -1,11 +1,12 @@
 """Every benchmark of the sim engine in one run, each goal a ratio to a baseline timed beside it.
 
-    python benchmarks/run.py            # the full set (about 12 minutes on 2 busy cores)
-    python benchmarks/run.py --quick    # smaller sizes, about 2 minutes
+    python benchmarks/run.py            # the full set (about 16 minutes on 2 busy cores)
+    python benchmarks/run.py --quick    # smaller sizes, about 4 minutes
+    python benchmarks/run.py --only kafka   # one part (repeatable)
 
 It writes `benchmarks/results.json` (every measurement, every repeat) and
 `benchmarks/RESULTS.md` (every ratio with its goal, and the command that made it), and prints
-the same tables. Three parts:
+the same tables. Four parts:
 
 - throughput: govstream against Ciw on the same M/M/2 queue and the same tandem of two,
   against the same F03 and district models written by hand in plain SimPy, and against a bare
@@ -15,6 +16,11 @@ the same tables. Three parts:
 - cores: `govstream run --replications` and `govstream sweep` on 1 and on 2 processes
   (`--jobs`): the wall speed-up, and the serial share of the same work by CPU seconds, from
   which Amdahl's law projects the speed-up on more cores.
+- kafka: F03 on a temporary single-node cluster the benchmark starts, rate by rate against a
+  bare kafka-python relay timed alongside (`kafka_throughput.py`, which says what each
+  measures); goals: the highest rate govstream sustains (p99 < 100 ms, no growing backlog) at
+  least half the relay's, and its p50 at the lowest rate at most twice the relay's. Then
+  govstream again at the highest rate on 2 worker processes: the scale-out.
 
 A busy machine slows everything, but not evenly: run it on an idle machine for figures to
 quote, and read `spread` (how far repeats disagreed) before trusting a ratio.
@@ -56,6 +62,10 @@ from workloads import in_child  # noqa: E402
 
 GOAL_PEER = 0.5
 """govstream's cases per wall second at least half of Ciw's and of the hand-written model's."""
+GOAL_KAFKA_RATE = 0.5
+"""The highest rate govstream sustains on Kafka at least half a bare relay's."""
+GOAL_KAFKA_P50 = 2.0
+"""govstream's p50 at the lowest rate at most twice the relay's."""
 GOAL_MEMORY_GROWTH = 0.20
 """Peak RSS for 10× the business time at most 20 % above 1×."""
 PROJECTED_CORES = (4, 8, 16)
@@ -79,6 +89,11 @@ class Sizes:
     """Business days of each replication."""
     sweep_setting: str
     """What the sweep varies (from 4 up, one a point)."""
+    kafka_rates: tuple[float, ...]
+    """Triggers per wall second, each a step of `kafka_seconds`."""
+    kafka_seconds: float
+    kafka_warmup: float
+    """Seconds of each step left out of its steady-state percentiles."""
 
 
 FULL = Sizes(
@@ -92,6 +107,9 @@ FULL = Sizes(
     parallel_scenario="scenarios/district-2021.yaml",
     parallel_days=30,
     sweep_setting="agencies.police.servers",
+    kafka_rates=(50, 100, 200, 400),
+    kafka_seconds=10,
+    kafka_warmup=3,
 )
 QUICK = replace(
     FULL,
@@ -102,6 +120,9 @@ QUICK = replace(
     memory_days=20,
     parallel_scenario="scenarios/deregistration-bank-outage.yaml",
     parallel_days=40,
+    kafka_rates=(50, 200),
+    kafka_seconds=6,
+    kafka_warmup=2,
 )
 
 
@@ -287,6 +308,79 @@ def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
     return data, ratios
 
 
+def kafka(sizes: Sizes) -> tuple[dict[str, Any], list[Ratio], str]:
+    """Each rate once, govstream then the relay (see `kafka_throughput.run_all`); then
+    govstream on 2 workers at the highest rate. Returns the steps, the ratios and the report."""
+    import kafka_throughput as kt
+
+    from govstream.logs import configure_logging
+
+    configure_logging("warning")
+    payload = kt.trigger_bytes()
+    args = argparse.Namespace(
+        rates=sorted(sizes.kafka_rates),
+        seconds=sizes.kafka_seconds,
+        grace=1.0,
+        drain=10.0,
+        warmup=sizes.kafka_warmup,
+    )
+    load_start = os.getloadavg()
+    with kt.cluster(None) as bootstrap:
+        pairs = kt.run_all(bootstrap, args, payload)
+        one = pairs[-1][0]
+        two = kt.run_govstream(
+            bootstrap, one.rate, args.seconds, args.grace, args.drain, args.warmup, workers=2
+        )
+        kt.progress(two)
+        header = kt.context_lines(bootstrap, False, payload, args)
+    report = kt.report(pairs, header, (load_start, os.getloadavg()), args.warmup)
+    report += "\n\nScale-out at the highest rate\n" + kt.govstream_table([one, two])
+    ours = [gs for gs, _ in pairs]
+    relay = [r for _, r in pairs]
+    top = max(args.rates)
+    a = kt.highest(ours, lambda s: s.sustainable_steady)
+    b = kt.highest(relay, lambda s: s.sustainable_steady)
+
+    def shown(rate: float | None) -> str:
+        if rate is None:
+            return "none of the rates tried"
+        return f"{rate:g}/s" + (" or more" if rate == top else "")
+
+    bound = " (the relay sustained the highest rate tried: an upper bound)" if b == top else ""
+    low_ours, low_relay = pairs[0]
+    ratios = [
+        Ratio(
+            "Kafka F03: highest sustainable rate, govstream / relay",
+            (a or 0.0) / b if b else float("nan"),
+            GOAL_KAFKA_RATE,
+            numerator=f"govstream {shown(a)}",
+            denominator=f"relay {shown(b)}",
+            note=f"p99 < {kt.P99_LIMIT_MS:g} ms and backlog <= {kt.BACKLOG_LIMIT:.0%}, cases "
+            f"after the first {args.warmup:g} s of each {args.seconds:g} s step{bound}",
+        ),
+        Ratio(
+            f"Kafka F03 at {low_ours.rate:g}/s: p50, govstream / relay",
+            low_ours.steady.p50_ms / low_relay.steady.p50_ms,
+            GOAL_KAFKA_P50,
+            "at most",
+            numerator=f"govstream {low_ours.steady.p50_ms:.1f} ms",
+            denominator=f"relay {low_relay.steady.p50_ms:.1f} ms",
+            note="the relay crosses Kafka twice, a govstream case four times",
+        ),
+        Ratio(
+            f"Kafka F03 at {one.rate:g}/s: cases done per second, 2 workers / 1",
+            two.window.done_rate / one.window.done_rate if one.window.done_rate else float("nan"),
+            None,
+            numerator="2 worker processes",
+            denominator="1 worker process",
+            note=f"p99 {two.p99_ms:.0f} ms against {one.p99_ms:.0f} ms; backlog "
+            f"{two.window.backlog_share:.0%} against {one.window.backlog_share:.0%}",
+        ),
+    ]
+    steps = {f"{step.workload} {step.rate:g}/s": asdict(step) for step in [*ours, *relay, two]}
+    return steps, ratios, report
+
+
 def workload_table(runs: dict[str, list[Measurement]]) -> str:
     lines = [
         "| workload | cases | wall s | cases / s | spread | cases / CPU s | SimPy events "
@@ -313,13 +407,13 @@ def load_average() -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes: about 2 minutes")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes: about 4 minutes")
     parser.add_argument(
         "--repeat", type=int, help="runs of each workload, fastest kept (default 1 quick, 3 full)"
     )
     parser.add_argument(
         "--only",
-        choices=("throughput", "memory", "cores"),
+        choices=("throughput", "memory", "cores", "kafka"),
         action="append",
         help="run only these parts (repeatable; default all)",
     )
@@ -328,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     repeats = args.repeat or (1 if args.quick else 3)
-    parts = args.only or ["throughput", "memory", "cores"]
+    parts = args.only or ["throughput", "memory", "cores", "kafka"]
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     started = time.perf_counter()
     load_before = load_average()
@@ -405,6 +499,12 @@ def main(argv: list[str] | None = None) -> int:
             "other work; the load average before each run is in results.json.",
             "",
         ]
+    if "kafka" in parts:
+        print("kafka", flush=True)
+        steps, found, report = kafka(sizes)
+        ratios += found
+        results["kafka"] = steps
+        sections += ["## Kafka engine against a bare relay", "", "```", report, "```", ""]
     results["ratios"] = [r.to_data() for r in ratios]
     results["load_average"] = {"before": load_before, "after": load_average()}
     results["wall_seconds"] = time.perf_counter() - started
