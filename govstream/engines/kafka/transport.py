@@ -6,7 +6,8 @@ but its guard against a hole at the head of that run is off by one (faust-stream
 #606): with offset 100 still in a clerk's hands and 101–104 done, it commits 105. A worker
 killed then takes request 100 with it, and the worker that inherits the partition starts after
 it: the case never completes. This consumer caps every commit at the first offset of a
-partition that a stream took and has not yet handled.
+partition that a stream took and has not yet handled (a message handled once and delivered
+again by a seek keeps its count while its copy is in hand).
 
 Never count a hole that is not there. After a seek (a rebalance's, to the committed offset)
 records fetched before it can still arrive, from further on; faust takes the jump from the
