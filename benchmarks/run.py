@@ -1,7 +1,7 @@
 """Every benchmark of the sim engine in one run, each goal a ratio to a baseline timed beside it.
 
-    python benchmarks/run.py            # the full set (about 16 minutes on 2 busy cores)
-    python benchmarks/run.py --quick    # smaller sizes, about 4 minutes
+    python benchmarks/run.py            # the full set (about 7 minutes on 2 idle cores)
+    python benchmarks/run.py --quick    # smaller sizes, about 2 minutes
     python benchmarks/run.py --only kafka   # one part (repeatable)
 
 It writes `benchmarks/results.json` (every measurement, every repeat) and
@@ -407,7 +407,7 @@ def load_average() -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes: about 4 minutes")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes: about 2 minutes")
     parser.add_argument(
         "--repeat", type=int, help="runs of each workload, fastest kept (default 1 quick, 3 full)"
     )
