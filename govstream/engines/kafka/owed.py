@@ -1,14 +1,15 @@
 """An idle worker sends again the requests its open cases still wait for.
 
-faust-streaming 0.15 can still lose a request across the rebalance that follows a lost worker:
-nobody serves it, and its offset is committed (a few runs in twenty beside two CPU hogs, 1 to
-37 requests). Nothing on the brokers says so; the orchestrator's table does, as an open case
-whose due step has no outcome. A request is always somewhere a worker sees: unread on a
-partition it holds, or in an agent's hands, and so is the outcome that answers it. So when a
-worker has had nothing in hand and nothing left to read, check after check, every request its
-open cases still wait for is one nobody will answer. It is sent again (the same request id),
-once per state of the case; should the first turn up after all, its answer is a duplicate,
-which the orchestrator drops and the collector counts.
+A last resort behind the consumer's repairs (`transport.py`): before them, the rebalance that
+follows a lost worker left a request nobody served, its offset committed, in a few runs in
+twenty beside two CPU hogs (1 to 37 requests). Should that still happen, nothing on the brokers
+says so; the orchestrator's table does, as an open case whose due step has no outcome. A
+request is always somewhere a worker sees: unread on a partition it holds, or in an agent's
+hands, and so is the outcome that answers it. So when a worker has had nothing in hand and
+nothing left to read, check after check, every request its open cases still wait for is one
+nobody will answer. It is sent again (the same request id), once per state of the case; should
+the first turn up after all, its answer is a duplicate, which the orchestrator drops and the
+collector counts.
 
 Only where the platform's worker also serves the agencies, as on a plain cluster. On a secure
 cluster each agency runs as an app of its own, whose hands the platform's worker cannot see.
