@@ -434,29 +434,31 @@ def build_app(
     if runs_platform:
         app.agent(raw_topic(*by_source, *by_outcome), name="orchestrator")(orchestrate)
 
-    resent: dict[str, str] = {}
-
-    async def resend_owed(partitions: set[int]) -> int:
-        """Sends again what the open cases of `partitions` wait for, once per state."""
-        count = 0
-        for case_id, raw in list(cases.items()):
-            written_by = raw.get(WRITTEN_BY, "") if raw else ""
-            if not written_by or partition_of(written_by) not in partitions:
-                continue  # a standby's copy of another worker's case
-            if resent.get(case_id) == written_by:
-                continue
-            resent[case_id] = written_by
-            flow_id, state = raw["flow"], table_codec.load(raw)
-            owed = orchestrators[flow_id].outstanding(state)
-            now = time.time()
-            for emit in owed:
-                await request(flow_id, emit, raw.get(TRACE_OF_CASE, {}), now, now)
-            if owed:
-                log.warning("case waits on requests nobody has", case_id=case_id, steps=len(owed))
-            count += len(owed)
-        return count
-
     if role is None and scenario.kafka.guarantee == "at_least_once":
+        resent: dict[str, str] = {}
+
+        async def resend_owed(partitions: set[int]) -> int:
+            """Sends again what the open cases of `partitions` wait for, once per state."""
+            count = 0
+            for case_id, raw in list(cases.items()):
+                written_by = raw.get(WRITTEN_BY, "") if raw else ""
+                if not written_by or partition_of(written_by) not in partitions:
+                    continue  # a standby's copy of another worker's case
+                if resent.get(case_id) == written_by:
+                    continue
+                resent[case_id] = written_by
+                flow_id, state = raw["flow"], table_codec.load(raw)
+                owed = orchestrators[flow_id].outstanding(state)
+                now = time.time()
+                for emit in owed:
+                    await request(flow_id, emit, raw.get(TRACE_OF_CASE, {}), now, now)
+                if owed:
+                    log.warning(
+                        "case waits on requests nobody has", case_id=case_id, steps=len(owed)
+                    )
+                count += len(owed)
+            return count
+
         resend_when_idle(app, {*by_source, *by_outcome}, resend_owed)
 
     # -- agency endpoints ---------------------------------------------------------------------
@@ -515,23 +517,14 @@ def build_app(
                 except Exception as error:  # one request the agency cannot handle must not stop it
                     await dead_letter(event, PROCESSING_FAILED, error)
                     continue
-                acted = time.time()
-                before = h.mark(trace, h.AGENCY_WALL) or 0.0
-                marks = h.carry(
+                marks = h.answered(
                     trace,
-                    **{
-                        h.ORCH_IN: trace.get(h.ORCH_IN, ""),
-                        h.ORCH_OUT: trace.get(h.ORCH_OUT, ""),
-                        h.DELIVERED: delivered,
-                        h.TAKEN: taken,
-                        h.STARTED: started,
-                        h.ACTED: acted,
-                        h.AGENCY_WALL: before + (acted - delivered),
-                        h.STEP: step.id,
-                        h.POOL: pool.name,
-                        h.WORK: work,
-                        h.OVERSHOOT: overshoot,
-                    },
+                    delivered=delivered,
+                    started=started,
+                    acted=time.time(),
+                    step=step.id,
+                    pool=pool.name,
+                    **{h.TAKEN: taken, h.WORK: work, h.OVERSHOOT: overshoot},
                 )
                 await send(outcome, marks)
 
@@ -563,20 +556,13 @@ def build_app(
                 if h.WARM_UP not in trace:
                     speedup = h.mark(trace, h.SPEEDUP) or scenario.kafka.speedup
                     await asyncio.sleep(waits.duration(flow.id, step.id) / speedup)
-                acted = time.time()
-                before = h.mark(trace, h.AGENCY_WALL) or 0.0
-                marks = h.carry(
+                marks = h.answered(
                     trace,
-                    **{
-                        h.ORCH_IN: trace.get(h.ORCH_IN, ""),
-                        h.ORCH_OUT: trace.get(h.ORCH_OUT, ""),
-                        h.DELIVERED: delivered,
-                        h.STARTED: delivered,
-                        h.ACTED: acted,
-                        h.AGENCY_WALL: before + (acted - delivered),
-                        h.STEP: step.id,
-                        h.POOL: step.actor,
-                    },
+                    delivered=delivered,
+                    started=delivered,
+                    acted=time.time(),
+                    step=step.id,
+                    pool=step.actor,
                 )
                 await send(waits.act(flow, step, request), marks)
             except Exception as error:  # one wait that fails must not hold every later one

@@ -80,6 +80,35 @@ def carry(headers: Mapping[str, str], **marks: float | str) -> Headers:
     return carried
 
 
+def answered(
+    trace: Mapping[str, str],
+    *,
+    delivered: float,
+    started: float,
+    acted: float,
+    step: str,
+    pool: str,
+    **more: float | str,
+) -> Headers:
+    """The marks an outcome carries back: the trace, the orchestrator's moments it was sent
+    with, and the hop's own; the wall time at agencies grows by the time since delivery."""
+    before = mark(trace, AGENCY_WALL) or 0.0
+    return carry(
+        trace,
+        **{
+            ORCH_IN: trace.get(ORCH_IN, ""),
+            ORCH_OUT: trace.get(ORCH_OUT, ""),
+            DELIVERED: delivered,
+            STARTED: started,
+            ACTED: acted,
+            AGENCY_WALL: before + (acted - delivered),
+            STEP: step,
+            POOL: pool,
+            **more,
+        },
+    )
+
+
 def mark(headers: Mapping[str, str], key: str) -> float | None:
     value = headers.get(key)
     try:
