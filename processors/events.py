@@ -13,11 +13,13 @@ from typing import Any
 Record = Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Emit:
     """A record a processor wants published: its topic, key (the case id) and value.
 
     A request also names the agency that receives it (None for a wait) and the step it serves.
+    Nothing changes an emit once made; it is not frozen because a run makes several per case
+    and a frozen dataclass takes about four times as long to build.
     """
 
     topic: str

@@ -12,7 +12,7 @@ import random
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from govstream.metrics import HIGHEST_MICROS, Counts, LatencyRecorder, counts_index
+from govstream.metrics import BATCH, HIGHEST_MICROS, Counts, LatencyRecorder, counts_index
 
 EDGES = (0, 1, 2, 1023, 1024, 2047, 2048, 2049, 4095, 4096, 10**6, HIGHEST_MICROS)
 PERCENTILES = [0.0, 0.5, 10.0, 50.0, 90.0, 99.0, 99.9, 99.99, 100.0]
@@ -71,5 +71,34 @@ def test_a_recorder_holds_only_the_chunks_its_values_fall_in() -> None:
     recorder = LatencyRecorder()
     for seconds in (0.15, 0.16, 0.2):
         recorder.record(seconds)
-    assert sum(chunk is not None for chunk in recorder._counts.chunks) == 1
     assert recorder.summary().count == 3
+    assert sum(chunk is not None for chunk in recorder._counts.chunks) == 1
+
+
+@pytest.mark.parametrize("n", [1, BATCH - 1, BATCH, 3 * BATCH + 5])
+def test_values_counted_in_batches_land_where_one_at_a_time_puts_them(n: int) -> None:
+    rng = random.Random(n)
+    seconds = [micros / 1e6 for micros in draws(rng, n)]
+    seconds += [HIGHEST_MICROS / 1e6 * 3, 0.0000005, 0.0000015, 2.5e-6]  # clamped, halves
+    recorder = LatencyRecorder()
+    one_by_one = Counts()
+    total, clamped = 0.0, 0
+    for value in seconds:
+        recorder.record(value)
+        micros = round(value * 1_000_000)
+        clamped += micros > HIGHEST_MICROS
+        one_by_one.add(min(micros, HIGHEST_MICROS))
+        total += value
+    summary = recorder.summary()
+    assert list(recorder._counts.nonzero()) == list(one_by_one.nonzero())
+    assert (summary.count, summary.clamped, summary.max) == (len(seconds), clamped, max(seconds))
+    assert summary.mean == total / len(seconds)
+
+
+def test_a_bad_value_is_refused() -> None:
+    recorder = LatencyRecorder()
+    with pytest.raises(ValueError, match="negative"):
+        recorder.record(-0.5)
+    recorder.record(float("nan"))
+    with pytest.raises(ValueError, match="finite"):
+        recorder.summary()

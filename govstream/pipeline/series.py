@@ -92,6 +92,10 @@ class SeriesBook:
         first, last = self._index(start), self._index(end)
         if len(bins) <= last:
             _grow(bins, last + 1, 0.0)
+        if first == last and end <= (last + 1) * width:
+            # Most intervals (a request's queueing or work) fall within one bin.
+            bins[first] += weight * (end - start)
+            return
         for index in range(first, last + 1):
             low = max(start, index * width)
             high = min(end, (index + 1) * width)
