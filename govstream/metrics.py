@@ -19,10 +19,8 @@ from __future__ import annotations
 import ctypes
 import math
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate
 from operator import add
 from typing import Any
 
@@ -156,6 +154,11 @@ BATCH = 2048
 """Values a recorder holds before counting them (`LatencyRecorder._settle`)."""
 
 
+def _view(chunk: array[int]) -> np.ndarray:
+    """A chunk's counters as a numpy array over the same memory."""
+    return np.frombuffer(chunk, dtype=np.int64)
+
+
 def counts_index(micros: int) -> int:
     """HdrHistogram's counts index of a value, as `HdrHistogram._counts_index_for` computes it
     (with a lowest trackable value of 1): the bucket is the value's bit length past the
@@ -183,7 +186,7 @@ class Counts:
     @property
     def total(self) -> int:
         """Values counted: summed when read, so that counting one costs one increment."""
-        return sum(sum(chunk) for chunk in self.chunks if chunk is not None)
+        return sum(int(_view(chunk).sum()) for chunk in self.chunks if chunk is not None)
 
     def add(self, micros: int, n: int = 1) -> None:
         self.add_at(counts_index(micros), n)
@@ -210,9 +213,8 @@ class Counts:
             if chunk is None:
                 continue
             base = number << CHUNK_BITS
-            for offset, n in enumerate(chunk):
-                if n:
-                    yield base + offset, n
+            for offset in np.flatnonzero(_view(chunk)).tolist():
+                yield base + offset, chunk[offset]
 
     def first_index(self) -> int:
         return next(index for index, _ in self.nonzero())
@@ -228,11 +230,15 @@ class Counts:
         for number, chunk in enumerate(self.chunks):
             if chunk is None:
                 continue
-            cumulative = list(accumulate(chunk, initial=running))[1:]
-            running = cumulative[-1]
-            while want < len(targets) and targets[want] <= running:
-                found.append((number << CHUNK_BITS) + bisect_left(cumulative, targets[want]))
-                want += 1
+            cumulative = np.cumsum(_view(chunk)) + running
+            running = int(cumulative[-1])
+            reached = want
+            while reached < len(targets) and targets[reached] <= running:
+                reached += 1
+            if reached > want:
+                offsets = np.searchsorted(cumulative, targets[want:reached], side="left")
+                found += [(number << CHUNK_BITS) + offset for offset in offsets.tolist()]
+                want = reached
             if want == len(targets):
                 break
         return found
@@ -388,7 +394,7 @@ class LatencyRecorder:
             if chunk is None:
                 chunk = chunks[number] = array("q", _ZEROS)
             offsets = index[numbers == number] & _CHUNK_MASK
-            np.frombuffer(chunk, dtype=np.int64)[:] += np.bincount(offsets, minlength=CHUNK)
+            _view(chunk)[:] += np.bincount(offsets, minlength=CHUNK)
 
     def record_open(self, age: float) -> None:
         """A value still open at the end of the run, `age` old so far (right-censored)."""
