@@ -213,3 +213,18 @@ def test_an_offset_gone_from_the_log_is_sought_a_few_times_only(
         assert delivered_after_seek(consumer, monkeypatch, OTHER, 10, [12]) == []
     assert delivered_after_seek(consumer, monkeypatch, OTHER, 10, [12]) == [12]
     assert sought == [(OTHER, 10)] * SEEK_AGAIN_AT_MOST
+
+
+def test_a_changelog_with_no_known_offset_is_read_from_its_start(
+    consumer: Consumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebalance during a table's recovery adds a standby partition after its offsets were
+    looked up: faust seeks it to None, which aiokafka refuses with a crash."""
+    sought: list[dict[TP, int]] = []
+
+    async def seek_wait(partitions: dict[TP, int]) -> None:
+        sought.append(dict(partitions))
+
+    monkeypatch.setattr(consumer._thread, "seek_wait", seek_wait)
+    asyncio.run(consumer.seek_wait({CHANGELOG: None, OTHER: -2, REQUESTS: 40}))
+    assert sought == [{CHANGELOG: 0, OTHER: 0, REQUESTS: 40}]

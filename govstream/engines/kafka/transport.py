@@ -1,4 +1,5 @@
-"""faust's Kafka transport with four fixes to at-least-once delivery across a rebalance.
+"""faust's Kafka transport with four fixes to at-least-once delivery across a rebalance, and
+one to a table's recovery (`from_start_if_unknown`).
 
 Never commit past a message still being handled. An agency's clerks are one agent with
 concurrency, so requests finish out of order. faust commits the longest run of handled offsets,
@@ -69,6 +70,14 @@ def first_in_flight(messages: Iterable[Message]) -> dict[TP, int]:
     return first
 
 
+def from_start_if_unknown(offset: int | None) -> int:
+    """faust's table recovery seeks every changelog partition the worker stands by for, and a
+    rebalance during a recovery can add one after the recovery looked their offsets up: it
+    comes with no offset, which aiokafka refuses, and the worker crashed while starting (seen
+    with 2 workers). No known offset means the changelog from its start, as faust reads -1."""
+    return offset if offset is not None and offset >= 0 else 0
+
+
 class Consumer(aiokafka.Consumer):
     """faust's aiokafka consumer, committing only below the first message still in hand and
     delivering every message a seek moved a partition back to."""
@@ -112,9 +121,10 @@ class Consumer(aiokafka.Consumer):
         await super().seek(partition, offset)
         self._expect(partition, offset)
 
-    async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
-        await super().seek_wait(partitions)
-        for tp, offset in partitions.items():
+    async def seek_wait(self, partitions: Mapping[TP, int | None]) -> None:
+        known = {tp: from_start_if_unknown(offset) for tp, offset in partitions.items()}
+        await super().seek_wait(known)
+        for tp, offset in known.items():
             self._expect(tp, offset)
 
     def _expect(self, tp: TP, offset: int | None) -> None:
