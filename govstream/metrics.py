@@ -362,21 +362,22 @@ class LatencyRecorder:
 
         A run records tens of values per case; counting each as it comes costs a dozen
         Python operations, counting a batch with numpy a few nanoseconds a value. Anything
-        that reads the recorder settles it first. The sum is taken in recording order, as
-        the values came, so the mean does not depend on where the batches fall.
+        that reads the recorder settles it first. The sum is a running sum in recording order
+        (`cumsum`, not numpy's pairwise `sum`), so the mean does not depend on where the
+        batches fall.
         """
         pending = self._pending
         if not pending:
             return
-        self.count += len(pending)
-        self.total = sum(pending, self.total)
-        top = max(pending)
-        if top > self._max:
-            self._max = top
         values = np.array(pending, dtype=np.float64)
-        pending.clear()
         if not np.isfinite(values).all():
             raise ValueError(f"latency must be finite: {values[~np.isfinite(values)][0]}")
+        top = max(pending)  # as given: legal working days stay whole numbers
+        pending.clear()
+        self.count += len(values)
+        self.total = float(np.cumsum(np.concatenate(([self.total], values)))[-1])
+        if top > self._max:
+            self._max = top
         scaled = np.rint(values * MICROS)  # round(value * MICROS): both round half to even
         over = scaled > HIGHEST_MICROS
         if over.any():
