@@ -352,6 +352,10 @@ def build_app(
             if forgetting:
                 await asyncio.wait(set(forgetting), timeout=FORGET_ON_STOP_SECONDS)
 
+    resends_owed = role is None and scenario.kafka.guarantee == "at_least_once"
+    """Whether an idle worker sends owed requests again (`owed.py`), for which a stored case
+    keeps the trace its requests carry."""
+
     async def request(
         flow_id: str, emit: Emit, trace: dict[str, str], arrived: float, sent: float
     ) -> None:
@@ -392,7 +396,9 @@ def build_app(
             # answer is a duplicate, dropped here and counted by the collector).
             emits = orchestrators[flow_id].outstanding(progress.state)
         elif progress.completion is None:
-            carried = {**h.carry(trace), h.AGENCY_WALL: trace.get(h.AGENCY_WALL, "0")}
+            carried = None
+            if resends_owed:
+                carried = {**h.carry(trace), h.AGENCY_WALL: trace.get(h.AGENCY_WALL, "0")}
             cases[case_id] = table_codec.dump(flow_id, progress.state, at, carried)
         sent = time.time()
         for emit in emits:
@@ -434,7 +440,7 @@ def build_app(
     if runs_platform:
         app.agent(raw_topic(*by_source, *by_outcome), name="orchestrator")(orchestrate)
 
-    if role is None and scenario.kafka.guarantee == "at_least_once":
+    if resends_owed:
         resent: dict[str, str] = {}
 
         async def resend_owed(partitions: set[int]) -> int:
