@@ -175,10 +175,10 @@ def replication_parts(scenario: str, days: float, replications: int) -> Measurem
     machine does not bend it."""
     started = time.process_time()  # the interpreter's start and the imports so far
     from govstream.cli import build_parser  # noqa: F401  (what `govstream run` imports)
-    from govstream.replications import merge_replications, replicate, replication_seeds
     from govstream.report.console import print_report, report_console
     from govstream.runner import write_outputs
     from govstream.scenario.loader import load_scenario
+    from govstream.studies.replications import merge_replications, replicate, replication_seeds
 
     overrides = [f"duration={days}d"]
     loaded = load_scenario(ROOT / scenario, overrides)
@@ -215,9 +215,9 @@ def sweep_parts(scenario: str, days: float, vary: str, replications: int) -> Mea
 
     started = time.process_time()
     from govstream.cli import build_parser  # noqa: F401  (what `govstream sweep` imports)
-    from govstream.replications import merge_replications, replicate, replication_seeds
     from govstream.scenario.loader import load_scenario
-    from govstream.sweep import SweepState, grid, parse_vary, point_folder, sweep_settings
+    from govstream.studies.replications import merge_replications, replicate, replication_seeds
+    from govstream.studies.sweep import SweepState, grid, parse_vary, point_folder, sweep_settings
 
     overrides = [f"duration={days}d"]
     varies = [parse_vary(vary)]

@@ -17,7 +17,7 @@ import itertools
 import random
 from collections.abc import Callable, Iterator, Sequence
 
-from govstream.calendar import WorkingCalendar
+from govstream.calendar.working import WorkingCalendar
 from govstream.scenario.model import Arrivals, Profile, day_weight
 
 Weight = Callable[[float], float]

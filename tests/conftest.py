@@ -195,10 +195,10 @@ class InlinePool:
 @pytest.fixture
 def inline_pool(monkeypatch: pytest.MonkeyPatch) -> type[InlinePool]:
     """Replications and sweeps run in this process; `InlinePool.sizes` lists the pools asked."""
-    import govstream.replications
-    import govstream.sweep
+    import govstream.studies.replications
+    import govstream.studies.sweep
 
     InlinePool.sizes = []
-    monkeypatch.setattr(govstream.replications, "ProcessPoolExecutor", InlinePool)
-    monkeypatch.setattr(govstream.sweep, "ProcessPoolExecutor", InlinePool)
+    monkeypatch.setattr(govstream.studies.replications, "ProcessPoolExecutor", InlinePool)
+    monkeypatch.setattr(govstream.studies.sweep, "ProcessPoolExecutor", InlinePool)
     return InlinePool

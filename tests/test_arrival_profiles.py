@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from govstream.arrivals import arrival_times
-from govstream.calendar import scenario_calendar
 from govstream.engines.sim.engine import SimEngine
 from govstream.pipeline.book import agency_key
+from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.loader import ScenarioError, parse_scenario
 from govstream.scenario.model import Scenario
 

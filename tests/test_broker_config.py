@@ -20,7 +20,6 @@ import yaml
 
 from govstream.broker import KAFKA_VERSION, BrokerError, ClusterSpec, process
 from govstream.broker import jars as jar_cache
-from govstream.broker.cli import add_kafka_commands
 from govstream.broker.config import (
     jvm_options,
     new_cluster_id,
@@ -30,6 +29,7 @@ from govstream.broker.config import (
 )
 from govstream.broker.layout import Layout, SavedCluster
 from govstream.broker.process import is_running
+from govstream.cli.kafka import add_commands as add_kafka_commands
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ import chinese_calendar
 import pytest
 from pydantic_core import TzInfo
 
-from govstream.calendar import CalendarError, OfficeHours, WorkingCalendar
+from govstream.calendar.working import CalendarError, OfficeHours, WorkingCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2021, 6, 1, 9, 0, tzinfo=TZ)  # a Tuesday

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from cli_runner import ROOT, govstream
 
-from govstream.calendar import WorkingCalendar, cn_package_years, missing_years
-from govstream.calendar_file import CalendarFileError, parse_calendar_days
+from govstream.calendar.days_file import CalendarFileError, parse_calendar_days
+from govstream.calendar.working import WorkingCalendar, cn_package_years, missing_years
 from govstream.result import RunResult
 from govstream.scenario.loader import ScenarioError, load_scenario
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from govstream.calendar import cn_package_years
+from govstream.calendar.working import cn_package_years
 from govstream.engines.sim.engine import SimEngine
 from govstream.pipeline.book import agency_key, case_key, hop_key, step_key
 from govstream.result import Counts, RunResult

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from stdnum.cn import uscc
 
-from govstream.calendar import WorkingCalendar
+from govstream.calendar.working import WorkingCalendar
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine

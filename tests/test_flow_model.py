@@ -25,12 +25,12 @@ from datetime import datetime, timedelta
 import pytest
 
 import processors
-from govstream import plan_targets
-from govstream.calendar import scenario_calendar
 from govstream.metrics import LatencySummary
 from govstream.pipeline.book import LatencyBook, case_key, scenario_spans, span_key
-from govstream.plan_targets import PlanTimeTarget
+from govstream.plan import targets as plan_targets
+from govstream.plan.targets import PlanTimeTarget
 from govstream.result import TargetVerdict
+from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.loader import parse_scenario
 from govstream.scenario.model import CHINA_STANDARD_TIME, Scenario
 from govstream.sla import evaluate_targets

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from govstream.calendar import WorkingCalendar
+from govstream.calendar.working import WorkingCalendar
 from govstream.pipeline.book import LatencyBook, span_key
 from govstream.scenario.loader import ScenarioError, parse_scenario
 from govstream.sla import evaluate_targets

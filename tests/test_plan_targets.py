@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cli_runner import ROOT, govstream
 
-from govstream.plan_targets import PLAN_TARGETS, targets_of, unchecked
+from govstream.plan.targets import PLAN_TARGETS, targets_of, unchecked
 from govstream.result import RunResult
 from govstream.scenario.loader import ScenarioError, load_scenario
 from processors import FLOWS

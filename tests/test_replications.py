@@ -18,15 +18,15 @@ from govstream.cli import main
 from govstream.engines.sim.engine import SimEngine
 from govstream.metrics import RecorderSet
 from govstream.pipeline.book import case_key
-from govstream.replications import (
+from govstream.result import Interval, RunResult
+from govstream.scenario.loader import load_scenario
+from govstream.sla import judge
+from govstream.studies.replications import (
     confidence_interval,
     default_workers,
     run_replications,
     t_quantile,
 )
-from govstream.result import Interval, RunResult
-from govstream.scenario.loader import load_scenario
-from govstream.sla import judge
 
 OUTAGE = ROOT / "scenarios" / "deregistration-bank-outage.yaml"
 SHORT = ["duration=10d", "drain=20d"]

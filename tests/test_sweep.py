@@ -12,7 +12,7 @@ from cli_runner import ROOT, govstream
 
 from govstream.cli import main
 from govstream.scenario.loader import load_scenario
-from govstream.sweep import (
+from govstream.studies.sweep import (
     Interrupted,
     SweepError,
     SweepState,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-from govstream.calendar import cn_package_years
+from govstream.calendar.working import cn_package_years
 from govstream.metrics import CURVE_PERCENTILES, RecorderSet
 from govstream.pipeline.book import LatencyBook
 from govstream.pipeline.series import SeriesBook
 from govstream.pipeline.tally import Tally
-from govstream.plan_targets import unchecked
+from govstream.plan.targets import unchecked
 from govstream.result import (
     AgencyLoad,
     CalendarInfo,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from govstream.agency_hours import AgencyHours
-from govstream.calendar import WorkingCalendar
+from govstream.calendar.agency_hours import AgencyHours
+from govstream.calendar.working import WorkingCalendar
 from govstream.scenario.model import Agency, Scenario
 from processors import FLOWS
 from processors.agency import outcome_for

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 
-from govstream.calendar import WorkingCalendar
+from govstream.calendar.working import WorkingCalendar
 from govstream.metrics import LatencyRecorder, RecorderSet
 from govstream.scenario.model import Scenario
 from processors import FLOWS

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from govstream.arrivals import arrival_times
-from govstream.calendar import scenario_calendar
 from govstream.pipeline.agencies import seeded
+from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 

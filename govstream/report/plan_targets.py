@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from govstream.engines.results import unchecked_info
-from govstream.plan_targets import plan_target_rows
+from govstream.plan.targets import plan_target_rows
 from govstream.report.console import escape
 from govstream.scenario.model import Scenario
 

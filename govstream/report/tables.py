@@ -533,12 +533,28 @@ def rules_table(result: RunResult) -> Table | None:
     )
 
 
+def dead_letters_table(result: RunResult) -> Table | None:
+    """What reached the dead-letter topic during a run, and from where: counted whoever wrote
+    the message (this run's agents or another producer on the same topics), so junk on a
+    source topic shows in the report rather than vanishing into the topic."""
+    letters = result.dead_letters
+    if not letters.by_reason and not letters.by_source_topic:
+        return None
+    rows = [("reason", reason, str(n)) for reason, n in sorted(letters.by_reason.items())]
+    topics = sorted(letters.by_source_topic.items())
+    rows += [("source topic", topic, str(n)) for topic, n in topics]
+    return Table(
+        "Dead letters",
+        ("by", "what", "messages"),
+        rows,
+        "every message that reached the dead-letter topic during the run, whoever wrote it",
+    )
+
+
 # -- all of it ------------------------------------------------------------------------------
 
 
 def all_tables(result: RunResult) -> list[Table]:
-    from govstream.report.dead_letters import dead_letters_table
-
     tables: list[Table | None] = [counts_table(result)]
     for flow in result.flows:
         tables += [

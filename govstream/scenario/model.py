@@ -23,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from govstream.calendar import CalendarDays, OfficeHours, cn_package_years, missing_years
-from govstream.calendar_file import CalendarFileError, read_calendar_days
+from govstream.calendar.days_file import CalendarFileError, read_calendar_days
+from govstream.calendar.working import CalendarDays, OfficeHours, cn_package_years, missing_years
 from govstream.distributions import Constant, DistributionSpec
 from govstream.durations import (
     ClockDuration,
@@ -33,7 +33,7 @@ from govstream.durations import (
     RateField,
     parse_duration,
 )
-from govstream.plan_targets import plan_problem
+from govstream.plan.targets import plan_problem
 from govstream.replay import ReplayError, read_replay
 from govstream.scenario import runnable
 from processors import FLOWS
@@ -222,7 +222,8 @@ class Calendar(Strict):
     office_hours: list[str] = Field(default_factory=lambda: ["09:00-12:00", "13:30-17:30"])
     days_file: str | None = None
     """Holidays and make-up working days of years the holiday package does not cover (or
-    corrections to it): a YAML file, relative to the scenario file (see calendar_file.py)."""
+    corrections to it): a YAML file, relative to the scenario file (read by
+    `govstream.calendar.days_file`)."""
     _days: CalendarDays | None = PrivateAttr(default=None)
     _sha256: str | None = PrivateAttr(default=None)
 

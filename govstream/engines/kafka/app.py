@@ -27,7 +27,6 @@ import faust
 import structlog
 from faust.streams import current_event
 
-from govstream.calendar import scenario_calendar
 from govstream.contracts.access import PLATFORM, agency_group_prefix
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec, CodecError
@@ -40,6 +39,7 @@ from govstream.engines.kafka.owed import resend_when_idle
 from govstream.engines.kafka.resync import resync_stalled_partitions
 from govstream.engines.kafka.transport import SCHEME
 from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools
+from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.events import Emit

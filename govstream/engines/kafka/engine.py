@@ -17,8 +17,7 @@ from pathlib import Path
 import structlog
 from kafka.errors import KafkaError
 
-from govstream.agency_hours import describe_outage
-from govstream.calendar import scenario_calendar
+from govstream.calendar.agency_hours import describe_outage
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines import RunSettings
@@ -49,6 +48,7 @@ from govstream.pipeline.book import LatencyBook, scenario_spans
 from govstream.pipeline.series import SeriesBook
 from govstream.pipeline.tally import Tally
 from govstream.result import AgencyLoad, DeadLetters, EngineInfo, RunResult
+from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 

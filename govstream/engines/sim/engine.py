@@ -17,15 +17,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Generator
-from heapq import heappush
 from typing import Any
 
 import simpy
 import structlog
-from simpy.events import NORMAL
 
-from govstream.agency_hours import describe_outage
-from govstream.calendar import scenario_calendar
+from govstream.calendar.agency_hours import describe_outage
 from govstream.durations import format_seconds
 from govstream.engines.results import build_result, package_versions
 from govstream.engines.sim.station import Servers, Station
@@ -41,6 +38,7 @@ from govstream.pipeline.series import (
 from govstream.pipeline.tally import Tally
 from govstream.progress import ProgressCallback
 from govstream.result import AgencyLoad, EngineInfo, RunResult
+from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.events import Emit, Record
@@ -52,21 +50,6 @@ log = structlog.get_logger(__name__)
 
 SimProcess = Generator[simpy.Event, Any, None]
 Callback = Callable[[Any], None]
-
-
-class _Wake:
-    """A timeout with one callback: what the engine schedules on SimPy's clock.
-
-    SimPy's scheduler takes any object with `callbacks` and `_ok` off its queue; a
-    `simpy.Timeout` carries more (a value, a delay, an environment) that nothing here reads,
-    and the engine schedules several of these for every request.
-    """
-
-    __slots__ = ("callbacks",)
-    _ok = True
-
-    def __init__(self, callback: Callback) -> None:
-        self.callbacks = [callback]
 
 
 class _Case:
@@ -298,12 +281,9 @@ class SimEngine:
     # -- events ------------------------------------------------------------------------------
 
     def after(self, delay: float, callback: Callback) -> None:
-        """Call `callback` once `delay` business seconds have passed: scheduled exactly as
-        `env.timeout(delay)` is (the same queue entry, the same tie-breaking counter)."""
-        if delay < 0:
-            raise ValueError(f"Negative delay {delay}")
-        env = self.env
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Wake(callback)))
+        """Call `callback` once `delay` business seconds have passed: a SimPy timeout whose
+        only callback is the engine's, where a process would cost two scheduler events more."""
+        self.env.timeout(delay).callbacks.append(callback)
 
     def step_of(self, flow_id: str, step_id: str) -> Step:
         step = self._steps.get((flow_id, step_id))

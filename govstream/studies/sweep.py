@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govstream.replications import (
+from govstream.report.tables import Table, observed_text, verdict_on, verdict_word
+from govstream.result import RunResult
+from govstream.scenario.model import Scenario
+from govstream.studies.replications import (
     ReplicationRun,
     default_workers,
     merge_replications,
@@ -34,9 +37,6 @@ from govstream.replications import (
     replication_seeds,
     warm_workers,
 )
-from govstream.report.tables import Table, observed_text, verdict_on, verdict_word
-from govstream.result import RunResult
-from govstream.scenario.model import Scenario
 
 SCHEMA_ID = "govstream.sweep/1"
 RANGE_RE = re.compile(r"^\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\s*(?::\s*([\d.]+))?\s*$")

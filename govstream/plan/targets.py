@@ -15,14 +15,11 @@ plan's own text (渝中府办〔2021〕16号), verbatim.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
-from govstream.durations import format_seconds
-
-if TYPE_CHECKING:
-    from govstream.scenario.model import Scenario, Target
+from govstream.durations import Duration, format_seconds
 
 DAY = 86400.0
 
@@ -30,6 +27,38 @@ Unit = Literal["wd", "d"]
 """工作日 (working days, counted as the law counts them) or 日 (calendar days)."""
 Statistic = Literal["every", "mean"]
 """不超过 / 内 bind every case; 平均 binds the mean."""
+
+
+class Target(Protocol):
+    """What this table reads of a scenario's target (the scenario model's `Target`): the plan
+    is checked against a target's shape, never against how a scenario file spells it."""
+
+    @property
+    def of(self) -> str: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def span(self) -> str | None: ...
+    @property
+    def span_id(self) -> str: ...
+    @property
+    def within(self) -> Duration: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def measure(self) -> str | None: ...
+    @property
+    def note(self) -> str: ...
+
+
+class Scenario(Protocol):
+    """What this table reads of a scenario: its flows, and the flow each target is on."""
+
+    @property
+    def flows(self) -> Mapping[str, object]: ...
+    @property
+    def targets(self) -> Iterable[Target]: ...
+    def target_flow(self, target: Target) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from govstream.cli_args import add_jobs_arg, add_scenario_args, jobs_problem
+from govstream.cli.args import add_jobs_arg, add_scenario_args, jobs_problem
 from govstream.report.console import escape, print_tables, report_console
 from govstream.result import RunResult
 
@@ -21,7 +21,7 @@ EPILOG = """exit codes: 0 ok (the answer may be that no point meets every target
 1 interrupted (the points done are kept; the same command resumes), 2 bad input"""
 
 
-def add_sweep_command(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction) -> None:
     sweep = commands.add_parser(
         "sweep",
         help="run a scenario over a grid of settings; find the least that meets every target",
@@ -71,7 +71,7 @@ def _bad_input(message: str) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from govstream.scenario.loader import ScenarioError, load_scenario
-    from govstream.sweep import (
+    from govstream.studies.sweep import (
         Interrupted,
         SweepError,
         SweepState,

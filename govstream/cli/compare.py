@@ -27,7 +27,7 @@ STAT: count mean p50 p90 p99 p99.9 max; OP: > >= < <="""
 EXIT_OK, EXIT_BAD_INPUT, EXIT_GATE = 0, 2, 3
 
 
-def add_compare_command(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser(
         "compare",
         help="compare two runs' latencies, counts and SLA verdicts; fail on thresholds",

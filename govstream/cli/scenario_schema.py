@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 
-def add_scenario_schema_command(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction) -> None:
     command = commands.add_parser(
         "scenario-schema",
         help="print the JSON Schema of scenario files (for editors)",

@@ -1,11 +1,29 @@
-"""Arguments several commands share, kept apart from `cli.py` so engines' commands can use
-them without importing the CLI that registers those commands."""
+"""What several commands share: exit codes, arguments, and how bad input is reported."""
 
 from __future__ import annotations
 
 import argparse
 import os
 from pathlib import Path
+
+from rich.console import Console
+
+from govstream.report.console import escape as escape
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+EXIT_SLA_MISSED = 3
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as shells report a command stopped with Ctrl-C."""
+
+EPILOG = """exit codes: 0 ok, 1 run failed, 2 bad input (scenario or arguments),
+3 a target was missed or had no data and --fail-on-sla was given, 130 interrupted (Ctrl-C)"""
+
+
+def bad_input(console: Console, message: str) -> int:
+    console.print(f"[bold red]error[/]: {message}", highlight=False, markup=True, soft_wrap=True)
+    return EXIT_BAD_INPUT
 
 
 def add_scenario_args(parser: argparse.ArgumentParser) -> None:

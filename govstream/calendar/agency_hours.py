@@ -6,7 +6,7 @@ holiday means the same on both engines.
 
 from __future__ import annotations
 
-from govstream.calendar import WorkingCalendar
+from govstream.calendar.working import WorkingCalendar
 from govstream.scenario.model import Agency, Outage
 
 DAY = 86400.0

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import chinese_calendar
 from pydantic_core import TzInfo
@@ -41,10 +41,6 @@ _FIXED_ZONES = (timezone, TzInfo)
 from YAML or from pydantic."""
 _EPOCH = date(1970, 1, 1)
 _SPAN_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-
-
-if TYPE_CHECKING:
-    from govstream.scenario.model import Scenario
 
 
 class CalendarError(ValueError):
@@ -495,14 +491,3 @@ class WorkingCalendar:
         while len(back) <= -offset - 1:
             back.append(back[-1] + self.is_workday(anchor - timedelta(days=len(back))))
         return -back[-offset - 1]
-
-
-def scenario_calendar(scenario: Scenario) -> WorkingCalendar:
-    """The scenario's office calendar, the one both engines' agencies and working days use."""
-    return WorkingCalendar(
-        start=scenario.start,
-        office_hours=OfficeHours.from_strings(scenario.calendar.office_hours),
-        holidays=scenario.calendar.holidays,
-        extra_days=scenario.calendar.extra_days(),
-        weekdays_past_data=True,
-    )

@@ -8,7 +8,7 @@ from pathlib import Path
 EPILOG = "exit codes: 0 ok, 2 bad input (no readable govstream result.json)"
 
 
-def add_report_command(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report",
         help="re-render a run's summary.md and report.html from its result.json",

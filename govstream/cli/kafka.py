@@ -23,7 +23,7 @@ STATUS_STOPPED = 3
 STATUS_EPILOG = "exit codes: 0 running (every node serving), 1 degraded (some node down), 3 stopped"
 
 
-def add_kafka_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``kafka`` and its sub-commands; each sets ``func(args) -> int`` (exit code)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(

@@ -49,7 +49,7 @@ def _add_schemas_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_contracts_command(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction) -> None:
     contracts = commands.add_parser(
         "contracts",
         help="check schema changes against released versions; AsyncAPI; decode and sample",

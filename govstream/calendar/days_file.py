@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from govstream.calendar import CalendarDays
+from govstream.calendar.working import CalendarDays
 
 FIELDS = ("years", "holidays", "workdays")
 

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 
-def add_worker_command(commands: argparse._SubParsersAction) -> None:
-    from govstream.cli_args import add_scenario_args
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    from govstream.cli.args import add_scenario_args
 
     worker = commands.add_parser(
         "worker",
