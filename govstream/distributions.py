@@ -3,7 +3,9 @@
 Each kind is a small frozen pydantic model, selected by its ``dist`` field, so a typo in a
 scenario is reported with the list of kinds that exist. The engine asks each model once for a
 ``sampler`` closure with its parameters already converted to seconds, so that drawing a value in
-the simulation's inner loop costs one call into :mod:`random`.
+the simulation's inner loop costs one call into :mod:`random`; or for its ``quantile`` function,
+which turns a uniform value into a draw, for draws that must depend on what they are for rather
+than on how many came before (see `govstream.pipeline.exchange`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
+from statistics import NormalDist
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -23,6 +26,7 @@ __all__ = [
     "Empirical",
     "Exponential",
     "LogNormal",
+    "Quantile",
     "Sampler",
     "Uniform",
     "parse_distribution",
@@ -30,6 +34,10 @@ __all__ = [
 
 Sampler = Callable[[random.Random], float]
 """Draws one value, in seconds, from the given generator (the engine owns seeding)."""
+Quantile = Callable[[float], float]
+"""The value, in seconds, at a probability in (0, 1): the inverse of the distribution function."""
+
+_NORMAL = NormalDist()
 
 # Standard normal quantile at 0.95: the p95 of a lognormal is exp(mu + Z95 * sigma).
 _Z95 = 1.6448536269514722
@@ -42,6 +50,9 @@ class _Distribution(BaseModel):
         raise NotImplementedError
 
     def sampler(self) -> Sampler:
+        raise NotImplementedError
+
+    def quantile(self) -> Quantile:
         raise NotImplementedError
 
 
@@ -57,6 +68,10 @@ class Constant(_Distribution):
     def sampler(self) -> Sampler:
         value = self.value.seconds
         return lambda _rng: value
+
+    def quantile(self) -> Quantile:
+        value = self.value.seconds
+        return lambda _p: value
 
 
 class Exponential(_Distribution):
@@ -77,6 +92,10 @@ class Exponential(_Distribution):
     def sampler(self) -> Sampler:
         rate = 1.0 / self.mean.seconds
         return lambda rng: rng.expovariate(rate)
+
+    def quantile(self) -> Quantile:
+        mean = self.mean.seconds
+        return lambda p: -mean * math.log1p(-p)
 
 
 class LogNormal(_Distribution):
@@ -111,6 +130,10 @@ class LogNormal(_Distribution):
         mu, sigma = self.mu, self.sigma
         return lambda rng: rng.lognormvariate(mu, sigma)
 
+    def quantile(self) -> Quantile:
+        mu, sigma, normal = self.mu, self.sigma, _NORMAL.inv_cdf
+        return lambda p: math.exp(mu + sigma * normal(p))
+
 
 class Uniform(_Distribution):
     """Bounded jitter, e.g. network latency between two known limits."""
@@ -132,6 +155,10 @@ class Uniform(_Distribution):
         low, high = self.low.seconds, self.high.seconds
         return lambda rng: rng.uniform(low, high)
 
+    def quantile(self) -> Quantile:
+        low, high = self.low.seconds, self.high.seconds
+        return lambda p: low + p * (high - low)
+
 
 class Empirical(_Distribution):
     """Observed durations replayed as they are, each equally likely."""
@@ -145,6 +172,10 @@ class Empirical(_Distribution):
     def sampler(self) -> Sampler:
         values = tuple(v.seconds for v in self.values)
         return lambda rng: rng.choice(values)
+
+    def quantile(self) -> Quantile:
+        values, n = tuple(v.seconds for v in self.values), len(self.values)
+        return lambda p: values[min(int(p * n), n - 1)]
 
 
 DistributionSpec = Annotated[

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 SCHEMA_ID = "govstream.result/2"
 
@@ -39,9 +39,13 @@ class Counts(Frozen):
     outcomes_recorded: int
     steps_skipped: int = 0
     """Steps the case's data made unnecessary (no bank account, no housing-fund step)."""
+    steps_cancelled: int = 0
+    """Steps that did not run because a step before them was rejected."""
     lost: int
     duplicates: int = 0
-    unexpected: int = 0
+    refused: int = Field(default=0, validation_alias=AliasChoices("refused", "unexpected"))
+    """Answers the orchestrator refused: from an agency that does not own the step, or to a
+    request it never sent (`unexpected` in results before it said why)."""
     dead_lettered: int = 0
 
 

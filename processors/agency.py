@@ -36,4 +36,4 @@ def outcome_for(
         "reason": rejected_reason,
         "reply": reply,
     }
-    return Emit(flow.outcome_topic, case_id, value, step.agency, step.id)
+    return Emit(flow.outcome_topic(flow.answerer(step)), case_id, value, step.agency, step.id)

@@ -22,6 +22,8 @@ from processors.events import Record
 
 TRIGGER = "trigger"
 """The mark every case starts from: the trigger's intended emit time."""
+TIMER = "timer"
+"""Who answers a wait outside any agency: the platform's wait timer, for the party waited on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +192,25 @@ class FlowSpec:
     def source_topic(self) -> str:
         return self.source.topic
 
+    def answerer(self, step: Step) -> str:
+        """Who may answer the step: its agency, or for a wait the platform's timer."""
+        return step.agency or TIMER
+
+    def outcome_topic(self, answerer: str) -> str:
+        """Where `answerer` writes its answers in this flow: a topic of its own, so on a secure
+        cluster the broker lets an agency answer only as itself."""
+        return f"{self.prefix}.{answerer}.step-outcome.v1"
+
     @property
-    def outcome_topic(self) -> str:
-        return f"{self.prefix}.step-outcome.v1"
+    def outcome_topics(self) -> dict[str, str]:
+        """Each answerer of the flow (its agencies, then the timer if it has waits) -> its topic."""
+        answerers = [*self.agencies, *([TIMER] if self.waits else [])]
+        return {answerer: self.outcome_topic(answerer) for answerer in answerers}
+
+    @property
+    def progress_topic(self) -> str:
+        """The orchestrator's record of every transition of a case, which a run's books read."""
+        return f"{self.prefix}.case-progress.v1"
 
     @property
     def completed_topic(self) -> str:

@@ -2,12 +2,17 @@
 
 Given the trigger it emits the requests of the steps due at once; given a step's outcome it
 records it (and any reply data), then emits the requests of the steps that are now due. A case
-is complete when every step that applies to it has finished. Both engines run these pure
-transitions: the sim engine keeps the state in a dict, the kafka engine in a faust Table.
+is complete when every step has finished: acted on, skipped or cancelled. Both engines run these
+pure transitions: the sim engine keeps the state in a dict, the kafka engine in a faust Table.
+
+Every transition says what it did as a `Transition`: the record a run's books are kept from,
+whichever engine ran it (the kafka engine publishes it on the flow's progress topic). An answer
+the orchestrator cannot place is refused, with its reason, and changes nothing: one from an
+agency that does not own the step, or one for a request it never sent.
 
 State is plain data (JSON-friendly apart from the trigger, which an engine may encode) and is
 never mutated in place, which keeps changelog-backed tables honest. Times are whatever clock
-the engine measures on; the orchestrator only compares and subtracts them.
+the engine measures on; the orchestrator only stores them.
 """
 
 from __future__ import annotations
@@ -24,25 +29,94 @@ CaseState = dict[str, Any]
 COMPLETED = "COMPLETED"
 REJECTED = "REJECTED"
 SKIPPED = "SKIPPED"
+"""A step the case's data made unnecessary (no bank account, no gas asked for)."""
 CANCELLED = "CANCELLED"
 """A step that did not run because a step before it was rejected (see `Step.after_rejection`)."""
 NOT_RUN = (SKIPPED, CANCELLED)
 
+OPENED = "OPENED"
+ANSWERED = "ANSWERED"
+DUPLICATE = "DUPLICATE"
+REFUSED = "REFUSED"
+"""What a transition was: a case opened by its trigger, or an answer recorded, dropped as a
+repeat of one already recorded, or refused."""
+
+NOT_THE_OWNER = "not-the-step-owner"
+"""An answer written by, or in the name of, an agency that does not act on that step."""
+UNREQUESTED = "unrequested-answer"
+"""An answer to a request the orchestrator never sent: a step not yet due, skipped, cancelled
+or unknown, or a request id that is not the step's."""
+NO_OPEN_CASE = "no-open-case"
+"""An answer for a case the orchestrator holds no state of: never opened, or complete and
+forgotten (a late repeat)."""
+REFUSALS = (NOT_THE_OWNER, UNREQUESTED, NO_OPEN_CASE)
+
+
+@dataclass(slots=True)
+class Transition:
+    """What one transition did to a case: the books of a run are kept from these alone.
+
+    `requested` are the steps whose request (or wait) went out; `skipped` and `cancelled` the
+    steps that fell due and will not run; `step`, `answerer`, `status` and `reason` describe
+    the answer an ANSWERED, DUPLICATE or REFUSED transition handled.
+    """
+
+    case_id: str
+    flow: str
+    event: str
+    step: str | None = None
+    answerer: str | None = None
+    status: str | None = None
+    reason: str | None = None
+    requested: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
+    completed: bool = False
+    rejected: tuple[str, ...] = ()
+
+    def to_record(self) -> dict[str, Any]:
+        """As the `CaseProgress` contract carries it."""
+        return {
+            "case_id": self.case_id,
+            "flow": self.flow,
+            "event": self.event,
+            "step": self.step,
+            "answerer": self.answerer,
+            "status": self.status,
+            "reason": self.reason,
+            "requested": list(self.requested),
+            "skipped": list(self.skipped),
+            "cancelled": list(self.cancelled),
+            "completed": self.completed,
+            "rejected": list(self.rejected),
+        }
+
+    @classmethod
+    def from_record(cls, record: Record) -> Transition:
+        return cls(
+            case_id=str(record["case_id"]),
+            flow=str(record["flow"]),
+            event=str(record["event"]),
+            step=record.get("step"),
+            answerer=record.get("answerer"),
+            status=record.get("status"),
+            reason=record.get("reason"),
+            requested=tuple(record.get("requested") or ()),
+            skipped=tuple(record.get("skipped") or ()),
+            cancelled=tuple(record.get("cancelled") or ()),
+            completed=bool(record.get("completed")),
+            rejected=tuple(record.get("rejected") or ()),
+        )
+
 
 @dataclass(slots=True)
 class CaseCompletion:
-    """What finishing a case tells the latency book: its marks, and which steps failed."""
+    """A case just completed: its completion message for the source agency, and which steps
+    were rejected."""
 
     case_id: str
-    opened_at: float
-    completed_at: float
-    marks: Mapping[str, float]
     rejected: tuple[str, ...]
     emit: Emit
-
-    @property
-    def latency(self) -> float:
-        return self.completed_at - self.opened_at
 
 
 @dataclass(slots=True)
@@ -53,13 +127,18 @@ class Progress:
     """
 
     state: CaseState
+    transition: Transition
     emits: list[Emit] = field(default_factory=list)
-    skipped: tuple[str, ...] = ()
-    finished: str | None = None
-    """The step whose outcome this transition recorded."""
     completion: CaseCompletion | None = None
-    duplicate: bool = False
-    unexpected: bool = False
+
+    @property
+    def duplicate(self) -> bool:
+        return self.transition.event == DUPLICATE
+
+    @property
+    def refused(self) -> str | None:
+        """Why the answer was refused, or None."""
+        return self.transition.reason if self.transition.event == REFUSED else None
 
 
 class Orchestrator:
@@ -75,14 +154,15 @@ class Orchestrator:
         self.flow = flow
         self.name = flow.orchestrator
         self.bodies = bodies
+        self._steps = {step.id: step for step in flow.steps}
 
     def open(
         self, state: CaseState | None, trigger: Record, opened_at: float, now: float
     ) -> Progress:
         """The trigger arrived at `now`; `opened_at` is its intended emit time."""
-        if state is not None:
-            return Progress(state, duplicate=True)
         case_id = str(trigger["case_id"])
+        if state is not None:
+            return Progress(state, Transition(case_id, self.flow.id, DUPLICATE))
         current: CaseState = {
             "case_id": case_id,
             "opened_at": opened_at,
@@ -92,34 +172,50 @@ class Orchestrator:
             "replies": {},
             "delivered": {},
         }
-        return self._advance(current, now)
+        return self._advance(current, now, Transition(case_id, self.flow.id, OPENED))
 
     def record(
-        self, state: CaseState | None, outcome: Record, at: float, delivered_at: float | None = None
+        self,
+        state: CaseState | None,
+        outcome: Record,
+        at: float,
+        delivered_at: float | None = None,
+        *,
+        answerer: str | None = None,
     ) -> Progress:
-        """A step's outcome was seen at `at` (its request reached the agency at `delivered_at`)."""
-        step_id = str(outcome["step"])
+        """A step's outcome was seen at `at` (its request reached the agency at `delivered_at`).
+
+        `answerer` is who wrote it, as the engine knows it (the kafka engine: the topic it came
+        on, which on a secure cluster only that agency may write); the outcome's own `agency`
+        field must name the step's actor as well.
+        """
+        case_id, step_id = str(outcome["case_id"]), str(outcome["step"])
+        step = self._steps.get(step_id)
+        by = answerer if answerer is not None else str(outcome.get("agency"))
+        seen = Transition(case_id, self.flow.id, REFUSED, step_id, by, str(outcome["status"]))
         if state is None:
-            return Progress({"case_id": str(outcome["case_id"])}, unexpected=True)
-        if step_id in state["done"]:
-            return Progress(state, duplicate=True)
-        if step_id not in state["due"]:
-            return Progress(state, unexpected=True)
+            return self._refused(state, seen, NO_OPEN_CASE)
+        if step is None:
+            return self._refused(state, seen, UNREQUESTED)
+        owner = self.flow.answerer(step)
+        if (answerer is not None and answerer != owner) or outcome.get("agency") != step.actor:
+            return self._refused(state, seen, NOT_THE_OWNER)
+        done = state["done"].get(step_id)
+        if done is not None and done["status"] not in NOT_RUN:
+            seen.event = DUPLICATE
+            return Progress(state, seen)
+        asked = step_id in state["due"] and done is None
+        if not asked or outcome.get("request_id") != request_id(case_id, step_id):
+            return self._refused(state, seen, UNREQUESTED)
         current = _copy(state)
-        current["done"][step_id] = {"at": at, "status": str(outcome["status"])}
+        current["done"][step_id] = {"at": at, "status": seen.status}
         if delivered_at is not None:
             current["delivered"][step_id] = delivered_at
         reply = outcome.get("reply")
         if reply:
             current["replies"][step_id] = dict(reply)
-        progress = self._advance(current, at)
-        return Progress(
-            progress.state,
-            progress.emits,
-            progress.skipped,
-            step_id,
-            progress.completion,
-        )
+        seen.event = ANSWERED
+        return self._advance(current, at, seen)
 
     def outstanding(self, state: CaseState) -> list[Emit]:
         """The requests of the steps due and not yet done, as they were first emitted (the
@@ -132,35 +228,49 @@ class Orchestrator:
             if step.id in state["due"] and step.id not in state["done"]
         ]
 
+    @staticmethod
+    def _refused(state: CaseState | None, seen: Transition, reason: str) -> Progress:
+        seen.reason = reason
+        return Progress(state if state is not None else {"case_id": seen.case_id}, seen)
+
     # -- the graph walk -----------------------------------------------------------------------
 
-    def _advance(self, state: CaseState, now: float) -> Progress:
+    def _advance(self, state: CaseState, now: float, transition: Transition) -> Progress:
         """Every step now due, in declaration order. One pass is enough: a step's dependencies
         are declared before it (the flow checks), so a step this pass skips can only make a
         later step due, which the same pass then reaches."""
         emits: list[Emit] = []
+        requested: list[str] = []
         skipped: list[str] = []
+        cancelled: list[str] = []
         trigger = state["trigger"]
         due, done = state["due"], state["done"]
         for step in self.flow.steps:
             if step.id in due or not self._ready(step, done):
                 continue
             due[step.id] = now
-            status = self._not_run(step, done, trigger)
-            if status is None:
-                emits.append(self._request(step, state))
-            else:
-                done[step.id] = {"at": now, "status": status}
+            blocked = step.after_rejection == "skip" and any(
+                _blocks(done[dep]) for dep in step.after if dep in done
+            )
+            if not step.applies(trigger):
+                # Skipped by the case's data, whatever came before it; a rejection before it
+                # still cancels what comes after it.
+                done[step.id] = {"at": now, "status": SKIPPED, "blocked": blocked}
                 skipped.append(step.id)
-        return Progress(state, emits, tuple(skipped), completion=self._completion(state))
-
-    @staticmethod
-    def _not_run(step: Step, done: Mapping[str, Any], trigger: Record) -> str | None:
-        if step.after_rejection == "skip" and any(
-            done[dep]["status"] in (REJECTED, CANCELLED) for dep in step.after if dep in done
-        ):
-            return CANCELLED
-        return None if step.applies(trigger) else SKIPPED
+            elif blocked:
+                done[step.id] = {"at": now, "status": CANCELLED}
+                cancelled.append(step.id)
+            else:
+                emits.append(self._request(step, state))
+                requested.append(step.id)
+        transition.requested = tuple(requested)
+        transition.skipped = tuple(skipped)
+        transition.cancelled = tuple(cancelled)
+        completion = self._completion(state)
+        if completion is not None:
+            transition.completed = True
+            transition.rejected = completion.rejected
+        return Progress(state, transition, emits, completion)
 
     @staticmethod
     def _ready(step: Step, done: Mapping[str, Any]) -> bool:
@@ -185,11 +295,9 @@ class Orchestrator:
         done = state["done"]
         if len(done) < len(self.flow.steps):
             return None
-        opened_at = float(state["opened_at"])
-        finished = [s for s in self.flow.steps if done[s.id]["status"] not in NOT_RUN]
-        completed_at = max((done[s.id]["at"] for s in finished), default=opened_at)
-        rejected = tuple(s.id for s in finished if done[s.id]["status"] == REJECTED)
-        marks = case_marks(state)
+        steps = self.flow.steps
+        ran = [s.id for s in steps if done[s.id]["status"] not in NOT_RUN]
+        rejected = tuple(s for s in ran if done[s]["status"] == REJECTED)
         case_id = str(state["case_id"])
         emit = Emit(
             self.flow.completed_topic,
@@ -197,12 +305,19 @@ class Orchestrator:
             {
                 "case_id": case_id,
                 "flow": self.flow.id,
-                "steps": [s.id for s in finished],
-                "skipped": [s.id for s in self.flow.steps if done[s.id]["status"] in NOT_RUN],
+                "steps": ran,
+                "skipped": [s.id for s in steps if done[s.id]["status"] == SKIPPED],
                 "rejected": list(rejected),
+                "cancelled": [s.id for s in steps if done[s.id]["status"] == CANCELLED],
             },
         )
-        return CaseCompletion(case_id, opened_at, completed_at, marks, rejected, emit)
+        return CaseCompletion(case_id, rejected, emit)
+
+
+def _blocks(done: Mapping[str, Any]) -> bool:
+    """Whether a finished step stops the steps after it: rejected, cancelled, or skipped
+    where a rejection before it would have cancelled it."""
+    return done["status"] in (REJECTED, CANCELLED) or bool(done.get("blocked"))
 
 
 def case_marks(state: CaseState) -> dict[str, float]:

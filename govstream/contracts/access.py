@@ -6,8 +6,8 @@ Parties map to principals as the kafka engine runs them:
 
 - each agency (and each source agency) is a principal of its own, named by its agency id;
 - every flow's orchestrator and wait timer run on the 一网通 platform, as ``platform``;
-- ``collector`` is the measuring instrument of a run: it reads outcomes, completions and dead
-  letters and writes nothing;
+- ``collector`` is the measuring instrument of a run: it reads the orchestrators' progress
+  records and the dead letters and writes nothing;
 - the dead-letter topic is written by every role that consumes (each must be able to set aside
   what it cannot handle) and read by the collector only.
 
@@ -20,10 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from govstream.contracts.catalog import Catalog
+from govstream.contracts.catalog import COLLECTOR, Catalog
 
 PLATFORM = "platform"
-COLLECTOR = "collector"
 PLATFORM_PREFIX = "govstream-"
 """The platform's consumer groups and the topics faust keeps for it (the ``cases`` table's
 changelog, the assignor's leader topic) all start with the faust app id, ``govstream-<flows>``."""
@@ -90,13 +89,6 @@ def grants(catalog: Catalog) -> frozenset[Grant]:
             allow(principal_of(party), spec.name, WRITE)
         for party in spec.consumers:
             allow(principal_of(party), spec.name, READ)
-    outcome_like = {
-        name
-        for name, spec in catalog.topics.items()
-        if name.endswith((".step-outcome.v1", ".case-completed.v1"))
-    }
-    for name in sorted(outcome_like):
-        allow(COLLECTOR, name, READ)
     allow(COLLECTOR, catalog.dead_letter_topic, READ)
     consumers = {rule.principal for rule in rules if rule.operation == READ} - {COLLECTOR}
     for principal in consumers:

@@ -22,12 +22,16 @@ import avro.schema
 import fastavro
 import yaml
 
-from processors.flow import FlowSpec
+from processors.flow import TIMER, FlowSpec
 
 SCHEMA_PACKAGE = "schemas"
 OUTCOME_SCHEMA = "common/StepOutcome.avsc"
 WAIT_SCHEMA = "common/StepWait.avsc"
 COMPLETED_SCHEMA = "common/CaseCompleted.avsc"
+PROGRESS_SCHEMA = "common/CaseProgress.avsc"
+COLLECTOR = "collector"
+"""The measuring instrument of a run: it reads the orchestrators' progress records and the dead
+letters, nothing an agency wrote."""
 CATALOG_FILE = "catalog.yaml"
 
 SchemaJson = dict[str, Any]
@@ -216,7 +220,8 @@ def _read_resource(relative_path: str) -> str:
 
 def flow_topics(flow: FlowSpec) -> dict[str, dict[str, Any]]:
     """The catalog entries a flow's declaration implies: its trigger, each step's request topic,
-    its outcomes, its waits and its completions. The flow module is their one source."""
+    its waits, each answerer's outcomes, its completions and its progress records. The flow
+    module is their one source."""
     orchestrator = flow.orchestrator
     topics: dict[str, dict[str, Any]] = {
         flow.source_topic: {
@@ -235,23 +240,29 @@ def flow_topics(flow: FlowSpec) -> dict[str, dict[str, Any]]:
             "producer": orchestrator,
             "consumers": [step.agency],
         }
-    actors = list(dict.fromkeys(step.actor for step in flow.steps if not step.is_wait))
     if flow.waits:
         topics[flow.wait_topic] = {
             "schema": WAIT_SCHEMA,
             "producer": orchestrator,
             "consumers": [f"{flow.prefix}-timer"],
         }
-        actors.append(f"{flow.prefix}-timer")
-    topics[flow.outcome_topic] = {
-        "schema": OUTCOME_SCHEMA,
-        "producer": actors,
-        "consumers": [orchestrator],
-    }
+    for answerer, topic in flow.outcome_topics.items():
+        topics[topic] = {
+            "schema": OUTCOME_SCHEMA,
+            # An answerer writes only its own outcome topic: on a secure cluster the broker
+            # refuses an agency's answer to another agency's step.
+            "producer": f"{flow.prefix}-timer" if answerer == TIMER else answerer,
+            "consumers": [orchestrator],
+        }
     topics[flow.completed_topic] = {
         "schema": COMPLETED_SCHEMA,
         "producer": orchestrator,
         "consumers": [flow.source_agency],
+    }
+    topics[flow.progress_topic] = {
+        "schema": PROGRESS_SCHEMA,
+        "producer": orchestrator,
+        "consumers": [COLLECTOR],
     }
     for entry in topics.values():
         entry["flow"] = flow.id

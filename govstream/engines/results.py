@@ -6,15 +6,12 @@ import platform
 from importlib import metadata
 
 from govstream.calendar.working import cn_package_years
-from govstream.metrics import CURVE_PERCENTILES, RecorderSet
-from govstream.pipeline.book import LatencyBook
-from govstream.pipeline.series import SeriesBook
-from govstream.pipeline.tally import Tally
+from govstream.metrics import CURVE_PERCENTILES
+from govstream.pipeline.ledger import Ledger
 from govstream.plan.targets import unchecked
 from govstream.result import (
     AgencyLoad,
     CalendarInfo,
-    Counts,
     Curves,
     EngineInfo,
     FlowInfo,
@@ -97,17 +94,15 @@ def build_result(
     overrides: list[str],
     engine: EngineInfo,
     business_seconds: float,
-    counts: Counts,
-    flow_counts: dict[str, Counts],
-    tally: Tally,
-    book: LatencyBook,
+    ledger: Ledger,
     agencies: dict[str, AgencyLoad],
-    platform_ms: RecorderSet | None = None,
-    series: SeriesBook | None = None,
 ) -> RunResult:
+    """The result of a run from its books, cut off at `business_seconds`."""
+    book = ledger.book
     latency_data = {name: s.to_data() for name, s in book.latency.summaries().items()}
     wd_data = {name: s.to_data() for name, s in book.working_days.summaries().items()}
     legal_data = {name: s.to_data() for name, s in book.legal_days.summaries().items()}
+    platform_ms = ledger.platform_ms.summaries()
     return RunResult(
         scenario_name=scenario.name,
         scenario_file=scenario_file,
@@ -117,29 +112,19 @@ def build_result(
         flows=[flow_info(FLOWS[flow_id]) for flow_id in scenario.flows],
         engine=engine,
         business_seconds=business_seconds,
-        counts=counts,
-        flow_counts=flow_counts,
-        rules={
-            flow_id: {rule: dict(sorted(c.items())) for rule, c in rules.items()}
-            for flow_id, rules in tally.rules.items()
-            if rules
-        },
+        counts=ledger.counts(),
+        flow_counts={flow_id: ledger.counts(flow_id) for flow_id in scenario.flows},
+        rules=ledger.flow_rules(),
         latency=latency_data,
         working_days=wd_data,
-        platform_ms=(
-            {n: s.to_data() for n, s in platform_ms.summaries().items()} if platform_ms else {}
-        ),
+        platform_ms={name: s.to_data() for name, s in platform_ms.items()},
         agencies=agencies,
         targets=evaluate_targets(scenario, latency_data, wd_data, legal_data),
-        series=(
-            series.data(
-                business_seconds,
-                start=scenario.start,
-                flows=scenario.flows,
-                windows=outage_windows(scenario, agencies),
-            )
-            if series is not None
-            else None
+        series=ledger.series.data(
+            business_seconds,
+            start=scenario.start,
+            flows=scenario.flows,
+            windows=outage_windows(scenario, agencies),
         ),
         curves=Curves(
             percentiles=list(CURVE_PERCENTILES),
@@ -149,6 +134,7 @@ def build_result(
         legal_working_days=legal_data,
         unchecked_plan_targets=unchecked_info(scenario),
         calendar=calendar_info(scenario),
+        dead_letters=ledger.dead_letters(),
     )
 
 

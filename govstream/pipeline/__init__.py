@@ -1,7 +1,9 @@
 """The engine-neutral pipeline: what the sim and kafka engines share when they run a step graph.
 
 - `agencies`: one agency model (opening hours, service draw, rejection, outcome) and its pools;
+- `exchange`: the government exchange's drawn delay for each message that crosses it;
+- `ledger`: one set of books, fed by both engines: every counter, identity and hop name;
 - `book`: the latency book, which owns the metric names SLA checks and reports read;
-- `tally`: one way of counting cases, requests and what went wrong;
+- `series`: the run over time in fixed bins;
 - `schedule`: every flow's arrivals and triggers, merged in time order.
 """

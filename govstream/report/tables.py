@@ -74,11 +74,13 @@ COUNT_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("requests emitted", ("requests_emitted",)),
     ("requests delivered", ("requests_delivered",)),
     ("requests acted on", ("requests_acted",)),
+    ("answers recorded", ("outcomes_recorded",)),
     ("steps skipped (the case's data did not call for them)", ("steps_skipped",)),
+    ("steps cancelled (a step before them was rejected)", ("steps_cancelled",)),
     ("requests in flight at the end", ("requests_in_flight",)),
-    ("events lost", ("lost",)),
-    ("duplicates", ("duplicates",)),
-    ("outcomes no open step expected", ("unexpected",)),
+    ("requests lost", ("lost",)),
+    ("answers repeated (dropped)", ("duplicates",)),
+    ("answers refused (not the step's agency, or never asked for)", ("refused",)),
     ("dead-lettered", ("dead_lettered",)),
 )
 

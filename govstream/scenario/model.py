@@ -214,7 +214,32 @@ class Platform(Strict):
 
 
 class Transport(Strict):
+    """The government data exchange between agencies and the platform, as a model of its
+    delay (`latency`), or `measured`: the kafka engine's real network alone, for a run on the
+    real exchange (written `transport: measured`)."""
+
     latency: DistributionSpec = Field(default_factory=_zero)
+    measured: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _measured(cls, data: Any) -> Any:
+        if data == "measured":
+            return {"measured": True}
+        if isinstance(data, str):
+            raise ValueError(
+                f"transport: {data!r} is not a transport; write `transport: measured` or "
+                "`transport: {latency: {dist: ..., ...}}`"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _one_or_other(self) -> Transport:
+        if self.measured and "latency" in self.model_fields_set:
+            raise ValueError(
+                "transport: measured takes no latency: the real network is measured, not drawn"
+            )
+        return self
 
 
 class Calendar(Strict):

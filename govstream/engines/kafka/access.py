@@ -19,9 +19,11 @@ from pathlib import Path
 
 from govstream.broker.clients import ClientSettings
 from govstream.contracts.access import PLATFORM
+from govstream.contracts.catalog import COLLECTOR
+
+__all__ = ["ADMIN", "COLLECTOR", "PLATFORM", "Access"]
 
 ADMIN = "admin"
-COLLECTOR = "collector"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,17 @@ FORGET_ON_STOP_SECONDS = 5.0
 cases' state it then deletes: a completion is acknowledged within a round trip."""
 
 
+class RefusedAnswer(Exception):
+    """An answer the orchestrator refused: its reason, step and answerer, for the dead letter."""
+
+    def __init__(self, progress: Progress) -> None:
+        seen = progress.transition
+        super().__init__(
+            f"{seen.reason}: an answer to step {seen.step!r} of {seen.case_id} from "
+            f"{seen.answerer!r}; the case waits on for its own answer"
+        )
+
+
 def app_id(scenario: Scenario) -> str:
     """One consumer group per set of flows, so runs of different flows do not share offsets;
     exactly-once runs have their own, since their changelog and transactions are written
@@ -100,7 +111,7 @@ def consumer_groups(scenario: Scenario, *, by_role: bool) -> dict[str, list[str]
     for flow_id in scenario.flows:
         flow = FLOWS[flow_id]
         platform += [flow.source_topic, *([flow.wait_topic] if flow.waits else [])]
-        platform.append(flow.outcome_topic)
+        platform += flow.outcome_topics.values()
     groups = {app_id(scenario): platform}
     for role in roles(scenario)[1:]:
         groups[role_app_id(scenario, role)] = [
@@ -131,7 +142,7 @@ def group_topics(scenario: Scenario) -> list[str]:
         topics += [step.topic for step in flow.steps if step.topic]
         if flow.waits:
             topics.append(flow.wait_topic)
-        topics.append(flow.outcome_topic)
+        topics += flow.outcome_topics.values()
     return topics
 
 
@@ -301,15 +312,22 @@ def build_app(
 
     async def send(emit: Emit, marks: dict[str, str]) -> Awaitable[Any]:
         """Queues the message; the returned future is done once the brokers have it."""
-        return await send_topics[emit.topic].send(
-            key=emit.key.encode(), value=emit.value, headers=h.encode(marks)
-        )
+        return await send_record(emit.topic, emit.key, emit.value, marks)
+
+    async def send_record(
+        topic: str, key: str, value: Any, marks: dict[str, str]
+    ) -> Awaitable[Any]:
+        return await send_topics[topic].send(key=key.encode(), value=value, headers=h.encode(marks))
 
     # -- the orchestrator ---------------------------------------------------------------------
 
     orchestrators = {flow_id: Orchestrator(flow) for flow_id, flow in flows.items()}
     by_source = {flow.source_topic: flow_id for flow_id, flow in flows.items()}
-    by_outcome = {flow.outcome_topic: flow_id for flow_id, flow in flows.items()}
+    by_outcome = {
+        topic: (flow_id, answerer)
+        for flow_id, flow in flows.items()
+        for answerer, topic in flow.outcome_topics.items()
+    }
     table_codec = TableCodec(codec)
     cases: Any = (
         app.Table(
@@ -385,8 +403,12 @@ def build_app(
     ) -> None:
         """`at` is the handled message's position; `replayed`, whether the stored state was
         written by handling that very message before."""
-        if progress.unexpected or (progress.duplicate and not replayed):
-            return  # the collector counts these from the outcomes it sees
+        journal = orchestrators[flow_id].flow.progress_topic
+        progress_marks = h.progress(trace, arrived)
+        if progress.refused or (progress.duplicate and not replayed):
+            # Changes nothing; the platform's record of it is what a run's books count.
+            await send_record(journal, case_id, progress.transition.to_record(), progress_marks)
+            return
         emits = progress.emits
         if progress.duplicate:
             # The message whose handling wrote the state, seen again: a worker was lost and its
@@ -403,6 +425,8 @@ def build_app(
         sent = time.time()
         for emit in emits:
             await request(flow_id, emit, trace, arrived, sent)
+        if not progress.duplicate:
+            await send_record(journal, case_id, progress.transition.to_record(), progress_marks)
         if progress.completion is not None and not progress.duplicate:
             marks = h.carry(trace, **{h.ACTED: sent})
             delivered = await send(progress.completion.emit, marks)
@@ -431,8 +455,12 @@ def build_app(
                     intended = h.mark(trace, h.INTENDED) or arrived
                     progress = orchestrators[flow_id].open(stored, record, intended, arrived)
                 else:
-                    flow_id = by_outcome[topic]
-                    progress = orchestrators[flow_id].record(stored, record, arrived)
+                    flow_id, answerer = by_outcome[topic]
+                    progress = orchestrators[flow_id].record(
+                        stored, record, arrived, answerer=answerer
+                    )
+                    if progress.refused:
+                        await dead_letter(event, progress.refused, RefusedAnswer(progress))
                 await advance(flow_id, case_id, progress, trace, arrived, at=at, replayed=replayed)
             except Exception as error:  # one bad case must not stop every other case
                 await dead_letter(event, PROCESSING_FAILED, error)

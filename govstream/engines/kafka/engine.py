@@ -11,13 +11,11 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 import structlog
 from kafka.errors import KafkaError
 
-from govstream.calendar.agency_hours import describe_outage
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines import RunSettings
@@ -44,10 +42,8 @@ from govstream.engines.kafka.workers import (
 from govstream.engines.results import build_result, package_versions
 from govstream.engines.stopped import INTERRUPTED, RunStopped, mark_incomplete
 from govstream.pipeline.agencies import agency_pools
-from govstream.pipeline.book import LatencyBook, scenario_spans
-from govstream.pipeline.series import SeriesBook
-from govstream.pipeline.tally import Tally
-from govstream.result import AgencyLoad, DeadLetters, EngineInfo, RunResult
+from govstream.pipeline.ledger import Ledger
+from govstream.result import EngineInfo, RunResult
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
@@ -138,9 +134,8 @@ class KafkaRun:
         self.codec = AvroCodec(self.catalog)
         self.flow_ids = list(scenario.flows)
         self.calendar = scenario_calendar(scenario)
-        self.book = LatencyBook(self.calendar, scenario_spans(scenario))
-        self.tally = Tally(self.flow_ids)
-        self.series = SeriesBook(scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
+        self.pools = agency_pools(scenario, self.calendar)
+        self.ledger = Ledger(scenario, self.calendar, self.pools)
         self.run_id = uuid.uuid4().hex[:10]
         self.t0 = 0.0
         self.ended: float | None = None
@@ -202,10 +197,7 @@ class KafkaRun:
             dead_letter_topic=self.catalog.dead_letter_topic,
             t0=self.t0,
             speedup=speedup,
-            book=self.book,
-            tally=self.tally,
-            series=self.series,
-            read_committed=scenario.kafka.guarantee == "exactly_once",
+            ledger=self.ledger,
         )
         collector.start()
         generator = self.generator = OpenLoopGenerator(
@@ -268,59 +260,19 @@ class KafkaRun:
     def _result(self, *, stopped: bool = False) -> RunResult:
         scenario, collector, generator = self.scenario, self.collector, self.generator
         assert collector is not None and generator is not None
-        speedup, worker_count, flow_ids = (
-            scenario.kafka.speedup,
-            scenario.kafka.workers,
-            self.flow_ids,
-        )
+        speedup, worker_count = scenario.kafka.speedup, scenario.kafka.workers
         ended = self.ended if self.ended is not None else time.time()
         business_seconds = max(0.0, ended - self.t0) * speedup
-        collector.censor_open(business_seconds)
         # Requests still unanswered when every worker has consumed everything were lost; while
         # the workers still have a backlog (or the run stopped early) they are in flight.
-        idle = not stopped and self.lag is not None and self.lag <= self.idle_lag()
-        unanswered: Counter[str] = Counter()
-        unanswered_at: Counter[str] = Counter()
-        pools = agency_pools(scenario, self.calendar)
-        pool_of = {(f, pool.agency): name for name, pool in pools.items() for f in pool.flows}
+        settled = not stopped and self.lag is not None and self.lag <= self.idle_lag()
         with collector.lock:
-            watches = list(collector.cases.values())
-        for case in watches:
-            missing = case.expected - case.answered
-            unanswered[case.flow] += len(missing)
-            for step in missing:
-                agency = FLOWS[case.flow].step(step).agency
-                if agency is not None:
-                    unanswered_at[pool_of[case.flow, agency]] += 1
-
-        def lost(flow_id: str) -> int:
-            return unanswered[flow_id] if idle else 0
-
-        tally = self.tally
-        flow_counts = {
-            f: tally.counts(f, in_flight=unanswered[f] - lost(f), lost=lost(f)) for f in flow_ids
+            self.ledger.cut_off(business_seconds, lambda *_: not settled)
+        clerks = {
+            name: clerks_per_worker(pool.servers, worker_count) * worker_count
+            for name, pool in self.pools.items()
         }
-        counts = tally.counts(
-            None,
-            in_flight=sum(unanswered.values()) - sum(map(lost, flow_ids)),
-            lost=sum(map(lost, flow_ids)),
-            dead_lettered=collector.dead_lettered,
-        )
-        agencies = {
-            # On Kafka the queue at the end is every request still unanswered, wherever it waits.
-            name: AgencyLoad(
-                agency=pool.agency,
-                servers=pool.servers,
-                max_queue=peak_queue(
-                    collector.spans.get(name, ()),
-                    clerks_per_worker(pool.servers, worker_count) * worker_count,
-                ),
-                queue_at_end=unanswered_at[name],
-                outages=[describe_outage(outage) for outage in pool.spec.outages],
-                requests={f: collector.taken.get(name, Counter())[f] for f in pool.flows},
-            )
-            for name, pool in pools.items()
-        }
+        peaks = {name: peak_queue(collector.spans.get(name, ()), clerks[name]) for name in clerks}
         options = {
             "run_id": self.run_id,
             "bootstrap": self.bootstrap,
@@ -332,15 +284,14 @@ class KafkaRun:
             "corrupted_triggers_sent": generator.corrupted,
             "undecodable_at_collector": collector.undecodable,
             "stale_messages_skipped": self.stale,
-            "dead_letter_reasons": dict(collector.dead_letter_reasons),
         }
         log.info(
             "kafka run finished",
             run_id=self.run_id,
-            cases=counts.cases_started,
-            completed=counts.cases_completed,
+            cases=self.ledger.total("cases_started"),
+            completed=self.ledger.total("cases_completed"),
         )
-        result = build_result(
+        return build_result(
             scenario=scenario,
             scenario_file=self.settings.scenario_file,
             overrides=list(self.settings.overrides),
@@ -353,19 +304,9 @@ class KafkaRun:
                 options=options,
             ),
             business_seconds=business_seconds,
-            counts=counts,
-            flow_counts=flow_counts,
-            tally=tally,
-            book=self.book,
-            agencies=agencies,
-            platform_ms=collector.platform_ms,
-            series=self.series,
+            ledger=self.ledger,
+            agencies=self.ledger.agency_loads(peaks),
         )
-        letters = DeadLetters(
-            by_reason=dict(sorted(collector.dead_letter_reasons.items())),
-            by_source_topic=dict(sorted(collector.dead_letter_topics.items())),
-        )
-        return result.model_copy(update={"dead_letters": letters})
 
 
 def _all_gone(workers: list[WorkerProcess], directory: Path) -> str | None:

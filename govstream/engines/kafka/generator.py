@@ -21,10 +21,9 @@ from govstream.pipeline.schedule import case_id, schedule, trigger_date, trigger
 from govstream.progress import ProgressCallback
 from govstream.scenario.model import Scenario
 from processors import FLOWS
-from processors.flow import FlowSpec
 
-OnEmit = Callable[[str, str, frozenset[str], float, dict], None]
-"""(case id, flow id, the steps that apply to it, intended wall time, trigger)."""
+OnEmit = Callable[[str, str, float, dict], None]
+"""(case id, flow id, intended wall time, trigger): told before the trigger is sent."""
 
 WARM_UP_TRIGGERS = 20
 FLUSH_SECONDS = 60.0
@@ -86,10 +85,6 @@ class SourceProducers:
     def close(self, timeout: float) -> None:
         for producer in self._by_identity.values():
             close_producer(producer, timeout)
-
-
-def applicable_steps(flow: FlowSpec, trigger: dict) -> frozenset[str]:
-    return frozenset(step.id for step in flow.steps if step.applies(trigger))
 
 
 class OpenLoopGenerator:
@@ -170,7 +165,7 @@ class OpenLoopGenerator:
                     )
                 )
                 if not corrupt:
-                    on_emit(case, flow.id, applicable_steps(flow, trigger), intended, trigger)
+                    on_emit(case, flow.id, intended, trigger)
                 producers.of(flow.source_agency).send(
                     flow.source_topic, key=case.encode(), value=payload, headers=h.encode(marks)
                 )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+PREFIX = "gs_"
+"""govstream's own trace headers, beside the CloudEvents attributes."""
 RUN = "gs_run"
 T0 = "gs_t0"  # wall time at business second 0 of the run
 SPEEDUP = "gs_speedup"
@@ -17,6 +19,7 @@ INTENDED = "gs_intended"  # wall time the arrival schedule meant the trigger to 
 EMITTED = "gs_emitted"
 ORCH_IN = "gs_orch_in"  # the orchestrator took the trigger or outcome that made this step due
 ORCH_OUT = "gs_orch_out"  # the orchestrator sent this step's request
+RECORDED = "gs_recorded"  # the orchestrator took the trigger or answer a progress record is of
 AGENCY_WALL = "gs_agency_wall"
 """Wall seconds the case spent at agencies and waits along its path so far: the part of its
 wall time that stands for business time scaled down by `speedup` (see the collector)."""
@@ -107,6 +110,14 @@ def answered(
             **more,
         },
     )
+
+
+def progress(trace: Mapping[str, str], recorded: float) -> Headers:
+    """The marks a progress record carries: every trace mark of the trigger or answer it
+    records, and when the orchestrator took it."""
+    marks = {key: value for key, value in trace.items() if key.startswith(PREFIX)}
+    marks[RECORDED] = repr(recorded)
+    return marks
 
 
 def mark(headers: Mapping[str, str], key: str) -> float | None:

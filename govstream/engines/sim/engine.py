@@ -1,8 +1,8 @@
 """The sim engine: every flow's step graph on SimPy's scheduler, on the shared pipeline.
 
-Arrivals, transport, the platform (the orchestrators' stage), agency pools and waits are events
-on SimPy's clock; what a case does next is decided by the same pure orchestrator the kafka
-engine runs, and what is measured goes into the same latency book and tally.
+Arrivals, the exchange's transport, the platform (the orchestrators' stage), agency pools and
+waits are events on SimPy's clock; what a case does next is decided by the same pure
+orchestrator the kafka engine runs, and what happened is told to the same ledger.
 
 Each case and each request moves by callbacks on timeouts rather than as a SimPy process, and
 pools are FIFO servers (`Servers`) rather than SimPy resources: a process costs two scheduler
@@ -15,36 +15,29 @@ its own work at that moment.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
 import structlog
 
-from govstream.calendar.agency_hours import describe_outage
 from govstream.durations import format_seconds
 from govstream.engines.results import build_result, package_versions
 from govstream.engines.sim.station import Servers, Station
 from govstream.engines.stopped import INTERRUPTED, RunStopped, mark_incomplete
 from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools, pool_for, seeded
-from govstream.pipeline.book import LatencyBook, scenario_spans
+from govstream.pipeline.exchange import Crossing, Exchange
+from govstream.pipeline.ledger import Hop, Ledger, Work
 from govstream.pipeline.schedule import Arrival, case_id, schedule, trigger_date, trigger_makers
-from govstream.pipeline.series import (
-    SeriesBook,
-    arrivals_name,
-    completions_name,
-)
-from govstream.pipeline.tally import Tally
 from govstream.progress import ProgressCallback
-from govstream.result import AgencyLoad, EngineInfo, RunResult
+from govstream.result import EngineInfo, RunResult
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.events import Emit, Record
-from processors.flow import TRIGGER, FlowSpec, Step
+from processors.flow import Step
 from processors.flow import request_id as request_id_of
-from processors.orchestrator import CaseState, Orchestrator, Progress, case_marks
+from processors.orchestrator import CaseState, Orchestrator, Progress
 
 log = structlog.get_logger(__name__)
 
@@ -75,7 +68,7 @@ class _Case:
     def at_platform(self, _: object = None) -> None:
         engine = self.engine
         self.arrived = engine.env.now
-        engine.book.hop("trigger-to-orchestrator", self.arrived - self.intended_at)
+        engine.ledger.hop(Hop.TRIGGER, self.arrived - self.intended_at)
         if engine.platform.take(self):
             self.platform_slot()
 
@@ -87,8 +80,7 @@ class _Case:
         engine = self.engine
         waiting = engine.platform.release()
         now = engine.env.now
-        engine.book.hop("at-orchestrator", now - self.arrived)
-        engine.arriving.pop(self.key, None)
+        engine.ledger.hop(Hop.AT_ORCHESTRATOR, now - self.arrived)
         progress = engine.orchestrators[self.flow_id].open(
             engine.states.get(self.key), self.trigger, self.intended_at, now
         )
@@ -101,13 +93,13 @@ class _Request:
     """One request on its way to an agency, in its queue, with a clerk, and its answer back."""
 
     __slots__ = (
+        "case_id",
         "delivered_at",
         "done_at",
         "emit",
         "engine",
         "flow",
         "flow_id",
-        "opened_at",
         "outcome",
         "pool",
         "request_id",
@@ -115,48 +107,40 @@ class _Request:
         "started_at",
         "station",
         "step",
-        "tally",
-        "transport_rng",
+        "taken_at",
         "work",
     )
 
-    def __init__(
-        self, engine: SimEngine, flow_id: str, emit: Emit, opened_at: float, pool: AgencyPool
-    ) -> None:
+    def __init__(self, engine: SimEngine, flow_id: str, emit: Emit, pool: AgencyPool) -> None:
         self.engine = engine
         self.flow_id = flow_id
         self.flow = FLOWS[flow_id]
         self.emit = emit
         self.step: Step = engine.step_of(flow_id, str(emit.step))
-        self.opened_at = opened_at
+        self.case_id = emit.key
         self.pool = pool
         self.station = engine.stations[pool.name]
-        self.transport_rng = engine._transport_rngs[pool.name]
         self.request_id = str(emit.value["request_id"])
-        self.tally = engine.counts[flow_id]
         self.sent_at = engine.env.now
-        self.delivered_at = self.started_at = self.done_at = self.work = 0.0
+        self.delivered_at = self.taken_at = self.started_at = self.done_at = self.work = 0.0
         self.outcome: Record = {}
-        engine.after(engine._transport(self.transport_rng), self.delivered)
+        engine.after(
+            engine.exchange.delay(Crossing.REQUEST, self.case_id, self.step.id), self.delivered
+        )
 
     def delivered(self, _: object = None) -> None:
         engine = self.engine
-        flow_id, pool, request_id = self.flow_id, self.pool, self.request_id
         delivered_at = self.delivered_at = engine.env.now
-        engine.at_pools[request_id] = (flow_id, pool.name, delivered_at, None)
-        engine.unanswered_delivered.add(request_id)
-        self.tally["requests_delivered"] += 1
-        engine.book.delivered(flow_id, self.step.id, self.opened_at, delivered_at)
-        engine.book.hop("orchestrator-to-agency", delivered_at - self.sent_at)
-        engine.series.begin(request_id, self.station.queue_series, delivered_at)
+        engine.at_pools[self.request_id] = (self.flow_id, self.pool.name, delivered_at, None)
+        engine.ledger.delivered(self.flow_id, self.case_id, self.step.id, delivered_at)
+        engine.ledger.hop(Hop.TO_AGENCY, delivered_at - self.sent_at)
         if self.station.clerks.take(self):
             self.clerk()
 
     def clerk(self) -> None:
         """A clerk has taken the request up; the work waits for the office to open."""
         engine = self.engine
-        self.station.taken[self.flow_id] += 1
-        now = engine.env.now
+        now = self.taken_at = engine.env.now
         opens = self.pool.hours.next_available(now)
         if opens > now:
             engine.after(opens - now, self.work_starts)
@@ -165,59 +149,57 @@ class _Request:
 
     def work_starts(self, _: object = None) -> None:
         engine = self.engine
-        pool, request_id = self.pool, self.request_id
+        pool = self.pool
         started_at = self.started_at = engine.env.now
-        engine.series.finish(request_id, started_at)
-        engine.series.begin(request_id, self.station.busy_series, started_at)
-        engine.at_pools[request_id] = (self.flow_id, pool.name, self.delivered_at, started_at)
+        engine.at_pools[self.request_id] = (self.flow_id, pool.name, self.delivered_at, started_at)
         self.work = pool.service_time(self.flow_id, self.step.id)
         self.done_at = pool.hours.finish_time(started_at, self.work)
         engine.after(self.done_at - started_at, self.work_done)
 
     def work_done(self, _: object = None) -> None:
         engine = self.engine
-        flow_id, pool, request_id = self.flow_id, self.pool, self.request_id
-        started_at, done_at, delivered_at = self.started_at, self.done_at, self.delivered_at
-        engine.series.finish(request_id, done_at)
         waiting = self.station.clerks.release()
-        del engine.at_pools[request_id]
-        self.tally["requests_acted"] += 1
-        engine.book.agency_times(
-            flow_id,
-            pool.name,
-            wait=started_at - delivered_at,
-            work=self.work,
-            elapsed=done_at - started_at,
-            sojourn=done_at - delivered_at,
+        del engine.at_pools[self.request_id]
+        engine.ledger.worked(
+            self.flow_id,
+            Work(
+                self.pool.name,
+                self.delivered_at,
+                self.taken_at,
+                self.started_at,
+                self.done_at,
+                self.work,
+            ),
         )
-        self.outcome = pool.act(self.flow, self.step, self.emit.value).value
-        engine.after(engine._transport(self.transport_rng), self.answered)
+        self.outcome = self.pool.act(self.flow, self.step, self.emit.value).value
+        engine.after(
+            engine.exchange.delay(Crossing.OUTCOME, self.case_id, self.step.id), self.answered
+        )
         if waiting is not None:
             waiting.clerk()
 
     def answered(self, _: object = None) -> None:
         engine = self.engine
-        engine.book.hop("outcome-return", engine.env.now - self.done_at)
-        engine._outcome(self.flow_id, self.emit, self.outcome, self.opened_at, self.delivered_at)
+        engine.ledger.hop(Hop.OUTCOME_RETURN, engine.env.now - self.done_at)
+        engine._outcome(self.flow_id, self.emit, self.outcome, self.delivered_at)
 
 
 class _Wait:
     """A step that waits outside any agency: a drawn duration, then its outcome."""
 
-    __slots__ = ("emit", "engine", "flow", "flow_id", "opened_at", "step")
+    __slots__ = ("emit", "engine", "flow", "flow_id", "step")
 
-    def __init__(self, engine: SimEngine, flow_id: str, emit: Emit, opened_at: float) -> None:
+    def __init__(self, engine: SimEngine, flow_id: str, emit: Emit) -> None:
         self.engine = engine
         self.flow_id = flow_id
         self.flow = FLOWS[flow_id]
         self.emit = emit
         self.step = engine.step_of(flow_id, str(emit.step))
-        self.opened_at = opened_at
         engine.after(engine.waits.duration(flow_id, self.step.id), self.over)
 
     def over(self, _: object = None) -> None:
         outcome = self.engine.waits.act(self.flow, self.step, self.emit.value)
-        self.engine._outcome(self.flow_id, self.emit, outcome.value, self.opened_at, None)
+        self.engine._outcome(self.flow_id, self.emit, outcome.value, None)
 
 
 class SimEngine:
@@ -233,12 +215,16 @@ class SimEngine:
         overrides: list[str] | None = None,
         progress: ProgressCallback | None = None,
     ) -> None:
+        if scenario.transport.measured:
+            raise ValueError(
+                "transport: measured judges a real network, which only the kafka engine has; "
+                "on the sim engine give the exchange's model, transport.latency"
+            )
         self.scenario = scenario
         self.scenario_file = scenario_file
         self.overrides = overrides or []
         self.progress = progress
         self.env = simpy.Environment()
-        seed = scenario.seed
         self.calendar = scenario_calendar(scenario)
         self.flow_ids = list(scenario.flows)
         # No message leaves the sim engine: requests carry a body only where an answer reads it.
@@ -249,30 +235,17 @@ class SimEngine:
             name: Station(pool) for name, pool in self.pools.items()
         }
         self.waits = Waits(scenario)
-        self._transport = scenario.transport.latency.sampler()
-        # One stream per hop's sender, so an outage at one agency does not reshuffle the
-        # transport times every other agency's requests see.
-        senders = {FLOWS[f].source_agency for f in self.flow_ids} | set(self.pools)
-        self._transport_rngs = {name: seeded(seed, f"transport:{name}") for name in senders}
+        self.exchange = Exchange(scenario)
         self._platform_time = scenario.platform.service_time.sampler()
-        self._platform_rng = seeded(seed, "platform")
+        self._platform_rng = seeded(scenario.seed, "platform")
         self.platform: Servers[_Case] = Servers(scenario.platform.servers)
         self.states: dict[tuple[str, str], CaseState] = {}
-        self.book = LatencyBook(self.calendar, scenario_spans(scenario))
-        self.tally = Tally(self.flow_ids)
-        self.counts: dict[str, Counter[str]] = {f: self.tally.of(f) for f in self.flow_ids}
-        self.cases_open = 0
-        """Cases started and not yet complete: the run ends when none is left."""
-        self.series = SeriesBook(scenario.duration.clock_seconds() + scenario.drain.clock_seconds())
+        self.ledger = Ledger(scenario, self.calendar, self.pools)
         self.arrivals_done = False
         self.open_requests: dict[str, _Request | _Wait] = {}
         """Requests emitted whose outcome the orchestrator has not recorded yet."""
-        self.arriving: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
-        """Cases on their way to the platform, not yet opened: their intended time, trigger."""
         self.at_pools: dict[str, tuple[str, str, float, float | None]] = {}
-        """Requests delivered and not yet done: flow, pool, delivered at, taken up at."""
-        self.unanswered_delivered: set[str] = set()
-        """Requests delivered whose outcome the orchestrator has not seen yet."""
+        """Requests delivered and not yet done: flow, pool, delivered at, started at."""
         self.all_done = self.env.event()
         self._schedule = schedule(scenario)
         self._steps: dict[tuple[str, str], Step] = {}
@@ -308,76 +281,45 @@ class SimEngine:
         self.after(arrival.at - self.env.now, lambda _: self._arrive(arrival))
 
     def _arrive(self, arrival: Arrival) -> None:
-        self.counts[arrival.flow]["cases_started"] += 1
-        self.cases_open += 1
-        self.series.count(arrivals_name(arrival.flow), arrival.at)
-        self._case(arrival.flow, arrival.number, arrival.at)
+        flow_id, intended_at = arrival.flow, arrival.at
+        trigger = self.make_trigger[flow_id](
+            case_id(flow_id, arrival.number), trigger_date(self.scenario, intended_at)
+        )
+        case = str(trigger["case_id"])
+        self.ledger.started(flow_id, case, trigger, intended_at)
+        opening = _Case(self, flow_id, (flow_id, case), intended_at, trigger)
+        self.after(self.exchange.delay(Crossing.TRIGGER, case), opening.at_platform)
         self._next_arrival()
 
-    def _case(self, flow_id: str, number: int, intended_at: float) -> None:
-        flow: FlowSpec = FLOWS[flow_id]
-        trigger = self.make_trigger[flow_id](
-            case_id(flow_id, number), trigger_date(self.scenario, intended_at)
-        )
-        for rule in flow.rules:
-            self.tally.rule(flow_id, rule.id, rule.check(trigger))
-        key = (flow_id, str(trigger["case_id"]))
-        self.arriving[key] = (intended_at, trigger)
-        case = _Case(self, flow_id, key, intended_at, trigger)
-        self.after(self._transport(self._transport_rngs[flow.source_agency]), case.at_platform)
-
     def _advance(self, flow_id: str, key: tuple[str, str], progress: Progress) -> None:
-        if progress.duplicate:
-            self.tally.add(flow_id, "duplicates")
+        self.ledger.transition(flow_id, progress.transition, self.env.now)
+        if progress.duplicate or progress.refused:
             return
-        if progress.unexpected:
-            self.tally.add(flow_id, "unexpected")
-            return
-        counts = self.counts[flow_id]
-        counts["steps_skipped"] += len(progress.skipped)
-        opened_at = float(progress.state["opened_at"])
         for emit in progress.emits:
-            counts["requests_emitted"] += 1
             request_id = str(emit.value["request_id"])
             if emit.recipient is None:
-                self.open_requests[request_id] = _Wait(self, flow_id, emit, opened_at)
+                self.open_requests[request_id] = _Wait(self, flow_id, emit)
             else:
                 pool = self._pool_for(flow_id, str(emit.recipient))
-                self.open_requests[request_id] = _Request(self, flow_id, emit, opened_at, pool)
-        completion = progress.completion
-        if completion is None:
+                self.open_requests[request_id] = _Request(self, flow_id, emit, pool)
+        if progress.completion is None:
             self.states[key] = progress.state
             return
         self.states.pop(key, None)
-        counts["cases_completed"] += 1
-        self.cases_open -= 1
-        self.series.count(completions_name(flow_id), self.env.now)
-        if completion.rejected:
-            counts["cases_rejected"] += 1
-        self.book.completed(flow_id, completion)
         self._check_done()
 
     def _outcome(
-        self,
-        flow_id: str,
-        emit: Emit,
-        outcome: Record,
-        opened_at: float,
-        delivered_at: float | None,
+        self, flow_id: str, emit: Emit, outcome: Record, delivered_at: float | None
     ) -> None:
-        now = self.env.now
-        self.counts[flow_id]["outcomes_recorded"] += 1
         del self.open_requests[str(emit.value["request_id"])]
-        self.unanswered_delivered.discard(str(emit.value["request_id"]))
-        self.book.acted(flow_id, str(emit.step), opened_at, now)
         key = (flow_id, emit.key)
         progress = self.orchestrators[flow_id].record(
-            self.states.get(key), outcome, now, delivered_at
+            self.states.get(key), outcome, self.env.now, delivered_at
         )
         self._advance(flow_id, key, progress)
 
     def _check_done(self) -> None:
-        if self.arrivals_done and self.cases_open == 0 and not self.all_done.triggered:
+        if self.arrivals_done and self.ledger.open_cases() == 0 and not self.all_done.triggered:
             self.all_done.succeed()
 
     def _ticker(self, horizon: float) -> SimProcess:
@@ -398,106 +340,39 @@ class SimEngine:
         try:
             self.env.run(until=self.env.any_of([self.all_done, self.env.timeout(horizon)]))
         except KeyboardInterrupt:
-            self.series.close_open(self.env.now)
             partial = mark_incomplete(
                 self._result(), f"{INTERRUPTED} at business time {format_seconds(self.env.now)}"
             )
             raise RunStopped(INTERRUPTED, partial, interrupted=True) from None
         if self.progress is not None:
             self.progress(1.0)
-        self.series.close_open(self.env.now)
         log.info(
             "sim run finished",
             flows=self.flow_ids,
             scenario=scenario.name,
-            cases=self.tally.total("cases_started"),
-            completed=self.tally.total("cases_completed"),
+            cases=self.ledger.total("cases_started"),
+            completed=self.ledger.total("cases_completed"),
             business_seconds=self.env.now,
         )
         return self._result()
 
-    def _censor(self) -> None:
-        """Whatever is still open counts at its age: cases, the steps they wait on, the spans
-        they began, and the requests queued or in work at the pools."""
-        now = self.env.now
-        for (flow_id, _), state in self.states.items():
-            flow = FLOWS[flow_id]
-            trigger, done = state["trigger"], state["done"]
-            pending = [s for s in flow.steps if s.id not in done and s.applies(trigger)]
-            case = str(state["case_id"])
-            undelivered = [
-                s.id
-                for s in pending
-                if not s.is_wait and request_id_of(case, s.id) not in self.unanswered_delivered
-            ]
-            self.book.open_case(
-                flow_id,
-                float(state["opened_at"]),
-                case_marks(state),
-                [s.id for s in pending],
-                undelivered,
-                now,
-            )
-        for (flow_id, _), (intended_at, trigger) in self.arriving.items():
-            pending = [s for s in FLOWS[flow_id].steps if s.applies(trigger)]
-            self.book.open_case(
-                flow_id,
-                intended_at,
-                {TRIGGER: intended_at},
-                [s.id for s in pending],
-                [s.id for s in pending if not s.is_wait],
-                now,
-            )
-        for flow_id, pool, delivered_at, started_at in self.at_pools.values():
-            self.book.agency_open(
-                flow_id, pool, delivered_at=delivered_at, started_at=started_at, now=now
-            )
-
     def _result(self) -> RunResult:
-        self._censor()
-        # A request is answered (its outcome recorded) or still somewhere on the wire, in a
-        # queue or with a clerk. A request the books cannot place was lost.
-        in_flight: dict[str, int] = dict.fromkeys(self.flow_ids, 0)
-        for open_request in self.open_requests.values():
-            in_flight[open_request.flow_id] += 1
-
-        def lost(flow_id: str) -> int:
-            t = self.tally
-            return (
-                t.get(flow_id, "requests_emitted")
-                - t.get(flow_id, "outcomes_recorded")
-                - in_flight[flow_id]
+        """The books cut off now: a request is answered, or still on the wire, in a queue or
+        with a clerk; one the engine no longer holds was lost."""
+        now, ledger = self.env.now, self.ledger
+        held = self.open_requests
+        ledger.cut_off(now, lambda _flow, case, step: request_id_of(case, step) in held)
+        for flow_id, pool, delivered_at, started_at in self.at_pools.values():
+            ledger.at_pool_when_cut(
+                flow_id, pool, delivered=delivered_at, started=started_at, now=now
             )
-
-        flow_counts = {
-            f: self.tally.counts(f, in_flight=in_flight[f], lost=lost(f)) for f in self.flow_ids
-        }
-        counts = self.tally.counts(
-            None,
-            in_flight=sum(in_flight.values()),
-            lost=sum(lost(f) for f in self.flow_ids),
-        )
-        agencies = {
-            name: AgencyLoad(
-                agency=station.pool.agency,
-                servers=station.pool.servers,
-                max_queue=station.max_queue,
-                queue_at_end=station.queue_length(),
-                outages=[describe_outage(o) for o in station.pool.spec.outages],
-                requests={f: station.taken[f] for f in station.pool.flows},
-            )
-            for name, station in self.stations.items()
-        }
+        peaks = {name: station.max_queue for name, station in self.stations.items()}
         return build_result(
             scenario=self.scenario,
             scenario_file=self.scenario_file,
             overrides=self.overrides,
             engine=EngineInfo(name="sim", versions=package_versions("simpy")),
-            business_seconds=self.env.now,
-            counts=counts,
-            flow_counts=flow_counts,
-            tally=self.tally,
-            book=self.book,
-            agencies=agencies,
-            series=self.series,
+            business_seconds=now,
+            ledger=ledger,
+            agencies=ledger.agency_loads(peaks),
         )
