@@ -31,7 +31,7 @@ from processors import FLOWS
 from processors.agency import outcome_for
 from processors.events import Emit, Record
 from processors.flow import FlowSpec
-from processors.orchestrator import CaseCompletion, CaseState, Orchestrator
+from processors.orchestrator import CaseCompletion, CaseState, Orchestrator, Transition
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -63,6 +63,11 @@ class WalkedCase:
     """Agency requests and waits, in the order the orchestrator emitted them."""
     outcomes: list[Emit] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    """Steps skipped by the case's data."""
+    cancelled: list[str] = field(default_factory=list)
+    """Steps cancelled by a rejection before them."""
+    transitions: list[Transition] = field(default_factory=list)
+    """What each transition did, as the books are told it."""
     completion: CaseCompletion | None = None
     state: CaseState | None = None
 
@@ -99,9 +104,12 @@ def walk(
     pending: list[Emit] = []
     clock = 0.0
     while True:
-        assert not progress.duplicate and not progress.unexpected, progress
+        assert not progress.duplicate and not progress.refused, progress
+        assert list(progress.transition.requested) == [str(e.step) for e in progress.emits]
+        case.transitions.append(progress.transition)
         case.requests += progress.emits
-        case.skipped += progress.skipped
+        case.skipped += progress.transition.skipped
+        case.cancelled += progress.transition.cancelled
         pending += progress.emits
         if progress.completion is not None:
             assert case.completion is None, "a case completes once"
@@ -119,7 +127,7 @@ def walk(
         before = copy.deepcopy(given)
         progress = orchestrator.record(given, outcome.value, clock, delivered)
         assert given == before, "a transition must not change the state it was given"
-        assert progress.finished == emit.step
+        assert progress.transition.step == emit.step
 
 
 @functools.cache

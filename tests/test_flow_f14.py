@@ -62,7 +62,7 @@ def test_claims_are_consistent_in_themselves() -> None:
 def test_a_local_claimant_goes_straight_to_approval(codec: AvroCodec) -> None:
     trigger = claim(transferred=False)
     opened = Orchestrator(FLOW).open(None, trigger, 0.0, 0.0)
-    assert opened.skipped == ("relationship-transfer",)
+    assert opened.transition.skipped == ("relationship-transfer",)
     assert opened.state["done"]["relationship-transfer"]["status"] == SKIPPED
     request = only(opened.emits)
     assert request.step == "benefit-approval"

@@ -25,7 +25,7 @@ from processors import FLOWS
 from processors.agency import outcome_for
 from processors.events import Emit
 from processors.f17_m12_procurement_lifecycle import FLOW, prepayment_meets_floor
-from processors.orchestrator import CaseCompletion, Orchestrator, Progress
+from processors.orchestrator import CaseCompletion, Orchestrator, Progress, case_marks
 
 CST = dt.timezone(dt.timedelta(hours=8))
 START = dt.datetime(2021, 6, 1, 9, 0, tzinfo=CST)
@@ -237,8 +237,8 @@ def test_the_chain_runs_stage_by_stage() -> None:
         emit = side[step]
         outcome = outcome_for(FLOW, FLOW.step(step), emit.value, random.Random(6)).value
         progress = orchestrator.record(progress.state, outcome, at, at)
-    assert progress.completion is not None
-    assert progress.completion.completed_at == 80.0
+    assert progress.completion is not None and progress.transition.completed
+    assert case_marks(progress.state)["prepayment.acted"] == 80.0
 
 
 def test_no_prepayment_step_when_the_supplier_declined_it() -> None:
@@ -246,7 +246,7 @@ def test_no_prepayment_step_when_the_supplier_declined_it() -> None:
     progress = orchestrator.open(None, award(percent=0, waived=True), 0.0, 0.0)
     progress = answer(orchestrator, progress, "contract-signing", 10.0)
     assert steps_of(progress.emits) == ["contract-filing", "delivery"]
-    assert progress.skipped == ("prepayment",)
+    assert progress.transition.skipped == ("prepayment",)
 
 
 # -- spans against a case computed by hand -------------------------------------------------------
@@ -281,8 +281,8 @@ def test_spans_match_a_hand_computed_case() -> None:
         when = times[str(step)]
         progress = orchestrator.record(progress.state, outcome, when, when)
         pending.update({e.step: e for e in progress.emits})
-    completion = progress.completion
-    assert completion is not None
+    assert progress.completion is not None
+    marks = case_marks(progress.state)
 
     # By hand, on 09:00–12:00 and 13:30–17:30 (7 h a working day):
     # completion → acceptance: Fri 16:00–17:30, Mon, Tue, Wed 09:00–11:00 = 17.5 h = 2.5 wd;
@@ -290,11 +290,11 @@ def test_spans_match_a_hand_computed_case() -> None:
     expected_wd = {"completion-to-acceptance": 17.5 / 7, "invoice-to-payment": 10 / 7}
     for span_id, hand in expected_wd.items():
         span = next(s for s in FLOW.spans if s.id == span_id)
-        start, end = completion.marks[span.start], completion.marks[span.end]
+        start, end = marks[span.start], marks[span.end]
         assert calendar.working_days_between(start, end) == pytest.approx(hand)
 
     book = LatencyBook(calendar, {"F17": list(FLOW.spans)})
-    book.completed("F17", completion)
+    book.completed_marks("F17", 0.0, times["payment"], marks)
     for span_id, hand in expected_wd.items():
         recorded = book.working_days[span_key("F17", span_id)].summary()
         assert recorded.count == 1

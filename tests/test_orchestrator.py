@@ -18,12 +18,20 @@ from processors.agency import outcome_for
 from processors.events import Record
 from processors.flow import TRIGGER, CaseView, FlowSpec, Source, Span, Step
 from processors.orchestrator import (
+    ANSWERED,
     CANCELLED,
     COMPLETED,
+    DUPLICATE,
+    NO_OPEN_CASE,
+    NOT_THE_OWNER,
+    OPENED,
+    REFUSED,
     REJECTED,
     SKIPPED,
+    UNREQUESTED,
     Orchestrator,
     Progress,
+    case_marks,
 )
 
 CASE = "T01-0000001"
@@ -91,14 +99,31 @@ def trigger(**fields: Any) -> dict[str, Any]:
     return {"case_id": CASE, "thing": "X-1", **fields}
 
 
-def outcome(step: str, status: str = COMPLETED, reply: dict[str, str] | None = None) -> Record:
+def outcome(
+    step: str,
+    status: str = COMPLETED,
+    reply: dict[str, str] | None = None,
+    *,
+    agency: str | None = None,
+    request_id: str | None = None,
+) -> Record:
+    """An answer from the step's own agency (every hand-made step's agency has its name)."""
     return {
         "case_id": CASE,
-        "request_id": f"{CASE}/{step}",
+        "request_id": request_id or f"{CASE}/{step}",
         "step": step,
+        "agency": agency or step,
         "status": status,
         "reply": reply,
     }
+
+
+def skipped(progress: Progress) -> tuple[str, ...]:
+    return progress.transition.skipped
+
+
+def cancelled(progress: Progress) -> tuple[str, ...]:
+    return progress.transition.cancelled
 
 
 def steps_of(progress: Progress) -> list[str]:
@@ -113,14 +138,20 @@ class Run:
         self.progress = self.orchestrator.open(None, trigger(**fields), opened_at, now)
         self.state = self.progress.state
 
-    def record(self, value: Record, at: float, delivered_at: float | None = None) -> Progress:
+    def record(
+        self, value: Record, at: float, delivered_at: float | None = None, **by: str
+    ) -> Progress:
         before = copy.deepcopy(self.state)
         given = self.state
-        self.progress = self.orchestrator.record(given, value, at, delivered_at)
+        self.progress = self.orchestrator.record(given, value, at, delivered_at, **by)
         assert given == before, "the state given to a transition is never changed"
-        if not (self.progress.duplicate or self.progress.unexpected):
+        if not (self.progress.duplicate or self.progress.refused):
             self.state = self.progress.state
         return self.progress
+
+    @property
+    def marks(self) -> dict[str, float]:
+        return case_marks(self.state)
 
 
 # -- shapes ---------------------------------------------------------------------------------
@@ -143,17 +174,17 @@ def test_fan_out_emits_every_request_at_once_and_completes_at_the_last() -> None
         }
     assert run.record(outcome("c"), 30.0).completion is None
     assert run.record(outcome("a"), 40.0).completion is None
-    done = run.record(outcome("b"), 25.0).completion
-    assert done is not None
-    # The last step to act (a, at 40) closes the case, not the last outcome to be recorded.
-    assert done.completed_at == 40.0
-    assert done.latency == 30.0
+    last = run.record(outcome("b"), 25.0)
+    done = last.completion
+    assert done is not None and last.transition.completed
+    assert run.marks == {TRIGGER: 10.0, "a.acted": 40.0, "b.acted": 25.0, "c.acted": 30.0}
     assert done.emit.value == {
         "case_id": CASE,
         "flow": "T01",
         "steps": ["a", "b", "c"],
         "skipped": [],
         "rejected": [],
+        "cancelled": [],
     }
 
 
@@ -163,11 +194,12 @@ def test_chain_starts_each_step_when_the_one_before_finishes() -> None:
     run = Run(flow)
     assert steps_of(run.progress) == ["a"]
     progress = run.record(outcome("a"), 5.0)
-    assert progress.finished == "a"
+    assert (progress.transition.event, progress.transition.step) == (ANSWERED, "a")
+    assert progress.transition.requested == ("b",)
     assert steps_of(progress) == ["b"]
     assert run.state["due"] == {"a": 0.0, "b": 5.0}
     done = run.record(outcome("b"), 12.0).completion
-    assert done is not None and done.latency == 12.0
+    assert done is not None and run.marks["b.acted"] == 12.0
 
 
 def test_join_all_waits_for_every_dependency() -> None:
@@ -191,7 +223,7 @@ def test_join_any_starts_at_the_first_dependency_and_only_once() -> None:
     assert run.record(outcome("c"), 6.0).completion is None
     late = run.record(outcome("a"), 8.0)
     assert steps_of(late) == [], "c was already started; a finishing does not start it again"
-    assert late.completion is not None and late.completion.completed_at == 8.0
+    assert late.completion is not None and late.transition.requested == ()
 
 
 def test_skipped_step_counts_as_finished_so_its_dependents_run() -> None:
@@ -202,15 +234,15 @@ def test_skipped_step_counts_as_finished_so_its_dependents_run() -> None:
     )
     run = Run(flow, needs_b=False)
     progress = run.record(outcome("a"), 4.0)
-    assert progress.skipped == ("b",)
+    assert skipped(progress) == ("b",) and cancelled(progress) == ()
     assert steps_of(progress) == ["c"], "c depends on b, which was skipped: c starts at once"
-    assert run.state["done"]["b"] == {"at": 4.0, "status": SKIPPED}
+    assert run.state["done"]["b"] == {"at": 4.0, "status": SKIPPED, "blocked": False}
     assert run.state["due"]["c"] == 4.0
     done = run.record(outcome("c"), 6.0, delivered_at=5.0).completion
     assert done is not None
     assert done.emit.value["steps"] == ["a", "c"]
     assert done.emit.value["skipped"] == ["b"]
-    assert "b.acted" not in done.marks and "b.delivered" not in done.marks
+    assert "b.acted" not in run.marks and "b.delivered" not in run.marks
     # The same flow with b needed runs all three in a chain.
     needed = Run(flow, needs_b=True)
     assert steps_of(needed.record(outcome("a"), 4.0)) == ["b"]
@@ -222,7 +254,8 @@ def test_skipped_root_step_is_reported_at_open() -> None:
         agency_step("b", after=("a",)),
     )
     progress = Orchestrator(flow).open(None, trigger(), 2.0, 3.0)
-    assert progress.skipped == ("a",)
+    assert progress.transition.event == OPENED
+    assert skipped(progress) == ("a",) and progress.transition.requested == ("b",)
     assert steps_of(progress) == ["b"]
     assert progress.state["due"] == {"a": 3.0, "b": 3.0}
 
@@ -234,12 +267,9 @@ def test_case_where_nothing_applies_completes_on_open_with_zero_latency() -> Non
     )
     progress = Orchestrator(flow).open(None, trigger(), 100.0, 100.3)
     assert progress.emits == []
-    assert progress.skipped == ("a", "b")
-    done = progress.completion
-    assert done is not None
-    assert done.completed_at == done.opened_at == 100.0
-    assert done.latency == 0.0
-    assert dict(done.marks) == {TRIGGER: 100.0}
+    assert skipped(progress) == ("a", "b")
+    assert progress.completion is not None and progress.transition.completed
+    assert case_marks(progress.state) == {TRIGGER: 100.0}
 
 
 def test_reply_data_reaches_the_next_steps_request() -> None:
@@ -296,7 +326,8 @@ def test_rejection_cancels_the_steps_after_it_in_a_chain() -> None:
     run = Run(flow)
     progress = run.record(outcome("a", status=REJECTED), 4.0, delivered_at=1.0)
     assert progress.emits == []
-    assert progress.skipped == ("b", "c"), "b and, through it, c are cancelled at once"
+    assert cancelled(progress) == ("b", "c"), "b and, through it, c are cancelled at once"
+    assert skipped(progress) == ()
     assert run.state["done"]["b"] == {"at": 4.0, "status": CANCELLED}
     assert run.state["done"]["c"] == {"at": 4.0, "status": CANCELLED}
     done = run.record(outcome("d"), 6.0, delivered_at=2.0).completion
@@ -306,17 +337,17 @@ def test_rejection_cancels_the_steps_after_it_in_a_chain() -> None:
         "case_id": CASE,
         "flow": "T01",
         "steps": ["a", "d"],
-        "skipped": ["b", "c"],
+        "skipped": [],
         "rejected": ["a"],
+        "cancelled": ["b", "c"],
     }
-    assert dict(done.marks) == {
+    assert run.marks == {
         TRIGGER: 0.0,
         "a.delivered": 1.0,
         "a.acted": 4.0,
         "d.delivered": 2.0,
         "d.acted": 6.0,
     }
-    assert done.latency == 6.0
 
 
 def test_a_step_declared_to_run_anyway_runs_without_the_refused_reply() -> None:
@@ -382,7 +413,7 @@ def test_wait_step_is_emitted_on_the_wait_topic_and_has_no_delivery() -> None:
     assert steps_of(run.record(answer.value, 30.0)) == ["accept"]
     done = run.record(outcome("accept"), 33.0, delivered_at=31.0).completion
     assert done is not None
-    assert dict(done.marks) == {
+    assert run.marks == {
         TRIGGER: 0.0,
         "order.delivered": 1.0,
         "order.acted": 2.0,
@@ -395,15 +426,16 @@ def test_wait_step_is_emitted_on_the_wait_topic_and_has_no_delivery() -> None:
 # -- marks and latency ----------------------------------------------------------------------
 
 
-def test_completion_marks_and_latency_are_the_times_given() -> None:
+def test_marks_are_the_times_given() -> None:
     flow = make_flow(agency_step("a"), agency_step("b", after=("a",)), agency_step("c"))
     run = Run(flow, opened_at=1000.0, now=1000.4)
     run.record(outcome("a"), 1100.0, delivered_at=1000.9)
     run.record(outcome("c"), 1500.0, delivered_at=1001.2)
     done = run.record(outcome("b"), 1300.0, delivered_at=1100.6).completion
     assert done is not None
-    assert done.opened_at == 1000.0, "the trigger's intended time, not when it arrived"
-    assert dict(done.marks) == {
+    assert done.case_id == CASE
+    # `trigger` is the trigger's intended time, not when it arrived.
+    assert run.marks == {
         TRIGGER: 1000.0,
         "a.delivered": 1000.9,
         "a.acted": 1100.0,
@@ -412,9 +444,6 @@ def test_completion_marks_and_latency_are_the_times_given() -> None:
         "c.delivered": 1001.2,
         "c.acted": 1500.0,
     }
-    assert done.completed_at == 1500.0
-    assert done.latency == 500.0
-    assert done.case_id == CASE
 
 
 # -- what must not count --------------------------------------------------------------------
@@ -437,6 +466,15 @@ def test_duplicate_outcome_is_flagged_and_the_first_stands() -> None:
     again = run.record(outcome("a", status=REJECTED), 9.0)
     assert again.duplicate and again.completion is None and again.emits == []
     assert run.state["done"]["a"] == {"at": 5.0, "status": COMPLETED}
+
+
+def test_a_repeated_trigger_or_answer_is_a_duplicate_transition() -> None:
+    flow = make_flow(agency_step("a"), agency_step("b"))
+    run = Run(flow)
+    run.record(outcome("a"), 5.0)
+    again = run.record(outcome("a"), 6.0)
+    assert again.transition.event == DUPLICATE and again.transition.step == "a"
+    assert again.transition.requested == () and not again.transition.completed
 
 
 def test_outcome_after_completion_is_a_duplicate() -> None:
@@ -465,24 +503,70 @@ def test_outstanding_requests_are_the_due_ones_not_yet_done_as_first_emitted() -
     assert run.orchestrator.outstanding(run.state) == []
 
 
-def test_outcome_for_a_step_not_yet_due_is_unexpected() -> None:
+def test_outcome_for_a_step_not_yet_due_is_refused() -> None:
     flow = make_flow(agency_step("a"), agency_step("b", after=("a",)))
     run = Run(flow)
     early = run.record(outcome("b"), 2.0)
-    assert early.unexpected and early.completion is None
+    assert early.refused == UNREQUESTED and early.completion is None
+    assert early.transition.event == REFUSED and early.transition.step == "b"
     assert "b" not in run.state["done"]
     # The case goes on as if the stray outcome had never come.
     assert steps_of(run.record(outcome("a"), 3.0)) == ["b"]
     assert run.record(outcome("b"), 4.0).completion is not None
 
 
-def test_outcome_for_an_unknown_step_or_case_is_unexpected() -> None:
+def test_outcome_for_an_unknown_step_or_case_is_refused() -> None:
     flow = make_flow(agency_step("a"))
     run = Run(flow)
-    assert run.record(outcome("zzz"), 1.0).unexpected
+    assert run.record(outcome("zzz"), 1.0).refused == UNREQUESTED
     orphan = Orchestrator(flow).record(None, outcome("a"), 1.0)
-    assert orphan.unexpected and orphan.completion is None
+    assert orphan.refused == NO_OPEN_CASE and orphan.completion is None
     assert orphan.state == {"case_id": CASE}
+
+
+def test_an_agency_answering_another_agencys_step_is_refused_and_the_case_waits() -> None:
+    """The bank forging the police's answer: on the bank's own topic (the engine says who
+    wrote it), or naming the police in the answer while writing as the bank."""
+    flow = make_flow(agency_step("police"), agency_step("bank"))
+    run = Run(flow)
+    forged = run.record(outcome("police"), 1.0, answerer="bank")
+    assert forged.refused == NOT_THE_OWNER and forged.transition.answerer == "bank"
+    assert forged.emits == [] and forged.completion is None
+    posing = run.record(outcome("police", agency="bank"), 1.5, answerer="police")
+    assert posing.refused == NOT_THE_OWNER
+    assert "police" not in run.state["done"], "the police's step still waits"
+    run.record(outcome("bank"), 2.0, answerer="bank")
+    done = run.record(outcome("police"), 9.0, answerer="police")
+    assert done.completion is not None and run.marks["police.acted"] == 9.0
+
+
+def test_an_answer_to_a_request_never_sent_is_refused() -> None:
+    flow = make_flow(agency_step("a"), agency_step("b", after=("a",), applies=lambda t: False))
+    run = Run(flow)
+    wrong_id = run.record(outcome("a", request_id=f"{CASE}/b"), 1.0)
+    assert wrong_id.refused == UNREQUESTED
+    run.record(outcome("a"), 2.0)
+    assert run.state["done"]["b"]["status"] == SKIPPED
+    late = Run(flow)
+    late.record(outcome("a"), 2.0)
+    assert late.progress.completion is not None
+    assert late.orchestrator.record(late.state, outcome("b"), 3.0).refused == UNREQUESTED
+
+
+def test_a_step_skipped_by_the_data_after_a_rejection_is_skipped_and_still_blocks() -> None:
+    """Skipped by the case's data whatever came before it, so both engines count it the same
+    however the rejections fell; the step after it is still cancelled."""
+    flow = make_flow(
+        agency_step("a"),
+        agency_step("b", after=("a",), applies=lambda t: False),
+        agency_step("c", after=("b",)),
+    )
+    run = Run(flow)
+    progress = run.record(outcome("a", status=REJECTED), 1.0)
+    assert skipped(progress) == ("b",) and cancelled(progress) == ("c",)
+    assert progress.completion is not None
+    assert progress.completion.emit.value["skipped"] == ["b"]
+    assert progress.completion.emit.value["cancelled"] == ["c"]
 
 
 # -- the declaration itself -----------------------------------------------------------------

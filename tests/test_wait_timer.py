@@ -24,6 +24,7 @@ from govstream.engines.kafka.app import build_app
 from govstream.scenario.loader import load_scenario
 from processors import FLOWS
 from processors.agency import outcome_for
+from processors.flow import TIMER
 from processors.orchestrator import Orchestrator
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "procurement-lifecycle.yaml"
@@ -79,4 +80,4 @@ def test_a_wait_is_acknowledged_only_once_its_outcome_is_sent(
     during, after = asyncio.run(wait_once())
     assert not during, "acknowledged while its wait still ran"
     assert after, "never acknowledged after its wait"
-    assert sent == [FLOW.outcome_topic], sent
+    assert sent == [FLOW.outcome_topic(TIMER)], sent

@@ -19,7 +19,6 @@ from govstream.metrics import LatencyRecorder, RecorderSet
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.flow import Span
-from processors.orchestrator import CaseCompletion
 
 
 def step_key(flow_id: str, kind: str, step: str) -> str:
@@ -194,11 +193,6 @@ class LatencyBook:
         if recorder is None:
             recorder = self._hops[name] = self.latency[hop_key(name)]
         recorder.record(seconds if seconds > 0.0 else 0.0)
-
-    def completed(self, flow_id: str, completion: CaseCompletion) -> None:
-        self.completed_marks(
-            flow_id, completion.opened_at, completion.completed_at, completion.marks
-        )
 
     def completed_marks(
         self, flow_id: str, opened_at: float, completed_at: float, marks: Mapping[str, float]

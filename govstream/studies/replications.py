@@ -78,7 +78,7 @@ def replicate(
     seeded = scenario.model_copy(update={"seed": seed})
     engine = SimEngine(seeded, scenario_file=scenario_file, overrides=overrides)
     result = engine.run()
-    book = engine.book
+    book = engine.ledger.book
     histograms = {
         "latency": book.latency.encode(),
         "working_days": book.working_days.encode(),

@@ -89,7 +89,7 @@ def every_case_completed(result: RunResult) -> None:
     assert counts.cases_completed == counts.cases_started
     assert counts.lost == 0 and counts.requests_in_flight == 0
     assert counts.requests_acted == counts.requests_emitted
-    assert counts.unexpected == 0
+    assert counts.refused == 0
 
 
 class WorkerKiller(threading.Thread):

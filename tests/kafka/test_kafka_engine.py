@@ -96,7 +96,7 @@ def test_every_case_completes_with_nothing_lost(
     assert counts.outcomes_recorded == counts.requests_emitted
     assert counts.requests_acted == counts.requests_delivered
     assert counts.duplicates == 0
-    assert counts.unexpected == 0
+    assert counts.refused == 0
     assert counts.dead_lettered == 0
     # no case's state outlives it, so the workers' table does not grow with the run's length
     assert case_states_left(kafka_bootstrap, scenario, result.engine.options["run_id"]) == []
@@ -127,7 +127,7 @@ def test_corrupt_triggers_go_to_the_dead_letter_topic(kafka_bootstrap: str, tmp_
     corrupted = result.engine.options["corrupted_triggers_sent"]
     assert corrupted > 5
     assert result.counts.dead_lettered == corrupted
-    reasons = result.engine.options["dead_letter_reasons"]
+    reasons = result.dead_letters.by_reason
     assert set(reasons) == {"malformed-body", "unknown-schema", "not-single-object"}
     # the orchestrator kept running: every well-formed case still completed
     assert result.counts.cases_completed == result.counts.cases_started > 100
@@ -294,7 +294,7 @@ def test_the_district_runs_every_flow_together_with_nothing_lost(
     for flow_id, counts in result.flow_counts.items():
         assert counts.cases_started > 50, flow_id
         assert counts.cases_completed == counts.cases_started, flow_id
-        assert counts.lost == 0 and counts.duplicates == 0 and counts.unexpected == 0, flow_id
+        assert counts.lost == 0 and counts.duplicates == 0 and counts.refused == 0, flow_id
     for name, load in result.agencies.items():
         serving = [f for f in FLOWS if load.agency in FLOWS[f].agencies]
         assert set(load.requests) <= set(serving), name
