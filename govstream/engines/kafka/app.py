@@ -68,12 +68,8 @@ cases' state it then deletes: a completion is acknowledged within a round trip."
 
 
 def app_id(scenario: Scenario) -> str:
-    """One consumer group per set of flows, so runs of different flows do not share offsets;
-    exactly-once runs have their own, since their changelog and transactions are written
-    transactionally and must not meet an at-least-once worker's."""
-    flows = "-".join(flow_id.lower() for flow_id in scenario.flows)
-    suffix = "-eos" if scenario.kafka.guarantee == "exactly_once" else ""
-    return f"{APP_ID}-{flows}{suffix}"
+    """One consumer group per set of flows, so runs of different flows do not share offsets."""
+    return f"{APP_ID}-{'-'.join(flow_id.lower() for flow_id in scenario.flows)}"
 
 
 def role_app_id(scenario: Scenario, role: str | None) -> str:
@@ -234,21 +230,17 @@ def build_app(
         topic_allow_declare=True,
         broker_commit_every=100,
         broker_commit_interval=0.5,
-        # Under exactly-once a rebalance must wait for the work in hand, or a clerk finishing
-        # after it sends outside any transaction; at-least-once need not wait.
-        stream_wait_empty=scenario.kafka.guarantee == "exactly_once",
+        # A rebalance does not wait for the work in hand (faust's default would): what is not
+        # finished is not committed either, and the worker given its partition does it again.
+        stream_wait_empty=False,
         # An agency's backlog waits in its agent's buffer, where its arrival is stamped
         # (see arrival.py); only what overflows the buffer waits in Kafka unstamped.
         stream_buffer_maxsize=STREAM_BUFFER_MAXSIZE,
         broker_session_timeout=SESSION_TIMEOUT_SECONDS,
         broker_heartbeat_interval=HEARTBEAT_SECONDS,
         broker_rebalance_timeout=REBALANCE_TIMEOUT_SECONDS,
-        processing_guarantee=scenario.kafka.guarantee,
-        # After an exactly-once worker dies mid-transaction its table's changelog can end in
-        # an aborted transaction, whose committed end faust misreads as an inconsistency and
-        # refuses to start on. No run reads an earlier run's cases (their ids carry the run
-        # id), so there is nothing for that check to protect.
-        recovery_consistency_check=scenario.kafka.guarantee != "exactly_once",
+        # faust's exactly_once is refused when a scenario is validated (see README, Reliability).
+        processing_guarantee="at_least_once",
     )
     outbound = [spec.name for spec in catalog.topics.values() if spec.flow in flows]
     codec_names = register_topic_codecs(codec, outbound)
@@ -352,7 +344,7 @@ def build_app(
             if forgetting:
                 await asyncio.wait(set(forgetting), timeout=FORGET_ON_STOP_SECONDS)
 
-    resends_owed = role is None and scenario.kafka.guarantee == "at_least_once"
+    resends_owed = role is None
     """Whether an idle worker sends owed requests again (`owed.py`), for which a stored case
     keeps the trace its requests carry."""
 
