@@ -145,7 +145,9 @@ class KafkaRun:
         interrupted = keep_logs = False
         try:
             try:
-                workers += start_workers(self.scenario, self.bootstrap, directory, self.identities)
+                workers += start_workers(
+                    self.scenario, self.bootstrap, directory, self.identities, run_id=self.run_id
+                )
                 watch.start()
                 wait_ready(workers, stop=watch.stop)
                 if watch.failure is None:

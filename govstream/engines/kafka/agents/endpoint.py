@@ -16,7 +16,7 @@ import faust
 
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
-from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox
+from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox, about_case
 from govstream.engines.kafka.arrival import Arrival
 from govstream.pipeline.agencies import AgencyPool
 from processors.flow import FlowSpec, Step
@@ -89,25 +89,25 @@ async def answer(deps: EndpointDeps, event: faust.EventT) -> None:
     delivered, taken = arrival.at, deps.clock.now()
     topic = event.message.topic
     flow, step = deps.serves[topic]
-    try:
-        request = deps.codec.decode(arrival.body, expected_topic=topic).value
-    except CodecError as error:
-        await deps.outbox.dead_letter(event, error.reason, error)
-        return
-    trace = h.read(event.message.headers)
-    try:
-        started, work, overshoot = await act(deps, trace, flow.id, step.id)
-        outcome = deps.pool.act(flow, step, request)
-    except Exception as error:  # one request the agency cannot handle must not stop it
-        await deps.outbox.dead_letter(event, PROCESSING_FAILED, error)
-        return
-    marks = h.answered(
-        trace,
-        delivered=delivered,
-        started=started,
-        acted=deps.clock.now(),
-        step=step.id,
-        pool=deps.pool.name,
-        **{h.TAKEN: taken, h.WORK: work, h.OVERSHOOT: overshoot},
-    )
-    await deps.outbox.send(outcome, marks)
+    with about_case(event, flow.id) as trace:
+        try:
+            request = deps.codec.decode(arrival.body, expected_topic=topic).value
+        except CodecError as error:
+            await deps.outbox.dead_letter(event, error.reason, error)
+            return
+        try:
+            started, work, overshoot = await act(deps, trace, flow.id, step.id)
+            outcome = deps.pool.act(flow, step, request)
+        except Exception as error:  # one request the agency cannot handle must not stop it
+            await deps.outbox.dead_letter(event, PROCESSING_FAILED, error)
+            return
+        marks = h.answered(
+            trace,
+            delivered=delivered,
+            started=started,
+            acted=deps.clock.now(),
+            step=step.id,
+            pool=deps.pool.name,
+            **{h.TAKEN: taken, h.WORK: work, h.OVERSHOOT: overshoot},
+        )
+        await deps.outbox.send(outcome, marks)

@@ -20,7 +20,7 @@ from faust.streams import current_event
 
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
-from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox
+from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox, about_case
 from processors import FLOWS
 from processors.events import Emit
 from processors.flow import FlowSpec
@@ -134,30 +134,33 @@ async def handle(deps: OrchestratorDeps, event: faust.EventT) -> None:
     its handling fails, and the agent goes on."""
     arrived = deps.clock.now()
     topic = event.message.topic
-    trace = h.read(event.message.headers)
-    case_id = event.key.decode() if isinstance(event.key, bytes) else str(event.key)
-    try:
-        record = deps.codec.decode(event.value, expected_topic=topic).value
-    except CodecError as error:
-        await deps.outbox.dead_letter(event, error.reason, error)
-        return
-    try:
-        at = position(event.message)
-        raw = deps.cases.get(case_id)
-        stored = deps.table_codec.load(raw)
-        replayed = raw is not None and raw.get(WRITTEN_BY) == at
-        if topic in deps.by_source:
-            flow_id = deps.by_source[topic]
-            trace[h.FLOW] = flow_id
-            trace[h.AGENCY_WALL] = "0"
-            intended = h.mark(trace, h.INTENDED) or arrived
-            progress = deps.orchestrators[flow_id].open(stored, record, intended, arrived)
-        else:
-            flow_id = deps.by_outcome[topic]
-            progress = deps.orchestrators[flow_id].record(stored, record, arrived)
-        await advance(deps, flow_id, case_id, progress, trace, arrived, at=at, replayed=replayed)
-    except Exception as error:  # one bad case must not stop every other case
-        await deps.outbox.dead_letter(event, PROCESSING_FAILED, error)
+    flow_of_topic = deps.by_source.get(topic) or deps.by_outcome.get(topic)
+    with about_case(event, flow_of_topic) as trace:
+        case_id = event.key.decode() if isinstance(event.key, bytes) else str(event.key)
+        try:
+            record = deps.codec.decode(event.value, expected_topic=topic).value
+        except CodecError as error:
+            await deps.outbox.dead_letter(event, error.reason, error)
+            return
+        try:
+            at = position(event.message)
+            raw = deps.cases.get(case_id)
+            stored = deps.table_codec.load(raw)
+            replayed = raw is not None and raw.get(WRITTEN_BY) == at
+            if topic in deps.by_source:
+                flow_id = deps.by_source[topic]
+                trace[h.FLOW] = flow_id
+                trace[h.AGENCY_WALL] = "0"
+                intended = h.mark(trace, h.INTENDED) or arrived
+                progress = deps.orchestrators[flow_id].open(stored, record, intended, arrived)
+            else:
+                flow_id = deps.by_outcome[topic]
+                progress = deps.orchestrators[flow_id].record(stored, record, arrived)
+            await advance(
+                deps, flow_id, case_id, progress, trace, arrived, at=at, replayed=replayed
+            )
+        except Exception as error:  # one bad case must not stop every other case
+            await deps.outbox.dead_letter(event, PROCESSING_FAILED, error)
 
 
 async def request(
@@ -259,11 +262,15 @@ async def resend_owed(deps: OrchestratorDeps, partitions: set[int]) -> int:
             continue
         deps.resent[case_id] = written_by
         flow_id, state = raw["flow"], deps.table_codec.load(raw)
-        owed = deps.orchestrators[flow_id].outstanding(state)
-        now = deps.clock.now()
-        for emit in owed:
-            await request(deps, flow_id, emit, raw.get(TRACE_OF_CASE, {}), now, now)
-        if owed:
-            log.warning("case waits on requests nobody has", case_id=case_id, steps=len(owed))
+        trace = raw.get(TRACE_OF_CASE, {})
+        with structlog.contextvars.bound_contextvars(
+            run_id=trace.get(h.RUN), flow=flow_id, case_id=case_id
+        ):
+            owed = deps.orchestrators[flow_id].outstanding(state)
+            now = deps.clock.now()
+            for emit in owed:
+                await request(deps, flow_id, emit, trace, now, now)
+            if owed:
+                log.warning("case waits on requests nobody has", steps=len(owed))
         count += len(owed)
     return count

@@ -1,5 +1,5 @@
-"""What the agents share: sending with headers, dead-lettering with the error scrubbed, and
-the clock they keep time by.
+"""What the agents share: sending with headers, dead-lettering with the error scrubbed, the
+clock they keep time by, and the case a log line is about.
 
 Agents send through an `Outbox` rather than faust topics they look up themselves, so an agent
 can be run alone with topics that only record what they are given (see the agents' tests).
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -97,12 +98,29 @@ class Outbox:
             }
         )
         await self.dead_letters.send(key=message.key, value=raw_value, headers=h.encode(marks))
-        log.warning(
+        log.warning(  # the run, flow and case are bound while the message is handled
             "dead-lettered",
-            case_id=message.key.decode("utf-8", "replace") if message.key else None,
             event_id=marks.get("ce_id"),
-            flow=marks.get(h.FLOW),
             topic=message.topic,
             offset=message.offset,
             reason=reason,
         )
+
+
+def case_id_of(key: Any) -> str | None:
+    """The case a message is about: its key."""
+    if key is None:
+        return None
+    return key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+
+
+@contextmanager
+def about_case(event: faust.EventT, flow: str | None = None) -> Iterator[dict[str, str]]:
+    """While a message is handled, every line logged (in tasks started meanwhile too) carries
+    its run (`gs_run`), flow (`gs_flow`, else `flow`: its topic's) and case (its key). Yields
+    the message's trace headers."""
+    trace = h.read(event.message.headers)
+    with structlog.contextvars.bound_contextvars(
+        run_id=trace.get(h.RUN), flow=trace.get(h.FLOW) or flow, case_id=case_id_of(event.key)
+    ):
+        yield trace

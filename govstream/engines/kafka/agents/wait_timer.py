@@ -18,7 +18,7 @@ import faust
 
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
-from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox
+from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox, about_case
 from govstream.pipeline.agencies import Waits
 from processors.flow import FlowSpec
 
@@ -57,14 +57,16 @@ async def start(deps: WaitTimerDeps, waiting: faust.StreamT, event: faust.EventT
     """Starts one wait beside the others; a message that is not a valid wait is dead-lettered
     and acknowledged at once."""
     topic = event.message.topic
-    try:
-        request = deps.codec.decode(event.value, expected_topic=topic).value
-    except CodecError as error:
-        await deps.outbox.dead_letter(event, error.reason, error)
-        await waiting.ack(event)
-        return
-    trace = h.read(event.message.headers)
-    task = asyncio.ensure_future(finish(deps, waiting, event, dict(request), trace))
+    flow = deps.flows.get(topic)
+    # The wait's task is started within: its lines carry the case too.
+    with about_case(event, flow.id if flow else None) as trace:
+        try:
+            request = deps.codec.decode(event.value, expected_topic=topic).value
+        except CodecError as error:
+            await deps.outbox.dead_letter(event, error.reason, error)
+            await waiting.ack(event)
+            return
+        task = asyncio.ensure_future(finish(deps, waiting, event, dict(request), trace))
     deps.pending.add(task)
     task.add_done_callback(deps.pending.discard)
 
