@@ -104,15 +104,6 @@ def test_a_message_in_hand_again_keeps_the_count_of_its_first_handling(
     assert commits(consumer) == 42
 
 
-def test_under_exactly_once_a_hole_at_the_committed_offset_is_a_marker(
-    consumer: Consumer,
-) -> None:
-    consumer.in_transaction = True
-    consumer._committed_offset[REQUESTS] = 40
-    handled(consumer, REQUESTS, 41, 42)
-    assert commits(consumer) == 43
-
-
 def test_a_message_in_hand_holds_only_its_own_partition(consumer: Consumer) -> None:
     consumer._committed_offset[REQUESTS] = 10
     consumer._committed_offset[OTHER] = 10
@@ -166,11 +157,9 @@ def test_what_a_seek_back_asked_for_is_delivered(
     assert delivered_after_seek(consumer, monkeypatch, REQUESTS, 76, [40, 41, 42]) == [40, 41, 42]
 
 
-def test_under_exactly_once_only_a_changelog_is_read_again(
+def test_a_changelog_is_read_again_after_a_seek_back(
     consumer: Consumer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    consumer.in_transaction = True
-    assert delivered_after_seek(consumer, monkeypatch, REQUESTS, 76, [40, 41]) == []
     assert delivered_after_seek(consumer, monkeypatch, CHANGELOG, 76, [0, 1]) == [0, 1]
 
 
@@ -183,9 +172,6 @@ def test_records_from_before_a_seek_make_no_hole(
     offsets = [76, 77, 40, 41, 42]
     assert delivered_after_seek(consumer, monkeypatch, REQUESTS, 40, offsets, holes) == offsets
     assert holes == []
-    consumer.in_transaction = True
-    delivered_after_seek(consumer, monkeypatch, CHANGELOG, 40, [76], holes)
-    assert holes == [(41, 75)]
 
 
 def test_a_batch_fetched_before_a_seek_is_set_aside_and_the_seek_made_again(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
-from govstream.engines.kafka.app import WRITTEN_BY, TableCodec, position
+from govstream.engines.kafka.agents.orchestrator import WRITTEN_BY, TableCodec, position
 from govstream.pipeline.schedule import trigger_makers
 from govstream.scenario.loader import load_scenario
 from processors import FLOWS

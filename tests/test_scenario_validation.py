@@ -72,6 +72,7 @@ SETS: dict[str, list[str]] = {
     "set-index": ["targets.9.within=1s"],
     "set-no-value": ["agencies.bank.servers"],
     "set-through-value": ["name.first=x"],
+    "set-exactly-once": ["kafka.guarantee=exactly_once"],
 }
 """`--set` overrides applied to the unchanged base scenario."""
 
@@ -239,6 +240,20 @@ def test_set_without_a_value_shows_the_form(ran: dict[str, Ran]) -> None:
 
 def test_set_through_a_value_is_refused(ran: dict[str, Ran]) -> None:
     rejected(ran, "set-through-value", "name.first", "'name'")
+
+
+def test_exactly_once_is_refused_with_its_reason(ran: dict[str, Ran]) -> None:
+    """faust-streaming's exactly_once does not hold under a worker kill (README, Reliability):
+    a scenario that asks for it is bad input, told what is allowed and why."""
+    message = rejected(
+        ran,
+        "set-exactly-once",
+        "kafka.guarantee:",
+        "only 'at_least_once' is allowed",
+        "'exactly_once'",
+    )
+    assert "separate transactions" in message and "loses nothing" in message
+    assert message.count("kafka.guarantee") == 1, message
 
 
 def test_loader_error_names_the_source_and_every_problem(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from govstream import __version__
 from govstream.cli.args import EPILOG, EXIT_FAILURE, EXIT_INTERRUPTED, escape
-from govstream.logs import configure_logging
+from govstream.logs import LOG_FORMATS, configure_logging
 
 COMMAND_MODULES = (
     "run",  # run, validate
@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("debug", "info", "warning", "error"),
         help="log level for the structured log on stderr (default: warning)",
     )
+    parser.add_argument(
+        "--log-format",
+        default="auto",
+        choices=LOG_FORMATS,
+        help="how the log on stderr is written: 'console' readable, 'json' one JSON object a "
+        "line, 'auto' readable on a terminal and JSON otherwise (default: auto)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"govstream.cli.{name}").add_commands(commands)
@@ -59,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

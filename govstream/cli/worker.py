@@ -30,6 +30,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--ready-file", type=Path, help="file to create once partitions are assigned"
     )
     worker.add_argument(
+        "--run-id",
+        metavar="RUN",
+        help="the run this worker serves, put on every line it logs beside its role ("
+        "`govstream run` passes its own run id to the workers it starts); lines about a "
+        "message carry the message's run, flow and case as well",
+    )
+    worker.add_argument(
         "--role",
         metavar="ROLE",
         help="run only one role's agents: 'platform' (orchestrator and wait timer) or an agency "
@@ -82,4 +89,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
             markup=False,
         )
         return 2
-    return run_worker(scenario, args.bootstrap, ready_file=args.ready_file, role=args.role)
+    return run_worker(
+        scenario, args.bootstrap, ready_file=args.ready_file, role=args.role, run_id=args.run_id
+    )

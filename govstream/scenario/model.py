@@ -342,6 +342,15 @@ class Target(Strict):
         return self.span or f"{self.start_mark}->{self.end_mark}"
 
 
+EXACTLY_ONCE_REFUSED = (
+    "only 'at_least_once' is allowed: faust-streaming's exactly_once commits what a worker "
+    "read and what it sent in separate transactions, and when a worker died it left cases "
+    "open, requests unanswered and workers crashed on a fenced producer. at_least_once loses "
+    "nothing and drops the duplicates (README, Reliability)"
+)
+"""Why `kafka.guarantee: exactly_once` is bad input (measured: README, Reliability)."""
+
+
 class KafkaOptions(Strict):
     """How the kafka engine scales business time so a day of service fits in seconds."""
 
@@ -349,10 +358,17 @@ class KafkaOptions(Strict):
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     corrupt_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     """Share of triggers sent as broken bytes, to study the dead-letter path under load."""
-    guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
-    """faust's processing guarantee. `exactly_once` commits what a worker consumed together
-    with what it produced, in Kafka transactions, so a worker killed mid-run leaves no
-    duplicates behind; it needs a cluster with transactions (any Kafka 0.11 or later)."""
+    guarantee: Literal["at_least_once"] = "at_least_once"
+    """The workers' processing guarantee: at-least-once, which loses nothing when a worker
+    dies and whose duplicates the orchestrator drops. faust's `exactly_once` is refused (see
+    `EXACTLY_ONCE_REFUSED`)."""
+
+    @field_validator("guarantee", mode="before")
+    @classmethod
+    def _not_exactly_once(cls, value: Any) -> Any:
+        if value == "exactly_once":
+            raise ValueError(EXACTLY_ONCE_REFUSED)
+        return value
 
 
 class Scenario(Strict):

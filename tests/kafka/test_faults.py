@@ -159,17 +159,6 @@ def test_a_worker_killed_mid_run_hands_over_its_partitions(
     )
 
 
-def test_exactly_once_runs_every_case_once(kafka_bootstrap: str, tmp_path: Path) -> None:
-    """faust's exactly-once processing: the workers write in transactions, the collector
-    reads only committed messages, and a run without faults answers each step once. (Under a
-    worker kill faust-streaming 0.15 does not hold it: see the README's reliability section.)"""
-    scenario = fault_scenario("kafka.workers=2", "kafka.guarantee=exactly_once")
-    result = run_on_kafka(scenario, RunSettings(bootstrap=kafka_bootstrap, work_dir=tmp_path))
-    every_case_completed(result)
-    assert result.engine.options["guarantee"] == "exactly_once"
-    assert result.counts.duplicates == 0
-
-
 def test_one_broker_of_three_killed_loses_nothing(
     kafka_cluster3: ClusterInfo, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,15 @@ def test_corrupt_triggers_go_to_the_dead_letter_topic(kafka_bootstrap: str, tmp_
     # the orchestrator kept running: every well-formed case still completed
     assert result.counts.cases_completed == result.counts.cases_started > 100
     assert result.counts.lost == 0
+    # the worker's log is JSON lines, each with the run (its warm-up's, for start-up traffic),
+    # and each dead letter's with its flow and case
+    run_id = result.engine.options["run_id"]
+    lines = [json.loads(line) for line in (tmp_path / "worker-0.log").read_text().splitlines()]
+    assert lines and all(str(line.get("run_id", "")).startswith(run_id) for line in lines)
+    assert all(line["role"] == "all" for line in lines)
+    letters = [line for line in lines if line["event"] == "dead-lettered"]
+    assert len(letters) == corrupted
+    assert all(line["flow"] == "F03" and run_id in line["case_id"] for line in letters)
 
 
 AGREEMENT_SCENARIO = """

@@ -222,16 +222,3 @@ def test_a_kafka_run_passes_with_each_role_as_its_own_principal_and_leaks_nothin
     assert len(runs) >= 1 and any(h.DLQ_REASON in text for text in texts)
     leaked = {secret for secret in secrets if any(secret in text for text in texts)}
     assert not leaked, f"{len(leaked)} personal values in logs or dead-letter headers"
-
-
-def test_exactly_once_is_refused_on_the_secure_cluster_before_anything_starts(
-    kafka_secure_cluster: ClusterInfo, tmp_path: Path
-) -> None:
-    """The catalog's ACLs grant no principal a transactional id, so faust's transactions would
-    fail at a worker's first send: the run says so before it starts any worker."""
-    info = kafka_secure_cluster
-    register(Access(info.bootstrap, principals_dir=info.security.principals_dir))
-    scenario = shortened(scenario_of("F03"), "kafka.guarantee=exactly_once")
-    with pytest.raises(RuntimeError, match="grant no principal a transactional id"):
-        run_on_kafka(scenario, RunSettings(bootstrap=info.bootstrap, work_dir=tmp_path))
-    assert not list(tmp_path.iterdir()), "no worker should have been started"

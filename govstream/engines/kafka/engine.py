@@ -20,13 +20,7 @@ from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines import RunSettings
 from govstream.engines.kafka.access import access_for
-from govstream.engines.kafka.app import (
-    clerks_per_worker,
-    consumer_groups,
-    group_topics,
-    roles,
-    scenario_topics,
-)
+from govstream.engines.kafka.app import clerks_per_worker, consumer_groups, roles, scenario_topics
 from govstream.engines.kafka.collector import Collector
 from govstream.engines.kafka.generator import OpenLoopGenerator
 from govstream.engines.kafka.queue_depth import peak_queue
@@ -46,7 +40,6 @@ from govstream.pipeline.ledger import Ledger
 from govstream.result import EngineInfo, RunResult
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
-from processors import FLOWS
 
 log = structlog.get_logger(__name__)
 
@@ -77,12 +70,6 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
     catalog = load_catalog()
     # On a secure cluster every role runs as its own principal, in its own consumer group.
     access = access_for(bootstrap)
-    if access.secure and scenario.kafka.guarantee == "exactly_once":
-        raise RuntimeError(
-            "kafka.guarantee exactly_once needs transactions, and the secure cluster's ACLs "
-            "grant no principal a transactional id: run it on a plaintext cluster, or with "
-            "kafka.guarantee: at_least_once"
-        )
     admin = admin_client(bootstrap)
     try:
         ensure_topics(admin, catalog, scenario_topics(scenario))
@@ -152,7 +139,9 @@ class KafkaRun:
         interrupted = keep_logs = False
         try:
             try:
-                workers += start_workers(self.scenario, self.bootstrap, directory, self.identities)
+                workers += start_workers(
+                    self.scenario, self.bootstrap, directory, self.identities, run_id=self.run_id
+                )
                 watch.start()
                 wait_ready(workers, stop=watch.stop)
                 if watch.failure is None:
@@ -225,7 +214,7 @@ class KafkaRun:
         # included) is worked off before the run ends, so its dead letters are counted.
         while running():
             self.lag = self._lag()
-            if self.lag <= self.idle_lag():
+            if self.lag <= 0:
                 break
             watch.stop.wait(LAG_POLL_SECONDS)
         watch.stop.wait(0.5)  # late duplicates still count as duplicates
@@ -237,20 +226,6 @@ class KafkaRun:
         return sum(
             consumer_lag(self.bootstrap, group, topics) for group, topics in self.groups.items()
         )
-
-    def idle_lag(self) -> int:
-        """The lag of a group with nothing left to do. Under exactly-once every partition its
-        workers write ends in a transaction marker no consumer ever reads, one per partition
-        of the request, wait and outcome topics."""
-        if self.scenario.kafka.guarantee != "exactly_once":
-            return 0
-        written = [
-            topic for topic in group_topics(self.scenario) if topic not in self._source_topics()
-        ]
-        return sum(self.catalog.topic(topic).partitions for topic in written)
-
-    def _source_topics(self) -> set[str]:
-        return {FLOWS[flow_id].source_topic for flow_id in self.flow_ids}
 
     def _partial(self, reason: str) -> RunResult | None:
         if self.collector is None or self.generator is None:
@@ -265,7 +240,7 @@ class KafkaRun:
         business_seconds = max(0.0, ended - self.t0) * speedup
         # Requests still unanswered when every worker has consumed everything were lost; while
         # the workers still have a backlog (or the run stopped early) they are in flight.
-        settled = not stopped and self.lag is not None and self.lag <= self.idle_lag()
+        settled = not stopped and self.lag is not None and self.lag <= 0
         with collector.lock:
             self.ledger.cut_off(business_seconds, lambda *_: not settled)
         clerks = {

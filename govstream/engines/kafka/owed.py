@@ -13,7 +13,6 @@ collector counts.
 
 Only where the platform's worker also serves the agencies, as on a plain cluster. On a secure
 cluster each agency runs as an app of its own, whose hands the platform's worker cannot see.
-And only under at-least-once, like the partition check (`resync.py`).
 """
 
 from __future__ import annotations

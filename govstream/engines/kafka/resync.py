@@ -10,9 +10,6 @@ partition's committed offset stays where it was, short of its end. Each stall is
 a partition whose committed offset does not move even then ends in something no consumer
 reads, which a second seek would not change.
 
-Only under at-least-once: under exactly-once every partition a worker writes ends in a
-transaction marker, so a committed offset short of the end is normal there.
-
 The same faust can also stop reading a table's changelog in the middle of its recovery after a
 rebalance (the surviving worker then never starts again). A recovery whose remaining count has
 not moved for as many checks rejoins the consumer group: the rebalance that follows starts the
@@ -38,10 +35,10 @@ an idle worker's committed offsets have reached what it handled."""
 
 
 def holds_nothing(app: faust.App) -> bool:
-    """Whether an at-least-once worker is settled (not rebalancing, not recovering, reading)
-    and has no message in any agent's hands."""
+    """Whether a worker is settled (not rebalancing, not recovering, reading) and has no
+    message in any agent's hands."""
     consumer = app.consumer
-    settled = not (app.rebalancing or app.in_transaction or app.tables.recovery.in_recovery)
+    settled = not (app.rebalancing or app.tables.recovery.in_recovery)
     return settled and consumer.flow_active and not first_in_flight(consumer._unacked_messages)
 
 

@@ -42,8 +42,6 @@ class TopicTail(threading.Thread):
             enable_auto_commit=False,
             group_id=None,
             fetch_max_wait_ms=50,
-            # Under exactly-once the workers write in transactions: an aborted attempt's
-            # messages are not outcomes, and must not count as duplicates.
             isolation_level=isolation_level,
         )
         partitions = [

@@ -17,28 +17,27 @@ removed) and counts every offset in between as handled. And a message a clerk he
 rebalance, finished after it, is counted past the seek's offset while the message at that offset
 has yet to come again, which the off-by-one above then lets a commit pass. Either way a commit
 could pass triggers and requests the seek was about to deliver, and a worker lost then lost
-them (seen after a worker was killed). Under at-least-once there are no holes to skip: a group
-reads only what was written since its run began (earlier runs' leftovers are skipped, and with
-them any transaction an exactly-once run wrote), and changelogs, which compaction thins, are not
-committed this way. So this consumer records no hole, and commits nothing until the message at
-the committed offset is handled. Under exactly-once faust's rules stay: markers are holes there.
+them (seen after a worker was killed). The workers write no transactions (at-least-once), so
+there are no markers to skip: a group reads only what was written since its run began (earlier
+runs' leftovers are skipped), and changelogs, which compaction thins, are not committed this
+way. So this consumer records no hole, and commits nothing until the message at the committed
+offset is handled.
 
 Never drop what a seek asked for again. faust's fetch loop drops any message below the highest
 offset it has read from that partition, to skip what it has already delivered. After a
 rebalance it seeks back (streams to their committed offsets, a table's changelog to its start),
 but records fetched before the seek can still arrive after it and raise that mark again; the
 messages the seek asked for are then dropped as if delivered. This consumer delivers such a
-message instead. Under at-least-once a message delivered twice is a duplicate the orchestrator
-already tells apart; under exactly-once it does so only for a changelog, whose messages rewrite
-the same table row.
+message instead: a trigger or outcome delivered twice is a duplicate the orchestrator tells
+apart, and a changelog record delivered twice rewrites the same table row.
 
 Start where a seek said. Records fetched before a seek can arrive after it, from further on.
 If the first record after a seek to offset 7 is 8, faust delivers 8 on, and 7, the message the
 seek was for, never comes (the fetch position is past it): seen as a partition whose committed
 offset stayed at 7 with 8 onwards handled, after the rebalance that followed a lost worker.
-Under at-least-once, this consumer sets aside the records of such a batch and seeks again to
-the seek's offset, so that the partition is read from there (a few times at most, should that
-offset be gone). Not on a table's changelog, whose compaction removes offsets.
+This consumer sets aside the records of such a batch and seeks again to the seek's offset, so
+that the partition is read from there (a few times at most, should that offset be gone). Not on
+a table's changelog, whose compaction removes offsets.
 
 The transport is registered under the ``govstream`` URL scheme (``faust.transports`` entry point
 in pyproject.toml), which is how faust lets an app choose its transport.
@@ -98,7 +97,7 @@ class Consumer(aiokafka.Consumer):
         first = self._in_flight.get(tp)
         acked = self._acked[tp]
         committed = self._committed_offset.get(tp)
-        if acked and committed is not None and not self.in_transaction and min(acked) > committed:
+        if acked and committed is not None and min(acked) > committed:
             return None  # the message at the committed offset is not handled yet
         if first is None or not acked:
             return super()._new_offset(tp)
@@ -130,7 +129,7 @@ class Consumer(aiokafka.Consumer):
     def _expect(self, tp: TP, offset: int | None) -> None:
         """A changelog is left out: compaction removes offsets from it."""
         changelog = tp.topic in self.app.tables.changelog_topics
-        if offset and not self.in_transaction and not changelog:
+        if offset and not changelog:
             self._sought[tp] = offset
             self._sought_again.pop(tp, None)
 
@@ -149,8 +148,6 @@ class Consumer(aiokafka.Consumer):
         return True
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
-        exactly_once = self.in_transaction
-        changelogs = self.app.tables.changelog_topics
         fetched = super().getmany(timeout)
         set_aside: set[TP] = set()
         async for tp, message in fetched:
@@ -159,10 +156,10 @@ class Consumer(aiokafka.Consumer):
                 continue
             read = self._read_offset.get(tp)
             behind = read is not None and message.offset < read
-            if behind and (not exactly_once or tp.topic in changelogs):
+            if behind:
                 # Behind the mark after a seek back: lower the mark so it is delivered.
                 self._read_offset[tp] = message.offset
-            elif not exactly_once and read and message.offset > read + 1:
+            elif read and message.offset > read + 1:
                 # A jump, not a hole: no mark, so faust's fetch loop records none.
                 self._read_offset[tp] = None
             yield tp, message

@@ -13,9 +13,13 @@ from govstream.contracts.catalog import load_catalog
 from govstream.engines.kafka.access import access_for
 from govstream.engines.kafka.app import build_app, scenario_topics
 from govstream.engines.kafka.topics import admin_client, broker_count, ensure_topics
+from govstream.logs import bind_worker, stdlib_logging_config
 from govstream.scenario.model import Scenario
 
 log = structlog.get_logger(__name__)
+
+ALL_ROLES = "all"
+"""The role of a worker that runs every agent in one app."""
 
 
 def run_worker(
@@ -24,9 +28,12 @@ def run_worker(
     *,
     ready_file: Path | None = None,
     role: str | None = None,
+    run_id: str | None = None,
 ) -> int:
     """A worker runs its share (1 / `kafka.workers`) of every pool's clerks: of every agent, or
-    with ``role`` only the platform's or one agency's."""
+    with ``role`` only the platform's or one agency's. Every line it logs carries its role
+    (`all` for every agent) and, when given, the run it serves."""
+    bind_worker(role or ALL_ROLES, run_id)
     admin = admin_client(bootstrap)
     try:
         if access_for(bootstrap).secure:
@@ -40,7 +47,7 @@ def run_worker(
     def ready() -> None:
         if ready_file is not None:
             ready_file.write_text(f"{os.getpid()}\n")  # the pid, for fault tests to kill
-        log.info("worker ready", flows=list(scenario.flows), bootstrap=bootstrap, role=role)
+        log.info("worker ready", flows=list(scenario.flows), bootstrap=bootstrap)
 
     app = build_app(
         scenario,
@@ -50,6 +57,15 @@ def run_worker(
         on_ready=ready,
         role=role,
     )
-    worker = faust.Worker(app, loglevel=logging.WARNING, quiet=True, redirect_stdouts=False)
+    worker = faust.Worker(
+        app,
+        loglevel=logging.WARNING,
+        quiet=True,
+        redirect_stdouts=False,
+        # faust's own records in the same format as the worker's lines, with its role and run.
+        logging_config=stdlib_logging_config("warning"),
+    )
+    # No start-up spinner: it writes terminal control codes between the log's lines.
+    worker.spinner = None
     worker.execute_from_commandline()
     return 0

@@ -46,11 +46,13 @@ def start_workers(
     bootstrap: str,
     directory: Path,
     identities: dict[str, Path] | None = None,
+    run_id: str | None = None,
 ) -> list[WorkerProcess]:
     """`kafka.workers` processes, each given the effective scenario (its overrides applied).
 
     With ``identities`` (role → client properties file, on a secure cluster), `kafka.workers`
     processes per role instead, each running only that role's agents as that role's principal.
+    Each logs JSON lines, with ``run_id`` on every one, to its log file in ``directory``.
     """
     scenario_file = write_scenario(scenario, directory)
     workers = []
@@ -69,12 +71,15 @@ def start_workers(
             "govstream",
             "--log-level",
             "info",
+            "--log-format",
+            "json",
             "worker",
             str(scenario_file),
             "--bootstrap",
             bootstrap,
             "--ready-file",
             str(ready),
+            *(["--run-id", run_id] if run_id else []),
             *identity,
         ]
         with log_file.open("wb") as out:

@@ -1,0 +1,102 @@
+"""The wait timer agent: waits outside any agency (a supplier delivering), each answered after
+its duration ÷ speedup.
+
+Every wait runs at once, however many there are: nobody queues for a supplier. Its message is
+acknowledged by hand once its outcome is sent, not when the timer takes the next one: a worker
+lost mid-wait leaves the wait unacknowledged, and the worker that inherits the partition starts
+it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from govstream.contracts.codec import AvroCodec, CodecError
+from govstream.engines.kafka import headers as h
+from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox, about_case
+from govstream.pipeline.agencies import Waits
+from processors.flow import FlowSpec
+
+
+@dataclass
+class WaitTimerDeps:
+    """What the wait timer works with: the waits' durations and outcomes, the flows whose wait
+    topics it reads, and where it sends."""
+
+    waits: Waits
+    flows: Mapping[str, FlowSpec]
+    """Wait topic -> its flow."""
+    outbox: Outbox
+    codec: AvroCodec
+    speedup: float
+    """The scenario's, for a wait whose trace names none."""
+    clock: Clock = field(default_factory=Clock)
+    pending: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    """The waits under way."""
+
+
+def wait_timer(deps: WaitTimerDeps) -> Callable[[faust.StreamT], Awaitable[None]]:
+    """The agent function, for ``app.agent(waits, name="wait-timer")``."""
+
+    async def time_waits(stream: faust.StreamT) -> None:
+        """Every wait runs at once, however many there are: nobody queues for a supplier.
+        Acknowledged by hand, each when its wait is over, not when the next one starts."""
+        waiting = stream.noack()
+        async for event in waiting.events():
+            await start(deps, waiting, event)
+
+    return time_waits
+
+
+async def start(deps: WaitTimerDeps, waiting: faust.StreamT, event: faust.EventT) -> None:
+    """Starts one wait beside the others; a message that is not a valid wait is dead-lettered
+    and acknowledged at once."""
+    topic = event.message.topic
+    flow = deps.flows.get(topic)
+    # The wait's task is started within: its lines carry the case too.
+    with about_case(event, flow.id if flow else None) as trace:
+        try:
+            request = deps.codec.decode(event.value, expected_topic=topic).value
+        except CodecError as error:
+            await deps.outbox.dead_letter(event, error.reason, error)
+            await waiting.ack(event)
+            return
+        task = asyncio.ensure_future(finish(deps, waiting, event, dict(request), trace))
+    deps.pending.add(task)
+    task.add_done_callback(deps.pending.discard)
+
+
+async def finish(
+    deps: WaitTimerDeps,
+    stream: faust.StreamT,
+    event: faust.EventT,
+    request: dict[str, Any],
+    trace: dict[str, str],
+) -> None:
+    """Waits the wait's duration, answers, and only then acknowledges its message."""
+    flow = deps.flows[event.message.topic]
+    step = flow.step(str(request["step"]))
+    delivered = deps.clock.now()
+    try:
+        if h.WARM_UP not in trace:
+            speedup = h.mark(trace, h.SPEEDUP) or deps.speedup
+            await deps.clock.sleep(deps.waits.duration(flow.id, step.id) / speedup)
+        marks = h.answered(
+            trace,
+            delivered=delivered,
+            started=delivered,
+            acted=deps.clock.now(),
+            step=step.id,
+            pool=step.actor,
+        )
+        await deps.outbox.send(deps.waits.act(flow, step, request), marks)
+    except Exception as error:  # one wait that fails must not hold every later one
+        await deps.outbox.dead_letter(event, PROCESSING_FAILED, error)
+    # Only now may the offset be committed: a worker lost mid-wait leaves the wait
+    # unacknowledged, and the worker that inherits the partition starts it again.
+    await stream.ack(event)

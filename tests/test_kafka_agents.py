@@ -1,0 +1,548 @@
+"""Each of the Kafka engine's agents alone, on faust's test context, without a broker.
+
+An agent is registered on an app of its own with its dependency object, whose outbox records
+what is sent instead of sending it, and whose clock is a fake one: time moves only when an
+agent sleeps (by exactly what it asked), so nothing here depends on how busy the machine is.
+`agent.test_context()` runs the agent on an in-memory channel; the messages are built as the
+consumer builds them (topic, partition, offset, key, headers, raw or arrival-stamped value),
+since the wrapper's own `put` names no topic for an agent that reads several.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faust
+import pytest
+from faust.types import Message
+from test_wait_timer import delivery_request
+
+from govstream.contracts.catalog import load_catalog
+from govstream.contracts.codec import AvroCodec
+from govstream.engines.kafka import headers as h
+from govstream.engines.kafka.agents.endpoint import EndpointDeps, endpoint, served_by
+from govstream.engines.kafka.agents.orchestrator import (
+    TRACE_OF_CASE,
+    WRITTEN_BY,
+    OrchestratorDeps,
+    orchestrator,
+)
+from govstream.engines.kafka.agents.shared import (
+    PROCESSING_FAILED,
+    Clock,
+    Outbox,
+    personal_fields,
+)
+from govstream.engines.kafka.agents.wait_timer import WaitTimerDeps, wait_timer
+from govstream.engines.kafka.app import broker_urls
+from govstream.engines.kafka.arrival import ArrivalStampedSchema
+from govstream.pipeline.agencies import Waits, agency_pools
+from govstream.pipeline.schedule import trigger_makers
+from govstream.scenario.calendar import scenario_calendar
+from govstream.scenario.loader import load_scenario
+from govstream.scenario.model import Scenario
+from processors import FLOWS
+from processors.agency import outcome_for
+from processors.flow import TIMER
+from processors.orchestrator import Orchestrator
+
+ROOT = Path(__file__).resolve().parents[1]
+F03 = FLOWS["F03"]
+F17 = FLOWS["F17"]
+CASE = "F03-r1-0000003"
+HANG_SECONDS = 30.0
+"""A guard against a hang only: every agent here is done in milliseconds."""
+CATALOG = load_catalog()
+CODEC = AvroCodec(CATALOG)
+
+
+@dataclass
+class Sent:
+    topic: str
+    key: bytes
+    value: Any
+    headers: dict[str, str]
+    delivered: asyncio.Future[None]
+
+
+class Recorder:
+    """A topic that records what it is given; the brokers "have" each message at once, or,
+    with `hold`, when the test says (`Sent.delivered`)."""
+
+    def __init__(self, name: str, sent: list[Sent], hold: bool = False) -> None:
+        self.name, self.sent, self.hold = name, sent, hold
+
+    async def send(self, *, key: Any, value: Any, headers: Any) -> asyncio.Future[None]:
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self.hold:
+            delivered.set_result(None)
+        self.sent.append(Sent(self.name, key, value, h.read(headers), delivered))
+        return delivered
+
+
+def recording_outbox(sent: list[Sent], hold: frozenset[str] = frozenset()) -> Outbox:
+    return Outbox(
+        topics={name: Recorder(name, sent, name in hold) for name in CATALOG.topics},
+        dead_letters=Recorder(CATALOG.dead_letter_topic, sent),
+        codec=CODEC,
+        personal=personal_fields(CATALOG),
+    )
+
+
+class FakeClock:
+    """Wall time that moves only when an agent sleeps; with `gate`, a sleep also waits for the
+    test to open it."""
+
+    def __init__(self, start: float) -> None:
+        self.now_, self.slept = start, []
+        self.gate: asyncio.Event | None = None
+
+    def now(self) -> float:
+        return self.now_
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        if self.gate is not None:
+            await self.gate.wait()
+        self.now_ += seconds
+
+    def clock(self) -> Clock:
+        return Clock(now=self.now, sleep=self.sleep)
+
+
+def new_app() -> faust.App:
+    return faust.App(
+        "agents-test",
+        broker=broker_urls("127.0.0.1:1"),  # never dialled
+        store="memory://",
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def message(
+    topic: str,
+    value: bytes,
+    *,
+    key: str = CASE,
+    headers: dict[str, str] | None = None,
+    partition: int = 0,
+    offset: int = 0,
+) -> Message:
+    return Message(
+        topic, partition, offset, 0.0, 0, h.encode(headers or {}), key.encode(), value, None
+    )
+
+
+async def deliver(tested: Any, channel: faust.TopicT, record: Message) -> faust.EventT:
+    """Hands a consumed record to the agent as faust's conductor does: stamped with the
+    consumer group's generation it was fetched in (a stream drops any other), decoded by the
+    agent's own topic (its schema), then put on the agent's channel."""
+    record.generation_id = tested.app.consumer_generation_id
+    event = await channel.decode(record)
+    await tested.channel.put(event)
+    return event
+
+
+def requests_in(sent: list[Sent]) -> list[Sent]:
+    """What was sent apart from the orchestrator's progress records."""
+    return [s for s in sent if not s.topic.endswith(".case-progress.v1")]
+
+
+def progress_in(sent: list[Sent]) -> list[Sent]:
+    return [s for s in sent if s.topic.endswith(".case-progress.v1")]
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + HANG_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not seen")
+        await asyncio.sleep(0.005)
+
+
+# -- the orchestrator -------------------------------------------------------------------------
+
+
+def f03_scenario(*overrides: str) -> Scenario:
+    return load_scenario(ROOT / "scenarios" / "deregistration-fanout.yaml", overrides)
+
+
+def trigger_bytes() -> tuple[dict[str, Any], bytes]:
+    """The scenario's first trigger that reaches police, a bank and the housing fund."""
+    scenario = f03_scenario()
+    make = trigger_makers(scenario)["F03"]
+    for _ in range(100):
+        trigger = make(CASE, scenario.start.date())
+        if len(Orchestrator(F03).open(None, trigger, 0.0, 0.0).emits) == 3:
+            return trigger, CODEC.encode(F03.source_topic, trigger)
+    raise AssertionError("no trigger reaches every step")
+
+
+TRACE = {
+    h.RUN: "r1",
+    h.T0: "1000.0",
+    h.SPEEDUP: "2000.0",
+    h.INTENDED: "1000.25",
+    h.EMITTED: "1000.5",
+    h.FLOW: "F03",
+}
+
+
+def orchestrator_under_test(
+    sent: list[Sent], clock: FakeClock, hold: frozenset[str] = frozenset()
+) -> tuple[faust.App, OrchestratorDeps, faust.TopicT]:
+    app = new_app()
+    deps = OrchestratorDeps(
+        {"F03": F03},
+        {},
+        recording_outbox(sent, hold),
+        CODEC,
+        resends_owed=True,
+        clock=clock.clock(),
+    )
+    topic = app.topic(*deps.topics, value_serializer="raw")
+    app.agent(topic, name="orchestrator")(orchestrator(deps))
+    return app, deps, topic
+
+
+def test_a_trigger_sends_the_requests_due_with_their_trace_and_stores_the_case() -> None:
+    sent: list[Sent] = []
+    clock = FakeClock(2000.0)
+    app, deps, topic = orchestrator_under_test(sent, clock)
+    trigger, raw = trigger_bytes()
+    due = Orchestrator(F03).open(None, trigger, 0.0, 0.0).emits
+    assert len(due) == 3, "the case reaches police, a bank and the housing fund"
+
+    async def scenario() -> None:
+        async with app.agents["orchestrator"].test_context() as tested:
+            record = message(F03.source_topic, raw, headers=TRACE, partition=2, offset=7)
+            await deliver(tested, topic, record)
+            await until(lambda: len(sent) == len(due) + 1, "the requests and the record")
+
+    asyncio.run(scenario())
+    requests = requests_in(sent)
+    assert [(s.topic, s.key, s.value["request_id"]) for s in requests] == [
+        (emit.topic, CASE.encode(), emit.value["request_id"]) for emit in due
+    ]
+    (record,) = progress_in(sent)
+    assert record.topic == F03.progress_topic and record.key == CASE.encode()
+    assert record.value["event"] == "OPENED"
+    assert record.value["requested"] == [str(emit.step) for emit in due]
+    assert record.headers[h.RECORDED] == "2000.0" and record.headers[h.RUN] == "r1"
+    for request, emit in zip(requests, due, strict=True):
+        marks = request.headers
+        for key in (h.RUN, h.T0, h.SPEEDUP, h.INTENDED, h.EMITTED, h.FLOW):
+            assert marks[key] == TRACE[key], key
+        assert marks[h.ORCH_IN] == marks[h.ORCH_OUT] == "2000.0"
+        assert marks[h.AGENCY_WALL] == "0"
+        assert marks[h.STEP] == emit.step
+        assert marks["ce_id"] == emit.value["request_id"]
+        assert (marks["ce_subject"], marks["ce_type"]) == (CASE, emit.topic)
+        assert marks["ce_source"] == "f03-orchestrator"
+    stored = deps.cases[CASE]
+    assert stored["flow"] == "F03"
+    assert stored[WRITTEN_BY] == f"{F03.source_topic}/2/7"
+    assert stored[TRACE_OF_CASE][h.RUN] == "r1"
+    assert deps.table_codec.load(stored)["trigger"] == trigger
+
+
+def outcomes_for(requests: list[Sent]) -> list[tuple[str, bytes]]:
+    """Each request's answer as its agency would give it, encoded for its outcome topic."""
+    answers = []
+    for request in requests:
+        step = F03.step(request.headers[h.STEP])
+        emit = outcome_for(F03, step, request.value, random.Random(1))
+        answers.append((emit.topic, CODEC.encode(emit.topic, emit.value)))
+    return answers
+
+
+def test_the_last_outcome_sends_the_completion_and_the_case_is_forgotten_once_delivered() -> None:
+    sent: list[Sent] = []
+    clock = FakeClock(2000.0)
+    app, deps, topic = orchestrator_under_test(sent, clock, hold=frozenset({F03.completed_topic}))
+    _, raw = trigger_bytes()
+    remembered: list[bool] = []
+
+    async def scenario() -> None:
+        async with app.agents["orchestrator"].test_context() as tested:
+            await deliver(tested, topic, message(F03.source_topic, raw, headers=TRACE, offset=1))
+            await until(lambda: len(requests_in(sent)) == 3, "the requests")
+            requests = requests_in(sent)
+            for offset, (answered_on, answer) in enumerate(outcomes_for(requests), start=1):
+                await deliver(tested, topic, message(answered_on, answer, offset=offset))
+            await until(lambda: len(requests_in(sent)) == 4, "the completion")
+            # On its way, not yet on the brokers: the case's state stays.
+            remembered.append(CASE in deps.cases)
+            requests_in(sent)[-1].delivered.set_result(None)
+            await until(lambda: CASE not in deps.cases, "the state forgotten")
+
+    asyncio.run(scenario())
+    completion = requests_in(sent)[-1]
+    assert completion.topic == F03.completed_topic
+    records = [s.value for s in progress_in(sent)]
+    assert [r["event"] for r in records] == ["OPENED", "ANSWERED", "ANSWERED", "ANSWERED"]
+    assert [r["completed"] for r in records] == [False, False, False, True]
+    assert completion.key == CASE.encode()
+    assert completion.value["case_id"] == CASE
+    assert completion.headers[h.ACTED] == "2000.0"
+    assert remembered == [True]
+
+
+def test_a_replayed_trigger_sends_what_is_outstanding_and_another_duplicate_nothing() -> None:
+    """After a lost worker its messages since the last commit come again: the very message
+    that wrote the stored state sends its outstanding requests again (same ids); a duplicate
+    from elsewhere sends nothing."""
+    sent: list[Sent] = []
+    app, _deps, topic = orchestrator_under_test(sent, FakeClock(2000.0))
+    _, raw = trigger_bytes()
+
+    async def scenario() -> None:
+        async with app.agents["orchestrator"].test_context() as tested:
+            await deliver(tested, topic, message(F03.source_topic, raw, headers=TRACE, offset=5))
+            await until(lambda: len(sent) == 4, "the requests and the record")
+            await deliver(tested, topic, message(F03.source_topic, raw, headers=TRACE, offset=5))
+            await until(lambda: len(sent) == 8, "the requests and the record sent again")
+            await deliver(tested, topic, message(F03.source_topic, raw, headers=TRACE, offset=6))
+            # A message after it that is seen to be handled: the duplicate was handled before.
+            await deliver(tested, topic, message(F03.source_topic, b"junk", offset=7))
+            await until(lambda: len(sent) == 10, "the dead letter after the duplicate")
+
+    asyncio.run(scenario())
+    requests = requests_in(sent)
+    first, again, last = requests[:3], requests[3:6], requests[6]
+    assert [s.value["request_id"] for s in again] == [s.value["request_id"] for s in first]
+    assert last.topic == CATALOG.dead_letter_topic
+    records = [s.value for s in progress_in(sent)]
+    # The replay sends the record of the transition that wrote the state again, the same one;
+    # the duplicate from elsewhere is recorded as a duplicate and sends nothing else.
+    assert records[0] == records[1] and records[0]["event"] == "OPENED"
+    assert records[2]["event"] == "DUPLICATE" and len(records) == 3
+
+
+def test_an_undecodable_message_is_dead_lettered_with_its_reason_and_the_agent_goes_on() -> None:
+    sent: list[Sent] = []
+    app, _deps, topic = orchestrator_under_test(sent, FakeClock(2000.0))
+    _, raw = trigger_bytes()
+
+    async def scenario() -> None:
+        async with app.agents["orchestrator"].test_context() as tested:
+            junk = message(F03.source_topic, b"not avro", headers={h.RUN: "r1"}, offset=41)
+            await deliver(tested, topic, junk)
+            await deliver(tested, topic, message(F03.source_topic, raw, headers=TRACE, offset=42))
+            await until(lambda: len(sent) == 5, "the dead letter, the requests and the record")
+
+    asyncio.run(scenario())
+    letter = sent[0]
+    assert letter.topic == CATALOG.dead_letter_topic
+    assert (letter.key, letter.value) == (CASE.encode(), b"not avro")
+    marks = letter.headers
+    assert marks[h.DLQ_REASON] == "not-single-object"
+    assert marks[h.DLQ_TOPIC] == F03.source_topic
+    assert (marks[h.DLQ_PARTITION], marks[h.DLQ_OFFSET]) == ("0", "41")
+    assert marks[h.RUN] == "r1"
+    assert {s.topic for s in requests_in(sent)[1:]} == {emit.topic for emit in due_requests()}
+
+
+def test_an_agency_answering_for_another_is_dead_lettered_and_the_case_waits() -> None:
+    """The bank writes, on its own outcome topic, a COMPLETED answer to the police's step:
+    refused with its reason, recorded as refused, and nothing changes for the case."""
+    sent: list[Sent] = []
+    app, deps, topic = orchestrator_under_test(sent, FakeClock(2000.0))
+    _, raw = trigger_bytes()
+
+    async def scenario() -> None:
+        async with app.agents["orchestrator"].test_context() as tested:
+            await deliver(tested, topic, message(F03.source_topic, raw, headers=TRACE, offset=1))
+            await until(lambda: len(sent) == 4, "the requests and the record")
+            (police,) = [s for s in requests_in(sent) if s.headers[h.STEP] == "police"]
+            forged = dict(
+                outcome_for(F03, F03.step("police"), police.value, random.Random(1)).value
+            )
+            forged["agency"] = "bank"
+            on_bank = message(
+                F03.outcome_topic("bank"), CODEC.encode(F03.outcome_topic("bank"), forged), offset=2
+            )
+            await deliver(tested, topic, on_bank)
+            await until(lambda: len(sent) == 6, "the dead letter and the record")
+
+    asyncio.run(scenario())
+    letter, record = sent[4], sent[5]
+    assert letter.topic == CATALOG.dead_letter_topic
+    assert letter.headers[h.DLQ_REASON] == "not-the-step-owner"
+    assert letter.headers[h.DLQ_TOPIC] == F03.outcome_topic("bank")
+    assert record.topic == F03.progress_topic
+    assert (record.value["event"], record.value["step"], record.value["answerer"]) == (
+        "REFUSED",
+        "police",
+        "bank",
+    )
+    assert record.value["reason"] == "not-the-step-owner"
+    stored = deps.table_codec.load(deps.cases[CASE])
+    assert "police" not in stored["done"], "the police's step still waits for the police"
+
+
+def due_requests() -> list[Any]:
+    trigger, _ = trigger_bytes()
+    return Orchestrator(F03).open(None, trigger, 0.0, 0.0).emits
+
+
+# -- an agency endpoint -----------------------------------------------------------------------
+
+SPEEDUP = 2000.0
+T0 = 1_000_000.0
+"""Wall time at business second 0: Tuesday 1 June 2021, 09:00, a working day."""
+SERVICE = 600.0
+"""Ten business minutes of work."""
+
+
+def police_under_test(
+    sent: list[Sent], clock: FakeClock
+) -> tuple[faust.App, EndpointDeps, faust.TopicT]:
+    scenario = f03_scenario(
+        "agencies.police.service_time={dist: constant, value: 10min}",
+        "agencies.police.reject_probability=0",
+    )
+    pool = agency_pools(scenario, scenario_calendar(scenario))["police"]
+    app = new_app()
+    deps = EndpointDeps(
+        pool,
+        served_by(pool, {"F03": F03}),
+        recording_outbox(sent),
+        CODEC,
+        speedup=scenario.kafka.speedup,
+        clock=clock.clock(),
+    )
+    requests = app.topic(*deps.serves, schema=ArrivalStampedSchema())
+    app.agent(requests, name="police-endpoint")(endpoint(deps))
+    return app, deps, requests
+
+
+def police_request() -> tuple[dict[str, Any], bytes]:
+    (emit,) = [emit for emit in due_requests() if emit.step == "police"]
+    return emit.value, CODEC.encode(emit.topic, emit.value)
+
+
+def serve_one(business_now: float) -> tuple[Sent, FakeClock]:
+    """A police request handed to the endpoint `business_now` seconds into the run."""
+    sent: list[Sent] = []
+    clock = FakeClock(T0 + business_now / SPEEDUP)
+    app, _deps, requests = police_under_test(sent, clock)
+    _, raw = police_request()
+    trace = {**TRACE, h.T0: str(T0), h.SPEEDUP: str(SPEEDUP), h.ORCH_OUT: "999"}
+
+    async def scenario() -> None:
+        async with app.agents["police-endpoint"].test_context() as tested:
+            topic = "police.seal-cancellation-request.v1"
+            await deliver(tested, requests, message(topic, raw, headers=trace))
+            await until(lambda: len(sent) == 1, "the answer")
+
+    asyncio.run(scenario())
+    return sent[0], clock
+
+
+def test_the_endpoint_answers_after_the_service_time() -> None:
+    """At 10:00 on a working day the clerk starts at once and answers ten minutes later."""
+    answer, clock = serve_one(business_now=3600.0)
+    assert answer.topic == F03.outcome_topic("police")
+    assert answer.key == CASE.encode()
+    assert answer.value["request_id"] == f"{CASE}/police"
+    marks = answer.headers
+    started = T0 + 3600.0 / SPEEDUP
+    assert float(marks[h.TAKEN]) == pytest.approx(started)
+    assert float(marks[h.STARTED]) == pytest.approx(started)
+    assert float(marks[h.ACTED]) == pytest.approx(started + SERVICE / SPEEDUP)
+    assert float(marks[h.WORK]) == SERVICE
+    assert (marks[h.STEP], marks[h.POOL], marks[h.RUN]) == ("police", "police", "r1")
+    assert marks[h.ORCH_OUT] == "999"
+    assert sum(clock.slept) == pytest.approx(SERVICE / SPEEDUP)
+
+
+def test_the_endpoint_waits_for_opening_hours() -> None:
+    """At 18:00 the office is closed: the clerk starts at 09:00 the next working day."""
+    answer, _ = serve_one(business_now=9 * 3600.0)
+    marks = answer.headers
+    next_morning = T0 + 24 * 3600.0 / SPEEDUP
+    assert float(marks[h.TAKEN]) == pytest.approx(T0 + 9 * 3600.0 / SPEEDUP)
+    assert float(marks[h.STARTED]) == pytest.approx(next_morning)
+    assert float(marks[h.ACTED]) == pytest.approx(next_morning + SERVICE / SPEEDUP)
+
+
+def test_a_request_the_agency_cannot_act_on_is_dead_lettered_without_its_personal_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[Sent] = []
+    app, deps, requests = police_under_test(sent, FakeClock(T0 + 3600.0 / SPEEDUP))
+    value, raw = police_request()
+    name = value["legal_representative_name"]
+
+    def refuse(*args: Any) -> None:
+        raise ValueError(f"no seal on file for {name}")
+
+    monkeypatch.setattr(deps.pool, "act", refuse)
+
+    async def scenario() -> None:
+        async with app.agents["police-endpoint"].test_context() as tested:
+            topic = "police.seal-cancellation-request.v1"
+            await deliver(tested, requests, message(topic, raw, headers=TRACE, offset=9))
+            await until(lambda: len(sent) == 1, "the dead letter")
+
+    asyncio.run(scenario())
+    (letter,) = sent
+    assert letter.topic == CATALOG.dead_letter_topic
+    assert letter.value == raw
+    assert letter.headers[h.DLQ_REASON] == PROCESSING_FAILED
+    assert letter.headers[h.DLQ_ERROR] == "no seal on file for ***"
+    assert letter.headers[h.DLQ_OFFSET] == "9"
+
+
+# -- the wait timer ---------------------------------------------------------------------------
+
+
+def test_the_wait_timer_answers_after_the_wait_and_acknowledges_only_then() -> None:
+    scenario = load_scenario(
+        ROOT / "scenarios" / "procurement-lifecycle.yaml",
+        ["steps.delivery.duration={dist: constant, value: 1d}"],
+    )
+    sent: list[Sent] = []
+    clock = FakeClock(5000.0)
+    app = new_app()
+    deps = WaitTimerDeps(
+        Waits(scenario),
+        {F17.wait_topic: F17},
+        recording_outbox(sent),
+        CODEC,
+        speedup=scenario.kafka.speedup,
+        clock=clock.clock(),
+    )
+    waits = app.topic(F17.wait_topic, value_serializer="raw")
+    app.agent(waits, name="wait-timer")(wait_timer(deps))
+    trace = {h.RUN: "r1", h.SPEEDUP: "86400", h.T0: "0", h.FLOW: "F17"}
+    seen: dict[str, Any] = {}
+
+    async def scenario_run() -> None:
+        clock.gate = asyncio.Event()
+        async with app.agents["wait-timer"].test_context() as tested:
+            record = message(F17.wait_topic, delivery_request(), key="F17-0000001", headers=trace)
+            event = await deliver(tested, waits, record)
+            await until(lambda: clock.slept == [1.0], "the wait begun")
+            seen["during"] = (event.message.acked, list(sent))
+            clock.gate.set()
+            await until(lambda: event.message.acked, "the acknowledgement")
+            seen["after"] = list(sent)
+
+    asyncio.run(scenario_run())
+    assert seen["during"] == (False, []), "answered or acknowledged while the wait still ran"
+    (answer,) = seen["after"]
+    assert answer.topic == F17.outcome_topic(TIMER)
+    assert answer.value["request_id"].endswith("/delivery")
+    marks = answer.headers
+    assert (marks[h.STEP], marks[h.RUN]) == ("delivery", "r1")
+    assert float(marks[h.DELIVERED]) == float(marks[h.STARTED]) == 5000.0
+    assert float(marks[h.ACTED]) == 5001.0
