@@ -89,6 +89,8 @@ class TargetVerdict(Frozen):
     """The statistic if no open value ever finished; None when unbounded."""
     interval: list[float] | None = None
     """Over replications: the 95 % confidence interval of the statistic [low, high]."""
+    reason: str | None = None
+    """Why a verdict is undecided when the run could not resolve it (Kafka, at its speedup)."""
 
 
 class StepInfo(Frozen):
@@ -239,6 +241,9 @@ class RunResult(Frozen):
     intervals: dict[str, dict[str, dict[str, Interval]]] = Field(default_factory=dict)
     """Over replications: scale -> metric -> statistic -> mean and 95 % interval."""
     dead_letters: DeadLetters = Field(default_factory=DeadLetters)
+    resolution: dict[str, float] = Field(default_factory=dict)
+    """Kafka: by metric, how many business seconds its values may be off at the run's speedup,
+    from requests that reached a busy pool out of business order; empty when exact."""
     incomplete: str | None = None
     """Why the run stopped before its scenario's end (interrupted, the broker lost); None for a
     run that ended as its scenario does. An incomplete result holds what was measured until it

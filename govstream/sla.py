@@ -4,18 +4,28 @@ A verdict is `met` only if it holds whatever the cases still open at the end tur
 `missed` if it fails even with them counted at their age, and `undecided` in between: the run
 ended before it could tell. Over replications the same three words come from the 95 %
 confidence interval of the statistic instead of one run's value.
+
+On Kafka a statistic is also only as exact as the order requests reached their pools in: a
+request that came after one later on the business clock, and waited, may have waited for the
+wrong one (`Ledger.resolution`). Where that could move the statistic across its limit the
+verdict is undecided at the run's speedup, never missed, and says the largest speedup that
+could decide it: the uncertainty grows with the speedup, which scales the platform's jitter.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from govstream.durations import format_seconds
 from govstream.metrics import LatencySummary
 from govstream.pipeline.book import case_key, span_key, step_key
 from govstream.result import Interval, Summary, TargetVerdict, Verdict
 from govstream.scenario.model import Scenario, Target
 from processors import FLOWS
 
+DAY = 86400.0
 SCALES = ("latency", "working_days", "legal_working_days")
 """Clock seconds; working days as office time; working days as the law counts them."""
 
@@ -52,12 +62,53 @@ def judge(lower: float, upper: float | None, limit: float) -> Verdict:
     return "undecided"
 
 
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """How far a run's latencies may be off (business seconds, by metric) at its speedup."""
+
+    by_metric: Mapping[str, float]
+    speedup: float
+    office_day: float
+    """Seconds of one office day, to put an uncertainty in working days."""
+
+    def margin(self, key: str, scale: str) -> float:
+        """How far the statistic may move, in the target's unit."""
+        seconds = self.by_metric.get(key, 0.0)
+        if seconds <= 0:
+            return 0.0
+        if scale == "latency":
+            return seconds
+        if scale == "working_days":
+            return seconds / self.office_day
+        # Whole working days: any shift may carry a case across one closing time.
+        return 1.0 + math.floor(seconds / DAY)
+
+    def reason(self, key: str, observed: float, limit: float, margin: float, unit: str) -> str:
+        seconds = self.by_metric[key]
+        largest = max(1.0, self.speedup * abs(observed - limit) / margin)
+        decide = (
+            f"a run at speedup {_round(largest)} or less could decide it"
+            if observed != limit
+            else "a value at its limit is decided only by a run with requests kept in order"
+        )
+        return (
+            f"undecided at speedup {_round(self.speedup)}: requests reached a busy pool out of "
+            f"business order, so this statistic may be off by {format_seconds(seconds)}"
+            f"{'' if unit == 's' else f' ({margin:.2g}wd)'}; {decide}"
+        )
+
+
+def _round(value: float) -> str:
+    return f"{float(f'{value:.2g}'):g}"
+
+
 def evaluate_targets(
     scenario: Scenario,
     latency: Mapping[str, Summary],
     working_days: Mapping[str, Summary],
     legal_days: Mapping[str, Summary] | None = None,
     intervals: Mapping[str, Mapping[str, Mapping[str, Interval]]] | None = None,
+    resolution: Resolution | None = None,
 ) -> list[TargetVerdict]:
     tables = {
         "latency": latency,
@@ -73,8 +124,25 @@ def evaluate_targets(
             interval = None
             if intervals is not None:
                 interval = intervals.get(scale, {}).get(key, {}).get(target.stat)
-            verdicts.append(_verdict(target, flow_id, on, tables[scale].get(key), interval, quotes))
+            verdict = _verdict(target, flow_id, on, tables[scale].get(key), interval, quotes)
+            if resolution is not None:
+                verdict = _resolved(verdict, key, scale, resolution)
+            verdicts.append(verdict)
     return verdicts
+
+
+def _resolved(
+    verdict: TargetVerdict, key: str, scale: str, resolution: Resolution
+) -> TargetVerdict:
+    """Undecided where the run's order of requests could move the statistic past its limit."""
+    margin = resolution.margin(key, scale)
+    observed = verdict.observed
+    if margin <= 0 or observed is None or verdict.verdict not in ("met", "missed"):
+        return verdict
+    if observed + margin <= verdict.limit or observed - margin > verdict.limit:
+        return verdict
+    reason = resolution.reason(key, observed, verdict.limit, margin, verdict.unit)
+    return verdict.model_copy(update={"verdict": "undecided", "met": None, "reason": reason})
 
 
 def _verdict(

@@ -34,9 +34,8 @@ from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.loader import parse_scenario
 from govstream.scenario.model import CHINA_STANDARD_TIME, Scenario
 from govstream.sla import evaluate_targets
-from processors.events import Emit
 from processors.flow import TRIGGER, CaseView, FlowSpec, PlanTarget, Source, Span, Step
-from processors.orchestrator import CaseCompletion, Orchestrator
+from processors.orchestrator import Orchestrator, case_marks
 
 START = datetime(2021, 6, 1, 9, 0, tzinfo=CHINA_STANDARD_TIME)  # a Tuesday
 HOUR = 3600.0
@@ -130,19 +129,22 @@ def at(day: int, hour: int, minute: int = 0) -> float:
     return (moment - START).total_seconds()
 
 
-def completion(trigger: float, invoice: float | None, payment: float) -> CaseCompletion:
+Finished = tuple[float, float, dict[str, float]]
+"""A finished case as the books record it: opened, completed, its marks."""
+
+
+def completion(trigger: float, invoice: float | None, payment: float) -> Finished:
     """One case whose marks are set by hand; a None invoice is an invoice step that was skipped."""
     marks = {TRIGGER: trigger, "payment.delivered": payment - 60, "payment.acted": payment}
     if invoice is not None:
         marks |= {"invoice.delivered": invoice - 60, "invoice.acted": invoice}
-    done = Emit(PAYMENT_FLOW.completed_topic, "T17-1", {})
-    return CaseCompletion("T17-1", trigger, payment, marks, (), done)
+    return trigger, payment, marks
 
 
-def book_of(scenario: Scenario, *cases: CaseCompletion) -> LatencyBook:
+def book_of(scenario: Scenario, *cases: Finished) -> LatencyBook:
     book = LatencyBook(scenario_calendar(scenario), scenario_spans(scenario))
-    for case in cases:
-        book.completed("T17", case)
+    for opened, completed, marks in cases:
+        book.completed_marks("T17", opened, completed, marks)
     return book
 
 
@@ -212,12 +214,20 @@ def test_marks_made_by_the_orchestrator_give_the_same_figures(scenario: Scenario
     orchestrator = Orchestrator(PAYMENT_FLOW)
     trigger = {"case_id": "T17-1", "order_no": "PO-1"}
     progress = orchestrator.open(None, trigger, opened_at=at(4, 10), now=at(4, 10) + 0.2)
+    agencies = {"invoice": "buyer", "payment": "treasury"}
     for step, acted in (("invoice", at(4, 15)), ("payment", at(8, 10, 30))):
-        outcome = {"case_id": "T17-1", "step": step, "status": "COMPLETED"}
+        outcome = {
+            "case_id": "T17-1",
+            "request_id": f"T17-1/{step}",
+            "step": step,
+            "agency": agencies[step],
+            "status": "COMPLETED",
+        }
         progress = orchestrator.record(progress.state, outcome, acted, acted - 60)
     assert progress.completion is not None
     by_hand = summaries(book_of(scenario, completion(at(4, 10), at(4, 15), at(8, 10, 30))))
-    walked = summaries(book_of(scenario, progress.completion))
+    marks = case_marks(progress.state)
+    walked = summaries(book_of(scenario, (at(4, 10), marks["payment.acted"], marks)))
     assert walked == by_hand
 
 

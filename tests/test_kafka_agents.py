@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import faust
 import pytest
 from faust.types import Message
-from test_wait_timer import delivery_request
+from test_flow_f17 import award
 
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
@@ -42,7 +43,10 @@ from govstream.engines.kafka.agents.shared import (
 from govstream.engines.kafka.agents.wait_timer import WaitTimerDeps, wait_timer
 from govstream.engines.kafka.app import broker_urls
 from govstream.engines.kafka.arrival import ArrivalStampedSchema
+from govstream.engines.kafka.business_clock import Clerks
+from govstream.engines.kafka.collector import BUSINESS_MARKS
 from govstream.pipeline.agencies import Waits, agency_pools
+from govstream.pipeline.exchange import Exchange
 from govstream.pipeline.schedule import trigger_makers
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.loader import load_scenario
@@ -107,10 +111,12 @@ class FakeClock:
         return self.now_
 
     async def sleep(self, seconds: float) -> None:
+        """Until `seconds` after now: sleeps side by side end at their own times."""
         self.slept.append(seconds)
+        until = self.now_ + seconds
         if self.gate is not None:
             await self.gate.wait()
-        self.now_ += seconds
+        self.now_ = max(self.now_, until)
 
     def clock(self) -> Clock:
         return Clock(now=self.now, sleep=self.sleep)
@@ -186,6 +192,7 @@ def trigger_bytes() -> tuple[dict[str, Any], bytes]:
 
 
 TRACE = {
+    h.EXCHANGE: "0.25",
     h.RUN: "r1",
     h.T0: "1000.0",
     h.SPEEDUP: "2000.0",
@@ -241,7 +248,7 @@ def test_a_trigger_sends_the_requests_due_with_their_trace_and_stores_the_case()
         for key in (h.RUN, h.T0, h.SPEEDUP, h.INTENDED, h.EMITTED, h.FLOW):
             assert marks[key] == TRACE[key], key
         assert marks[h.ORCH_IN] == marks[h.ORCH_OUT] == "2000.0"
-        assert marks[h.AGENCY_WALL] == "0"
+        assert marks[h.EXCHANGE] == "0.25", "the case's clock goes on with its requests"
         assert marks[h.STEP] == emit.step
         assert marks["ce_id"] == emit.value["request_id"]
         assert (marks["ce_subject"], marks["ce_type"]) == (CASE, emit.topic)
@@ -400,14 +407,17 @@ T0 = 1_000_000.0
 """Wall time at business second 0: Tuesday 1 June 2021, 09:00, a working day."""
 SERVICE = 600.0
 """Ten business minutes of work."""
+EXCHANGE = 2.0
+"""The exchange's delay each way, in business seconds."""
 
 
 def police_under_test(
-    sent: list[Sent], clock: FakeClock
+    sent: list[Sent], clock: FakeClock, clerks: int = 1
 ) -> tuple[faust.App, EndpointDeps, faust.TopicT]:
     scenario = f03_scenario(
         "agencies.police.service_time={dist: constant, value: 10min}",
         "agencies.police.reject_probability=0",
+        f"transport.latency={{dist: constant, value: {EXCHANGE}s}}",
     )
     pool = agency_pools(scenario, scenario_calendar(scenario))["police"]
     app = new_app()
@@ -417,6 +427,8 @@ def police_under_test(
         recording_outbox(sent),
         CODEC,
         speedup=scenario.kafka.speedup,
+        exchange=Exchange(scenario),
+        clerks=Clerks(clerks),
         clock=clock.clock(),
     )
     requests = app.topic(*deps.serves, schema=ArrivalStampedSchema())
@@ -424,54 +436,122 @@ def police_under_test(
     return app, deps, requests
 
 
-def police_request() -> tuple[dict[str, Any], bytes]:
+def police_request(case: str = CASE) -> tuple[dict[str, Any], bytes]:
     (emit,) = [emit for emit in due_requests() if emit.step == "police"]
-    return emit.value, CODEC.encode(emit.topic, emit.value)
+    value = {**emit.value, "case_id": case, "request_id": f"{case}/police"}
+    return value, CODEC.encode(emit.topic, value)
 
 
-def serve_one(business_now: float) -> tuple[Sent, FakeClock]:
-    """A police request handed to the endpoint `business_now` seconds into the run."""
+def case_trace(business: float, speedup: float = SPEEDUP) -> dict[str, str]:
+    """The trace of a case whose trigger was meant for business second `business`."""
+    return {
+        **TRACE,
+        h.T0: str(T0),
+        h.SPEEDUP: str(speedup),
+        h.INTENDED: str(T0 + business / speedup),
+        h.EXCHANGE: "0",
+        h.ORCH_OUT: "999",
+    }
+
+
+POLICE_TOPIC = "police.seal-cancellation-request.v1"
+
+
+def serve(
+    arrivals: list[tuple[float, float, str]], clerks: int = 1, speedup: float = SPEEDUP
+) -> tuple[list[Sent], FakeClock]:
+    """Police requests, each (wall time it reaches the worker, the business second its case's
+    trigger was meant for, its case), answered by `clerks` clerks at `speedup`; the answers in
+    the order they went out."""
     sent: list[Sent] = []
-    clock = FakeClock(T0 + business_now / SPEEDUP)
-    app, _deps, requests = police_under_test(sent, clock)
-    _, raw = police_request()
-    trace = {**TRACE, h.T0: str(T0), h.SPEEDUP: str(SPEEDUP), h.ORCH_OUT: "999"}
+    clock = FakeClock(arrivals[0][0])
+    app, _deps, requests = police_under_test(sent, clock, clerks)
 
     async def scenario() -> None:
+        clock.gate = asyncio.Event()  # nothing moves until every request has been received
         async with app.agents["police-endpoint"].test_context() as tested:
-            topic = "police.seal-cancellation-request.v1"
-            await deliver(tested, requests, message(topic, raw, headers=trace))
-            await until(lambda: len(sent) == 1, "the answer")
+            for offset, (wall, business, case) in enumerate(arrivals):
+                clock.now_ = wall
+                _, raw = police_request(case)
+                trace = case_trace(business, speedup)
+                record = message(POLICE_TOPIC, raw, key=case, headers=trace, offset=offset)
+                await deliver(tested, requests, record)
+                for _ in range(20):  # the agent takes it and starts its answer
+                    await asyncio.sleep(0)
+            clock.gate.set()
+            await until(lambda: len(sent) == len(arrivals), "the answers")
 
-    asyncio.run(scenario())
-    return sent[0], clock
+    # The worker stamps a request's arrival on its wall clock: here, the fake one.
+    with mock.patch("govstream.engines.kafka.arrival.time.time", clock.now):
+        asyncio.run(scenario())
+    return sent, clock
 
 
-def test_the_endpoint_answers_after_the_service_time() -> None:
-    """At 10:00 on a working day the clerk starts at once and answers ten minutes later."""
-    answer, clock = serve_one(business_now=3600.0)
+def business(answer: Sent, key: str) -> float:
+    return float(answer.headers[key])
+
+
+def test_the_endpoint_places_the_work_on_the_business_clock() -> None:
+    """At 10:00 on a working day the request arrives (after the exchange's 2 s), a clerk takes
+    it up at once, works ten minutes and the answer goes out when the run's clock says so."""
+    at = 3600.0
+    (answer,), _ = serve([(T0 + at / SPEEDUP, at, CASE)])
     assert answer.topic == F03.outcome_topic("police")
     assert answer.key == CASE.encode()
     assert answer.value["request_id"] == f"{CASE}/police"
+    arrived = at + EXCHANGE
+    assert business(answer, h.B_DELIVERED) == pytest.approx(arrived)
+    assert business(answer, h.B_TAKEN) == business(answer, h.B_STARTED) == pytest.approx(arrived)
+    assert business(answer, h.B_DONE) == pytest.approx(arrived + SERVICE)
     marks = answer.headers
-    started = T0 + 3600.0 / SPEEDUP
-    assert float(marks[h.TAKEN]) == pytest.approx(started)
-    assert float(marks[h.STARTED]) == pytest.approx(started)
-    assert float(marks[h.ACTED]) == pytest.approx(started + SERVICE / SPEEDUP)
-    assert float(marks[h.WORK]) == SERVICE
+    assert float(marks[h.WORK]) == SERVICE and float(marks[h.UNCERTAIN]) == 0.0
+    # The case's clock goes on: this stay stood for its business time; both crossings drawn.
+    assert float(marks[h.AGENCY_BUSINESS]) == pytest.approx(SERVICE)
+    assert float(marks[h.EXCHANGE]) == pytest.approx(2 * EXCHANGE)
+    assert float(marks[h.ACTED]) == pytest.approx(T0 + (arrived + SERVICE) / SPEEDUP)
+    assert float(marks[h.AGENCY_WALL]) == pytest.approx(float(marks[h.ACTED]) - T0 - at / SPEEDUP)
     assert (marks[h.STEP], marks[h.POOL], marks[h.RUN]) == ("police", "police", "r1")
     assert marks[h.ORCH_OUT] == "999"
-    assert sum(clock.slept) == pytest.approx(SERVICE / SPEEDUP)
 
 
 def test_the_endpoint_waits_for_opening_hours() -> None:
-    """At 18:00 the office is closed: the clerk starts at 09:00 the next working day."""
-    answer, _ = serve_one(business_now=9 * 3600.0)
-    marks = answer.headers
-    next_morning = T0 + 24 * 3600.0 / SPEEDUP
-    assert float(marks[h.TAKEN]) == pytest.approx(T0 + 9 * 3600.0 / SPEEDUP)
-    assert float(marks[h.STARTED]) == pytest.approx(next_morning)
-    assert float(marks[h.ACTED]) == pytest.approx(next_morning + SERVICE / SPEEDUP)
+    """At 18:00 the office is closed: the clerk takes it up, and starts at 09:00 next day."""
+    at = 9 * 3600.0
+    (answer,), _ = serve([(T0 + at / SPEEDUP, at, CASE)])
+    assert business(answer, h.B_TAKEN) == pytest.approx(at + EXCHANGE)
+    assert business(answer, h.B_STARTED) == pytest.approx(24 * 3600.0)
+    assert business(answer, h.B_DONE) == pytest.approx(24 * 3600.0 + SERVICE)
+
+
+def test_a_clerks_wait_is_business_time_whatever_the_speedup() -> None:
+    """Two requests a business minute apart for one clerk, each reaching the worker 10 ms of
+    real platform time after its trigger: the second waits for the first's ten minutes on the
+    business clock, at 2,000x as at 20,000x, where a wall-clock queue would have scaled the
+    agent's own milliseconds into clerk time."""
+    first, second = "F03-r1-0000003", "F03-r1-0000004"
+    marks = []
+    for speedup in (2000.0, 20000.0):
+        walls = [T0 + 3600 / speedup + 0.01, T0 + 3660 / speedup + 0.01]
+        answers, _ = serve([(walls[0], 3600.0, first), (walls[1], 3660.0, second)], speedup=speedup)
+        by_case = {a.key.decode(): a for a in answers}
+        marks.append([business(by_case[c], k) for c in (first, second) for k in BUSINESS_MARKS])
+        assert business(by_case[second], h.B_DELIVERED) == pytest.approx(3660.01 + EXCHANGE)
+        assert business(by_case[second], h.B_TAKEN) == pytest.approx(3600.01 + EXCHANGE + SERVICE)
+        assert float(by_case[second].headers[h.UNCERTAIN]) == 0.0
+    assert marks[0] == pytest.approx(marks[1])
+
+
+def test_a_request_reaching_a_busy_pool_out_of_business_order_says_how_far_off_it_may_be() -> None:
+    """The later case reaches the worker first (10 ms after its trigger) and takes the only
+    clerk; the earlier one comes 50 ms after its own and waits behind it, which in business
+    order it would not have: its wait may be off by the 59.96 s it came out of order."""
+    first, second = "F03-r1-0000003", "F03-r1-0000004"
+    walls = (T0 + 3660 / SPEEDUP + 0.01, T0 + 3600 / SPEEDUP + 0.05)
+    answers, _ = serve([(walls[0], 3660.0, second), (walls[1], 3600.0, first)])
+    by_case = {a.key.decode(): a for a in answers}
+    assert business(by_case[first], h.B_TAKEN) == pytest.approx(3660.01 + EXCHANGE + SERVICE)
+    assert float(by_case[first].headers[h.UNCERTAIN]) == pytest.approx(59.96)
+    assert float(by_case[second].headers[h.UNCERTAIN]) == 0.0
 
 
 def test_a_request_the_agency_cannot_act_on_is_dead_lettered_without_its_personal_data(
@@ -486,12 +566,16 @@ def test_a_request_the_agency_cannot_act_on_is_dead_lettered_without_its_persona
         raise ValueError(f"no seal on file for {name}")
 
     monkeypatch.setattr(deps.pool, "act", refuse)
+    monkeypatch.setattr("govstream.engines.kafka.arrival.time.time", lambda: T0 + 1.8)
+    seen: dict[str, Any] = {}
 
     async def scenario() -> None:
         async with app.agents["police-endpoint"].test_context() as tested:
-            topic = "police.seal-cancellation-request.v1"
-            await deliver(tested, requests, message(topic, raw, headers=TRACE, offset=9))
+            record = message(POLICE_TOPIC, raw, headers=case_trace(3600.0), offset=9)
+            event = await deliver(tested, requests, record)
             await until(lambda: len(sent) == 1, "the dead letter")
+            await until(lambda: event.message.acked, "the acknowledgement")
+            seen["acked"] = event.message.acked
 
     asyncio.run(scenario())
     (letter,) = sent
@@ -500,9 +584,26 @@ def test_a_request_the_agency_cannot_act_on_is_dead_lettered_without_its_persona
     assert letter.headers[h.DLQ_REASON] == PROCESSING_FAILED
     assert letter.headers[h.DLQ_ERROR] == "no seal on file for ***"
     assert letter.headers[h.DLQ_OFFSET] == "9"
+    assert seen["acked"]
 
 
 # -- the wait timer ---------------------------------------------------------------------------
+
+
+def delivery_request() -> bytes:
+    """A delivery wait's request as the orchestrator emits it, each step before it answered."""
+    orchestrator = Orchestrator(F17)
+    progress = orchestrator.open(None, award(), 0.0, 0.0)
+    pending = list(progress.emits)
+    while pending:
+        emit = pending.pop(0)
+        if emit.step == "delivery":
+            return CODEC.encode(emit.topic, emit.value)
+        step = F17.step(str(emit.step))
+        outcome = outcome_for(F17, step, emit.value, random.Random(1)).value
+        progress = orchestrator.record(progress.state, outcome, 1.0, 1.0)
+        pending += progress.emits
+    raise AssertionError("no delivery wait in the flow")
 
 
 def test_the_wait_timer_answers_after_the_wait_and_acknowledges_only_then() -> None:
@@ -523,7 +624,8 @@ def test_the_wait_timer_answers_after_the_wait_and_acknowledges_only_then() -> N
     )
     waits = app.topic(F17.wait_topic, value_serializer="raw")
     app.agent(waits, name="wait-timer")(wait_timer(deps))
-    trace = {h.RUN: "r1", h.SPEEDUP: "86400", h.T0: "0", h.FLOW: "F17"}
+    # A case whose business clock reads 400,000 s (wall 5000 at a speedup of 80) on arrival.
+    trace = {h.RUN: "r1", h.SPEEDUP: "80", h.T0: "0", h.INTENDED: "5000", h.FLOW: "F17"}
     seen: dict[str, Any] = {}
 
     async def scenario_run() -> None:
@@ -531,7 +633,7 @@ def test_the_wait_timer_answers_after_the_wait_and_acknowledges_only_then() -> N
         async with app.agents["wait-timer"].test_context() as tested:
             record = message(F17.wait_topic, delivery_request(), key="F17-0000001", headers=trace)
             event = await deliver(tested, waits, record)
-            await until(lambda: clock.slept == [1.0], "the wait begun")
+            await until(lambda: clock.slept == [86_400 / 80], "the wait begun")
             seen["during"] = (event.message.acked, list(sent))
             clock.gate.set()
             await until(lambda: event.message.acked, "the acknowledgement")
@@ -544,5 +646,8 @@ def test_the_wait_timer_answers_after_the_wait_and_acknowledges_only_then() -> N
     assert answer.value["request_id"].endswith("/delivery")
     marks = answer.headers
     assert (marks[h.STEP], marks[h.RUN]) == ("delivery", "r1")
-    assert float(marks[h.DELIVERED]) == float(marks[h.STARTED]) == 5000.0
-    assert float(marks[h.ACTED]) == 5001.0
+    assert float(marks[h.B_DELIVERED]) == 400_000.0
+    assert float(marks[h.B_DONE]) == 400_000.0 + 86_400
+    assert float(marks[h.AGENCY_BUSINESS]) == 86_400
+    assert float(marks[h.DELIVERED]) == 5000.0
+    assert float(marks[h.ACTED]) == 5000.0 + 86_400 / 80

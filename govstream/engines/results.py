@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-from govstream.calendar.working import cn_package_years
+from govstream.calendar.working import OfficeHours, cn_package_years
 from govstream.metrics import CURVE_PERCENTILES
 from govstream.pipeline.ledger import Ledger
 from govstream.plan.targets import unchecked
@@ -21,7 +21,7 @@ from govstream.result import (
     Window,
 )
 from govstream.scenario.model import Scenario
-from govstream.sla import evaluate_targets
+from govstream.sla import Resolution, evaluate_targets
 from processors import FLOWS
 from processors.flow import FlowSpec
 
@@ -96,13 +96,17 @@ def build_result(
     business_seconds: float,
     ledger: Ledger,
     agencies: dict[str, AgencyLoad],
+    speedup: float | None = None,
 ) -> RunResult:
-    """The result of a run from its books, cut off at `business_seconds`."""
+    """The result of a run from its books, cut off at `business_seconds`; a run that acted
+    business time out faster than real time gives its `speedup`."""
     book = ledger.book
     latency_data = {name: s.to_data() for name, s in book.latency.summaries().items()}
     wd_data = {name: s.to_data() for name, s in book.working_days.summaries().items()}
     legal_data = {name: s.to_data() for name, s in book.legal_days.summaries().items()}
     platform_ms = ledger.platform_ms.summaries()
+    resolution = ledger.resolution()
+    office_day = OfficeHours.from_strings(scenario.calendar.office_hours).open_seconds
     return RunResult(
         scenario_name=scenario.name,
         scenario_file=scenario_file,
@@ -119,7 +123,13 @@ def build_result(
         working_days=wd_data,
         platform_ms={name: s.to_data() for name, s in platform_ms.items()},
         agencies=agencies,
-        targets=evaluate_targets(scenario, latency_data, wd_data, legal_data),
+        targets=evaluate_targets(
+            scenario,
+            latency_data,
+            wd_data,
+            legal_data,
+            resolution=Resolution(resolution, speedup, office_day) if speedup else None,
+        ),
         series=ledger.series.data(
             business_seconds,
             start=scenario.start,
@@ -135,6 +145,7 @@ def build_result(
         unchecked_plan_targets=unchecked_info(scenario),
         calendar=calendar_info(scenario),
         dead_letters=ledger.dead_letters(),
+        resolution=resolution,
     )
 
 

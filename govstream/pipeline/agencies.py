@@ -2,23 +2,24 @@
 
 An agency serves every flow of the scenario that reaches it from one pool of clerks, unless the
 scenario gives a flow its own desk there; each pool is modelled once, here, and the engines
-only decide how its clerks wait (SimPy resources, or faust agent concurrency).
+only decide how its clerks wait (FIFO servers on SimPy's clock, or clerks an endpoint keeps on
+the business clock). A request's service time and its rejection, and a wait's length, are drawn
+for that case and step (`draws`), so both engines draw the same.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
 from govstream.calendar.agency_hours import AgencyHours
 from govstream.calendar.working import WorkingCalendar
+from govstream.distributions import Quantile
+from govstream.pipeline.draws import KeyedDraws
 from govstream.scenario.model import Agency, Scenario
 from processors import FLOWS
 from processors.agency import outcome_for
 from processors.events import Emit, Record
 from processors.flow import FlowSpec, Step
-
-Sampler = Callable[[random.Random], float]
 
 REJECTED_REASON = "request rejected by the recipient"
 
@@ -65,23 +66,27 @@ class AgencyPool:
         self.flows = flows
         self.hours = AgencyHours(spec, calendar)
         self.rng = seeded(scenario.seed, f"agency:{name}")
+        """For the data an answer carries (a reserved account number), drawn as answers go."""
         self._longest = longest_draw(scenario)
-        self._service: dict[tuple[str, str], Sampler] = {}
+        self._work = KeyedDraws(scenario.seed, "service")
+        self._refusals = KeyedDraws(scenario.seed, "rejection")
+        self._service: dict[tuple[str, str], Quantile] = {}
         self._reject: dict[tuple[str, str], float] = {}
         for flow_id in flows:
             for step in FLOWS[flow_id].steps_of(agency):
                 key = (flow_id, step.id)
-                self._service[key] = scenario.service_time(flow_id, step.id).sampler()
+                self._service[key] = scenario.service_time(flow_id, step.id).quantile()
                 own = scenario.settings_of(flow_id, step.id).reject_probability
                 self._reject[key] = spec.reject_probability if own is None else own
 
-    def service_time(self, flow_id: str, step_id: str) -> float:
-        return min(self._service[flow_id, step_id](self.rng), self._longest)
+    def service_time(self, flow_id: str, step_id: str, case_id: str) -> float:
+        drawn = self._service[flow_id, step_id](self._work.uniform(case_id, step_id))
+        return min(drawn, self._longest)
 
     def act(self, flow: FlowSpec, step: Step, request: Record) -> Emit:
         """The outcome once the work is done: rejected with the scenario's probability."""
         p = self._reject[flow.id, step.id]
-        rejected = p > 0 and self.rng.random() < p
+        rejected = p > 0 and self._refusals.uniform(str(request["case_id"]), step.id) < p
         return outcome_for(
             flow, step, request, self.rng, rejected_reason=REJECTED_REASON if rejected else None
         )
@@ -92,18 +97,20 @@ class Waits:
 
     def __init__(self, scenario: Scenario) -> None:
         self._longest = longest_draw(scenario)
-        self._duration: dict[tuple[str, str], Sampler] = {}
+        self._draws = KeyedDraws(scenario.seed, "wait")
+        self._duration: dict[tuple[str, str], Quantile] = {}
         self._rng: dict[tuple[str, str], random.Random] = {}
         for flow_id in scenario.flows:
             for step in FLOWS[flow_id].waits:
                 key = (flow_id, step.id)
                 duration = scenario.settings_of(flow_id, step.id).duration
                 assert duration is not None  # validated
-                self._duration[key] = duration.sampler()
+                self._duration[key] = duration.quantile()
                 self._rng[key] = seeded(scenario.seed, f"wait:{flow_id}:{step.id}")
 
-    def duration(self, flow_id: str, step_id: str) -> float:
-        return min(self._duration[flow_id, step_id](self._rng[flow_id, step_id]), self._longest)
+    def duration(self, flow_id: str, step_id: str, case_id: str) -> float:
+        drawn = self._duration[flow_id, step_id](self._draws.uniform(case_id, step_id))
+        return min(drawn, self._longest)
 
     def act(self, flow: FlowSpec, step: Step, request: Record) -> Emit:
         return outcome_for(flow, step, request, self._rng[flow.id, step.id])

@@ -24,7 +24,14 @@ from govstream.calendar.agency_hours import describe_outage
 from govstream.calendar.working import WorkingCalendar
 from govstream.metrics import RecorderSet
 from govstream.pipeline.agencies import AgencyPool
-from govstream.pipeline.book import LatencyBook, hop_key, scenario_spans
+from govstream.pipeline.book import (
+    LatencyBook,
+    case_key,
+    hop_key,
+    scenario_spans,
+    span_key,
+    step_key,
+)
 from govstream.pipeline.series import (
     SeriesBook,
     arrivals_name,
@@ -150,6 +157,7 @@ class Ledger:
         self._cut: dict[str, tuple[int, int]] | None = None
         """Per flow, at the cut-off: requests in flight, and lost."""
         self._open_at_pools: Counter[str] = Counter()
+        self._uncertain: dict[str, float] = {}
         self._pool_of = {(f, pool.agency): name for name, pool in pools.items() for f in pool.flows}
 
     # -- what the engines tell ------------------------------------------------------------------
@@ -255,6 +263,12 @@ class Ledger:
 
     def platform_hop(self, hop: Hop, seconds: float) -> None:
         self.platform(hop_key(hop), seconds)
+
+    def out_of_order(self, pool: str, seconds: float) -> None:
+        """A request reached `pool` after one that was later on the business clock and waited
+        for a clerk: its wait may be off by up to `seconds` (kafka)."""
+        if seconds > self._uncertain.get(pool, 0.0):
+            self._uncertain[pool] = seconds
 
     def dead_lettered(self, reason: str, source_topic: str) -> None:
         self.dead_letters_by_reason[reason] += 1
@@ -367,6 +381,36 @@ class Ledger:
             for name, pool in self.pools.items()
         }
 
+    def resolution(self) -> dict[str, float]:
+        """For each latency a pool's order could move: by how much, at most, in business
+        seconds. A value is off by no more than the sum, over the pools its path crossed, of
+        the most any request's wait there may be off; the sim engine keeps every queue in
+        business order, and its resolution is exact (empty)."""
+        if not any(self._uncertain.values()):
+            return {}
+        found: dict[str, float] = {}
+        for flow_id in self.flow_ids:
+            flow = FLOWS[flow_id]
+
+            def off(steps: set[str], flow: FlowSpec = flow) -> float:
+                pools = {
+                    self._pool_of[flow.id, step.agency]
+                    for step in flow.steps
+                    if step.id in steps and step.agency is not None
+                }
+                return sum(self._uncertain.get(pool, 0.0) for pool in pools)
+
+            found[case_key(flow_id)] = off({s.id for s in flow.steps})
+            for step in flow.steps:
+                before = _upstream(flow, step.id)
+                found[step_key(flow_id, "delivered", step.id)] = off(before)
+                found[step_key(flow_id, "acted", step.id)] = off(before | {step.id})
+            for span in self.book.spans.get(flow_id, ()):
+                end = span.end.rsplit(".", 1)[0]
+                upto = set() if end == TRIGGER else _upstream(flow, end) | {end}
+                found[span_key(flow_id, span.id)] = off(upto)
+        return {name: seconds for name, seconds in found.items() if seconds > 0}
+
     def dead_letters(self) -> DeadLetters:
         return DeadLetters(
             by_reason=dict(sorted(self.dead_letters_by_reason.items())),
@@ -395,3 +439,15 @@ class Ledger:
         self.book.completed_marks(flow_id, case.opened_at, completed_at, marks)
         self.series.count(completions_name(flow_id), completed_at)
         del self._cases[case_id]
+
+
+def _upstream(flow: FlowSpec, step_id: str) -> set[str]:
+    """Every step `step_id` follows, directly or through others."""
+    seen: set[str] = set()
+    todo = list(flow.step(step_id).after)
+    while todo:
+        step = todo.pop()
+        if step not in seen:
+            seen.add(step)
+            todo += flow.step(step).after
+    return seen

@@ -446,7 +446,7 @@ def sla_summary(result: RunResult) -> str:
     parts = []
     for word, words in (
         ("missed", "MISSED"),
-        ("undecided", "UNDECIDED (cases still open could land either side)"),
+        ("undecided", "UNDECIDED (open cases could land either side, or the run cannot tell)"),
         ("no data", "without data (nothing measured)"),
     ):
         chosen = [v for v in result.targets if verdict_of(v) == word]
@@ -492,6 +492,7 @@ def targets_table(result: RunResult) -> Table:
         )
     if any(v.interval is not None for v in result.targets):
         notes.append("observed = mean over replications [95 % confidence interval]")
+    notes += [f"{v.flow} {v.id} ({verdict_on(v)}): {v.reason}" for v in result.targets if v.reason]
     return Table(
         "SLA targets",
         ("flow", "target", "on", "stat", "limit", "observed", "verdict", "source"),

@@ -39,11 +39,13 @@ from govstream.engines.kafka.agents.orchestrator import (
 from govstream.engines.kafka.agents.shared import Outbox, personal_fields
 from govstream.engines.kafka.agents.wait_timer import WaitTimerDeps, wait_timer
 from govstream.engines.kafka.arrival import ArrivalStampedSchema
+from govstream.engines.kafka.business_clock import Clerks
 from govstream.engines.kafka.faust_codec import register_topic_codecs
 from govstream.engines.kafka.owed import resend_when_idle
 from govstream.engines.kafka.resync import resync_stalled_partitions
 from govstream.engines.kafka.transport import SCHEME
 from govstream.pipeline.agencies import Waits, agency_pools
+from govstream.pipeline.exchange import Exchange
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
@@ -209,17 +211,21 @@ def build_app(
         if platform.resends_owed:
             resend_when_idle(app, set(platform.topics), partial(resend_owed, platform))
 
+    exchange = Exchange(scenario)
     for pool in agency_pools(scenario, scenario_calendar(scenario)).values():
         if role is None or pool.agency == role:
             pool.rng = random.Random()  # each worker its own stream
-            clerks = EndpointDeps(
-                pool, served_by(pool, flows), outbox, codec, speedup=scenario.kafka.speedup
+            desk = EndpointDeps(
+                pool,
+                served_by(pool, flows),
+                outbox,
+                codec,
+                speedup=scenario.kafka.speedup,
+                exchange=exchange,
+                clerks=Clerks(clerks_per_worker(pool.servers, workers)),
             )
-            requests = app.topic(*clerks.serves, schema=ArrivalStampedSchema(), internal=False)
-            concurrency = clerks_per_worker(pool.servers, workers)
-            app.agent(requests, name=f"{pool.name}-endpoint", concurrency=concurrency)(
-                endpoint(clerks)
-            )
+            requests = app.topic(*desk.serves, schema=ArrivalStampedSchema(), internal=False)
+            app.agent(requests, name=f"{pool.name}-endpoint")(endpoint(desk))
 
     wait_flows = {flow.wait_topic: flow for flow in flows.values() if flow.waits}
     if wait_flows and runs_platform:

@@ -17,7 +17,7 @@ import structlog
 
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
-from govstream.engines.kafka.queue_depth import RequestSpan
+from govstream.engines.kafka.business_clock import CaseClock
 from govstream.engines.kafka.tail import TopicTail
 from govstream.pipeline.book import case_key, step_key
 from govstream.pipeline.ledger import Hop, Ledger, Work
@@ -25,6 +25,8 @@ from processors import FLOWS
 from processors.orchestrator import ANSWERED, OPENED, Transition
 
 log = structlog.get_logger(__name__)
+
+BUSINESS_MARKS = (h.B_DELIVERED, h.B_TAKEN, h.B_STARTED, h.B_DONE)
 
 
 class Collector(TopicTail):
@@ -57,8 +59,9 @@ class Collector(TopicTail):
         self.dead_lettered_of_run = 0
         """Dead letters carrying this run's id: its own corrupted triggers."""
         self.undecodable = 0
-        self.spans: dict[str, list[RequestSpan]] = defaultdict(list)
-        """Each pool's requests as its workers held them, to rebuild its longest queue."""
+        self.waiting: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        """Each pool's requests from delivered to taken up, on the business clock, to rebuild
+        its longest queue."""
 
     # -- called from the generator's thread ---------------------------------------------------
 
@@ -125,47 +128,25 @@ class Collector(TopicTail):
     ) -> float:
         """Places an answer's marks on the business clock; returns when it was recorded.
 
-        Transport and the platform are real and count as they were; time at agencies and
-        waits was acted out `speedup` times faster and counts scaled back up. The answer
-        carries that agency time along the case's path so far."""
-        ledger, speedup = self.ledger, self.speedup
+        The answer carries its case's clock (`business_clock.CaseClock`): the platform's own
+        time counts as it was, the agencies' and waits' as the business time they kept, the
+        exchange as it was drawn. Its request's moments at its pool are on the business clock
+        the pool kept."""
+        ledger = self.ledger
         step_id, case_id = str(seen_record.step), seen_record.case_id
         step = FLOWS[flow_id].step(step_id)
-        opened = self.business(intended)
-        marks = {key: h.mark(trace, key) for key in h.TRACE_MARKS}
-        delivered, started, acted = marks[h.DELIVERED], marks[h.STARTED], marks[h.ACTED]
-        after = marks[h.AGENCY_WALL] or 0.0
-        acted_at = opened + (seen - intended) + (speedup - 1) * after
-        ledger.platform(step_key(flow_id, "acted", step_id), seen - intended)
-        if delivered is None or started is None or acted is None:
-            return acted_at
-        before = max(0.0, after - (acted - delivered))
-        delivered_at = opened + (delivered - intended) + (speedup - 1) * before
-        pool = trace.get(h.POOL, "")
-        if not step.is_wait:
-            ledger.delivered(flow_id, case_id, step_id, delivered_at)
+        case = CaseClock.of(trace, self.speedup, intended)
+        ledger.platform(step_key(flow_id, "acted", step_id), seen - intended - case.agency_wall)
+        delivered, acted = h.mark(trace, h.DELIVERED), h.mark(trace, h.ACTED)
+        business = {key: h.mark(trace, key) for key in BUSINESS_MARKS}
+        if not step.is_wait and delivered is not None and acted is not None:
+            if None not in business.values():
+                self._at_pool(flow_id, case_id, step_id, trace, business)
+            before = case.agency_wall - (acted - delivered)  # at agencies before this one
             ledger.platform(step_key(flow_id, "delivered", step_id), delivered - intended - before)
-            elapsed = max(0.0, acted - started) * speedup
-            work = h.mark(trace, h.WORK)
-            taken = marks[h.TAKEN]
-            # On the business clock the agency itself kept: its wall time scaled back up.
-            started_at = delivered_at + max(0.0, started - delivered) * speedup
-            ledger.worked(
-                flow_id,
-                Work(
-                    pool,
-                    delivered_at,
-                    started_at,
-                    started_at,
-                    delivered_at + max(0.0, acted - delivered) * speedup,
-                    elapsed if work is None else work,
-                ),
-            )
             overshoot = h.mark(trace, h.OVERSHOOT)
             if overshoot is not None:
                 ledger.platform_hop(Hop.AGENCY_OVERSHOOT, overshoot)
-            if taken is not None:
-                self.spans[pool].append(RequestSpan(delivered, taken, acted))
         self._hops(
             trace,
             (Hop.AT_ORCHESTRATOR, h.ORCH_IN, h.ORCH_OUT),
@@ -173,7 +154,26 @@ class Collector(TopicTail):
             (Hop.AT_AGENCY, h.DELIVERED, h.ACTED),
             (Hop.OUTCOME_RETURN, h.ACTED, h.RECORDED),
         )
-        return acted_at
+        return case.at(seen)
+
+    def _at_pool(
+        self,
+        flow_id: str,
+        case_id: str,
+        step_id: str,
+        trace: dict[str, str],
+        business: dict[str, float | None],
+    ) -> None:
+        delivered, taken, started, done = (business[key] or 0.0 for key in BUSINESS_MARKS)
+        pool = trace.get(h.POOL, "")
+        work = h.mark(trace, h.WORK)
+        self.ledger.delivered(flow_id, case_id, step_id, delivered)
+        self.ledger.worked(
+            flow_id,
+            Work(pool, delivered, taken, started, done, done - started if work is None else work),
+        )
+        self.waiting[pool].append((delivered, taken))
+        self.ledger.out_of_order(pool, h.mark(trace, h.UNCERTAIN) or 0.0)
 
     def _hops(self, trace: dict[str, str], *hops: tuple[Hop, str, str]) -> None:
         """Each hop from one wall-clock mark of the record to another, where both are there."""

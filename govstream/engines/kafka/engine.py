@@ -20,7 +20,7 @@ from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines import RunSettings
 from govstream.engines.kafka.access import access_for
-from govstream.engines.kafka.app import clerks_per_worker, consumer_groups, roles, scenario_topics
+from govstream.engines.kafka.app import consumer_groups, roles, scenario_topics
 from govstream.engines.kafka.collector import Collector
 from govstream.engines.kafka.generator import OpenLoopGenerator
 from govstream.engines.kafka.queue_depth import peak_queue
@@ -243,11 +243,7 @@ class KafkaRun:
         settled = not stopped and self.lag is not None and self.lag <= 0
         with collector.lock:
             self.ledger.cut_off(business_seconds, lambda *_: not settled)
-        clerks = {
-            name: clerks_per_worker(pool.servers, worker_count) * worker_count
-            for name, pool in self.pools.items()
-        }
-        peaks = {name: peak_queue(collector.spans.get(name, ()), clerks[name]) for name in clerks}
+        peaks = {name: peak_queue(collector.waiting.get(name, ())) for name in self.pools}
         options = {
             "run_id": self.run_id,
             "bootstrap": self.bootstrap,
@@ -281,6 +277,7 @@ class KafkaRun:
             business_seconds=business_seconds,
             ledger=self.ledger,
             agencies=self.ledger.agency_loads(peaks),
+            speedup=speedup,
         )
 
 

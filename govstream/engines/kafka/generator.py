@@ -17,6 +17,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.access import settings
+from govstream.pipeline.exchange import Crossing, Exchange
 from govstream.pipeline.schedule import case_id, schedule, trigger_date, trigger_makers
 from govstream.progress import ProgressCallback
 from govstream.scenario.model import Scenario
@@ -112,6 +113,7 @@ class OpenLoopGenerator:
         self.stopped = False
         self._faults = random.Random(f"{scenario.seed}:faults")
         self._make_trigger = trigger_makers(scenario)
+        self._exchange = Exchange(scenario)
 
     def run(
         self,
@@ -154,6 +156,8 @@ class OpenLoopGenerator:
                     h.INTENDED: repr(intended),
                     h.EMITTED: repr(emitted),
                     h.FLOW: flow.id,
+                    # The exchange's drawn delay to the platform, added to the measured hop.
+                    h.EXCHANGE: repr(self._exchange.delay(Crossing.TRIGGER, case)),
                 }
                 marks.update(
                     h.cloud_event(

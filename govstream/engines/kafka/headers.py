@@ -3,6 +3,10 @@
 Trace marks are wall-clock epoch seconds written by the hop that saw the moment. End-to-end
 latencies use only the originating process's own clock (intended emit time → seen by the
 collector); a hop's own duration uses only that hop's clock, so no clock sync is needed.
+
+Every message also carries its case's clock (`business_clock.CaseClock`): the wall time the
+case spent at agencies and waits, the business time that stood for, and the exchange's drawn
+delays along its path; an answer adds its request's own marks on the business clock.
 """
 
 from __future__ import annotations
@@ -22,7 +26,20 @@ ORCH_OUT = "gs_orch_out"  # the orchestrator sent this step's request
 RECORDED = "gs_recorded"  # the orchestrator took the trigger or answer a progress record is of
 AGENCY_WALL = "gs_agency_wall"
 """Wall seconds the case spent at agencies and waits along its path so far: the part of its
-wall time that stands for business time scaled down by `speedup` (see the collector)."""
+wall time that stands for business time rather than the platform's own."""
+AGENCY_BUSINESS = "gs_agency_business"
+"""Business seconds the same stretches stood for: queueing, work and waits on the business
+clock the agencies and the wait timer kept."""
+EXCHANGE = "gs_exchange"
+"""Business seconds of the exchange's drawn delays along the case's path so far."""
+UNCERTAIN = "gs_uncertain"
+"""On an answer: business seconds by which its request's place in its pool's queue may be off,
+having reached the pool after one that came later on the business clock (0 for most)."""
+B_DELIVERED = "gs_b_delivered"
+B_TAKEN = "gs_b_taken"
+B_STARTED = "gs_b_started"
+B_DONE = "gs_b_done"
+"""On an answer: its request's moments at its pool, in business seconds since the start."""
 FLOW = "gs_flow"
 STEP = "gs_step"
 POOL = "gs_pool"  # the pool of clerks that acted: an agency, or one flow's desk there
@@ -33,8 +50,8 @@ ACTED = "gs_acted"
 RECIPIENT = "gs_recipient"
 WORK = "gs_work"  # business seconds of work the clerk did (office time), as drawn
 OVERSHOOT = "gs_overshoot"
-"""Wall seconds the agency's work ended after it was due to: the scheduling overhead the
-event loop added, which the business clock scales up by `speedup`."""
+"""Wall seconds an answer went out after the moment its business clock set: the event loop's
+lateness, which only delays the answer on the wall clock."""
 WARM_UP = "gs_warm_up"  # present on start-up traffic, which agencies answer at once
 
 DLQ_REASON = "dlq_reason"
@@ -46,10 +63,9 @@ DLQ_OFFSET = "dlq_source_offset"
 Headers = dict[str, str]
 RawHeaders = Iterable[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None
 
-TRACE = (RUN, T0, SPEEDUP, INTENDED, EMITTED, WARM_UP, FLOW)
+CASE_CLOCK = (AGENCY_WALL, AGENCY_BUSINESS, EXCHANGE)
+TRACE = (RUN, T0, SPEEDUP, INTENDED, EMITTED, WARM_UP, FLOW, *CASE_CLOCK)
 """What every hop passes on."""
-TRACE_MARKS = (EMITTED, ORCH_IN, ORCH_OUT, DELIVERED, TAKEN, STARTED, ACTED, AGENCY_WALL)
-"""The wall-clock moments an outcome carries back, one per hop boundary."""
 
 
 def cloud_event(*, event_id: str, source: str, event_type: str, subject: str, at: float) -> Headers:
@@ -85,31 +101,30 @@ def carry(headers: Mapping[str, str], **marks: float | str) -> Headers:
 
 def answered(
     trace: Mapping[str, str],
+    clock: Mapping[str, str],
     *,
     delivered: float,
-    started: float,
     acted: float,
     step: str,
     pool: str,
     **more: float | str,
 ) -> Headers:
     """The marks an outcome carries back: the trace, the orchestrator's moments it was sent
-    with, and the hop's own; the wall time at agencies grows by the time since delivery."""
-    before = mark(trace, AGENCY_WALL) or 0.0
-    return carry(
+    with, the case's clock as the answer leaves (`clock`), and the hop's own."""
+    marks = carry(
         trace,
         **{
             ORCH_IN: trace.get(ORCH_IN, ""),
             ORCH_OUT: trace.get(ORCH_OUT, ""),
             DELIVERED: delivered,
-            STARTED: started,
             ACTED: acted,
-            AGENCY_WALL: before + (acted - delivered),
             STEP: step,
             POOL: pool,
             **more,
         },
     )
+    marks.update(clock)
+    return marks
 
 
 def progress(trace: Mapping[str, str], recorded: float) -> Headers:

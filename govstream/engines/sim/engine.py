@@ -152,7 +152,7 @@ class _Request:
         pool = self.pool
         started_at = self.started_at = engine.env.now
         engine.at_pools[self.request_id] = (self.flow_id, pool.name, self.delivered_at, started_at)
-        self.work = pool.service_time(self.flow_id, self.step.id)
+        self.work = pool.service_time(self.flow_id, self.step.id, self.case_id)
         self.done_at = pool.hours.finish_time(started_at, self.work)
         engine.after(self.done_at - started_at, self.work_done)
 
@@ -195,7 +195,7 @@ class _Wait:
         self.flow = FLOWS[flow_id]
         self.emit = emit
         self.step = engine.step_of(flow_id, str(emit.step))
-        engine.after(engine.waits.duration(flow_id, self.step.id), self.over)
+        engine.after(engine.waits.duration(flow_id, self.step.id, emit.key), self.over)
 
     def over(self, _: object = None) -> None:
         outcome = self.engine.waits.act(self.flow, self.step, self.emit.value)

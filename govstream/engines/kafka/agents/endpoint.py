@@ -1,16 +1,22 @@
 """An agency endpoint agent: one pool of clerks sharing one queue, for every flow it serves.
 
-It reads every request topic the pool serves, so a shared agency's clerks (the agent's
-concurrency) serve all its flows from one queue. A clerk waits for the pool's opening hours,
-then works for the service time ÷ speedup, and answers with the outcome the agency model
-(`AgencyPool`) draws. Requests arrive stamped with the moment this worker received them
-(`arrival.py`), so the queue they wait in is not counted as transport.
+It reads every request topic the pool serves, so a shared agency's clerks serve all its flows
+from one queue. The clerks live on the business clock (`business_clock.Clerks`): a request is
+taken up at the later of its business arrival and a clerk's free time, waits for the pool's
+opening hours and works for the service time the agency model (`AgencyPool`) draws for it; the
+answer goes out once the run's business clock reaches the moment the work is done. That wall
+sleep only keeps answers in order, so a request's business wait does not depend on the
+speedup. Every request is placed and answered on its own, beside the others, and acknowledged
+only once its answer is sent: a worker lost meanwhile leaves it to the worker that inherits its
+partition. Requests arrive stamped with the moment this worker received them (`arrival.py`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import faust
 
@@ -18,7 +24,9 @@ from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox, about_case
 from govstream.engines.kafka.arrival import Arrival
+from govstream.engines.kafka.business_clock import CaseClock, Clerks
 from govstream.pipeline.agencies import AgencyPool
+from govstream.pipeline.exchange import Crossing, Exchange
 from processors.flow import FlowSpec, Step
 
 
@@ -34,8 +42,8 @@ def served_by(pool: AgencyPool, flows: Mapping[str, FlowSpec]) -> dict[str, tupl
 
 @dataclass
 class EndpointDeps:
-    """What an endpoint agent works with: its pool of clerks, the request topics it serves,
-    and where it sends."""
+    """What an endpoint agent works with: its pool, this worker's share of the pool's clerks,
+    the request topics it serves, the exchange, and where it sends."""
 
     pool: AgencyPool
     serves: Mapping[str, tuple[FlowSpec, Step]]
@@ -44,49 +52,28 @@ class EndpointDeps:
     codec: AvroCodec
     speedup: float
     """The scenario's, for a request whose trace names none."""
+    exchange: Exchange
+    clerks: Clerks
     clock: Clock = field(default_factory=Clock)
+    pending: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    """The requests under way."""
 
 
 def endpoint(deps: EndpointDeps) -> Callable[[faust.StreamT], Awaitable[None]]:
     """The agent function, for ``app.agent(requests, name=f"{pool.name}-endpoint")``."""
 
     async def serve(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await answer(deps, event)
+        answering = stream.noack()
+        async for event in answering.events():
+            await take(deps, answering, event)
 
     return serve
 
 
-async def act(
-    deps: EndpointDeps, trace: dict[str, str], flow_id: str, step_id: str
-) -> tuple[float, float, float]:
-    """Wait for opening hours, then work for the service time; return when work began,
-    the business seconds worked, and how late (wall seconds) the work ended.
-
-    Opening hours are read on the run's one business clock (wall time since `t0`
-    times speedup), not on each case's own: every clerk closes and opens at the same
-    moment, as in an office, whatever transport lag each case carries.
-    """
-    clock, pool = deps.clock, deps.pool
-    if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
-        return clock.now(), 0.0, 0.0
-    t0 = h.mark(trace, h.T0) or clock.now()
-    speedup = h.mark(trace, h.SPEEDUP) or deps.speedup
-    opens = pool.hours.next_available((clock.now() - t0) * speedup)
-    await clock.sleep_until(t0 + opens / speedup)
-    started = clock.now()
-    work = pool.service_time(flow_id, step_id)
-    done = pool.hours.finish_time(opens, work)
-    due = t0 + done / speedup
-    await clock.sleep_until(due)
-    return started, work, max(0.0, clock.now() - due)
-
-
-async def answer(deps: EndpointDeps, event: faust.EventT) -> None:
-    """One request: decoded, acted on and answered; dead-lettered if it is not valid or the
-    agency cannot act on it, and the clerk goes on."""
+async def take(deps: EndpointDeps, stream: faust.StreamT, event: faust.EventT) -> None:
+    """Starts one request beside the others; one that is not a valid request is dead-lettered
+    and acknowledged at once."""
     arrival: Arrival = event.value
-    delivered, taken = arrival.at, deps.clock.now()
     topic = event.message.topic
     flow, step = deps.serves[topic]
     with about_case(event, flow.id) as trace:
@@ -94,20 +81,68 @@ async def answer(deps: EndpointDeps, event: faust.EventT) -> None:
             request = deps.codec.decode(arrival.body, expected_topic=topic).value
         except CodecError as error:
             await deps.outbox.dead_letter(event, error.reason, error)
+            await stream.ack(event)
             return
-        try:
-            started, work, overshoot = await act(deps, trace, flow.id, step.id)
-            outcome = deps.pool.act(flow, step, request)
-        except Exception as error:  # one request the agency cannot handle must not stop it
-            await deps.outbox.dead_letter(event, PROCESSING_FAILED, error)
-            return
-        marks = h.answered(
-            trace,
-            delivered=delivered,
-            started=started,
-            acted=deps.clock.now(),
-            step=step.id,
-            pool=deps.pool.name,
-            **{h.TAKEN: taken, h.WORK: work, h.OVERSHOOT: overshoot},
+        # The task is started within: its lines carry the case too.
+        task = asyncio.ensure_future(
+            answer(deps, stream, event, flow, step, dict(request), trace, arrival.at)
         )
+    deps.pending.add(task)
+    task.add_done_callback(deps.pending.discard)
+
+
+async def answer(
+    deps: EndpointDeps,
+    stream: faust.StreamT,
+    event: faust.EventT,
+    flow: FlowSpec,
+    step: Step,
+    request: dict[str, Any],
+    trace: dict[str, str],
+    received: float,
+) -> None:
+    """Places the request on the business clock once the run reaches its arrival there, and
+    answers once the run reaches its end of work; dead-letters it if the agency cannot act on
+    it. Only then is its message acknowledged."""
+    clock, pool = deps.clock, deps.pool
+    try:
+        case = CaseClock.of(trace, deps.speedup, received)
+        if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
+            outcome = pool.act(flow, step, request)
+            stay = case.after_stay(clock.now() - received, 0.0)
+            marks = h.answered(
+                trace, stay, delivered=received, acted=clock.now(), step=step.id, pool=pool.name
+            )
+        else:
+            case_id = str(request["case_id"])
+            there = deps.exchange.delay(Crossing.REQUEST, case_id, step.id)
+            back = deps.exchange.delay(Crossing.OUTCOME, case_id, step.id)
+            arrived = case.at(received) + there
+            await clock.sleep_until(case.wall_of(arrived))
+            work = pool.service_time(flow.id, step.id, case_id)
+            placed = deps.clerks.place(arrived, work, pool.hours)
+            outcome = pool.act(flow, step, request)
+            due = case.wall_of(placed.done)
+            await clock.sleep_until(due)
+            sent = clock.now()
+            marks = h.answered(
+                trace,
+                case.after_stay(sent - received, placed.done - arrived, there + back),
+                delivered=received,
+                acted=sent,
+                step=step.id,
+                pool=pool.name,
+                **{
+                    h.B_DELIVERED: arrived,
+                    h.B_TAKEN: placed.taken,
+                    h.B_STARTED: placed.started,
+                    h.B_DONE: placed.done,
+                    h.WORK: work,
+                    h.UNCERTAIN: placed.uncertain,
+                    h.OVERSHOOT: max(0.0, sent - due),
+                },
+            )
         await deps.outbox.send(outcome, marks)
+    except Exception as error:  # one request the agency cannot handle must not stop it
+        await deps.outbox.dead_letter(event, PROCESSING_FAILED, error)
+    await stream.ack(event)

@@ -177,7 +177,6 @@ async def handle(deps: OrchestratorDeps, event: faust.EventT) -> None:
             if topic in deps.by_source:
                 flow_id = deps.by_source[topic]
                 trace[h.FLOW] = flow_id
-                trace[h.AGENCY_WALL] = "0"
                 intended = h.mark(trace, h.INTENDED) or arrived
                 progress = deps.orchestrators[flow_id].open(stored, record, intended, arrived)
             else:
@@ -204,7 +203,6 @@ async def request(
 ) -> None:
     """A step's request, with the trace it passes on and its CloudEvents headers."""
     marks = h.carry(trace, **{h.ORCH_IN: arrived, h.ORCH_OUT: sent})
-    marks[h.AGENCY_WALL] = trace.get(h.AGENCY_WALL, "0")
     marks[h.STEP] = str(emit.step)
     marks.update(
         h.cloud_event(
@@ -252,7 +250,7 @@ async def advance(
     elif progress.completion is None:
         carried = None
         if deps.resends_owed:
-            carried = {**h.carry(trace), h.AGENCY_WALL: trace.get(h.AGENCY_WALL, "0")}
+            carried = h.carry(trace)
         deps.cases[case_id] = deps.table_codec.dump(flow_id, progress.state, at, carried, record)
     sent = deps.clock.now()
     for emit in emits:

@@ -1,5 +1,5 @@
-"""The wait timer agent: waits outside any agency (a supplier delivering), each answered after
-its duration ÷ speedup.
+"""The wait timer agent: waits outside any agency (a supplier delivering), each answered once
+the run's business clock reaches its end.
 
 Every wait runs at once, however many there are: nobody queues for a supplier. Its message is
 acknowledged by hand once its outcome is sent, not when the timer takes the next one: a worker
@@ -19,6 +19,7 @@ import faust
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox, about_case
+from govstream.engines.kafka.business_clock import CaseClock
 from govstream.pipeline.agencies import Waits
 from processors.flow import FlowSpec
 
@@ -78,21 +79,29 @@ async def finish(
     request: dict[str, Any],
     trace: dict[str, str],
 ) -> None:
-    """Waits the wait's duration, answers, and only then acknowledges its message."""
+    """Waits until the wait is over on the business clock, answers, and only then
+    acknowledges its message. Nobody queues for a supplier: the wait begins when it is asked
+    for and lasts its drawn duration, whatever the speedup."""
     flow = deps.flows[event.message.topic]
     step = flow.step(str(request["step"]))
-    delivered = deps.clock.now()
+    clock = deps.clock
+    received = clock.now()
     try:
-        if h.WARM_UP not in trace:
-            speedup = h.mark(trace, h.SPEEDUP) or deps.speedup
-            await deps.clock.sleep(deps.waits.duration(flow.id, step.id) / speedup)
+        case = CaseClock.of(trace, deps.speedup, received)
+        begun = case.at(received)
+        lasts = 0.0
+        if h.WARM_UP not in trace:  # start-up traffic is answered at once
+            lasts = deps.waits.duration(flow.id, step.id, str(request["case_id"]))
+            await clock.sleep_until(case.wall_of(begun + lasts))
+        sent = clock.now()
         marks = h.answered(
             trace,
-            delivered=delivered,
-            started=delivered,
-            acted=deps.clock.now(),
+            case.after_stay(sent - received, lasts),
+            delivered=received,
+            acted=sent,
             step=step.id,
             pool=step.actor,
+            **{h.B_DELIVERED: begun, h.B_DONE: begun + lasts},
         )
         await deps.outbox.send(deps.waits.act(flow, step, request), marks)
     except Exception as error:  # one wait that fails must not hold every later one
