@@ -292,10 +292,12 @@ def test_flows_graph_of_a_plan_flow_not_yet_implemented_says_so() -> None:
 
 
 def declared_topics() -> dict[str, FlowSpec]:
-    """Every topic the flows declare: trigger, requests, waits, outcomes, completions."""
+    """Every topic the flows declare: trigger, requests, waits, each answerer's outcomes,
+    completions, progress records."""
     topics: dict[str, FlowSpec] = {}
     for flow in FLOWS.values():
-        names = [flow.source_topic, flow.outcome_topic, flow.completed_topic]
+        names = [flow.source_topic, flow.completed_topic, flow.progress_topic]
+        names += list(flow.outcome_topics.values())
         names += [step.topic for step in flow.steps if step.topic]
         names += [flow.wait_topic] if flow.waits else []
         topics.update(dict.fromkeys(names, flow))
