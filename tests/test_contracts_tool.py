@@ -24,7 +24,7 @@ from govstream.contracts.catalog import (
     load_catalog,
     parse_catalog,
 )
-from govstream.contracts.codec import AvroCodec, fingerprint
+from govstream.contracts.codec import AvroCodec, canonical_form, fingerprint
 from govstream.contracts.decoding import DecodeInputError, decode_message
 from govstream.contracts.evolution import (
     check_catalog,
@@ -33,8 +33,10 @@ from govstream.contracts.evolution import (
     next_topic_version,
 )
 from govstream.contracts.lock import (
+    Released,
     ReleasedSchema,
     default_lock_path,
+    full_name,
     lock_text,
     read_lock,
     released_from_catalog,
@@ -309,6 +311,62 @@ def test_lock_releases_and_refuses_a_breaking_change(tmp_path: Path) -> None:
     forced = govstream("contracts", "lock", "--lock", lock, "--schemas", folder, "--force")
     assert forced.returncode == 0
     assert govstream("contracts", "check", "--lock", lock, "--schemas", folder).returncode == 0
+
+
+OUTCOME_FILE = "common/StepOutcome.avsc"
+PROGRESS_FILE = "common/CaseProgress.avsc"
+COMPLETED_FILE = "common/CaseCompleted.avsc"
+
+
+def release_of_shared_outcomes() -> Released:
+    """The release before each answerer had an outcome topic of its own: one outcome topic per
+    flow that every answerer wrote, no progress records, and CaseCompleted without `cancelled`."""
+    current = read_lock(default_lock_path())
+    topics = {
+        topic: schema_file
+        for topic, schema_file in current.topics.items()
+        if schema_file not in (OUTCOME_FILE, PROGRESS_FILE)
+    }
+    topics |= {f"{flow.prefix}.step-outcome.v1": OUTCOME_FILE for flow in FLOWS.values()}
+    completed = copy.deepcopy(current.schemas[COMPLETED_FILE].definition)
+    completed["fields"] = [f for f in completed["fields"] if f["name"] != "cancelled"]
+    schemas = {name: s for name, s in current.schemas.items() if name != PROGRESS_FILE}
+    schemas[COMPLETED_FILE] = ReleasedSchema(
+        COMPLETED_FILE,
+        full_name(completed),
+        fingerprint(completed).hex(),
+        canonical_form(completed),
+        completed,
+    )
+    return Released(topics=topics, schemas=schemas)
+
+
+def test_the_shared_outcome_topics_retire_and_each_answerer_s_is_new(tmp_path: Path) -> None:
+    """How the move to an outcome topic per answerer was released: nothing breaks, so the lock
+    is written without --force."""
+    lock = tmp_path / "released.lock"
+    lock.write_text(lock_text(release_of_shared_outcomes()), encoding="utf-8")
+    done = govstream("contracts", "check", "--lock", lock)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for flow in FLOWS.values():
+        assert (
+            f"{flow.prefix}.step-outcome.v1: retired; released, and no longer in the catalog: "
+            "its consumers get nothing more"
+        ) in out
+        for topic in (*flow.outcome_topics.values(), flow.progress_topic):
+            assert f"{topic}: new topic, fingerprint" in out
+        assert (
+            f"{flow.completed_topic} ({COMPLETED_FILE}): full compatibility (backward ok, "
+            "forward ok)"
+        ) in out
+    assert out.count("field cancelled: added with a default — full") == len(FLOWS)
+    new = sum(len(flow.outcome_topics) + 1 for flow in FLOWS.values())
+    unchanged = len(load_catalog().topics) - new - len(FLOWS)
+    assert f"{unchanged} unchanged, {new} new, {len(FLOWS)} changed, {len(FLOWS)} retired" in out
+    released = govstream("contracts", "lock", "--lock", lock)
+    assert released.returncode == 0, released.stderr
+    assert lock.read_text(encoding="utf-8") == default_lock_path().read_text(encoding="utf-8")
 
 
 def test_a_lock_edited_by_hand_is_refused(tmp_path: Path) -> None:
