@@ -43,6 +43,7 @@ from govstream.contracts.lock import (
 )
 from govstream.contracts.samples import sample_value
 from processors import FLOWS
+from processors.orchestrator import REFUSALS
 
 HOUSING_FUND = "housing-fund.account-closure-request.v1"
 HOUSING_FUND_FILE = "f03/HousingFundClosureRequest.avsc"
@@ -434,6 +435,41 @@ def test_the_asyncapi_document_holds_every_topic_its_parties_and_payload() -> No
         assert {o["x-govstream-party"] for o in sends if o["action"] == "send"} == set(
             spec.producers
         )
+
+
+def _operations_on(document: dict[str, Any], topic: str) -> dict[str, set[tuple[str, str]]]:
+    """`send` and `receive` on the topic's channel -> {(party, principal)}."""
+    found: dict[str, set[tuple[str, str]]] = {"send": set(), "receive": set()}
+    for operation in document["operations"].values():
+        if _resolve(document, operation["channel"]["$ref"])["address"] == topic:
+            party = (operation["x-govstream-party"], operation["x-govstream-principal"])
+            found[operation["action"]].add(party)
+    return found
+
+
+def test_the_asyncapi_document_gives_each_answerer_s_channel_one_sender() -> None:
+    document = asyncapi_document(load_catalog())
+    channels = {c["address"]: c for c in document["channels"].values()}
+    for flow in FLOWS.values():
+        orchestrator = (flow.orchestrator, "platform")
+        for answerer, topic in flow.outcome_topics.items():
+            sender = (
+                (f"{flow.prefix}-timer", "platform") if answerer == "timer" else (answerer,) * 2
+            )
+            assert _operations_on(document, topic) == {"send": {sender}, "receive": {orchestrator}}
+            description = channels[topic]["description"]
+            assert f"Written by {sender[0]} only" in description
+            assert all(reason in description for reason in REFUSALS)
+        assert _operations_on(document, flow.progress_topic) == {
+            "send": {orchestrator},
+            "receive": {("collector", "collector")},
+        }
+        assert f"{flow.prefix}.step-outcome.v1" not in channels, "retired"
+    dead_letter = document["components"]["messages"][
+        next(k for k in document["components"]["messages"] if k.startswith("govstream.dead"))
+    ]
+    reasons = dead_letter["headers"]["properties"]["dlq_reason"]["description"]
+    assert all(reason in reasons for reason in REFUSALS)
 
 
 def test_asyncapi_command_writes_json_and_yaml(tmp_path: Path) -> None:
