@@ -617,7 +617,9 @@ def test_schemas_as_json() -> None:
         assert entry["definition"] == catalog.schema_json(entry["topic"])
     assert listed["dead_letter"]["topic"] == catalog.dead_letter_topic
     police = json.loads(govstream("schemas", "--json", "--agency", "police").stdout)
-    assert all("police" in t["consumers"] for t in police["topics"])
+    assert police["topics"] and all("police" in t["consumers"] for t in police["topics"])
+    assert [t["topic"] for t in police["writes"]] == ["f03.police.step-outcome.v1"]
+    assert police["writes"][0]["producers"] == ["police"]
     one = json.loads(govstream("schemas", "--json", "--topic", HOUSING_FUND).stdout)
     assert [t["topic"] for t in one["topics"]] == [HOUSING_FUND]
     assert govstream("schemas", "--json", "--topic", "nope").returncode == 2
