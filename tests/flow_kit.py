@@ -1,17 +1,19 @@
 """What the tests of one flow share: its generated triggers, the field names of its contracts,
-every string a message holds, and an agency's answer to a request, as plain values."""
+every string a message holds, an agency's answer to a request, and the progress records of a
+walked case, as plain values."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from govstream.contracts.catalog import load_catalog
 from processors.agency import outcome_for
-from processors.events import Emit
+from processors.events import Emit, Record
 from processors.flow import FlowSpec
+from processors.orchestrator import CaseState, Orchestrator
 
 
 def generate(
@@ -50,3 +52,18 @@ def answer_value(
 def only(emits: list[Emit]) -> Emit:
     assert len(emits) == 1, [e.step for e in emits]
     return emits[0]
+
+
+def progress_records(
+    flow: FlowSpec, trigger: Record, outcomes: Iterable[Emit]
+) -> tuple[list[dict[str, Any]], CaseState]:
+    """The `CaseProgress` record of every transition of a walked case, as the kafka engine
+    publishes them: its trigger, then its outcomes in the order they were answered. Also the
+    state the last transition left, to try more answers on."""
+    orchestrator = Orchestrator(flow)
+    progress = orchestrator.open(None, trigger, opened_at=0.0, now=0.0)
+    records = [progress.transition.to_record()]
+    for at, outcome in enumerate(outcomes, start=1):
+        progress = orchestrator.record(progress.state, outcome.value, float(at))
+        records.append(progress.transition.to_record())
+    return records, progress.state

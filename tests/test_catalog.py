@@ -1,8 +1,9 @@
 """The catalog: every topic has a contract, an owner and readers; each agency reads only its own.
 
 The topics are derived from the flows, so the generic tests rebuild what each flow's
-declaration implies (its trigger, one request topic per agency step, outcomes, waits,
-completions) and compare it with the catalog the engines load.
+declaration implies (its trigger, one request topic per agency step, its waits, one outcome
+topic per answerer, its completions and its progress records) and compare it with the catalog
+the engines load.
 """
 
 from __future__ import annotations
@@ -15,11 +16,18 @@ import avro.schema
 import fastavro
 import pytest
 import yaml
-from expected_topics import REQUEST_TOPICS
+from expected_topics import (
+    OUTCOME_TOPICS,
+    PROGRESS_TOPICS,
+    REQUEST_TOPICS,
+    RETIRED_OUTCOME_TOPICS,
+)
 
 from govstream.contracts.catalog import (
+    COLLECTOR,
     COMPLETED_SCHEMA,
     OUTCOME_SCHEMA,
+    PROGRESS_SCHEMA,
     WAIT_SCHEMA,
     Catalog,
     CatalogError,
@@ -50,10 +58,24 @@ def agency_steps(spec: FlowSpec) -> list[Step]:
     return [step for step in spec.steps if not step.is_wait]
 
 
+def answerers(spec: FlowSpec) -> dict[str, str]:
+    """Who answers the flow's steps -> the catalog party that writes those answers: each
+    agency that acts in it, and for its waits the flow's timer."""
+    parties = {step.agency: step.agency for step in agency_steps(spec)}
+    if spec.waits:
+        parties["timer"] = f"{spec.prefix}-timer"
+    return parties
+
+
+def outcome_topic(spec: FlowSpec, answerer: str) -> str:
+    return f"{spec.prefix}.{answerer}.step-outcome.v1"
+
+
 def expected_topics(spec: FlowSpec) -> set[str]:
     """What the flow declares, spelt out from its parts rather than from `flow_topics`."""
-    names = {spec.source_topic, spec.outcome_topic, spec.completed_topic}
+    names = {spec.source_topic, spec.completed_topic, f"{spec.prefix}.case-progress.v1"}
     names |= {str(step.topic) for step in agency_steps(spec)}
+    names |= {outcome_topic(spec, answerer) for answerer in answerers(spec)}
     if spec.waits:
         names.add(spec.wait_topic)
     return names
@@ -89,18 +111,41 @@ def test_each_agency_step_topic_is_read_by_that_agency_alone(
         assert spec.flow == flow_spec.id
 
 
-def test_outcome_wait_and_completion_topics(catalog: Catalog, flow_spec: FlowSpec) -> None:
-    orchestrator = flow_spec.orchestrator
-    outcome = catalog.topic(flow_spec.outcome_topic)
+def test_each_answerer_writes_an_outcome_topic_of_its_own(
+    catalog: Catalog, flow_spec: FlowSpec
+) -> None:
+    """One outcome topic per answerer, written by that answerer alone and read by the flow's
+    orchestrator alone; the shared outcome topic is gone."""
+    outcomes = {
+        spec.name: spec
+        for spec in catalog.topics_for_flow(flow_spec.id)
+        if spec.schema_file == OUTCOME_SCHEMA
+    }
+    parties = answerers(flow_spec)
+    assert set(outcomes) == {outcome_topic(flow_spec, answerer) for answerer in parties}
+    for answerer, party in parties.items():
+        outcome = outcomes[outcome_topic(flow_spec, answerer)]
+        assert outcome.producers == (party,), outcome.name
+        assert outcome.consumers == (flow_spec.orchestrator,), outcome.name
+    assert f"{flow_spec.prefix}.step-outcome.v1" not in catalog.topics
+    # The flow's own answers go where the catalog lets their answerer write.
     timer = f"{flow_spec.prefix}-timer"
-    acting = list(flow_spec.agencies) + ([timer] if flow_spec.waits else [])
-    assert sorted(outcome.producers) == sorted(acting)
-    assert outcome.consumers == (orchestrator,)
-    assert outcome.schema_file == OUTCOME_SCHEMA
+    for step in flow_spec.steps:
+        written = catalog.topic(flow_spec.outcome_topic(flow_spec.answerer(step)))
+        assert written.producers == (step.agency or timer,), step.id
+
+
+def test_wait_completion_and_progress_topics(catalog: Catalog, flow_spec: FlowSpec) -> None:
+    orchestrator = flow_spec.orchestrator
+    timer = f"{flow_spec.prefix}-timer"
     completed = catalog.topic(flow_spec.completed_topic)
     assert completed.producers == (orchestrator,)
     assert completed.consumers == (flow_spec.source_agency,)
     assert completed.schema_file == COMPLETED_SCHEMA
+    progress = catalog.topic(f"{flow_spec.prefix}.case-progress.v1")
+    assert (progress.producers, progress.consumers) == ((orchestrator,), (COLLECTOR,))
+    assert progress.schema_file == PROGRESS_SCHEMA
+    assert flow_spec.progress_topic == progress.name
     if flow_spec.waits:
         wait = catalog.topic(flow_spec.wait_topic)
         assert (wait.producers, wait.consumers) == ((orchestrator,), (timer,))
@@ -153,9 +198,23 @@ def test_agency_reads_only_its_own_request_topics(catalog: Catalog, agency: str)
     steps = {str(s.topic) for spec in FLOWS.values() for s in spec.steps_of(agency)}
     completions = {s.completed_topic for s in FLOWS.values() if s.source_agency == agency}
     assert {spec.name for spec in catalog.readable_by(agency)} == steps | completions
-    outcomes = {s.outcome_topic for s in FLOWS.values() if agency in s.agencies}
+    own = {outcome_topic(s, agency) for s in FLOWS.values() if agency in s.agencies}
     sources = {s.source_topic for s in FLOWS.values() if s.source_agency == agency}
-    assert {spec.name for spec in catalog.writable_by(agency)} == outcomes | sources
+    assert {spec.name for spec in catalog.writable_by(agency)} == own | sources
+
+
+def test_every_topic_has_one_writer(catalog: Catalog) -> None:
+    """Whoever reads a topic knows who wrote it: its one producer."""
+    shared = {spec.name: spec.producers for spec in catalog.topics.values()}
+    assert {name: p for name, p in shared.items() if len(p) != 1} == {}
+
+
+def test_the_collector_reads_the_progress_records_only(catalog: Catalog) -> None:
+    """The collector measures a run from the platform's records: it reads no answer, request,
+    trigger or completion, and writes nothing."""
+    progress = {f"{spec.prefix}.case-progress.v1" for spec in FLOWS.values()}
+    assert {spec.name for spec in catalog.readable_by(COLLECTOR)} == progress
+    assert catalog.writable_by(COLLECTOR) == []
 
 
 def test_catalog_is_every_flows_topics_and_nothing_else(catalog: Catalog) -> None:
@@ -180,6 +239,24 @@ def test_f03_and_f10_recipients_read_the_topics_written_out(
     assert spec.step(step).topic == topic
     assert catalog.topic(topic).consumers == (spec.step(step).agency,)
     assert [s.id for s in spec.steps] == list(REQUEST_TOPICS[flow_id])
+
+
+@pytest.mark.parametrize("flow_id", sorted(OUTCOME_TOPICS))
+def test_f03_f10_and_f17_answers_and_progress_go_on_the_topics_written_out(
+    catalog: Catalog, flow_id: str
+) -> None:
+    spec = flow(flow_id)
+    orchestrator = f"{flow_id.lower()}-orchestrator"
+    assert spec.outcome_topics == OUTCOME_TOPICS[flow_id]
+    for answerer, topic in OUTCOME_TOPICS[flow_id].items():
+        writer = f"{flow_id.lower()}-timer" if answerer == "timer" else answerer
+        assert (catalog.topic(topic).producers, catalog.topic(topic).consumers) == (
+            (writer,),
+            (orchestrator,),
+        )
+    assert spec.progress_topic == PROGRESS_TOPICS[flow_id]
+    assert catalog.topic(PROGRESS_TOPICS[flow_id]).consumers == (COLLECTOR,)
+    assert RETIRED_OUTCOME_TOPICS[flow_id] not in catalog.topics
 
 
 # -- derivation errors ----------------------------------------------------------------------

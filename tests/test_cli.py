@@ -292,10 +292,12 @@ def test_flows_graph_of_a_plan_flow_not_yet_implemented_says_so() -> None:
 
 
 def declared_topics() -> dict[str, FlowSpec]:
-    """Every topic the flows declare: trigger, requests, waits, outcomes, completions."""
+    """Every topic the flows declare: trigger, requests, waits, each answerer's outcomes,
+    completions, progress records."""
     topics: dict[str, FlowSpec] = {}
     for flow in FLOWS.values():
-        names = [flow.source_topic, flow.outcome_topic, flow.completed_topic]
+        names = [flow.source_topic, flow.completed_topic, flow.progress_topic]
+        names += list(flow.outcome_topics.values())
         names += [step.topic for step in flow.steps if step.topic]
         names += [flow.wait_topic] if flow.waits else []
         topics.update(dict.fromkeys(names, flow))
@@ -342,15 +344,30 @@ def test_schemas_unknown_topic_is_bad_input() -> None:
 @pytest.mark.parametrize(
     "agency", sorted({a for flow in FLOWS.values() for a in flow.agencies}), ids=str
 )
-def test_schemas_agency_shows_only_what_it_may_read(agency: str) -> None:
+def test_schemas_agency_shows_what_it_may_read_then_what_it_writes(agency: str) -> None:
     result = govstream("schemas", "--agency", agency)
     assert result.returncode == 0, result.stderr
     expected = {
         str(step.topic) for flow in FLOWS.values() for step in flow.steps if step.agency == agency
     }
     expected |= {flow.completed_topic for flow in FLOWS.values() if flow.source_agency == agency}
-    listed = {row[0] for row in table_rows(result.stdout) if row} & set(declared_topics())
+    writes = {flow.outcome_topic(agency) for flow in FLOWS.values() if agency in flow.agencies}
+    writes |= {flow.source_topic for flow in FLOWS.values() if flow.source_agency == agency}
+    reading, _, writing = result.stdout.partition(f"Topics {agency} writes")
+    assert f"Topics {agency} may read" in reading
+    listed = {row[0] for row in table_rows(reading) if row} & set(declared_topics())
     assert listed == expected
+    assert {row[0] for row in table_rows(writing) if row} & set(declared_topics()) == writes
+    assert f"{agency}.step-outcome.v1" in writing, "an agency writes its own answers"
+
+
+def test_schemas_agency_of_a_source_only_shows_its_triggers_and_completions() -> None:
+    result = govstream("schemas", "--agency", "amr")
+    assert result.returncode == 0, result.stderr
+    reading, _, writing = result.stdout.partition("Topics amr writes")
+    sources = [flow for flow in FLOWS.values() if flow.source_agency == "amr"]
+    assert {row[0] for row in table_rows(reading) if row} == {f.completed_topic for f in sources}
+    assert {row[0] for row in table_rows(writing) if row} == {f.source_topic for f in sources}
 
 
 def test_schemas_unknown_agency_is_bad_input() -> None:

@@ -13,6 +13,7 @@ import avro.schema
 import pytest
 from fastavro.schema import fingerprint as fastavro_fingerprint
 from fastavro.schema import to_parsing_canonical_form
+from flow_kit import progress_records
 
 from govstream.contracts import catalog as catalog_module
 from govstream.contracts.catalog import Catalog, UnknownTopicError, load_catalog, parse_catalog
@@ -28,6 +29,8 @@ from govstream.contracts.codec import (
     fingerprint,
 )
 from processors import FLOWS, flow
+from processors.flow import FlowSpec
+from processors.orchestrator import NO_OPEN_CASE, NOT_THE_OWNER, Orchestrator
 
 ON = dt.date(2021, 7, 15)
 PER_TOPIC = 40
@@ -37,8 +40,9 @@ F03 = flow("F03")
 F10 = flow("F10")
 DEREGISTERED = F03.source_topic
 TRANSFERRED = F10.source_topic
-OUTCOME = F03.outcome_topic
+OUTCOME = F03.outcome_topic("bank")
 COMPLETED = F03.completed_topic
+PROGRESS = F03.progress_topic
 HOUSING_FUND = str(F03.step("housing-fund").topic)
 BANK = str(F03.step("bank").topic)
 POLICE = str(F03.step("police").topic)
@@ -95,18 +99,57 @@ MINIMAL_VALUES: dict[str, dict[str, Any]] = {
         "steps": ["bank", "police"],
         "skipped": ["housing-fund"],
         "rejected": [],
+        "cancelled": [],
+    },
+    PROGRESS: {
+        "case_id": "F03-000001",
+        "flow": "F03",
+        "event": "REFUSED",
+        "step": "bank",
+        "answerer": "police",
+        "status": "COMPLETED",
+        "reason": "not-the-step-owner",
+        "requested": [],
+        "skipped": [],
+        "cancelled": [],
+        "completed": False,
+        "rejected": [],
     },
 }
 
 
+def progress_values(spec: FlowSpec, case: Any) -> list[dict[str, Any]]:
+    """The progress records of a walked case, then those of two answers the orchestrator does
+    not take: its last answer again (a duplicate), and the same answer from another answerer
+    of the flow (refused: not the step's owner), or, in a flow with one answerer, for a case it
+    never opened."""
+    records, state = progress_records(spec, case.trigger, case.outcomes)
+    last = case.outcomes[-1]
+    run = Orchestrator(spec)
+    records.append(run.record(state, last.value, 99.0).transition.to_record())
+    owner = spec.answerer(spec.step(str(last.step)))
+    other = next((a for a in spec.outcome_topics if a != owner), None)
+    refused = (
+        run.record(state, last.value, 99.0, answerer=other)
+        if other is not None
+        else run.record(None, last.value, 99.0)
+    )
+    assert refused.refused == (NOT_THE_OWNER if other is not None else NO_OPEN_CASE)
+    records.append(refused.transition.to_record())
+    return records
+
+
 def sample_values(walked: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Every value a walked case put on any topic: triggers, requests, outcomes, completions."""
+    """Every value a walked case put on any topic: triggers, requests, outcomes, completions,
+    progress records."""
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for flow_id, cases in walked.items():
+        spec = FLOWS[flow_id]
         for case in cases:
             emits = [*case.requests, *case.outcomes, case.completion.emit]
-            values = [(FLOWS[flow_id].source_topic, case.trigger)]
+            values = [(spec.source_topic, case.trigger)]
             values += [(emit.topic, dict(emit.value)) for emit in emits]
+            values += [(spec.progress_topic, value) for value in progress_values(spec, case)]
             for topic, value in values:
                 if len(found[topic]) < PER_TOPIC:
                     found[topic].append(value)
@@ -133,6 +176,13 @@ def test_every_topic_has_sample_values(
 ) -> None:
     assert set(samples) == set(catalog.topics)
     assert set(MINIMAL_VALUES) <= set(catalog.topics)
+    # Every kind of transition reaches the wire, and every answerer's topic its own answers.
+    symbols = catalog.schema_json(PROGRESS)["fields"][2]["type"]["symbols"]
+    for spec in FLOWS.values():
+        assert {value["event"] for value in samples[spec.progress_topic]} == set(symbols)
+        for answerer, topic in spec.outcome_topics.items():
+            steps = {s.id for s in spec.steps if spec.answerer(s) == answerer}
+            assert {value["step"] for value in samples[topic]} <= steps, topic
 
 
 @pytest.mark.parametrize("topic", sorted(load_catalog().topics))
@@ -292,7 +342,7 @@ def test_unknown_fingerprint(codec: AvroCodec) -> None:
     assert caught.value.fingerprint_hex == foreign.hex()
 
 
-@pytest.mark.parametrize("topic", [DEREGISTERED, TRANSFERRED, OUTCOME, COMPLETED])
+@pytest.mark.parametrize("topic", [DEREGISTERED, TRANSFERRED, OUTCOME, COMPLETED, PROGRESS])
 def test_truncated_body(codec: AvroCodec, samples: dict[str, list[Any]], topic: str) -> None:
     data = codec.encode(topic, samples[topic][0])
     for cut in (11, len(data) // 2, len(data) - 1):
@@ -377,6 +427,8 @@ def _changed(topic: str, **changes: Any) -> tuple[str, dict[str, Any]]:
         (*_changed(HOUSING_FUND, employees="3"), "employees"),
         (*_changed(BANK, id_number="11010519491231002X"), "id_number"),
         (F10.completed_topic, None, F10.completed_topic),
+        (*_changed(PROGRESS, event="LOST"), "event"),
+        (*_changed(PROGRESS, status="LOST"), "status"),
     ],
 )
 def test_invalid_value_is_refused(
@@ -393,9 +445,19 @@ def test_missing_fields_with_defaults_are_accepted(codec: AvroCodec) -> None:
     value = _without(_without(MINIMAL_VALUES[OUTCOME], "reason"), "reply")
     decoded = codec.decode(codec.encode(OUTCOME, value)).value
     assert decoded["reason"] is None and decoded["reply"] is None
-    completed = _without(_without(MINIMAL_VALUES[COMPLETED], "skipped"), "rejected")
+    completed = {
+        k: v for k, v in MINIMAL_VALUES[COMPLETED].items() if k in ("case_id", "flow", "steps")
+    }
     decoded = codec.decode(codec.encode(COMPLETED, completed)).value
-    assert decoded["skipped"] == [] and decoded["rejected"] == []
+    assert decoded["skipped"] == decoded["rejected"] == decoded["cancelled"] == []
+    opened = {"case_id": "F03-000001", "flow": "F03", "event": "OPENED"}
+    decoded = codec.decode(codec.encode(PROGRESS, opened)).value
+    assert decoded == {
+        **opened,
+        **dict.fromkeys(("step", "answerer", "status", "reason")),
+        **{key: [] for key in ("requested", "skipped", "cancelled", "rejected")},
+        "completed": False,
+    }
 
 
 def test_reply_data_survives_the_wire(codec: AvroCodec) -> None:

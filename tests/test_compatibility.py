@@ -18,7 +18,8 @@ from govstream.contracts.compatibility import (
 from processors import flow
 
 SEALS = str(flow("F03").step("police").topic)
-OUTCOME = flow("F03").outcome_topic
+OUTCOME = flow("F03").outcome_topic("bank")
+COMPLETED = flow("F03").completed_topic
 
 
 def _schema(topic: str = SEALS) -> dict[str, Any]:
@@ -127,6 +128,24 @@ def test_removing_the_reply_breaks_no_reader_that_has_a_default() -> None:
     new = _schema(OUTCOME)
     old = _without_field(new, "reply")
     assert check_full(new, old).compatible
+
+
+def test_cancelled_steps_listed_apart_is_a_fully_compatible_change() -> None:
+    """CaseCompleted gained `cancelled`, with a default: a source agency's system built on the
+    schema before it reads new completions, and one built on the new schema reads old ones."""
+    new = _schema(COMPLETED)
+    old = _without_field(new, "cancelled")
+    assert check_full(new, old).compatible
+    assert not check_backward(_without_default(new, "cancelled"), old).compatible, (
+        "the default is what makes it so"
+    )
+
+
+def _without_default(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    changed = copy.deepcopy(schema)
+    (field,) = [f for f in changed["fields"] if f["name"] == name]
+    del field["default"]
+    return changed
 
 
 def test_accepts_json_text() -> None:

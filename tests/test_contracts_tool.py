@@ -24,7 +24,7 @@ from govstream.contracts.catalog import (
     load_catalog,
     parse_catalog,
 )
-from govstream.contracts.codec import AvroCodec, fingerprint
+from govstream.contracts.codec import AvroCodec, canonical_form, fingerprint
 from govstream.contracts.decoding import DecodeInputError, decode_message
 from govstream.contracts.evolution import (
     check_catalog,
@@ -33,14 +33,17 @@ from govstream.contracts.evolution import (
     next_topic_version,
 )
 from govstream.contracts.lock import (
+    Released,
     ReleasedSchema,
     default_lock_path,
+    full_name,
     lock_text,
     read_lock,
     released_from_catalog,
 )
 from govstream.contracts.samples import sample_value
 from processors import FLOWS
+from processors.orchestrator import REFUSALS
 
 HOUSING_FUND = "housing-fund.account-closure-request.v1"
 HOUSING_FUND_FILE = "f03/HousingFundClosureRequest.avsc"
@@ -311,6 +314,62 @@ def test_lock_releases_and_refuses_a_breaking_change(tmp_path: Path) -> None:
     assert govstream("contracts", "check", "--lock", lock, "--schemas", folder).returncode == 0
 
 
+OUTCOME_FILE = "common/StepOutcome.avsc"
+PROGRESS_FILE = "common/CaseProgress.avsc"
+COMPLETED_FILE = "common/CaseCompleted.avsc"
+
+
+def release_of_shared_outcomes() -> Released:
+    """The release before each answerer had an outcome topic of its own: one outcome topic per
+    flow that every answerer wrote, no progress records, and CaseCompleted without `cancelled`."""
+    current = read_lock(default_lock_path())
+    topics = {
+        topic: schema_file
+        for topic, schema_file in current.topics.items()
+        if schema_file not in (OUTCOME_FILE, PROGRESS_FILE)
+    }
+    topics |= {f"{flow.prefix}.step-outcome.v1": OUTCOME_FILE for flow in FLOWS.values()}
+    completed = copy.deepcopy(current.schemas[COMPLETED_FILE].definition)
+    completed["fields"] = [f for f in completed["fields"] if f["name"] != "cancelled"]
+    schemas = {name: s for name, s in current.schemas.items() if name != PROGRESS_FILE}
+    schemas[COMPLETED_FILE] = ReleasedSchema(
+        COMPLETED_FILE,
+        full_name(completed),
+        fingerprint(completed).hex(),
+        canonical_form(completed),
+        completed,
+    )
+    return Released(topics=topics, schemas=schemas)
+
+
+def test_the_shared_outcome_topics_retire_and_each_answerer_s_is_new(tmp_path: Path) -> None:
+    """How the move to an outcome topic per answerer was released: nothing breaks, so the lock
+    is written without --force."""
+    lock = tmp_path / "released.lock"
+    lock.write_text(lock_text(release_of_shared_outcomes()), encoding="utf-8")
+    done = govstream("contracts", "check", "--lock", lock)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for flow in FLOWS.values():
+        assert (
+            f"{flow.prefix}.step-outcome.v1: retired; released, and no longer in the catalog: "
+            "its consumers get nothing more"
+        ) in out
+        for topic in (*flow.outcome_topics.values(), flow.progress_topic):
+            assert f"{topic}: new topic, fingerprint" in out
+        assert (
+            f"{flow.completed_topic} ({COMPLETED_FILE}): full compatibility (backward ok, "
+            "forward ok)"
+        ) in out
+    assert out.count("field cancelled: added with a default — full") == len(FLOWS)
+    new = sum(len(flow.outcome_topics) + 1 for flow in FLOWS.values())
+    unchanged = len(load_catalog().topics) - new - len(FLOWS)
+    assert f"{unchanged} unchanged, {new} new, {len(FLOWS)} changed, {len(FLOWS)} retired" in out
+    released = govstream("contracts", "lock", "--lock", lock)
+    assert released.returncode == 0, released.stderr
+    assert lock.read_text(encoding="utf-8") == default_lock_path().read_text(encoding="utf-8")
+
+
 def test_a_lock_edited_by_hand_is_refused(tmp_path: Path) -> None:
     document = json.loads(default_lock_path().read_text(encoding="utf-8"))
     document["schemas"][HOUSING_FUND_FILE]["canonical"] = '{"type":"string"}'
@@ -376,6 +435,41 @@ def test_the_asyncapi_document_holds_every_topic_its_parties_and_payload() -> No
         assert {o["x-govstream-party"] for o in sends if o["action"] == "send"} == set(
             spec.producers
         )
+
+
+def _operations_on(document: dict[str, Any], topic: str) -> dict[str, set[tuple[str, str]]]:
+    """`send` and `receive` on the topic's channel -> {(party, principal)}."""
+    found: dict[str, set[tuple[str, str]]] = {"send": set(), "receive": set()}
+    for operation in document["operations"].values():
+        if _resolve(document, operation["channel"]["$ref"])["address"] == topic:
+            party = (operation["x-govstream-party"], operation["x-govstream-principal"])
+            found[operation["action"]].add(party)
+    return found
+
+
+def test_the_asyncapi_document_gives_each_answerer_s_channel_one_sender() -> None:
+    document = asyncapi_document(load_catalog())
+    channels = {c["address"]: c for c in document["channels"].values()}
+    for flow in FLOWS.values():
+        orchestrator = (flow.orchestrator, "platform")
+        for answerer, topic in flow.outcome_topics.items():
+            sender = (
+                (f"{flow.prefix}-timer", "platform") if answerer == "timer" else (answerer,) * 2
+            )
+            assert _operations_on(document, topic) == {"send": {sender}, "receive": {orchestrator}}
+            description = channels[topic]["description"]
+            assert f"Written by {sender[0]} only" in description
+            assert all(reason in description for reason in REFUSALS)
+        assert _operations_on(document, flow.progress_topic) == {
+            "send": {orchestrator},
+            "receive": {("collector", "collector")},
+        }
+        assert f"{flow.prefix}.step-outcome.v1" not in channels, "retired"
+    dead_letter = document["components"]["messages"][
+        next(k for k in document["components"]["messages"] if k.startswith("govstream.dead"))
+    ]
+    reasons = dead_letter["headers"]["properties"]["dlq_reason"]["description"]
+    assert all(reason in reasons for reason in REFUSALS)
 
 
 def test_asyncapi_command_writes_json_and_yaml(tmp_path: Path) -> None:
@@ -523,7 +617,9 @@ def test_schemas_as_json() -> None:
         assert entry["definition"] == catalog.schema_json(entry["topic"])
     assert listed["dead_letter"]["topic"] == catalog.dead_letter_topic
     police = json.loads(govstream("schemas", "--json", "--agency", "police").stdout)
-    assert all("police" in t["consumers"] for t in police["topics"])
+    assert police["topics"] and all("police" in t["consumers"] for t in police["topics"])
+    assert [t["topic"] for t in police["writes"]] == ["f03.police.step-outcome.v1"]
+    assert police["writes"][0]["producers"] == ["police"]
     one = json.loads(govstream("schemas", "--json", "--topic", HOUSING_FUND).stdout)
     assert [t["topic"] for t in one["topics"]] == [HOUSING_FUND]
     assert govstream("schemas", "--json", "--topic", "nope").returncode == 2

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_kit import strings_in
+from flow_kit import progress_records, strings_in
 from stdnum import luhn
 from stdnum.cn import ric
 
@@ -187,6 +187,26 @@ def test_generated_personal_values_sit_in_marked_fields(
                 )
 
 
+def test_progress_records_carry_no_personal_data(
+    codec: AvroCodec, flow_spec: FlowSpec, walked: Any
+) -> None:
+    """The collector reads the progress records: their contract marks nothing, and no value
+    of a case, personal or shaped like a personal number, reaches them."""
+    assert marked_fields(codec.catalog.schema_json(flow_spec.progress_topic)) == {}
+    for case in walked:
+        carried = {
+            text
+            for topic, value in messages(case, flow_spec)
+            for text in personal_values(marked_fields(codec.catalog.schema_json(topic)), value)
+        }
+        assert carried, "the check is not vacuous"
+        records, _ = progress_records(flow_spec, case.trigger, case.outcomes)
+        for record in records:
+            codec.encode(flow_spec.progress_topic, record)
+            for text in strings_in(record):
+                assert text not in carried and looks_personal(text) is None, text
+
+
 def test_the_value_checks_find_every_kind_of_number(all_walked: dict[str, Any]) -> None:
     """The shape checks above mean something only if the generators' numbers match them."""
     kinds: set[str] = set()
@@ -268,6 +288,9 @@ def test_schemas_personal_lists_the_topics_holding_personal_data_and_their_reade
     assert rows["police.seal-cancellation-request.v1"] == ["name", "police"]
     assert rows["amr.company-deregistered.v1"][1] == "platform"
     assert "identity-number" in rows["amr.company-deregistered.v1"][0]
-    assert rows["f03.step-outcome.v1"] == ["account-number", "collector, platform"]
+    assert rows["f03.bank.step-outcome.v1"] == ["account-number", "platform"]
+    assert "f03.step-outcome.v1" not in rows, "retired"
     assert "f03.case-completed.v1" not in rows, "a topic without personal data is not listed"
+    assert "f03.case-progress.v1" not in rows
+    assert not [topic for topic, (_, readers) in rows.items() if "collector" in readers]
     assert all(kinds for kinds, _ in rows.values())

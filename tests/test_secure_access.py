@@ -38,11 +38,20 @@ from govstream.contracts.access import (
     principals,
     readers,
 )
-from govstream.contracts.catalog import Catalog, load_catalog
+from govstream.contracts.catalog import (
+    COMPLETED_SCHEMA,
+    OUTCOME_SCHEMA,
+    PROGRESS_SCHEMA,
+    Catalog,
+    load_catalog,
+)
 from govstream.engines.kafka.access import Access, access_for
+from processors import FLOWS
 
 POLICE_REQUESTS = "police.seal-cancellation-request.v1"
 F03_SOURCE = "amr.company-deregistered.v1"
+F03_BANK_OUTCOMES = "f03.bank.step-outcome.v1"
+F03_POLICE_OUTCOMES = "f03.police.step-outcome.v1"
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +87,34 @@ def catalog_permits(catalog: Catalog, grant: Grant) -> bool:
     if grant.operation == WRITE:
         return grant.principal in {principal_of(p) for p in spec.producers}
     if grant.operation == READ:
-        measured = grant.name.endswith((".step-outcome.v1", ".case-completed.v1"))
-        return grant.principal in {principal_of(c) for c in spec.consumers} or (
-            grant.principal == COLLECTOR and measured
-        )
+        return grant.principal in {principal_of(c) for c in spec.consumers}
     return False
+
+
+def outcome_owner(topic: str) -> str:
+    """The principal an outcome topic's name says answers on it: `f03.bank.step-outcome.v1`
+    is the bank's, `f04.timer.step-outcome.v1` the platform's wait timer's."""
+    _flow, answerer, kind, _version = topic.split(".")
+    assert kind == "step-outcome", topic
+    return PLATFORM if answerer == "timer" else answerer
+
+
+def topic_writers(rules: frozenset[Grant], topic: str) -> tuple[str, ...]:
+    return tuple(
+        sorted({r.principal for r in rules if r.operation == WRITE and r.covers(TOPIC, topic)})
+    )
+
+
+def forged_answers(catalog: Catalog, rules: frozenset[Grant]) -> list[tuple[str, str]]:
+    """Every (principal, outcome topic) pair the rules let write where the principal is not
+    the topic's answerer."""
+    outcomes = [s.name for s in catalog.topics.values() if s.schema_file == OUTCOME_SCHEMA]
+    return [
+        (principal, topic)
+        for principal in principals(catalog)
+        for topic in outcomes
+        if allowed(rules, principal, WRITE, topic) and principal != outcome_owner(topic)
+    ]
 
 
 def test_every_grant_is_one_the_catalog_justifies(
@@ -109,12 +141,79 @@ def test_each_agency_reads_only_its_own_requests(catalog: Catalog, rules: frozen
     assert not catalog_permits(catalog, Grant("bank", TOPIC, POLICE_REQUESTS, LITERAL, READ))
     assert not allowed(rules, "bank", WRITE, F03_SOURCE)
     assert allowed(rules, "bank", READ, "bank.account-closure-request.v1")
-    assert allowed(rules, "bank", WRITE, "f03.step-outcome.v1")
+    assert allowed(rules, "bank", WRITE, F03_BANK_OUTCOMES)
+    assert not allowed(rules, "bank", WRITE, F03_POLICE_OUTCOMES)
+    assert not allowed(rules, "bank", WRITE, "f03.step-outcome.v1"), "retired"
     for spec in catalog.topics.values():
         expected = {principal_of(c) for c in spec.consumers}
-        if spec.name.endswith((".step-outcome.v1", ".case-completed.v1")):
-            expected.add(COLLECTOR)
         assert readers(rules, spec.name) == tuple(sorted(expected)), spec.name
+
+
+# -- an agency answers only for itself ------------------------------------------------------
+
+
+def test_each_outcome_topic_is_written_by_its_answerer_and_read_by_the_platform(
+    catalog: Catalog, rules: frozenset[Grant]
+) -> None:
+    """A wait's answers are the platform's wait timer's."""
+    for flow in FLOWS.values():
+        for answerer, topic in flow.outcome_topics.items():
+            owner = PLATFORM if answerer == "timer" else answerer
+            assert topic_writers(rules, topic) == (owner,), topic
+            assert readers(rules, topic) == (PLATFORM,), topic
+    assert topic_writers(rules, "f04.timer.step-outcome.v1") == (PLATFORM,)
+    assert topic_writers(rules, F03_BANK_OUTCOMES) == ("bank",)
+
+
+def test_no_agency_may_write_another_agency_s_outcome_topic(
+    catalog: Catalog, rules: frozenset[Grant]
+) -> None:
+    """Every principal against every outcome topic: only its answerer may write it."""
+    outcomes = [s.name for s in catalog.topics.values() if s.schema_file == OUTCOME_SCHEMA]
+    assert len(outcomes) == sum(len(f.outcome_topics) for f in FLOWS.values())
+    assert forged_answers(catalog, rules) == []
+    forging = Grant("bank", TOPIC, F03_POLICE_OUTCOMES, LITERAL, WRITE)
+    assert forged_answers(catalog, rules | {forging}) == [("bank", F03_POLICE_OUTCOMES)], (
+        "the check can tell"
+    )
+    assert not catalog_permits(catalog, forging)
+    for principal in principals(catalog):
+        own = {t for t in outcomes if outcome_owner(t) == principal}
+        assert {t for t in outcomes if allowed(rules, principal, WRITE, t)} == own, principal
+
+
+def test_the_progress_topic_is_written_by_the_platform_and_read_by_the_collector_alone(
+    catalog: Catalog, rules: frozenset[Grant]
+) -> None:
+    for flow in FLOWS.values():
+        assert catalog.topic(flow.progress_topic).schema_file == PROGRESS_SCHEMA
+        assert topic_writers(rules, flow.progress_topic) == (PLATFORM,), flow.id
+        assert readers(rules, flow.progress_topic) == (COLLECTOR,), flow.id
+
+
+def test_the_collector_reads_nothing_an_agency_wrote(
+    catalog: Catalog, rules: frozenset[Grant]
+) -> None:
+    """No outcome (whose replies carry account numbers), request, trigger or completion: the
+    platform's progress records, and the dead letters it counts."""
+    read = {name for name in catalog.topics if allowed(rules, COLLECTOR, READ, name)}
+    assert read == {flow.progress_topic for flow in FLOWS.values()}
+    assert allowed(rules, COLLECTOR, READ, catalog.dead_letter_topic)
+    for name in read:
+        assert topic_writers(rules, name) == (PLATFORM,), name
+    requests_and_triggers = {
+        topic
+        for flow in FLOWS.values()
+        for topic in (flow.source_topic, *(step.topic for step in flow.steps if step.topic))
+    }
+    for spec in catalog.topics.values():
+        agency_wrote = any(principal_of(p) != PLATFORM for p in spec.producers)
+        answer_or_end = spec.schema_file in (OUTCOME_SCHEMA, COMPLETED_SCHEMA)
+        if agency_wrote or answer_or_end or spec.name in requests_and_triggers:
+            assert not allowed(rules, COLLECTOR, READ, spec.name), spec.name
+    measuring_outcomes = {*rules, Grant(COLLECTOR, TOPIC, F03_BANK_OUTCOMES, LITERAL, READ)}
+    assert allowed(measuring_outcomes, COLLECTOR, READ, F03_BANK_OUTCOMES), "the check can tell"
+    assert not catalog_permits(catalog, Grant(COLLECTOR, TOPIC, F03_BANK_OUTCOMES, LITERAL, READ))
 
 
 def test_prefixes_cover_no_contract_topic_and_only_the_collector_reads_dead_letters(

@@ -11,7 +11,9 @@ from govstream.cli.args import EXIT_OK, bad_input, escape
 from govstream.report.console import report_console
 
 if TYPE_CHECKING:
-    from govstream.contracts.catalog import Catalog
+    from rich.table import Table
+
+    from govstream.contracts.catalog import Catalog, TopicSpec
 
 NO_FLOW_GIVEN = ""
 """What `--graph` holds when it is given without a flow id."""
@@ -46,7 +48,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         epilog=LOOKUP_EPILOG,
     )
     schemas.add_argument("--topic", help="show the fields of one topic's contract")
-    schemas.add_argument("--agency", help="show only the topics this agency may read")
+    schemas.add_argument(
+        "--agency",
+        help="show only the topics this agency may read, then those it writes (its triggers "
+        "as a source, its answers on its own outcome topics); with --personal, the topics "
+        "holding personal data it may read",
+    )
     schemas.add_argument(
         "--personal",
         action="store_true",
@@ -163,14 +170,30 @@ def cmd_schemas(args: argparse.Namespace) -> int:
                 f"{', '.join(principal_readers(catalog, spec.name))}"
             )
         return EXIT_OK
-    specs = catalog.readable_by(args.agency) if args.agency else list(catalog.topics.values())
-    if args.agency and not specs:
-        readers = sorted({name for spec in catalog.topics.values() for name in spec.consumers})
-        return bad_input(
-            Console(stderr=True),
-            escape(f"no topic is readable by {args.agency!r}; readers: {', '.join(readers)}"),
+    if not args.agency:
+        console.print(
+            _topics_table(catalog, list(catalog.topics.values()), "Topics and their contracts")
         )
-    table = Table(title="Topics and their contracts", title_justify="left")
+    else:
+        read, written = catalog.readable_by(args.agency), catalog.writable_by(args.agency)
+        if not read and not written:
+            return bad_input(Console(stderr=True), escape(_no_such_party(catalog, args.agency)))
+        if read:
+            console.print(_topics_table(catalog, read, f"Topics {args.agency} may read"))
+        if written:
+            console.print(_topics_table(catalog, written, f"Topics {args.agency} writes"))
+    console.print(f"dead-letter topic: {catalog.dead_letter_topic}")
+    console.print("who may read the topics holding personal data: govstream schemas --personal")
+    return EXIT_OK
+
+
+def _topics_table(catalog: Catalog, specs: list[TopicSpec], title: str) -> Table:
+    from rich.table import Table
+
+    from govstream.contracts.personal import marked_fields
+    from govstream.report.personal import kinds_summary
+
+    table = Table(title=title, title_justify="left")
     for column in ("topic", "flow", "schema", "producer", "readable by", "partitions"):
         table.add_column(column, no_wrap=column == "topic")
     table.add_column("personal data")
@@ -184,10 +207,14 @@ def cmd_schemas(args: argparse.Namespace) -> int:
             str(spec.partitions),
             kinds_summary(marked_fields(catalog.schema_json(spec.name))),
         )
-    console.print(table)
-    console.print(f"dead-letter topic: {catalog.dead_letter_topic}")
-    console.print("who may read the topics holding personal data: govstream schemas --personal")
-    return EXIT_OK
+    return table
+
+
+def _no_such_party(catalog: Catalog, agency: str) -> str:
+    parties = sorted(
+        {name for spec in catalog.topics.values() for name in (*spec.producers, *spec.consumers)}
+    )
+    return f"no topic is read or written by {agency!r}; readers and writers: {', '.join(parties)}"
 
 
 def _schemas_json(catalog: Catalog, args: argparse.Namespace) -> int:
@@ -200,12 +227,16 @@ def _schemas_json(catalog: Catalog, args: argparse.Namespace) -> int:
             specs = [catalog.topic(args.topic)]
         except KeyError as error:
             return bad_input(Console(stderr=True), escape(str(error)))
+    elif args.agency:
+        specs, written = catalog.readable_by(args.agency), catalog.writable_by(args.agency)
+        if not specs and not written:
+            return bad_input(Console(stderr=True), escape(_no_such_party(catalog, args.agency)))
+        data = catalog_data(catalog, specs)
+        data["writes"] = catalog_data(catalog, written)["topics"]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return EXIT_OK
     else:
-        specs = catalog.readable_by(args.agency) if args.agency else list(catalog.topics.values())
-        if args.agency and not specs:
-            return bad_input(
-                Console(stderr=True), escape(f"no topic is readable by {args.agency!r}")
-            )
+        specs = list(catalog.topics.values())
     print(json.dumps(catalog_data(catalog, specs), ensure_ascii=False, indent=2))
     return EXIT_OK
 

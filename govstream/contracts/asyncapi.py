@@ -4,7 +4,9 @@ Each topic is a channel (its address is the topic name) with one message: the Av
 the contract file holds it, the key (the case id), and the headers every message carries, the
 CloudEvents attributes in binary content mode plus govstream's trace marks. Every producer has
 a `send` operation on the channel and every consumer a `receive`, so the document says who
-writes and who reads each topic, as the catalog does.
+writes and who reads each topic, as the catalog does, and as which principal each connects to
+a secure cluster. An outcome topic has one sender, the agency (or the platform's wait timer)
+whose answers it carries.
 """
 
 from __future__ import annotations
@@ -13,8 +15,15 @@ import re
 from typing import Any
 
 from govstream import __version__
-from govstream.contracts.catalog import Catalog, TopicSpec
+from govstream.contracts.access import principal_of
+from govstream.contracts.catalog import (
+    OUTCOME_SCHEMA,
+    PROGRESS_SCHEMA,
+    Catalog,
+    TopicSpec,
+)
 from govstream.engines.kafka import headers as h
+from processors.orchestrator import REFUSALS
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -51,7 +60,8 @@ TRACE = {
 }
 DEAD_LETTER_HEADERS = {
     h.DLQ_REASON: "why: not-single-object, unknown-schema, malformed-body, unexpected-schema, "
-    "invalid-value or processing-failed",
+    "invalid-value, processing-failed, or an answer the orchestrator refused: "
+    + ", ".join(REFUSALS),
     h.DLQ_ERROR: "the error, for people",
     h.DLQ_TOPIC: "the topic the message came from",
     h.DLQ_PARTITION: "its partition there",
@@ -74,6 +84,35 @@ def _headers(described: dict[str, str], required: tuple[str, ...]) -> dict[str, 
         },
         "required": list(required),
     }
+
+
+def _description(spec: TopicSpec) -> str:
+    writers, readers = ", ".join(spec.producers), ", ".join(spec.consumers)
+    if spec.schema_file == OUTCOME_SCHEMA:
+        (answerer,) = spec.producers
+        whose = (
+            f"the ends of {spec.flow}'s waits outside any agency, as the platform's wait timer "
+            f"({answerer}) answers them"
+            if principal_of(answerer) != answerer
+            else f"answers to the steps of {spec.flow} that {answerer} acts on"
+        )
+        return (
+            f"{spec.flow}: {whose}. Written by {answerer} only: on a secure "
+            f"cluster the broker's ACLs let no other agency write it, and on any cluster the "
+            f"orchestrator refuses, and dead-letters, an answer whose agency does not own the "
+            f"step or that answers no request it sent ({', '.join(REFUSALS)}). Read by "
+            f"{readers} only."
+        )
+    if spec.schema_file == PROGRESS_SCHEMA:
+        return (
+            f"{spec.flow}: the platform's record of every transition of the flow's cases "
+            f"(opened, an answer recorded, a duplicate dropped, an answer refused), from which "
+            f"a run is measured. Written by {writers}; read by {readers} only."
+        )
+    return (
+        f"{spec.flow}: written by {writers}; read by {readers} only (the catalog is the access "
+        "list)."
+    )
 
 
 def _message(catalog: Catalog, spec: TopicSpec) -> dict[str, Any]:
@@ -110,8 +149,7 @@ def asyncapi_document(catalog: Catalog) -> dict[str, Any]:
         channels[channel_id] = {
             "address": spec.name,
             "title": spec.name,
-            "description": f"{spec.flow}: written by {', '.join(spec.producers)}; read by "
-            f"{', '.join(spec.consumers)} only (the catalog is the access list).",
+            "description": _description(spec),
             "messages": {message_id: {"$ref": f"#/components/messages/{message_id}"}},
             "bindings": {
                 "kafka": {
@@ -132,6 +170,7 @@ def asyncapi_document(catalog: Catalog) -> dict[str, Any]:
                     "messages": reference,
                     "summary": f"{party} {verb} {spec.name}",
                     "x-govstream-party": party,
+                    "x-govstream-principal": principal_of(party),
                 }
     dead = catalog.dead_letter_topic
     dead_id = _id(dead)

@@ -4,7 +4,8 @@ A developer integrating an agency wants a real message to test a decoder or a co
 valid for the contract, with the data a real case carries (a unified social credit code with its
 check character, an account at a real bank). The topic's flow source generates triggers, and the
 flow's own orchestrator walks each case, answered as a simulated agency answers, until a message
-on the topic appears; the first that does is the sample.
+on the topic appears; the first that does is the sample. On a flow's progress topic that is the
+record of the transition that opened the first case, as the kafka engine publishes it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def _walk(flow_id: str, trigger: dict[str, Any], topic: str, rng: random.Random)
         for emit in progress.emits:
             if emit.topic == topic:
                 return dict(emit.value)
+        if topic == flow.progress_topic:
+            return progress.transition.to_record()
         if progress.completion is not None and progress.completion.emit.topic == topic:
             return dict(progress.completion.emit.value)
         if not pending:

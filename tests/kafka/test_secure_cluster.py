@@ -2,9 +2,10 @@
 
 One throw-away 1-node cluster (``kafka up --secure`` in a temporary state dir) serves the
 module: its ACLs are exactly the catalog's (an extra grant is noticed), the bank's principal
-cannot read the police's requests or write the source agency's topic, clients without valid
-credentials are refused, and a kafka run passes with every role connected as its own principal,
-its logs and dead-letter headers free of the personal data it carried.
+cannot read the police's requests, write the source agency's topic or answer for the police,
+the collector cannot read the bank's answers, clients without valid credentials are refused,
+and a kafka run passes with every role connected as its own principal, its logs and
+dead-letter headers free of the personal data it carried.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ pytestmark = pytest.mark.kafka
 POLICE_REQUESTS = "police.seal-cancellation-request.v1"
 BANK_REQUESTS = "bank.account-closure-request.v1"
 F03_SOURCE = "amr.company-deregistered.v1"
-F03_OUTCOMES = "f03.step-outcome.v1"
+F03_BANK_OUTCOMES = "f03.bank.step-outcome.v1"
+F03_POLICE_OUTCOMES = "f03.police.step-outcome.v1"
 REFUSAL_TIMEOUT_MS = 5000
 
 
@@ -51,7 +53,7 @@ def client(info: ClusterInfo, principal: str) -> dict[str, Any]:
 def admin(kafka_secure_cluster: ClusterInfo) -> Iterator[KafkaAdminClient]:
     admin = KafkaAdminClient(request_timeout_ms=30_000, **client(kafka_secure_cluster, "admin"))
     existing = set(admin.list_topics())
-    wanted = [POLICE_REQUESTS, BANK_REQUESTS, F03_SOURCE, F03_OUTCOMES]
+    wanted = [POLICE_REQUESTS, BANK_REQUESTS, F03_SOURCE, F03_BANK_OUTCOMES, F03_POLICE_OUTCOMES]
     admin.create_topics([NewTopic(t, 6, 1) for t in wanted if t not in existing])
     yield admin
     admin.close()
@@ -98,7 +100,7 @@ def read_partition(info: ClusterInfo, principal: str, topic: str, polls: int = 6
         consumer.close()
 
 
-def test_the_bank_cannot_read_police_requests_nor_write_the_source_topic(
+def test_the_bank_cannot_read_police_requests_write_the_source_topic_or_answer_for_the_police(
     kafka_secure_cluster: ClusterInfo, admin: KafkaAdminClient
 ) -> None:
     info = kafka_secure_cluster
@@ -111,13 +113,18 @@ def test_the_bank_cannot_read_police_requests_nor_write_the_source_topic(
     assert marker in read_partition(info, "police", POLICE_REQUESTS), "police read their own"
     assert read_partition(info, "bank", POLICE_REQUESTS) == []
 
+    answer = f"answer-{uuid.uuid4().hex}".encode()
     bank = KafkaProducer(**client(info, "bank"), max_block_ms=10_000)
     try:
-        bank.send(F03_OUTCOMES, b"the bank's own answer").get(timeout=30)
+        bank.send(F03_BANK_OUTCOMES, answer, partition=0).get(timeout=30)
         with pytest.raises(TopicAuthorizationFailedError):
             bank.send(F03_SOURCE, b"a forged deregistration").get(timeout=30)
+        with pytest.raises(TopicAuthorizationFailedError):
+            bank.send(F03_POLICE_OUTCOMES, b"a forged police answer").get(timeout=30)
     finally:
         bank.close()
+    assert answer in read_partition(info, "platform", F03_BANK_OUTCOMES), "the platform reads it"
+    assert read_partition(info, "collector", F03_BANK_OUTCOMES) == [], "the collector does not"
     as_bank = KafkaAdminClient(request_timeout_ms=10_000, **client(info, "bank"))
     try:
         visible = set(as_bank.list_topics())
