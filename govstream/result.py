@@ -49,6 +49,16 @@ class Counts(Frozen):
     dead_lettered: int = 0
 
 
+class BooksCheck(Frozen):
+    """One identity the ledger states between its counters (`pipeline.ledger`), as it stood at
+    the end of the run."""
+
+    identity: str
+    left: int
+    right: int
+    holds: bool
+
+
 class AgencyLoad(Frozen):
     """One pool of clerks: an agency, or one flow's own desk there (`bank@F01`)."""
 
@@ -241,6 +251,8 @@ class RunResult(Frozen):
     intervals: dict[str, dict[str, dict[str, Interval]]] = Field(default_factory=dict)
     """Over replications: scale -> metric -> statistic -> mean and 95 % interval."""
     dead_letters: DeadLetters = Field(default_factory=DeadLetters)
+    books: list[BooksCheck] = Field(default_factory=list)
+    """Every identity of the run's books, over all flows: each must hold."""
     resolution: dict[str, float] = Field(default_factory=dict)
     """Kafka: by metric, how many business seconds its values may be off at the run's speedup,
     from requests that reached a busy pool out of business order; empty when exact."""

@@ -193,13 +193,13 @@ class Orchestrator:
         step = self._steps.get(step_id)
         by = answerer if answerer is not None else str(outcome.get("agency"))
         seen = Transition(case_id, self.flow.id, REFUSED, step_id, by, str(outcome["status"]))
-        if state is None:
-            return self._refused(state, seen, NO_OPEN_CASE)
         if step is None:
             return self._refused(state, seen, UNREQUESTED)
         owner = self.flow.answerer(step)
         if (answerer is not None and answerer != owner) or outcome.get("agency") != step.actor:
             return self._refused(state, seen, NOT_THE_OWNER)
+        if state is None:
+            return self._refused(state, seen, NO_OPEN_CASE)
         done = state["done"].get(step_id)
         if done is not None and done["status"] not in NOT_RUN:
             seen.event = DUPLICATE

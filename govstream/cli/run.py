@@ -166,7 +166,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from govstream.engines.stopped import RunStopped
     from govstream.progress import delayed_progress
     from govstream.report.console import print_report
-    from govstream.runner import as_overrides, run_scenario, write_outputs
+    from govstream.runner import as_overrides, engine_problem, run_scenario, write_outputs
     from govstream.scenario.loader import ScenarioError, load_scenario
 
     err = Console(stderr=True)
@@ -189,6 +189,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     large = too_large(scenario, args.allow_large)
     if large:
         return bad_input(err, escape(f"{args.scenario}: {large}"))
+    unfit = engine_problem(scenario, args.engine)
+    if unfit:
+        return bad_input(err, escape(f"{args.scenario}: {unfit}"))
     # The name is a safe slug (validated), so the default folder stays under runs/.
     out_dir = args.out or Path("runs") / scenario.name
     started = time.monotonic()

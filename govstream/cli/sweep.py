@@ -70,6 +70,7 @@ def _bad_input(message: str) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from govstream.runner import engine_problem
     from govstream.scenario.loader import ScenarioError, load_scenario
     from govstream.studies.sweep import (
         Interrupted,
@@ -100,6 +101,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             scenarios[point] = load_scenario(args.scenario, [*args.overrides, *point])
         except ScenarioError as error:
             return _bad_input(f"at {point_key(point)}: {error}")
+        unfit = engine_problem(scenarios[point], "sim")
+        if unfit:
+            return _bad_input(f"at {point_key(point)}: {unfit}")
     name = scenarios[points[0]].name
     out_dir = args.out or Path("runs") / f"{name}-sweep"
     settings = sweep_settings(str(args.scenario), args.overrides, varies, args.replications)

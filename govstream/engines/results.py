@@ -11,6 +11,7 @@ from govstream.pipeline.ledger import Ledger
 from govstream.plan.targets import unchecked
 from govstream.result import (
     AgencyLoad,
+    BooksCheck,
     CalendarInfo,
     Curves,
     EngineInfo,
@@ -145,6 +146,10 @@ def build_result(
         unchecked_plan_targets=unchecked_info(scenario),
         calendar=calendar_info(scenario),
         dead_letters=ledger.dead_letters(),
+        books=[
+            BooksCheck(identity=i.name, left=i.left, right=i.right, holds=i.holds)
+            for i in ledger.identities()
+        ],
         resolution=resolution,
     )
 

@@ -306,8 +306,10 @@ class Ledger:
         """Cases started and not complete: a run ends when none is left."""
         return len(self._cases)
 
-    def total(self, counter: str) -> int:
-        return sum(getattr(c, counter) for c in self._counters.values())
+    def headline(self) -> dict[str, int]:
+        """The cases a run started and completed, for its last log line."""
+        counts = self.counts()
+        return {"cases": counts.cases_started, "completed": counts.cases_completed}
 
     def counts(self, flow_id: str | None = None) -> Counts:
         """One flow's counts, or with None all flows together."""

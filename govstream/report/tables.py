@@ -104,8 +104,15 @@ def counts_table(result: RunResult) -> Table:
         for label, fields in COUNT_ROWS
     ]
     waits = any(step.wait for flow in result.flows for step in flow.steps)
-    note = "emitted includes waits outside any agency, which are never delivered" if waits else ""
-    return Table("Counts", ("what", *(name for name, _ in columns)), rows, note)
+    notes = (
+        ["emitted includes waits outside any agency, which are never delivered"] if waits else []
+    )
+    broken = [check for check in result.books if not check.holds]
+    if broken:
+        notes += [f"BOOKS DO NOT BALANCE: {c.identity} ({c.left} vs {c.right})" for c in broken]
+    elif result.books:
+        notes.append(f"the books balance: {'; '.join(c.identity for c in result.books)}")
+    return Table("Counts", ("what", *(name for name, _ in columns)), rows, "; ".join(notes))
 
 
 # -- latency --------------------------------------------------------------------------------

@@ -228,7 +228,7 @@ class Transport(Strict):
             return {"measured": True}
         if isinstance(data, str):
             raise ValueError(
-                f"transport: {data!r} is not a transport; write `transport: measured` or "
+                f"{data!r} is not a transport; write `transport: measured` or "
                 "`transport: {latency: {dist: ..., ...}}`"
             )
         return data
@@ -236,9 +236,7 @@ class Transport(Strict):
     @model_validator(mode="after")
     def _one_or_other(self) -> Transport:
         if self.measured and "latency" in self.model_fields_set:
-            raise ValueError(
-                "transport: measured takes no latency: the real network is measured, not drawn"
-            )
+            raise ValueError("measured takes no latency: the real network is measured, not drawn")
         return self
 
 

@@ -12,6 +12,7 @@ from govstream.engines import RunSettings
 from govstream.engines.kafka.app import app_id
 from govstream.engines.kafka.engine import run_on_kafka
 from govstream.engines.sim.engine import SimEngine
+from govstream.result import RunResult
 from govstream.scenario.loader import load_scenario, parse_scenario
 from govstream.scenario.model import Scenario
 from processors import FLOWS
@@ -81,43 +82,6 @@ def case_states_left(bootstrap: str, scenario: Scenario, run_id: str) -> list[st
         consumer.close()
     left = [key.decode() for key, value in last.items() if value is not None]
     return [key for key in left if run_id in key]
-
-
-@pytest.mark.parametrize("flow_id", sorted(FLOWS))
-def test_every_case_completes_with_nothing_lost(
-    kafka_bootstrap: str, tmp_path: Path, flow_id: str
-) -> None:
-    scenario = shortened(scenario_of(flow_id))
-    result = run_kafka(scenario, kafka_bootstrap, tmp_path, speedup=2000.0)
-    counts = result.counts
-    assert counts.cases_started > 200
-    assert counts.cases_completed == counts.cases_started
-    assert counts.lost == 0
-    # every request answered; waits outside any agency are answered but never delivered
-    assert counts.outcomes_recorded == counts.requests_emitted
-    assert counts.requests_acted == counts.requests_delivered
-    assert counts.duplicates == 0
-    assert counts.refused == 0
-    assert counts.dead_lettered == 0
-    # no case's state outlives it, so the workers' table does not grow with the run's length
-    assert case_states_left(kafka_bootstrap, scenario, result.engine.options["run_id"]) == []
-    flow = FLOWS[flow_id]
-    # every step that any case needed reported, on both clocks, and the hops were measured
-    for step in flow.steps:
-        acted = result.latency.get(f"{flow_id}/acted:{step.id}", {"count": 0})["count"]
-        if acted and not step.is_wait:
-            assert result.platform_ms[f"{flow_id}/delivered:{step.id}"]["count"] == acted
-    assert result.latency[f"{flow_id}/case"]["count"] == counts.cases_completed
-    assert result.platform_ms[f"{flow_id}/case"]["count"] == counts.cases_completed
-    assert {"hop:trigger-to-orchestrator", "hop:orchestrator-to-agency"} <= set(result.platform_ms)
-    # delivery of a first step is real transport, so business and platform time agree on it
-    for step in flow.steps:
-        key = f"{flow_id}/delivered:{step.id}"
-        if not step.after and not step.is_wait and key in result.latency:
-            business = result.latency[key]["p50"]
-            # the two histograms round to 3 significant digits each
-            platform = result.platform_ms[key]["p50"] / 1000
-            assert business == pytest.approx(platform, rel=0.002, abs=0.002)
 
 
 def test_corrupt_triggers_go_to_the_dead_letter_topic(kafka_bootstrap: str, tmp_path: Path) -> None:
@@ -293,25 +257,108 @@ def test_engines_agree_on_a_chain_with_waits(kafka_bootstrap: str, tmp_path: Pat
             assert low <= measured <= high, (name, stat, measured, simulated, per_hop)
 
 
-def test_the_district_runs_every_flow_together_with_nothing_lost(
-    kafka_bootstrap: str, tmp_path: Path
+def district(*overrides: str) -> Scenario:
+    """The district, every flow over its shared pools and desks, cut to a day's arrivals:
+    offices, calendars and desks as they are, the hours-long stages and waits of F04 and F17
+    cut to minutes (and those two flows at four times their load) so that every case closes
+    within days, and every agency refusing some requests, so that steps after a refusal are
+    cancelled."""
+    quick = ["duration=1d", "drain=30d"]
+    for flow_id in ("F04", "F17"):
+        quick.append(f"flows.{flow_id}.arrivals.rate=40/d")
+        for step in FLOWS[flow_id].steps:
+            kind = "duration" if step.is_wait else "service_time"
+            quick.append(
+                f"flows.{flow_id}.steps.{step.id}.{kind}={{dist: exponential, mean: 20min}}"
+            )
+    for agency in load_scenario(ROOT / "scenarios" / "district-2021.yaml").agencies:
+        quick.append(f"agencies.{agency}.reject_probability=0.2")
+    return load_scenario(ROOT / "scenarios" / "district-2021.yaml", [*quick, *overrides])
+
+
+SPEEDUPS = (2_000.0, 20_000.0)
+
+
+@pytest.fixture(scope="module")
+def district_runs(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, RunResult]:
+    """The district on the sim engine, and on Kafka at two speedups ten times apart."""
+    scenario = district()
+    runs = {"sim": SimEngine(scenario).run()}
+    for speedup in SPEEDUPS:
+        work = tmp_path_factory.mktemp(f"district-{speedup:g}")
+        runs[f"{speedup:g}"] = run_kafka(scenario, kafka_bootstrap, work, speedup=speedup)
+    return runs
+
+
+def test_every_flow_runs_with_refusals_and_both_engines_keep_the_same_books(
+    district_runs: dict[str, RunResult], kafka_bootstrap: str
 ) -> None:
-    """Every implemented flow at once, over the shared agency pools and desks of the
-    district scenario: one orchestrator, one endpoint per pool, one timer for the waits."""
-    scenario = shortened(ROOT / "scenarios" / "district-2021.yaml", "duration=1h")
-    result = run_kafka(scenario, kafka_bootstrap, tmp_path, speedup=2000.0)
-    assert set(result.flow_ids) == set(FLOWS)
-    for flow_id, counts in result.flow_counts.items():
-        assert counts.cases_started > 50, flow_id
-        assert counts.cases_completed == counts.cases_started, flow_id
-        assert counts.lost == 0 and counts.duplicates == 0 and counts.refused == 0, flow_id
-    for name, load in result.agencies.items():
-        serving = [f for f in FLOWS if load.agency in FLOWS[f].agencies]
-        assert set(load.requests) <= set(serving), name
-    shared = [load for load in result.agencies.values() if len(load.requests) > 1]
-    assert shared, "the district shares at least one pool between flows"
-    for load in shared:
-        assert all(count > 0 for count in load.requests.values())
+    """Every flow at once, every agency refusing some requests: on each engine nothing is
+    lost, every identity of the books holds and cancelled steps are counted as cancelled. The
+    draws are made per case and step, so the engines agree exactly on everything the
+    platform's own timing cannot change: cases, requests, steps skipped by the data,
+    rejections and the steps they cancelled."""
+    sim = district_runs["sim"]
+    assert set(sim.flow_ids) == set(FLOWS)
+    for name, result in district_runs.items():
+        c = result.counts
+        assert c.cases_started > 40, name
+        assert c.cases_completed == c.cases_started, name
+        assert c.lost == 0 and c.requests_in_flight == 0, name
+        assert c.requests_emitted == c.outcomes_recorded, name
+        assert c.refused == 0 and c.duplicates == 0, name
+        assert [check.identity for check in result.books if not check.holds] == [], name
+        assert c.steps_cancelled > 0 and c.cases_rejected > 0, name
+        for flow_id in result.flow_ids:
+            mine, theirs = result.flow_counts[flow_id], sim.flow_counts[flow_id]
+            for field in (
+                "cases_started",
+                "steps_skipped",
+                "requests_emitted",
+                "steps_cancelled",
+                "cases_rejected",
+            ):
+                assert getattr(mine, field) == getattr(theirs, field), (name, flow_id, field)
+        assert {n: a.requests for n, a in result.agencies.items()} == {
+            n: a.requests for n, a in sim.agencies.items()
+        }, name
+    for speedup in SPEEDUPS:
+        result = district_runs[f"{speedup:g}"]
+        # No case's state outlives it, so the workers' table does not grow with the run.
+        scenario = district()
+        assert case_states_left(kafka_bootstrap, scenario, result.engine.options["run_id"]) == []
+        # Every answer carried its delivery, measured on the platform as well.
+        for flow_id in result.flow_ids:
+            for step in FLOWS[flow_id].steps:
+                acted = result.latency.get(f"{flow_id}/acted:{step.id}", {"count": 0})["count"]
+                if acted and not step.is_wait:
+                    assert result.platform_ms[f"{flow_id}/delivered:{step.id}"]["count"] == acted
+        assert {"hop:trigger-to-orchestrator", "hop:orchestrator-to-agency"} <= set(
+            result.platform_ms
+        )
+
+
+def test_verdicts_do_not_depend_on_the_speedup(district_runs: dict[str, RunResult]) -> None:
+    """At 2,000x and at 20,000x every target has the sim engine's verdict, or is undecided
+    and says why and at what speedup it could be decided: never a miss the platform's own
+    milliseconds made. The bank's own system reserves F01's account numbers with 16 clerks
+    that are hardly ever all busy: its wait stays the sim engine's, near nothing."""
+    sim = district_runs["sim"]
+    expected = {(v.flow, v.id, v.step): v.verdict for v in sim.targets}
+    assert "missed" in expected.values() and "met" in expected.values()
+    for speedup in SPEEDUPS:
+        result = district_runs[f"{speedup:g}"]
+        for verdict in result.targets:
+            on_sim = expected[verdict.flow, verdict.id, verdict.step]
+            if verdict.verdict == on_sim:
+                continue
+            assert verdict.verdict == "undecided", (speedup, verdict.id, verdict.step)
+            assert verdict.reason and f"speedup {speedup:g}" in verdict.reason, verdict
+        for desk in ("bank@F01", "tax@F09"):
+            waited = result.latency[f"wait:{desk}"]["p99"]
+            assert waited <= sim.latency[f"wait:{desk}"]["p99"] + 1.0, (speedup, desk)
 
 
 def test_the_time_series_agree_with_the_sim_engine(kafka_bootstrap: str, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ dead-letter headers free of the personal data it carried.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from govstream.broker import ClusterInfo
 from govstream.broker.acls import AclEntry, _acl, cluster_acls, expected_acls, sync_acls
 from govstream.contracts.access import grants
 from govstream.contracts.catalog import load_catalog
+from govstream.contracts.codec import AvroCodec
 from govstream.contracts.personal import marked_fields, personal_values
 from govstream.engines import RunSettings
 from govstream.engines.kafka import headers as h
@@ -229,3 +231,103 @@ def test_a_kafka_run_passes_with_each_role_as_its_own_principal_and_leaks_nothin
     assert len(runs) >= 1 and any(h.DLQ_REASON in text for text in texts)
     leaked = {secret for secret in secrets if any(secret in text for text in texts)}
     assert not leaked, f"{len(leaked)} personal values in logs or dead-letter headers"
+
+
+class Forger(threading.Thread):
+    """A client connected as the bank, as a careless or compromised bank system might be: for
+    every bank request of a run it reads, it answers that case's police step as completed,
+    first on the police's outcome topic, then on its own."""
+
+    def __init__(self, info: ClusterInfo) -> None:
+        super().__init__(daemon=True)
+        self.codec = AvroCodec(load_catalog())
+        self.consumer = KafkaConsumer(
+            BANK_REQUESTS,
+            **client(info, "bank"),
+            group_id=f"govstream.bank.forger-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+        )
+        self.producer = KafkaProducer(**client(info, "bank"), max_block_ms=10_000)
+        self.stopping = threading.Event()
+        self.forged = self.refused_by_broker = self.taken_by_broker = 0
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            for records in self.consumer.poll(timeout_ms=200).values():
+                for record in records:
+                    self.forge(record)
+
+    def forge(self, record: Any) -> None:
+        trace = h.read(record.headers)
+        if h.RUN not in trace or h.WARM_UP in trace:
+            return
+        case = self.codec.decode(record.value, expected_topic=BANK_REQUESTS).value["case_id"]
+        answer = {
+            "case_id": case,
+            "request_id": f"{case}/police",
+            "flow": "F03",
+            "step": "police",
+            "agency": "police",
+            "status": "COMPLETED",
+            "reason": None,
+            "reply": None,
+        }
+        headers = h.encode(h.carry(trace))
+        if self.refused_by_broker + self.taken_by_broker < 3:  # each refusal takes a while
+            try:
+                raw = self.codec.encode(F03_POLICE_OUTCOMES, answer)
+                self.producer.send(F03_POLICE_OUTCOMES, raw, key=record.key, headers=headers).get(
+                    timeout=30
+                )
+                self.taken_by_broker += 1
+            except TopicAuthorizationFailedError:
+                self.refused_by_broker += 1
+        raw = self.codec.encode(F03_BANK_OUTCOMES, answer)
+        self.producer.send(F03_BANK_OUTCOMES, raw, key=record.key, headers=headers).get(30)
+        self.forged += 1
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.join(timeout=10)
+        self.consumer.close()
+        self.producer.close()
+
+
+def test_an_agency_answering_for_another_is_refused_and_the_case_waits_for_the_real_answer(
+    kafka_secure_cluster: ClusterInfo, admin: KafkaAdminClient, tmp_path: Path
+) -> None:
+    """The police are closed for the first three business hours, while every deregistration of
+    the run's first hour comes in. A client connected as the bank answers the police's step of
+    every case it sees as completed. The broker refuses it on the police's outcome topic; on
+    the bank's own, the orchestrator refuses it (not the step's agency), dead-letters it with
+    that reason and records it: every forgery is counted, and no police step is done before
+    the police come back and act."""
+    info = kafka_secure_cluster
+    register(Access(info.bootstrap, principals_dir=info.security.principals_dir))
+    scenario = shortened(
+        scenario_of("F03"),
+        "duration=1h",
+        "agencies.police.outages=[{start: 0s, end: 3h}]",
+        "kafka.speedup=2000",
+    )
+    forger = Forger(info)
+    forger.start()
+    try:
+        result = run_on_kafka(scenario, RunSettings(bootstrap=info.bootstrap, work_dir=tmp_path))
+    finally:
+        forger.close()
+    counts = result.counts
+    assert forger.forged > 30, "the forger saw the run's bank requests"
+    assert (forger.refused_by_broker, forger.taken_by_broker) == (3, 0)
+    assert counts.refused == forger.forged
+    assert result.dead_letters.by_reason == {"not-the-step-owner": forger.forged}
+    assert result.dead_letters.by_source_topic == {F03_BANK_OUTCOMES: forger.forged}
+    assert counts.cases_completed == counts.cases_started and counts.lost == 0
+    # The police acted on every case themselves, and none before they came back at 3h:
+    # a case opened within the first hour waited at least two.
+    police = result.latency["F03/acted:police"]
+    assert police["count"] == counts.cases_started
+    assert result.agencies["police"].requests == {"F03": counts.cases_started}
+    assert result.curves is not None
+    assert result.curves.latency["F03/acted:police"][0] >= 2 * 3600

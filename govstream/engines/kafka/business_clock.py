@@ -19,7 +19,7 @@ hop measured on its own.
 
 from __future__ import annotations
 
-import heapq
+from bisect import bisect_right, insort
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -99,30 +99,61 @@ class Placed:
 
 
 class Clerks:
-    """One pool's clerks on this worker, first come first served on the business clock.
+    """One pool's clerks on this worker, on the business clock.
 
-    Each clerk is free from a business time on. A request is taken up at the later of its
-    business arrival and the first clerk's free time; its work then waits for the office to
-    open and runs in office time, and the clerk is free again when it is done. Requests are
-    taken in the order they reach the worker, which is the business order up to the platform's
-    jitter; a request that reaches it after one that is later on the business clock, and has
-    to wait, says by how much its wait may be off.
+    Each clerk keeps the stretches of business time it is busy: from taking a request up
+    (the office may still be closed) until the work is done, as a station of the sim engine
+    holds a clerk. A request is taken up at the first moment at or after its business arrival
+    when some clerk is free for the whole of it. Requests reach the worker in business order up
+    to the platform's jitter; in order, that is first come, first served. One that comes after
+    a request later on the business clock still finds a clerk idle at its own arrival, if there
+    was one; if it has to wait, its wait may be off by as much as it came out of order, and it
+    says so.
     """
 
+    KEEP = 30 * 86400.0
+    """Business seconds of a clerk's past kept behind the latest arrival: far more than any
+    request comes out of order by."""
+
     def __init__(self, count: int) -> None:
-        self._free = [0.0] * count
+        self._busy: list[list[tuple[float, float]]] = [[] for _ in range(count)]
+        """Per clerk, its busy stretches (taken, done), in order, never overlapping."""
         self.latest = 0.0
         """The latest business arrival seen."""
 
     def place(self, arrival: float, work: float, hours: OpeningHours) -> Placed:
         behind = max(0.0, self.latest - arrival)
         self.latest = max(self.latest, arrival)
-        taken = max(arrival, heapq.heappop(self._free))
-        started = hours.next_available(taken)
-        done = hours.finish_time(started, work)
-        heapq.heappush(self._free, done)
+        best: tuple[float, float, int] | None = None
+        for index, busy in enumerate(self._busy):
+            taken, done = _first_free(busy, arrival, work, hours)
+            if best is None or taken < best[0]:
+                best = (taken, done, index)
+        assert best is not None  # a pool has at least one clerk
+        taken, done, index = best
+        busy = self._busy[index]
+        insort(busy, (taken, done))
+        while busy and busy[0][1] < self.latest - self.KEEP:
+            busy.pop(0)
         uncertain = min(behind, taken - arrival) if taken > arrival else 0.0
-        return Placed(taken, started, done, work, uncertain)
+        return Placed(taken, hours.next_available(taken), done, work, uncertain)
+
+
+def _first_free(
+    busy: list[tuple[float, float]], arrival: float, work: float, hours: OpeningHours
+) -> tuple[float, float]:
+    """The first stretch at or after `arrival` in which a clerk with these busy stretches
+    could take the request up and finish it: (taken, done)."""
+    taken = arrival
+    # From the last stretch begun by the arrival: it may still be running then.
+    for start, end in busy[max(0, bisect_right(busy, (arrival, arrival)) - 1) :]:
+        if end <= taken:
+            continue
+        done = hours.finish_time(hours.next_available(taken), work)
+        if done <= start:
+            return taken, done
+        taken = max(taken, end)
+    return taken, hours.finish_time(hours.next_available(taken), work)
 
 
 class OpeningHours(Protocol):

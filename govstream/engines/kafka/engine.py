@@ -259,8 +259,7 @@ class KafkaRun:
         log.info(
             "kafka run finished",
             run_id=self.run_id,
-            cases=self.ledger.total("cases_started"),
-            completed=self.ledger.total("cases_completed"),
+            **self.ledger.headline(),
         )
         return build_result(
             scenario=scenario,

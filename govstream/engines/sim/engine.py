@@ -350,8 +350,7 @@ class SimEngine:
             "sim run finished",
             flows=self.flow_ids,
             scenario=scenario.name,
-            cases=self.ledger.total("cases_started"),
-            completed=self.ledger.total("cases_completed"),
+            **self.ledger.headline(),
             business_seconds=self.env.now,
         )
         return self._result()
