@@ -85,9 +85,15 @@ def configure_logging(level: str = "warning", log_format: LogFormat = "auto") ->
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_to_stderr,
         cache_logger_on_first_use=False,
     )
+
+
+def _to_stderr(*_: Any) -> structlog.PrintLogger:
+    """A logger on whatever stderr is when the line is logged, not when logging was set up:
+    a stream replaced and closed since (a test's captured output) takes no lines."""
+    return structlog.PrintLogger(file=sys.stderr)
 
 
 def stdlib_logging_config(level: str = "warning") -> dict[str, Any]:

@@ -38,6 +38,16 @@ def trigger(case: str = CASE) -> dict[str, object]:
     return F03.source.generator(random.Random(1), mix)(case, dt.date(2021, 6, 1))
 
 
+def opened(ledger: Ledger, at: float = 0.0) -> tuple[Orchestrator, Progress]:
+    """The case started and opened, as the engines tell the ledger."""
+    case = trigger()
+    ledger.started("F03", CASE, case, at)
+    orchestrator = Orchestrator(F03)
+    progress = orchestrator.open(None, case, at, at)
+    ledger.transition("F03", progress.transition, at)
+    return orchestrator, progress
+
+
 def answer(orchestrator: Orchestrator, progress: Progress, step: str, at: float) -> Progress:
     emit = next(e for e in orchestrator.outstanding(progress.state) if e.step == step)
     outcome = outcome_for(F03, F03.step(step), emit.value, random.Random(2)).value
@@ -68,12 +78,8 @@ def test_a_case_completes_at_its_slowest_answer_not_its_last_recorded() -> None:
 def test_a_transition_told_twice_changes_nothing() -> None:
     """A progress record read again after a worker was replaced is the same transition."""
     ledger = ledger_for()
-    case = trigger()
-    ledger.started("F03", CASE, case, 0.0)
-    orchestrator = Orchestrator(F03)
-    progress = orchestrator.open(None, case, 0.0, 0.0)
-    for _ in range(2):
-        ledger.transition("F03", progress.transition, 0.0)
+    orchestrator, progress = opened(ledger)
+    ledger.transition("F03", progress.transition, 0.0)
     police = answer(orchestrator, progress, "police", 5.0)
     for _ in range(2):
         ledger.delivered("F03", CASE, "police", 4.0)
@@ -90,11 +96,7 @@ def test_a_transition_told_twice_changes_nothing() -> None:
 
 def test_duplicates_and_refusals_are_counted_and_change_no_case() -> None:
     ledger = ledger_for()
-    case = trigger()
-    ledger.started("F03", CASE, case, 0.0)
-    orchestrator = Orchestrator(F03)
-    progress = orchestrator.open(None, case, 0.0, 0.0)
-    ledger.transition("F03", progress.transition, 0.0)
+    orchestrator, progress = opened(ledger)
     bank_request = next(e for e in progress.emits if e.step == "bank")
     forged = dict(outcome_for(F03, F03.step("bank"), bank_request.value, random.Random(3)).value)
     forged.update(step="police", request_id=f"{CASE}/police")
@@ -109,11 +111,7 @@ def test_duplicates_and_refusals_are_counted_and_change_no_case() -> None:
 
 def test_at_the_cut_off_a_request_held_is_in_flight_and_one_not_held_is_lost() -> None:
     ledger = ledger_for()
-    case = trigger()
-    ledger.started("F03", CASE, case, 0.0)
-    orchestrator = Orchestrator(F03)
-    progress = orchestrator.open(None, case, 0.0, 0.0)
-    ledger.transition("F03", progress.transition, 0.0)
+    orchestrator, progress = opened(ledger)
     ledger.delivered("F03", CASE, "police", 1.0)
     progress = answer(orchestrator, progress, "police", 2.0)
     ledger.transition("F03", progress.transition, 2.0)

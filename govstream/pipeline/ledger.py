@@ -302,6 +302,10 @@ class Ledger:
 
     # -- what the books say -----------------------------------------------------------------
 
+    def is_open(self, case_id: str) -> bool:
+        """Whether the case has started and not completed."""
+        return case_id in self._cases
+
     def open_cases(self) -> int:
         """Cases started and not complete: a run ends when none is left."""
         return len(self._cases)

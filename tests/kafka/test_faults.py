@@ -146,8 +146,13 @@ def test_a_worker_killed_mid_run_hands_over_its_partitions(
     assert killer.failover is not None, "the group never settled on the surviving worker"
     every_case_completed(result)
     # Work the dead worker had done but not committed is done again: the orchestrator drops
-    # the repeated answers (a case never advances twice) and the report counts them.
+    # the repeated answers (a case never advances twice) and the report counts them. One that
+    # comes after its case completed and was forgotten is dead-lettered as `no-open-case`, and
+    # counted as the repeat it is.
     assert result.counts.duplicates == sum(c.duplicates for c in result.flow_counts.values())
+    late = result.dead_letters.by_reason
+    assert set(late) <= {"no-open-case"} and result.counts.dead_lettered == sum(late.values())
+    assert result.counts.duplicates >= result.counts.dead_lettered
     record_property("failover_seconds", round(killer.failover, 1))
     record_property("duplicates", result.counts.duplicates)
     print(

@@ -11,6 +11,7 @@ engine does.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -22,7 +23,7 @@ from govstream.engines.kafka.tail import TopicTail
 from govstream.pipeline.book import case_key, step_key
 from govstream.pipeline.ledger import Hop, Ledger, Work
 from processors import FLOWS
-from processors.orchestrator import ANSWERED, OPENED, Transition
+from processors.orchestrator import ANSWERED, DUPLICATE, NO_OPEN_CASE, OPENED, Transition
 
 log = structlog.get_logger(__name__)
 
@@ -104,6 +105,11 @@ class Collector(TopicTail):
         intended = self.intended.get(seen_record.case_id)
         if intended is None:
             return
+        if seen_record.reason == NO_OPEN_CASE and not self.ledger.is_open(seen_record.case_id):
+            # An answer repeated after its case closed and the orchestrator forgot it (a
+            # request sent again after a worker was replaced): this run's books saw the case
+            # complete, so it is a repeat, not an answer nobody asked for.
+            seen_record = replace(seen_record, event=DUPLICATE, reason=None)
         flow_id = self.progress_topics[topic]
         at = self.business(intended) + (seen - intended)
         if seen_record.event == OPENED:

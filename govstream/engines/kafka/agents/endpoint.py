@@ -13,16 +13,15 @@ partition. Requests arrive stamped with the moment this worker received them (`a
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 
-from govstream.contracts.codec import AvroCodec, CodecError
+from govstream.contracts.codec import AvroCodec
 from govstream.engines.kafka import headers as h
-from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox, about_case
+from govstream.engines.kafka.agents.shared import Beside, Clock, Outbox
 from govstream.engines.kafka.arrival import Arrival
 from govstream.engines.kafka.business_clock import CaseClock, Clerks
 from govstream.pipeline.agencies import AgencyPool
@@ -55,8 +54,11 @@ class EndpointDeps:
     exchange: Exchange
     clerks: Clerks
     clock: Clock = field(default_factory=Clock)
-    pending: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    beside: Beside = field(init=False)
     """The requests under way."""
+
+    def __post_init__(self) -> None:
+        self.beside = Beside(self.outbox, self.codec)
 
 
 def endpoint(deps: EndpointDeps) -> Callable[[faust.StreamT], Awaitable[None]]:
@@ -71,30 +73,18 @@ def endpoint(deps: EndpointDeps) -> Callable[[faust.StreamT], Awaitable[None]]:
 
 
 async def take(deps: EndpointDeps, stream: faust.StreamT, event: faust.EventT) -> None:
-    """Starts one request beside the others; one that is not a valid request is dead-lettered
-    and acknowledged at once."""
+    """Starts one request beside the others."""
     arrival: Arrival = event.value
-    topic = event.message.topic
-    flow, step = deps.serves[topic]
-    with about_case(event, flow.id) as trace:
-        try:
-            request = deps.codec.decode(arrival.body, expected_topic=topic).value
-        except CodecError as error:
-            await deps.outbox.dead_letter(event, error.reason, error)
-            await stream.ack(event)
-            return
-        # The task is started within: its lines carry the case too.
-        task = asyncio.ensure_future(
-            answer(deps, stream, event, flow, step, dict(request), trace, arrival.at)
-        )
-    deps.pending.add(task)
-    task.add_done_callback(deps.pending.discard)
+    flow, step = deps.serves[event.message.topic]
+
+    async def handle(request: dict[str, Any], trace: dict[str, str]) -> None:
+        await answer(deps, flow, step, request, trace, arrival.at)
+
+    await deps.beside.start(stream, event, arrival.body, flow.id, handle)
 
 
 async def answer(
     deps: EndpointDeps,
-    stream: faust.StreamT,
-    event: faust.EventT,
     flow: FlowSpec,
     step: Step,
     request: dict[str, Any],
@@ -102,47 +92,42 @@ async def answer(
     received: float,
 ) -> None:
     """Places the request on the business clock once the run reaches its arrival there, and
-    answers once the run reaches its end of work; dead-letters it if the agency cannot act on
-    it. Only then is its message acknowledged."""
+    answers once the run reaches its end of work."""
     clock, pool = deps.clock, deps.pool
-    try:
-        case = CaseClock.of(trace, deps.speedup, received)
-        if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
-            outcome = pool.act(flow, step, request)
-            stay = case.after_stay(clock.now() - received, 0.0)
-            marks = h.answered(
-                trace, stay, delivered=received, acted=clock.now(), step=step.id, pool=pool.name
-            )
-        else:
-            case_id = str(request["case_id"])
-            there = deps.exchange.delay(Crossing.REQUEST, case_id, step.id)
-            back = deps.exchange.delay(Crossing.OUTCOME, case_id, step.id)
-            arrived = case.at(received) + there
-            await clock.sleep_until(case.wall_of(arrived))
-            work = pool.service_time(flow.id, step.id, case_id)
-            placed = deps.clerks.place(arrived, work, pool.hours)
-            outcome = pool.act(flow, step, request)
-            due = case.wall_of(placed.done)
-            await clock.sleep_until(due)
-            sent = clock.now()
-            marks = h.answered(
-                trace,
-                case.after_stay(sent - received, placed.done - arrived, there + back),
-                delivered=received,
-                acted=sent,
-                step=step.id,
-                pool=pool.name,
-                **{
-                    h.B_DELIVERED: arrived,
-                    h.B_TAKEN: placed.taken,
-                    h.B_STARTED: placed.started,
-                    h.B_DONE: placed.done,
-                    h.WORK: work,
-                    h.UNCERTAIN: placed.uncertain,
-                    h.OVERSHOOT: max(0.0, sent - due),
-                },
-            )
-        await deps.outbox.send(outcome, marks)
-    except Exception as error:  # one request the agency cannot handle must not stop it
-        await deps.outbox.dead_letter(event, PROCESSING_FAILED, error)
-    await stream.ack(event)
+    case = CaseClock.of(trace, deps.speedup, received)
+    if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
+        stay = case.after_stay(clock.now() - received, 0.0)
+        marks = h.answered(
+            trace, stay, delivered=received, acted=clock.now(), step=step.id, pool=pool.name
+        )
+        await deps.outbox.send(pool.act(flow, step, request), marks)
+        return
+    case_id = str(request["case_id"])
+    there = deps.exchange.delay(Crossing.REQUEST, case_id, step.id)
+    back = deps.exchange.delay(Crossing.OUTCOME, case_id, step.id)
+    arrived = case.at(received) + there
+    await clock.sleep_until(case.wall_of(arrived))
+    work = pool.service_time(flow.id, step.id, case_id)
+    placed = deps.clerks.place(arrived, work, pool.hours)
+    outcome = pool.act(flow, step, request)
+    due = case.wall_of(placed.done)
+    await clock.sleep_until(due)
+    sent = clock.now()
+    marks = h.answered(
+        trace,
+        case.after_stay(sent - received, placed.done - arrived, there + back),
+        delivered=received,
+        acted=sent,
+        step=step.id,
+        pool=pool.name,
+        **{
+            h.B_DELIVERED: arrived,
+            h.B_TAKEN: placed.taken,
+            h.B_STARTED: placed.started,
+            h.B_DONE: placed.done,
+            h.WORK: work,
+            h.UNCERTAIN: placed.uncertain,
+            h.OVERSHOOT: max(0.0, sent - due),
+        },
+    )
+    await deps.outbox.send(outcome, marks)

@@ -127,3 +127,57 @@ def about_case(event: faust.EventT, flow: str | None = None) -> Iterator[dict[st
         run_id=trace.get(h.RUN), flow=trace.get(h.FLOW) or flow, case_id=case_id_of(event.key)
     ):
         yield trace
+
+
+Handler = Callable[[dict[str, Any], dict[str, str]], Awaitable[None]]
+"""Handles a message's decoded record, given its trace, to the end: its answer sent."""
+
+
+@dataclass
+class Beside:
+    """Messages handled each on its own, side by side, each acknowledged only once its answer
+    is sent: a worker lost meanwhile leaves it unacknowledged, and the worker that inherits its
+    partition handles it again. Nobody waits for anybody else's request or wait."""
+
+    outbox: Outbox
+    codec: AvroCodec
+    pending: set[asyncio.Task[None]] = field(default_factory=set)
+    """What is under way."""
+
+    async def start(
+        self,
+        stream: faust.StreamT,
+        event: faust.EventT,
+        body: bytes,
+        flow: str | None,
+        handle: Handler,
+    ) -> None:
+        """Starts one message; one that does not decode is dead-lettered and acknowledged at
+        once."""
+        topic = event.message.topic
+        with about_case(event, flow) as trace:
+            try:
+                record = dict(self.codec.decode(body, expected_topic=topic).value)
+            except CodecError as error:
+                await self.outbox.dead_letter(event, error.reason, error)
+                await stream.ack(event)
+                return
+            # Started within: its lines carry the case too.
+            task = asyncio.ensure_future(self._finish(stream, event, record, trace, handle))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    async def _finish(
+        self,
+        stream: faust.StreamT,
+        event: faust.EventT,
+        record: dict[str, Any],
+        trace: dict[str, str],
+        handle: Handler,
+    ) -> None:
+        try:
+            await handle(record, trace)
+        except Exception as error:  # one message that fails must not hold every later one
+            await self.outbox.dead_letter(event, PROCESSING_FAILED, error)
+        # Only now may the offset be committed.
+        await stream.ack(event)

@@ -9,16 +9,15 @@ it again.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 
-from govstream.contracts.codec import AvroCodec, CodecError
+from govstream.contracts.codec import AvroCodec
 from govstream.engines.kafka import headers as h
-from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox, about_case
+from govstream.engines.kafka.agents.shared import Beside, Clock, Outbox
 from govstream.engines.kafka.business_clock import CaseClock
 from govstream.pipeline.agencies import Waits
 from processors.flow import FlowSpec
@@ -37,8 +36,11 @@ class WaitTimerDeps:
     speedup: float
     """The scenario's, for a wait whose trace names none."""
     clock: Clock = field(default_factory=Clock)
-    pending: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    beside: Beside = field(init=False)
     """The waits under way."""
+
+    def __post_init__(self) -> None:
+        self.beside = Beside(self.outbox, self.codec)
 
 
 def wait_timer(deps: WaitTimerDeps) -> Callable[[faust.StreamT], Awaitable[None]]:
@@ -55,57 +57,39 @@ def wait_timer(deps: WaitTimerDeps) -> Callable[[faust.StreamT], Awaitable[None]
 
 
 async def start(deps: WaitTimerDeps, waiting: faust.StreamT, event: faust.EventT) -> None:
-    """Starts one wait beside the others; a message that is not a valid wait is dead-lettered
-    and acknowledged at once."""
-    topic = event.message.topic
-    flow = deps.flows.get(topic)
-    # The wait's task is started within: its lines carry the case too.
-    with about_case(event, flow.id if flow else None) as trace:
-        try:
-            request = deps.codec.decode(event.value, expected_topic=topic).value
-        except CodecError as error:
-            await deps.outbox.dead_letter(event, error.reason, error)
-            await waiting.ack(event)
-            return
-        task = asyncio.ensure_future(finish(deps, waiting, event, dict(request), trace))
-    deps.pending.add(task)
-    task.add_done_callback(deps.pending.discard)
+    """Starts one wait beside the others."""
+    flow = deps.flows.get(event.message.topic)
+
+    async def handle(request: dict[str, Any], trace: dict[str, str]) -> None:
+        assert flow is not None  # the timer reads only the flows' wait topics
+        await finish(deps, flow, request, trace)
+
+    await deps.beside.start(waiting, event, event.value, flow.id if flow else None, handle)
 
 
 async def finish(
-    deps: WaitTimerDeps,
-    stream: faust.StreamT,
-    event: faust.EventT,
-    request: dict[str, Any],
-    trace: dict[str, str],
+    deps: WaitTimerDeps, flow: FlowSpec, request: dict[str, Any], trace: dict[str, str]
 ) -> None:
-    """Waits until the wait is over on the business clock, answers, and only then
-    acknowledges its message. Nobody queues for a supplier: the wait begins when it is asked
-    for and lasts its drawn duration, whatever the speedup."""
-    flow = deps.flows[event.message.topic]
+    """Waits until the wait is over on the business clock, then answers. Nobody queues for a
+    supplier: the wait begins when it is asked for and lasts its drawn duration, whatever the
+    speedup."""
     step = flow.step(str(request["step"]))
     clock = deps.clock
     received = clock.now()
-    try:
-        case = CaseClock.of(trace, deps.speedup, received)
-        begun = case.at(received)
-        lasts = 0.0
-        if h.WARM_UP not in trace:  # start-up traffic is answered at once
-            lasts = deps.waits.duration(flow.id, step.id, str(request["case_id"]))
-            await clock.sleep_until(case.wall_of(begun + lasts))
-        sent = clock.now()
-        marks = h.answered(
-            trace,
-            case.after_stay(sent - received, lasts),
-            delivered=received,
-            acted=sent,
-            step=step.id,
-            pool=step.actor,
-            **{h.B_DELIVERED: begun, h.B_DONE: begun + lasts},
-        )
-        await deps.outbox.send(deps.waits.act(flow, step, request), marks)
-    except Exception as error:  # one wait that fails must not hold every later one
-        await deps.outbox.dead_letter(event, PROCESSING_FAILED, error)
-    # Only now may the offset be committed: a worker lost mid-wait leaves the wait
-    # unacknowledged, and the worker that inherits the partition starts it again.
-    await stream.ack(event)
+    case = CaseClock.of(trace, deps.speedup, received)
+    begun = case.at(received)
+    lasts = 0.0
+    if h.WARM_UP not in trace:  # start-up traffic is answered at once
+        lasts = deps.waits.duration(flow.id, step.id, str(request["case_id"]))
+        await clock.sleep_until(case.wall_of(begun + lasts))
+    sent = clock.now()
+    marks = h.answered(
+        trace,
+        case.after_stay(sent - received, lasts),
+        delivered=received,
+        acted=sent,
+        step=step.id,
+        pool=step.actor,
+        **{h.B_DELIVERED: begun, h.B_DONE: begun + lasts},
+    )
+    await deps.outbox.send(deps.waits.act(flow, step, request), marks)
