@@ -26,13 +26,16 @@ def run_free(case_id: str) -> str:
 class KeyedDraws:
     """Uniform values in (0, 1), one per key, for one kind of draw of one scenario's seed."""
 
-    __slots__ = ("_salt",)
+    __slots__ = ("_salted",)
 
     def __init__(self, seed: int, kind: str) -> None:
-        self._salt = f"{seed}:{kind}:".encode()
+        self._salted = blake2b(f"{seed}:{kind}:".encode(), digest_size=8)
 
     def uniform(self, case_id: str, step: str = "", detail: str = "") -> float:
-        key = f"{run_free(case_id)}:{step}:{detail}".encode()
-        drawn = int.from_bytes(blake2b(self._salt + key, digest_size=8).digest(), "little")
+        if case_id.count("-") > 1:
+            case_id = run_free(case_id)
+        hashed = self._salted.copy()
+        hashed.update(f"{case_id}:{step}:{detail}".encode())
+        drawn = int.from_bytes(hashed.digest(), "little")
         # 53 bits of the hash, centred in their interval: never 0 or 1.
         return ((drawn >> 11) + 0.5) * _UNIT

@@ -158,6 +158,7 @@ class Ledger:
         """Per flow, at the cut-off: requests in flight, and lost."""
         self._open_at_pools: Counter[str] = Counter()
         self._uncertain: dict[str, float] = {}
+        self._waits = {f: {step.id for step in FLOWS[f].waits} for f in self.flow_ids}
         self._pool_of = {(f, pool.agency): name for name, pool in pools.items() for f in pool.flows}
 
     # -- what the engines tell ------------------------------------------------------------------
@@ -194,7 +195,7 @@ class Ledger:
             case.answered.add(step)
             case.finished.add(step)
             counts.outcomes_recorded += 1
-            if not case.flow.step(step).is_wait:
+            if step not in self._waits[flow_id]:
                 counts.requests_acted += 1
             case.marks[f"{step}.acted"] = at
             self.book.acted(flow_id, step, case.opened_at, at)
