@@ -172,3 +172,19 @@ def test_every_step_that_fell_due_is_requested_skipped_or_cancelled(told: str) -
     )
     broken = [i.name for i in short.identities() if not i.holds]
     assert "steps fallen due = requests emitted + skipped + cancelled" in broken
+
+
+def test_an_engine_that_learns_of_deliveries_with_answers_leaves_them_unknown_at_the_end() -> None:
+    """On Kafka a request's delivery is told with its answer: one still unanswered at the end
+    may or may not have reached its agency, so its delivery counts as open at no known age,
+    not as undelivered for the whole run."""
+    told, untold = ledger_for(), ledger_for()
+    for ledger in (told, untold):
+        opened(ledger)
+    told.cut_off(100.0, lambda *_: True)
+    untold.cut_off(100.0, lambda *_: True, deliveries_told=False)
+    for step in ("police", "bank", "housing-fund"):
+        known = told.book.latency[f"F03/delivered:{step}"].summary()
+        unknown = untold.book.latency[f"F03/delivered:{step}"].summary()
+        assert (known.open, known.open_min) == (1, 100.0), step
+        assert (unknown.open, unknown.open_min) == (1, 0.0), step

@@ -188,6 +188,11 @@ class LatencyBook:
         for key in keys("service-elapsed"):
             self.latency[key].record_open(max(0.0, now - started_at))
 
+    def delivery_unknown(self, flow_id: str, step: str) -> None:
+        """A request still unanswered at the end whose delivery nobody has told: at least
+        nothing, on the delivered latency."""
+        self.latency[step_key(flow_id, "delivered", step)].record_open(0.0)
+
     def hop(self, name: str, seconds: float) -> None:
         recorder = self._hops.get(name)
         if recorder is None:

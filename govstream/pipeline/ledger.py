@@ -275,24 +275,34 @@ class Ledger:
         self.dead_letters_by_reason[reason] += 1
         self.dead_letters_by_topic[source_topic] += 1
 
-    def cut_off(self, now: float, held: Held) -> None:
+    def cut_off(self, now: float, held: Held, *, deliveries_told: bool = True) -> None:
         """The run ends at business time `now`. Whatever is open counts at its age: cases, the
         steps they still wait on, the spans they began. A request neither answered nor held by
-        the engine was lost; one the engine holds is in flight."""
+        the engine was lost; one the engine holds is in flight.
+
+        An engine that tells each delivery as it happens (`deliveries_told`) leaves a request
+        it did not deliver undelivered at its age. One that learns of a delivery only with its
+        answer (the kafka engine) cannot say whether an unanswered request reached its agency:
+        its delivery counts as open at no known age, so a target on it is undecided rather than
+        missed by a bound that does not hold."""
         cut = {flow_id: [0, 0] for flow_id in self.flow_ids}
         for case_id, case in self._cases.items():
             flow = case.flow
             pending = [
                 s for s in flow.steps if s.id not in case.finished and s.applies(case.trigger)
             ]
+            undelivered = [s.id for s in pending if not s.is_wait and s.id not in case.delivered]
             self.book.open_case(
                 flow.id,
                 case.opened_at,
                 case.marks,
                 [s.id for s in pending],
-                [s.id for s in pending if not s.is_wait and s.id not in case.delivered],
+                undelivered if deliveries_told else [],
                 now,
             )
+            if not deliveries_told:
+                for step in undelivered:
+                    self.book.delivery_unknown(flow.id, step)
             for step in case.requested - case.answered:
                 in_flight = held(flow.id, case_id, step)
                 cut[flow.id][0 if in_flight else 1] += 1

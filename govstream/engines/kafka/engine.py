@@ -242,7 +242,7 @@ class KafkaRun:
         # the workers still have a backlog (or the run stopped early) they are in flight.
         settled = not stopped and self.lag is not None and self.lag <= 0
         with collector.lock:
-            self.ledger.cut_off(business_seconds, lambda *_: not settled)
+            self.ledger.cut_off(business_seconds, lambda *_: not settled, deliveries_told=False)
         peaks = {name: peak_queue(collector.waiting.get(name, ())) for name in self.pools}
         options = {
             "run_id": self.run_id,
