@@ -14,8 +14,6 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
-import structlog
-
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.business_clock import CaseClock
@@ -24,8 +22,6 @@ from govstream.pipeline.book import case_key, step_key
 from govstream.pipeline.ledger import Hop, Ledger, Work
 from processors import FLOWS
 from processors.orchestrator import ANSWERED, DUPLICATE, NO_OPEN_CASE, OPENED, Transition
-
-log = structlog.get_logger(__name__)
 
 BUSINESS_MARKS = (h.B_DELIVERED, h.B_TAKEN, h.B_STARTED, h.B_DONE)
 

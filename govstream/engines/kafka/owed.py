@@ -8,8 +8,8 @@ request is always somewhere a worker sees: unread on a partition it holds, or in
 hands, and so is the outcome that answers it. So when a worker has had nothing in hand and
 nothing left to read, check after check, every request its open cases still wait for is one
 nobody will answer. It is sent again (the same request id), once per state of the case; should
-the first turn up after all, its answer is a duplicate, which the orchestrator drops and the
-collector counts.
+the first turn up after all, its answer is a duplicate, which the orchestrator drops and
+records, and the books count.
 
 Only where the platform's worker also serves the agencies, as on a plain cluster. On a secure
 cluster each agency runs as an app of its own, whose hands the platform's worker cannot see.

@@ -30,7 +30,6 @@ class TopicTail(threading.Thread):
         *,
         name: str,
         principal: str = COLLECTOR,
-        isolation_level: str = "read_uncommitted",
     ) -> None:
         super().__init__(name=name, daemon=True)
         self.error: Exception | None = None
@@ -42,7 +41,6 @@ class TopicTail(threading.Thread):
             enable_auto_commit=False,
             group_id=None,
             fetch_max_wait_ms=50,
-            isolation_level=isolation_level,
         )
         partitions = [
             TopicPartition(topic, p)
