@@ -46,7 +46,11 @@ def run_worker(
 
     def ready() -> None:
         if ready_file is not None:
-            ready_file.write_text(f"{os.getpid()}\n")  # the pid, for fault tests to kill
+            # Whole or not at all: a reader that sees the file sees the pid (fault tests kill
+            # it); written beside and renamed, as a rename is atomic.
+            written = ready_file.with_name(ready_file.name + ".part")
+            written.write_text(f"{os.getpid()}\n")
+            written.replace(ready_file)
         log.info("worker ready", flows=list(scenario.flows), bootstrap=bootstrap)
 
     app = build_app(
