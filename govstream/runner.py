@@ -28,16 +28,6 @@ def as_overrides(
     return [*overrides, *extra]
 
 
-def engine_problem(scenario: Scenario, engine_name: str) -> str | None:
-    """Why `engine_name` cannot run this scenario, or None (bad input, not a failed run)."""
-    if scenario.transport.measured and engine_name != "kafka":
-        return (
-            "transport: measured judges a real network, which only the kafka engine has; give "
-            f"the exchange's model (transport.latency) to run on the {engine_name} engine"
-        )
-    return None
-
-
 def run_scenario(
     scenario: Scenario, settings: RunSettings, engine_name: str = DEFAULT_ENGINE
 ) -> RunResult:

@@ -21,7 +21,7 @@ from govstream.cli.args import (
     escape,
     jobs_problem,
 )
-from govstream.engines import DEFAULT_ENGINE, RunSettings, engine, engine_names
+from govstream.engines import DEFAULT_ENGINE, RunSettings, engine, engine_names, engine_problem
 from govstream.report.console import report_console
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from govstream.engines.stopped import RunStopped
     from govstream.progress import delayed_progress
     from govstream.report.console import print_report
-    from govstream.runner import as_overrides, engine_problem, run_scenario, write_outputs
+    from govstream.runner import as_overrides, run_scenario, write_outputs
     from govstream.scenario.loader import ScenarioError, load_scenario
 
     err = Console(stderr=True)

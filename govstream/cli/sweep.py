@@ -70,7 +70,7 @@ def _bad_input(message: str) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from govstream.runner import engine_problem
+    from govstream.engines import engine_problem
     from govstream.scenario.loader import ScenarioError, load_scenario
     from govstream.studies.sweep import (
         Interrupted,

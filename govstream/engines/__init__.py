@@ -39,6 +39,16 @@ class Engine(Protocol):
     def run(self, scenario: Scenario, settings: RunSettings) -> RunResult: ...
 
 
+def engine_problem(scenario: Scenario, engine_name: str) -> str | None:
+    """Why `engine_name` cannot run this scenario, or None (bad input, not a failed run)."""
+    if scenario.transport.measured and engine_name != "kafka":
+        return (
+            "transport: measured judges a real network, which only the kafka engine has; give "
+            f"the exchange's model (transport.latency) to run on the {engine_name} engine"
+        )
+    return None
+
+
 def engine_names() -> list[str]:
     """Every engine package here, the default first."""
     names = [info.name for info in pkgutil.iter_modules(__path__) if info.ispkg]

@@ -107,7 +107,6 @@ def build_result(
     legal_data = {name: s.to_data() for name, s in book.legal_days.summaries().items()}
     platform_ms = ledger.platform_ms.summaries()
     resolution = ledger.resolution()
-    office_day = OfficeHours.from_strings(scenario.calendar.office_hours).open_seconds
     return RunResult(
         scenario_name=scenario.name,
         scenario_file=scenario_file,
@@ -129,7 +128,7 @@ def build_result(
             latency_data,
             wd_data,
             legal_data,
-            resolution=Resolution(resolution, speedup, office_day) if speedup else None,
+            resolution=_resolution(scenario, resolution, speedup),
         ),
         series=ledger.series.data(
             business_seconds,
@@ -152,6 +151,16 @@ def build_result(
         ],
         resolution=resolution,
     )
+
+
+def _resolution(
+    scenario: Scenario, by_metric: dict[str, float], speedup: float | None
+) -> Resolution | None:
+    """How far a run that acted business time out faster than real time may be off."""
+    if not speedup:
+        return None
+    office_day = OfficeHours.from_strings(scenario.calendar.office_hours).open_seconds
+    return Resolution(by_metric, speedup, office_day)
 
 
 def outage_windows(scenario: Scenario, agencies: dict[str, AgencyLoad]) -> dict[str, list[Window]]:

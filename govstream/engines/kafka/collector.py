@@ -107,7 +107,8 @@ class Collector(TopicTail):
             # complete, so it is a repeat, not an answer nobody asked for.
             seen_record = replace(seen_record, event=DUPLICATE, reason=None)
         flow_id = self.progress_topics[topic]
-        at = self.business(intended) + (seen - intended)
+        # The case's clock as the record carries it: on an answer's record, the answer's.
+        case = CaseClock.of(trace, self.speedup, intended)
         if seen_record.event == OPENED:
             self._hops(
                 trace,
@@ -115,37 +116,39 @@ class Collector(TopicTail):
                 (Hop.TRIGGER, h.EMITTED, h.RECORDED),
             )
         elif seen_record.event == ANSWERED:
-            at = self._answered(flow_id, seen_record, trace, intended, seen)
+            self._answered(flow_id, seen_record, trace, case, seen)
         if seen_record.completed:
             self.ledger.platform(case_key(flow_id), seen - intended)
-        self.ledger.transition(flow_id, seen_record, at)
+        self.ledger.transition(flow_id, seen_record, case.at(seen))
 
     def _answered(
         self,
         flow_id: str,
         seen_record: Transition,
         trace: dict[str, str],
-        intended: float,
+        case: CaseClock,
         seen: float,
-    ) -> float:
-        """Places an answer's marks on the business clock; returns when it was recorded.
+    ) -> None:
+        """An answer's marks: the platform's own time on its path, in wall time, and its
+        request's moments at its pool on the business clock the pool kept.
 
         The answer carries its case's clock (`business_clock.CaseClock`): the platform's own
         time counts as it was, the agencies' and waits' as the business time they kept, the
-        exchange as it was drawn. Its request's moments at its pool are on the business clock
-        the pool kept."""
+        exchange as it was drawn."""
         ledger = self.ledger
         step_id, case_id = str(seen_record.step), seen_record.case_id
         step = FLOWS[flow_id].step(step_id)
-        case = CaseClock.of(trace, self.speedup, intended)
-        ledger.platform(step_key(flow_id, "acted", step_id), seen - intended - case.agency_wall)
+        waited = case.agency_wall
+        ledger.platform(step_key(flow_id, "acted", step_id), seen - case.intended - waited)
         delivered, acted = h.mark(trace, h.DELIVERED), h.mark(trace, h.ACTED)
-        business = {key: h.mark(trace, key) for key in BUSINESS_MARKS}
+        business = [h.mark(trace, key) for key in BUSINESS_MARKS]
         if not step.is_wait and delivered is not None and acted is not None:
-            if None not in business.values():
+            if None not in business:
                 self._at_pool(flow_id, case_id, step_id, trace, business)
-            before = case.agency_wall - (acted - delivered)  # at agencies before this one
-            ledger.platform(step_key(flow_id, "delivered", step_id), delivered - intended - before)
+            before = waited - (acted - delivered)  # at agencies before this one
+            ledger.platform(
+                step_key(flow_id, "delivered", step_id), delivered - case.intended - before
+            )
             overshoot = h.mark(trace, h.OVERSHOOT)
             if overshoot is not None:
                 ledger.platform_hop(Hop.AGENCY_OVERSHOOT, overshoot)
@@ -156,7 +159,6 @@ class Collector(TopicTail):
             (Hop.AT_AGENCY, h.DELIVERED, h.ACTED),
             (Hop.OUTCOME_RETURN, h.ACTED, h.RECORDED),
         )
-        return case.at(seen)
 
     def _at_pool(
         self,
@@ -164,9 +166,9 @@ class Collector(TopicTail):
         case_id: str,
         step_id: str,
         trace: dict[str, str],
-        business: dict[str, float | None],
+        business: list[float | None],
     ) -> None:
-        delivered, taken, started, done = (business[key] or 0.0 for key in BUSINESS_MARKS)
+        delivered, taken, started, done = (mark or 0.0 for mark in business)
         pool = trace.get(h.POOL, "")
         work = h.mark(trace, h.WORK)
         self.ledger.delivered(flow_id, case_id, step_id, delivered)

@@ -44,10 +44,7 @@ FLOW = "gs_flow"
 STEP = "gs_step"
 POOL = "gs_pool"  # the pool of clerks that acted: an agency, or one flow's desk there
 DELIVERED = "gs_delivered"
-TAKEN = "gs_taken"  # a clerk took the request up (it may still wait for opening hours)
-STARTED = "gs_started"
 ACTED = "gs_acted"
-RECIPIENT = "gs_recipient"
 WORK = "gs_work"  # business seconds of work the clerk did (office time), as drawn
 OVERSHOOT = "gs_overshoot"
 """Wall seconds an answer went out after the moment its business clock set: the event loop's

@@ -22,6 +22,7 @@ import simpy
 import structlog
 
 from govstream.durations import format_seconds
+from govstream.engines import engine_problem
 from govstream.engines.results import build_result, package_versions
 from govstream.engines.sim.station import Servers, Station
 from govstream.engines.stopped import INTERRUPTED, RunStopped, mark_incomplete
@@ -215,11 +216,9 @@ class SimEngine:
         overrides: list[str] | None = None,
         progress: ProgressCallback | None = None,
     ) -> None:
-        if scenario.transport.measured:
-            raise ValueError(
-                "transport: measured judges a real network, which only the kafka engine has; "
-                "on the sim engine give the exchange's model, transport.latency"
-            )
+        unfit = engine_problem(scenario, "sim")
+        if unfit:
+            raise ValueError(unfit)
         self.scenario = scenario
         self.scenario_file = scenario_file
         self.overrides = overrides or []

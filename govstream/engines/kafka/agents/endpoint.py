@@ -96,10 +96,9 @@ async def answer(
     clock, pool = deps.clock, deps.pool
     case = CaseClock.of(trace, deps.speedup, received)
     if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
-        stay = case.after_stay(clock.now() - received, 0.0)
-        marks = h.answered(
-            trace, stay, delivered=received, acted=clock.now(), step=step.id, pool=pool.name
-        )
+        now = clock.now()
+        stay = case.after_stay(now - received, 0.0)
+        marks = h.answered(trace, stay, delivered=received, acted=now, step=step.id, pool=pool.name)
         await deps.outbox.send(pool.act(flow, step, request), marks)
         return
     case_id = str(request["case_id"])
