@@ -5,5 +5,7 @@
 - `ledger`: one set of books, fed by both engines: every counter, identity and hop name;
 - `book`: the latency book, which owns the metric names SLA checks and reports read;
 - `series`: the run over time in fixed bins;
-- `schedule`: every flow's arrivals and triggers, merged in time order.
+- `schedule`: every flow's arrivals and triggers, merged in time order;
+- `windows`: which windows an event counts in, as faust's tables count them, and the scores
+  that reach a threshold (F13).
 """
