@@ -73,8 +73,8 @@ class CompanyDeregistrationGenerator:
             "registered_address": names.yuzhong_address(rng).text,
             "deregistration_type": self._deregistration_type(),
             "deregistered_on": on,
-            "seals": self._seals(),
-            "bank_accounts": self._bank_accounts(),
+            "seals": draw_seals(rng),
+            "bank_accounts": draw_bank_accounts(rng, self._account_count.pick(rng)),
             "housing_fund_account": self._housing_fund_account(),
         }
 
@@ -86,37 +86,6 @@ class CompanyDeregistrationGenerator:
             return "COMPULSORY"
         return "ORDINARY"
 
-    def _seals(self) -> list[dict[str, str]]:
-        """Every company has its official seal; up to three others, each kind at most once."""
-        rng = self._rng
-        extra = _EXTRA_SEAL_COUNT.pick(rng)
-        kinds = ["OFFICIAL", *rng.sample(_EXTRA_SEAL_KINDS, extra)]
-        numbers = _distinct(lambda: identifiers.seal_number(rng), len(kinds))
-        return [{"seal_no": n, "kind": k} for n, k in zip(numbers, kinds, strict=True)]
-
-    def _bank_accounts(self) -> list[dict[str, str]]:
-        """One basic account at most (the law allows one); the others general or special."""
-        rng = self._rng
-        count = self._account_count.pick(rng)
-        accounts: list[dict[str, str]] = []
-        used: list[identifiers.Bank] = []
-        for index in range(count):
-            bank = identifiers.pick_bank(rng, exclude=used)
-            used.append(bank)
-            kind = "BASIC" if index == 0 else self._secondary_account_kind()
-            accounts.append(
-                {
-                    "bank_name": bank.name,
-                    "bank_code": bank.code,
-                    "account_number": identifiers.bank_account_number(rng, bank),
-                    "account_kind": kind,
-                }
-            )
-        return accounts
-
-    def _secondary_account_kind(self) -> str:
-        return "GENERAL" if self._rng.random() < 0.8 else "SPECIAL"
-
     def _housing_fund_account(self) -> dict[str, Any] | None:
         rng = self._rng
         if rng.random() >= self.mix.housing_fund_probability:
@@ -127,6 +96,40 @@ class CompanyDeregistrationGenerator:
             "unit_account_number": identifiers.housing_fund_unit_account(rng),
             "employees": employees,
         }
+
+
+def draw_seals(rng: random.Random) -> list[dict[str, str]]:
+    """A company's registered seals, as the police cancel them: the official seal always, up
+    to three others, each kind at most once. Shared by every source that lists a company's
+    seals (deregistration, bankruptcy), so the seals look alike wherever they come from."""
+    extra = _EXTRA_SEAL_COUNT.pick(rng)
+    kinds = ["OFFICIAL", *rng.sample(_EXTRA_SEAL_KINDS, extra)]
+    numbers = _distinct(lambda: identifiers.seal_number(rng), len(kinds))
+    return [{"seal_no": n, "kind": k} for n, k in zip(numbers, kinds, strict=True)]
+
+
+def draw_bank_accounts(rng: random.Random, count: int) -> list[dict[str, str]]:
+    """`count` company accounts, each at a different bank: the first is the basic account (the
+    law allows one), the others general or special. Shared like `draw_seals`."""
+    accounts: list[dict[str, str]] = []
+    used: list[identifiers.Bank] = []
+    for index in range(count):
+        bank = identifiers.pick_bank(rng, exclude=used)
+        used.append(bank)
+        kind = "BASIC" if index == 0 else _secondary_account_kind(rng)
+        accounts.append(
+            {
+                "bank_name": bank.name,
+                "bank_code": bank.code,
+                "account_number": identifiers.bank_account_number(rng, bank),
+                "account_kind": kind,
+            }
+        )
+    return accounts
+
+
+def _secondary_account_kind(rng: random.Random) -> str:
+    return "GENERAL" if rng.random() < 0.8 else "SPECIAL"
 
 
 def _distinct(draw: Callable[[], str], count: int) -> list[str]:

@@ -56,6 +56,7 @@ NOT_PERSONAL = {
     "registered_address": "a company's registered seat",
     "Purchaser.name": "the purchasing budget unit, a public body",
     "Supplier.name": "the supplier, a company",
+    "administrator_name": "a bankruptcy administrator, a law firm",
 }
 """Fields named like personal data that are not: each exemption says why."""
 
