@@ -66,8 +66,13 @@ REBALANCE_TIMEOUT_SECONDS = 20.0
 
 
 def app_id(scenario: Scenario) -> str:
-    """One consumer group per set of flows, so runs of different flows do not share offsets."""
-    return f"{APP_ID}-{'-'.join(flow_id.lower() for flow_id in scenario.flows)}"
+    """One consumer group per set of flows, so runs of different flows do not share offsets;
+    named in sorted order, so a scenario file written back in another order names the same."""
+    return f"{APP_ID}-{flow_names(scenario)}"
+
+
+def flow_names(scenario: Scenario) -> str:
+    return "-".join(sorted(flow_id.lower() for flow_id in scenario.flows))
 
 
 def role_app_id(scenario: Scenario, role: str | None) -> str:
@@ -75,7 +80,7 @@ def role_app_id(scenario: Scenario, role: str | None) -> str:
     use (``govstream.<agency>.<flows>``)."""
     if role is None or role == PLATFORM:
         return app_id(scenario)
-    return f"{agency_group_prefix(role)}{'-'.join(flow_id.lower() for flow_id in scenario.flows)}"
+    return f"{agency_group_prefix(role)}{flow_names(scenario)}"
 
 
 def roles(scenario: Scenario) -> list[str]:
@@ -201,7 +206,15 @@ def build_app(
             partitions=partitions,
             schema=faust.Schema(key_serializer="json", value_serializer="json"),
         )
-        platform = OrchestratorDeps(flows, cases, outbox, codec, resends_owed=role is None)
+        platform = OrchestratorDeps(
+            flows,
+            cases,
+            outbox,
+            codec,
+            resends_owed=role is None,
+            joins={flow_id: scenario.joins(flow_id) for flow_id in flows},
+            exchange=Exchange(scenario),
+        )
 
         @app.on_before_shutdown.connect
         async def _forget_the_last(sender: Any, **kwargs: Any) -> None:

@@ -37,7 +37,8 @@ class WorkerProcess:
 
 def write_scenario(scenario: Scenario, directory: Path) -> Path:
     path = directory / "scenario.yaml"
-    path.write_text(yaml.safe_dump(scenario.to_data(), allow_unicode=True), encoding="utf-8")
+    text = yaml.safe_dump(scenario.to_data(), allow_unicode=True, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
