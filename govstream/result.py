@@ -109,6 +109,9 @@ class StepInfo(Frozen):
     agency: str
     after: list[str] = Field(default_factory=list)
     wait: bool = False
+    per_item: str | None = None
+    """For a step done once per item: what an item is ("bank"); its latencies are kept per
+    item as well, `F19/acted:bank-freeze@102`."""
 
 
 class FlowInfo(Frozen):

@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 import re
 
-from processors.flow import FlowSpec
+from processors.flow import FlowSpec, check_mark
 
 FLOW_MODULE = re.compile(r"^f\d{2}_m\d{2}")
 
@@ -25,7 +25,21 @@ def _discover() -> dict[str, FlowSpec]:
         if not info.name.startswith(spec.id.lower()):
             raise ImportError(f"{info.name} declares flow {spec.id}; its name must start with it")
         found[spec.id] = spec
+    for spec in found.values():
+        _check_handovers(spec, found)
     return found
+
+
+def _check_handovers(spec: FlowSpec, flows: dict[str, FlowSpec]) -> None:
+    """What a flow hands over to, and the marks its spans end at there, exist: checked once
+    every flow is known, since a flow may hand over to one declared after it."""
+    for handover in spec.handovers:
+        if handover.flow not in flows:
+            raise ImportError(f"{spec.id} hands over to {handover.flow}, which is not a flow")
+    for span in spec.spans:
+        if ":" in span.end:
+            target, mark = span.end.split(":", 1)
+            check_mark(flows[target], mark)
 
 
 FLOWS: dict[str, FlowSpec] = _discover()

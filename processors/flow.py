@@ -3,7 +3,10 @@
 A step starts when the steps it depends on have finished (all of them, or the first of them);
 the case's data may skip it; an agency's answer may carry data that later steps read
 (request/reply); and a step may be a wait outside any agency (a supplier delivering goods).
-A fan-out is the special case where every step depends only on the trigger.
+A fan-out is the special case where every step depends only on the trigger. A step may be done
+once for each item of a list in the case's data (each bank holding the debtor's accounts), and
+finish when all, the first, or k of its items are done. A flow may start another: its
+completion, or one step's answer, emits the other flow's trigger (`Handover`).
 
 The flow's module declares this once. The engines, the topic catalog, the tests and the reports
 all read that one declaration, so they cannot disagree about who receives what, and when.
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -28,11 +31,13 @@ TIMER = "timer"
 
 @dataclass(frozen=True, slots=True)
 class CaseView:
-    """What a step's request may be built from: the trigger and earlier steps' replies."""
+    """What a step's request may be built from: the trigger and earlier steps' replies, and for
+    a step done per item, the item this request is for."""
 
     case_id: str
     trigger: Record
     replies: Mapping[str, Record]
+    item: Record | None = None
 
 
 Projection = Callable[[CaseView], Record]
@@ -47,6 +52,49 @@ CaseCheck = Callable[[Record], bool | None]
 
 def always(trigger: Record) -> bool:
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class AtLeast:
+    """A step done per item finishes once `k` of its items are done (all of them where a
+    case has fewer)."""
+
+    k: int
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError(f"at_least must be 1 or more, not {self.k}")
+
+
+ItemJoin = Literal["all", "first"] | AtLeast
+"""When a step done per item has finished: every item done, the first done, or k done."""
+
+
+@dataclass(frozen=True, slots=True)
+class Each:
+    """A step done once for each item of a list in the case's data: one request per item.
+
+    `name` names an item within its case (a bank's code), so each item has its own request id
+    and its own answer; `kind` says what an item is, for reports ("bank"). An item rejected
+    counts against the join: a step that can no longer reach it is rejected. The requests of
+    items still out when the step finishes are answered all the same, and the case completes
+    once every one is: a freeze ordered at a fourth bank is not withdrawn because three
+    answered first.
+    """
+
+    items: Callable[[CaseView], Sequence[Record]]
+    name: Callable[[Record], str]
+    kind: str
+    join: ItemJoin = "all"
+
+    def needed(self, count: int, join: ItemJoin | None = None) -> int:
+        """How many of `count` items must be done for the step to finish."""
+        join = self.join if join is None else join
+        if join == "all":
+            return count
+        if join == "first":
+            return min(1, count)
+        return min(join.k, count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +126,19 @@ class Step:
     after_rejection: Literal["skip", "run"] = "skip"
     """A step after a rejected one does not run (the case ends rejected), unless it can go on
     without the rejected step's answer ("run")."""
+    each: Each | None = None
+    """For a step done per item: its items and when it has finished; None for one request."""
 
     @property
     def is_wait(self) -> bool:
         return self.agency is None
+
+    def concerns(self, trigger: Record) -> bool:
+        """Whether the case's data needs this step: it applies, and a step done per item has
+        at least one item (a debtor with no bank account has no bank to freeze at)."""
+        if not self.applies(trigger):
+            return False
+        return self.each is None or bool(self.each.items(CaseView("", trigger, {})))
 
     @property
     def actor(self) -> str:
@@ -89,11 +146,53 @@ class Step:
         return self.agency or self.party or "wait"
 
 
+COMPLETED_MARK = "completed"
+"""A hand-over's moment when it follows the whole case rather than one step."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """This flow's case starts a case of another flow, carrying its data forward.
+
+    `at` is when: once the case has completed (`completed`) or a step was done
+    (`<step>.acted`), and in both only if nothing it needed was rejected. `trigger` builds the
+    other flow's trigger from this case, for the case id the platform gives it; `applies`
+    decides from this case's trigger whether it hands over at all (only a liquidation ends in
+    a deregistration).
+    """
+
+    flow: str
+    at: str
+    trigger: Callable[[CaseView, str], Record]
+    applies: Applies = always
+    title: str = ""
+
+    @property
+    def step(self) -> str | None:
+        """The step whose answer hands over, or None when the completion does."""
+        return None if self.at == COMPLETED_MARK else self.at.rsplit(".", 1)[0]
+
+
+def handover_case_id(flow_id: str, upstream_case_id: str) -> str:
+    """The downstream case a hand-over starts: `F03.F16-0000012` from `F16-0000012`. Made from
+    the upstream case's id, so a hand-over sent twice starts one case, and unlike any case id
+    the downstream flow's own arrivals get."""
+    return f"{flow_id}.{upstream_case_id}"
+
+
+def upstream_of(case_id: str) -> str | None:
+    """The upstream case a hand-over case was started by, or None for a case of arrivals."""
+    _, dot, rest = case_id.partition(".")
+    return rest if dot else None
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A named interval between two marks of a case, on which the plan sets a deadline.
 
-    A mark is `trigger` or `<step>.delivered` / `<step>.acted`.
+    A mark is `trigger` or `<step>.delivered` / `<step>.acted`. A span's end may lie in a flow
+    this one hands over to, `<flow>:<mark>` (from the bankruptcy ruling to the bank accounts
+    closed in the deregistration it started).
     """
 
     id: str
@@ -159,6 +258,7 @@ class FlowSpec:
     plan_targets: tuple[PlanTarget, ...] = field(default=())
     spans: tuple[Span, ...] = field(default=())
     rules: tuple[Rule, ...] = field(default=())
+    handovers: tuple[Handover, ...] = field(default=())
     partitions: int | None = None
 
     def __post_init__(self) -> None:
@@ -177,8 +277,17 @@ class FlowSpec:
                 raise ValueError(f"{self.id}: step {step.id!r}: an agency step needs a topic")
             seen.add(step.id)
         for span in self.spans:
-            for mark in (span.start, span.end):
-                check_mark(self, mark)
+            check_mark(self, span.start)
+            if ":" not in span.end:
+                check_mark(self, span.end)
+            elif span.end.split(":", 1)[0] not in {h.flow for h in self.handovers}:
+                raise ValueError(
+                    f"{self.id}: span {span.id!r} ends in {span.end.split(':', 1)[0]}, "
+                    "which this flow does not hand over to"
+                )
+        for handover in self.handovers:
+            if handover.at != COMPLETED_MARK:
+                check_mark(self, handover.at)
 
     @property
     def prefix(self) -> str:
@@ -262,6 +371,24 @@ def check_mark(flow: FlowSpec, mark: str) -> None:
         raise ValueError(f"{flow.id}: no mark {mark!r}; marks are {', '.join(flow.marks())}")
 
 
-def request_id(case_id: str, step: str) -> str:
-    """Deterministic, so a redelivered request yields the same id and duplicates show."""
-    return f"{case_id}/{step}"
+def request_id(case_id: str, unit: str) -> str:
+    """Deterministic, so a redelivered request yields the same id and duplicates show. `unit`
+    is the step, or for a step done per item `<step>/<item>` (`item_unit`)."""
+    return f"{case_id}/{unit}"
+
+
+def item_unit(step: str, item: str) -> str:
+    """One item's request of a step done per item: `bank-freeze/ICBC`."""
+    return f"{step}/{item}"
+
+
+def unit_step(unit: str) -> str:
+    """The step a request is for, from its unit."""
+    return unit.split("/", 1)[0]
+
+
+def unit_of(request: Record) -> str:
+    """What a request is for within its case, from its id: the step, or the step and item.
+    Draws keyed by it give each item's request a value of its own, and a step of one request
+    the value it always had."""
+    return str(request["request_id"])[len(str(request["case_id"])) + 1 :]

@@ -22,7 +22,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from processors.events import Emit, Record
-from processors.flow import TRIGGER, CaseView, FlowSpec, Step, request_id
+from processors.flow import (
+    COMPLETED_MARK,
+    TRIGGER,
+    CaseView,
+    FlowSpec,
+    ItemJoin,
+    Step,
+    handover_case_id,
+    item_unit,
+    request_id,
+)
 
 CaseState = dict[str, Any]
 
@@ -73,6 +83,9 @@ class Transition:
     cancelled: tuple[str, ...] = ()
     completed: bool = False
     rejected: tuple[str, ...] = ()
+    joined: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    handed_over: tuple[str, ...] = ()
 
     def to_record(self) -> dict[str, Any]:
         """As the `CaseProgress` contract carries it."""
@@ -89,6 +102,9 @@ class Transition:
             "cancelled": list(self.cancelled),
             "completed": self.completed,
             "rejected": list(self.rejected),
+            "joined": list(self.joined),
+            "needs": list(self.needs),
+            "handed_over": list(self.handed_over),
         }
 
     @classmethod
@@ -106,6 +122,9 @@ class Transition:
             cancelled=tuple(record.get("cancelled") or ()),
             completed=bool(record.get("completed")),
             rejected=tuple(record.get("rejected") or ()),
+            joined=tuple(record.get("joined") or ()),
+            needs=tuple(record.get("needs") or ()),
+            handed_over=tuple(record.get("handed_over") or ()),
         )
 
 
@@ -120,6 +139,15 @@ class CaseCompletion:
 
 
 @dataclass(slots=True)
+class Started:
+    """A case of another flow started by a hand-over: its flow, and its trigger on that flow's
+    source topic, keyed by its case id."""
+
+    flow: str
+    emit: Emit
+
+
+@dataclass(slots=True)
 class Progress:
     """The result of one transition: the new state and what the engine must do next.
 
@@ -130,6 +158,8 @@ class Progress:
     transition: Transition
     emits: list[Emit] = field(default_factory=list)
     completion: CaseCompletion | None = None
+    started: list[Started] = field(default_factory=list)
+    """Cases of other flows this transition started (`Handover`)."""
 
     @property
     def duplicate(self) -> bool:
@@ -150,11 +180,24 @@ class Orchestrator:
     building it is most of the cost of emitting a request.
     """
 
-    def __init__(self, flow: FlowSpec, *, bodies: bool = True) -> None:
+    def __init__(
+        self,
+        flow: FlowSpec,
+        *,
+        bodies: bool = True,
+        joins: Mapping[str, ItemJoin] | None = None,
+        downstream: Mapping[str, str] | None = None,
+    ) -> None:
+        """`joins` sets when a step done per item has finished, where a scenario says other
+        than its flow; `downstream` maps each flow this one may hand over to in the run to
+        its source topic (a hand-over to a flow the run does not hold is not made)."""
         self.flow = flow
         self.name = flow.orchestrator
         self.bodies = bodies
         self._steps = {step.id: step for step in flow.steps}
+        self._joins = dict(joins or {})
+        self._downstream = dict(downstream or {})
+        self._per_item = {step.id for step in flow.steps if step.each is not None}
 
     def open(
         self, state: CaseState | None, trigger: Record, opened_at: float, now: float
@@ -171,8 +214,11 @@ class Orchestrator:
             "done": {},
             "replies": {},
             "delivered": {},
+            "items": {},
         }
-        return self._advance(current, now, Transition(case_id, self.flow.id, OPENED))
+        needs = tuple(step.id for step in self.flow.steps if step.concerns(trigger))
+        opened = Transition(case_id, self.flow.id, OPENED, needs=needs)
+        return self._advance(current, now, opened)
 
     def record(
         self,
@@ -200,6 +246,8 @@ class Orchestrator:
             return self._refused(state, seen, NOT_THE_OWNER)
         if state is None:
             return self._refused(state, seen, NO_OPEN_CASE)
+        if step.each is not None:
+            return self._record_item(state, step, outcome, at, delivered_at, seen)
         done = state["done"].get(step_id)
         if done is not None and done["status"] not in NOT_RUN:
             seen.event = DUPLICATE
@@ -209,24 +257,76 @@ class Orchestrator:
             return self._refused(state, seen, UNREQUESTED)
         current = _copy(state)
         current["done"][step_id] = {"at": at, "status": seen.status}
-        if delivered_at is not None:
-            current["delivered"][step_id] = delivered_at
-        reply = outcome.get("reply")
-        if reply:
-            current["replies"][step_id] = dict(reply)
+        _keep(current, step_id, outcome, delivered_at)
         seen.event = ANSWERED
-        return self._advance(current, at, seen)
+        return self._advance(current, at, seen, finished=step_id)
+
+    def _record_item(
+        self,
+        state: CaseState,
+        step: Step,
+        outcome: Record,
+        at: float,
+        delivered_at: float | None,
+        seen: Transition,
+    ) -> Progress:
+        """One item's answer to a step done per item: the step finishes when its join is met,
+        or is rejected once too many items are rejected to meet it."""
+        case_id = seen.case_id
+        head = request_id(case_id, step.id) + "/"
+        rid = str(outcome.get("request_id") or "")
+        item = rid[len(head) :] if rid.startswith(head) else None
+        items = state.get("items", {}).get(step.id, {})
+        if item is None or item not in items:
+            return self._refused(state, seen, UNREQUESTED)
+        unit = item_unit(step.id, item)
+        seen.step = unit
+        if items[item] is not None:
+            seen.event = DUPLICATE
+            return Progress(state, seen)
+        current = _copy(state)
+        answers = current["items"][step.id] = dict(items)
+        answers[item] = {"at": at, "status": seen.status}
+        _keep(current, unit, outcome, delivered_at)
+        seen.event = ANSWERED
+        finished = None
+        if step.id not in current["done"]:
+            status = self._joined(step, answers)
+            if status is not None:
+                current["done"][step.id] = {"at": at, "status": status}
+                seen.joined = (step.id,)
+                finished = step.id
+        return self._advance(current, at, seen, finished=finished)
+
+    def _joined(self, step: Step, answers: Mapping[str, Any]) -> str | None:
+        """COMPLETED once enough items are done, REJECTED once too many are rejected for that,
+        else None (the step waits on)."""
+        assert step.each is not None
+        needed = step.each.needed(len(answers), self._joins.get(step.id))
+        statuses = [a["status"] for a in answers.values() if a is not None]
+        if statuses.count(COMPLETED) >= needed:
+            return COMPLETED
+        if len(answers) - statuses.count(REJECTED) < needed:
+            return REJECTED
+        return None
 
     def outstanding(self, state: CaseState) -> list[Emit]:
         """The requests of the steps due and not yet done, as they were first emitted (the
         same request ids). An engine that stores the state apart from sending the requests
         sends these again when a trigger or an outcome is replayed: the state it finds may
         have been written by a worker that died before its requests went out."""
-        return [
-            self._request(step, state)
-            for step in self.flow.steps
-            if step.id in state["due"] and step.id not in state["done"]
-        ]
+        owed: list[Emit] = []
+        for step in self.flow.steps:
+            if step.id not in state["due"]:
+                continue
+            if step.each is None:
+                if step.id not in state["done"]:
+                    owed.append(self._request(step, state))
+                continue
+            answers = state.get("items", {}).get(step.id, {})
+            pending = [name for name, answer in answers.items() if answer is None]
+            owed += self._item_requests(step, state, pending)
+        return owed
 
     @staticmethod
     def _refused(state: CaseState | None, seen: Transition, reason: str) -> Progress:
@@ -235,10 +335,13 @@ class Orchestrator:
 
     # -- the graph walk -----------------------------------------------------------------------
 
-    def _advance(self, state: CaseState, now: float, transition: Transition) -> Progress:
+    def _advance(
+        self, state: CaseState, now: float, transition: Transition, finished: str | None = None
+    ) -> Progress:
         """Every step now due, in declaration order. One pass is enough: a step's dependencies
         are declared before it (the flow checks), so a step this pass skips can only make a
-        later step due, which the same pass then reaches."""
+        later step due, which the same pass then reaches. `finished` is the step the answer
+        just finished, whose hand-overs now start."""
         emits: list[Emit] = []
         requested: list[str] = []
         skipped: list[str] = []
@@ -260,17 +363,66 @@ class Orchestrator:
             elif blocked:
                 done[step.id] = {"at": now, "status": CANCELLED}
                 cancelled.append(step.id)
-            else:
+            elif step.each is None:
                 emits.append(self._request(step, state))
                 requested.append(step.id)
+            else:
+                view = CaseView(str(state["case_id"]), trigger, state["replies"])
+                names = list(dict.fromkeys(step.each.name(i) for i in step.each.items(view)))
+                if not names:  # nothing to do it for: no bank holds an account
+                    done[step.id] = {"at": now, "status": SKIPPED, "blocked": blocked}
+                    skipped.append(step.id)
+                    continue
+                state.setdefault("items", {})[step.id] = dict.fromkeys(names)
+                emits += self._item_requests(step, state, names)
+                requested += [item_unit(step.id, name) for name in names]
         transition.requested = tuple(requested)
         transition.skipped = tuple(skipped)
         transition.cancelled = tuple(cancelled)
         completion = self._completion(state)
+        started: list[Started] = []
+        if finished is not None and done[finished]["status"] == COMPLETED:
+            started += self._handovers(state, f"{finished}.acted")
         if completion is not None:
             transition.completed = True
             transition.rejected = completion.rejected
-        return Progress(state, transition, emits, completion)
+            if not completion.rejected:
+                started += self._handovers(state, COMPLETED_MARK)
+        transition.handed_over = tuple(s.emit.key for s in started)
+        return Progress(state, transition, emits, completion, started)
+
+    def _handovers(self, state: CaseState, mark: str) -> list[Started]:
+        """The triggers of the cases this case starts at `mark`, in flows the run holds."""
+        started: list[Started] = []
+        trigger = state["trigger"]
+        for handover in self.flow.handovers:
+            topic = self._downstream.get(handover.flow)
+            if handover.at != mark or topic is None or not handover.applies(trigger):
+                continue
+            case_id = handover_case_id(handover.flow, str(state["case_id"]))
+            view = CaseView(str(state["case_id"]), trigger, state["replies"])
+            value = {**handover.trigger(view, case_id), "case_id": case_id}
+            started.append(Started(handover.flow, Emit(topic, case_id, value)))
+        return started
+
+    def _item_requests(self, step: Step, state: CaseState, names: list[str]) -> list[Emit]:
+        """A step done per item: one request for each of the items `names`."""
+        assert step.each is not None and step.topic is not None and step.request is not None
+        case_id = str(state["case_id"])
+        view = CaseView(case_id, state["trigger"], state["replies"])
+        wanted = set(names)
+        emits: list[Emit] = []
+        for item in step.each.items(view):
+            name = step.each.name(item)
+            if name not in wanted:
+                continue
+            wanted.discard(name)
+            unit = item_unit(step.id, name)
+            value: dict[str, Any] = {"request_id": request_id(case_id, unit), "case_id": case_id}
+            if self.bodies or step.reply is not None:
+                value.update(step.request(CaseView(case_id, view.trigger, view.replies, item)))
+            emits.append(Emit(step.topic, case_id, value, step.agency, step.id))
+        return emits
 
     @staticmethod
     def _ready(step: Step, done: Mapping[str, Any]) -> bool:
@@ -295,6 +447,9 @@ class Orchestrator:
         done = state["done"]
         if len(done) < len(self.flow.steps):
             return None
+        for answers in state.get("items", {}).values():
+            if None in answers.values():
+                return None  # a step finished by its join still has items out
         steps = self.flow.steps
         ran = [s.id for s in steps if done[s.id]["status"] not in NOT_RUN]
         rejected = tuple(s for s in ran if done[s]["status"] == REJECTED)
@@ -314,6 +469,15 @@ class Orchestrator:
         return CaseCompletion(case_id, rejected, emit)
 
 
+def _keep(state: CaseState, unit: str, outcome: Record, delivered_at: float | None) -> None:
+    """An answer's delivery time and reply data, kept under what it answered."""
+    if delivered_at is not None:
+        state["delivered"][unit] = delivered_at
+    reply = outcome.get("reply")
+    if reply:
+        state["replies"][unit] = dict(reply)
+
+
 def _blocks(done: Mapping[str, Any]) -> bool:
     """Whether a finished step stops the steps after it: rejected, cancelled, or skipped
     where a rejection before it would have cancelled it."""
@@ -321,12 +485,19 @@ def _blocks(done: Mapping[str, Any]) -> bool:
 
 
 def case_marks(state: CaseState) -> dict[str, float]:
-    """`trigger`, and `<step>.delivered` / `<step>.acted` for every step that finished."""
+    """`trigger`, and `<step>.delivered` / `<step>.acted` for every step that finished. A step
+    done per item is delivered once every item's request is."""
     marks = {TRIGGER: float(state["opened_at"])}
+    items = state.get("items", {})
     for step_id, done in state["done"].items():
         if done["status"] in NOT_RUN:
             continue
         marks[f"{step_id}.acted"] = float(done["at"])
+        if step_id in items:
+            delivered = [state["delivered"].get(item_unit(step_id, i)) for i in items[step_id]]
+            if delivered and None not in delivered:
+                marks[f"{step_id}.delivered"] = float(max(delivered))  # type: ignore[type-var]
+            continue
         delivered = state["delivered"].get(step_id)
         if delivered is not None:
             marks[f"{step_id}.delivered"] = float(delivered)
@@ -337,4 +508,5 @@ def _copy(state: CaseState) -> CaseState:
     copied = dict(state)
     for key in ("due", "done", "replies", "delivered"):
         copied[key] = dict(state[key])
+    copied["items"] = dict(state.get("items", {}))
     return copied

@@ -30,7 +30,7 @@ from govstream.scenario.loader import load_scenario
 from processors import FLOWS
 from processors.agency import outcome_for
 from processors.events import Emit, Record
-from processors.flow import FlowSpec
+from processors.flow import FlowSpec, unit_of
 from processors.orchestrator import CaseCompletion, CaseState, Orchestrator, Transition
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +73,8 @@ class WalkedCase:
 
     @property
     def requested_steps(self) -> list[str]:
-        return [str(emit.step) for emit in self.requests]
+        """Each step requested, once however many items it was requested for."""
+        return list(dict.fromkeys(str(emit.step) for emit in self.requests))
 
 
 Answer = Callable[[FlowSpec, Emit, random.Random], Emit]
@@ -105,7 +106,7 @@ def walk(
     clock = 0.0
     while True:
         assert not progress.duplicate and not progress.refused, progress
-        assert list(progress.transition.requested) == [str(e.step) for e in progress.emits]
+        assert list(progress.transition.requested) == [unit_of(e.value) for e in progress.emits]
         case.transitions.append(progress.transition)
         case.requests += progress.emits
         case.skipped += progress.transition.skipped
@@ -127,7 +128,7 @@ def walk(
         before = copy.deepcopy(given)
         progress = orchestrator.record(given, outcome.value, clock, delivered)
         assert given == before, "a transition must not change the state it was given"
-        assert progress.transition.step == emit.step
+        assert progress.transition.step == unit_of(emit.value)
 
 
 @functools.cache

@@ -94,8 +94,12 @@ def test_catalog_holds_exactly_the_flows_topics(catalog: Catalog, flow_spec: Flo
 def test_source_topic_is_written_by_the_source_and_read_by_the_orchestrator(
     catalog: Catalog, flow_spec: FlowSpec
 ) -> None:
+    """The flows that hand cases over to this one write its triggers as well."""
     source = catalog.topic(flow_spec.source_topic)
-    assert source.producers == (flow_spec.source_agency,)
+    upstream = [
+        f.orchestrator for f in FLOWS.values() for h in f.handovers if h.flow == flow_spec.id
+    ]
+    assert source.producers == (flow_spec.source_agency, *upstream)
     assert source.consumers == (flow_spec.orchestrator,)
     assert source.schema_file == flow_spec.source.schema
 
@@ -204,14 +208,22 @@ def test_agency_reads_only_its_own_request_topics(catalog: Catalog, agency: str)
 
 
 def test_every_topic_has_one_writer(catalog: Catalog) -> None:
-    """Whoever reads a topic knows who wrote it: its one producer."""
+    """Whoever reads a topic knows who wrote it: its one producer, except a flow's triggers,
+    which the flows that hand cases over to it write beside its source."""
     shared = {spec.name: spec.producers for spec in catalog.topics.values()}
-    assert {name: p for name, p in shared.items() if len(p) != 1} == {}
+    handed = {
+        FLOWS[h.flow].source_topic: (FLOWS[h.flow].source_agency, f.orchestrator)
+        for f in FLOWS.values()
+        for h in f.handovers
+    }
+    assert handed, "some flow hands over to another"
+    assert {name: p for name, p in shared.items() if len(p) != 1} == handed
 
 
 def test_the_collector_reads_the_progress_records_only(catalog: Catalog) -> None:
     """The collector measures a run from the platform's records: it reads no answer, request,
-    trigger or completion, and writes nothing."""
+    trigger or completion, and writes nothing. A case a hand-over started it knows from the
+    progress record of the case that handed it over."""
     progress = {f"{spec.prefix}.case-progress.v1" for spec in FLOWS.values()}
     assert {spec.name for spec in catalog.readable_by(COLLECTOR)} == progress
     assert catalog.writable_by(COLLECTOR) == []

@@ -114,6 +114,9 @@ MINIMAL_VALUES: dict[str, dict[str, Any]] = {
         "cancelled": [],
         "completed": False,
         "rejected": [],
+        "joined": [],
+        "needs": [],
+        "handed_over": [],
     },
 }
 
@@ -124,6 +127,8 @@ def progress_values(spec: FlowSpec, case: Any) -> list[dict[str, Any]]:
     of the flow (refused: not the step's owner), or, in a flow with one answerer, for a case it
     never opened."""
     records, state = progress_records(spec, case.trigger, case.outcomes)
+    if not case.outcomes:  # every step skipped: the opening completed it
+        return records
     last = case.outcomes[-1]
     run = Orchestrator(spec)
     records.append(run.record(state, last.value, 99.0).transition.to_record())
@@ -455,7 +460,18 @@ def test_missing_fields_with_defaults_are_accepted(codec: AvroCodec) -> None:
     assert decoded == {
         **opened,
         **dict.fromkeys(("step", "answerer", "status", "reason")),
-        **{key: [] for key in ("requested", "skipped", "cancelled", "rejected")},
+        **{
+            key: []
+            for key in (
+                "requested",
+                "skipped",
+                "cancelled",
+                "rejected",
+                "joined",
+                "needs",
+                "handed_over",
+            )
+        },
         "completed": False,
     }
 

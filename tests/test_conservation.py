@@ -89,11 +89,22 @@ def pools_of(result: RunResult, flow_id: str) -> list[str]:
     return [name for name, load in result.agencies.items() if flow_id in load.requests]
 
 
+def request_keys(result: RunResult, spec: FlowSpec, mark: str) -> list[str]:
+    """Each agency step's metric for one request: the step's own, or for a step done per item,
+    each item's (the step's own then counts its joins)."""
+    keys = []
+    for step in spec.steps:
+        if step.is_wait:
+            continue
+        key = step_key(spec.id, mark, step.id)
+        keys += [k for k in result.latency if k.startswith(f"{key}@")] if step.each else [key]
+    return keys
+
+
 def check_flow(result: RunResult, spec: FlowSpec) -> None:
     """The identities of one flow's counts, whether or not the run ended with open cases."""
     f = spec.id
     c = result.flow_counts[f]
-    agency_steps = [step for step in spec.steps if not step.is_wait]
     assert c.lost == 0
     assert c.cases_started == c.cases_completed + c.cases_open
     assert c.cases_rejected <= c.cases_completed
@@ -101,15 +112,16 @@ def check_flow(result: RunResult, spec: FlowSpec) -> None:
     assert c.requests_in_flight == c.requests_emitted - c.outcomes_recorded
     assert c.requests_delivered >= c.requests_acted
     # Every step of a case is requested, skipped or cancelled once; a finished case has done all.
+    # A step done per item sends a request per item, each with its own latencies.
     not_run = c.steps_skipped + c.steps_cancelled
-    assert c.requests_emitted + not_run <= c.cases_started * len(spec.steps)
-    done_steps = c.cases_completed * len(spec.steps)
-    if c.cases_open == 0:
-        assert c.requests_emitted + not_run == done_steps
+    if all(step.each is None for step in spec.steps):
+        assert c.requests_emitted + not_run <= c.cases_started * len(spec.steps)
+        if c.cases_open == 0:
+            assert c.requests_emitted + not_run == c.cases_completed * len(spec.steps)
     # Each latency metric counts one stage of the path.
-    delivered = sum(count(result, step_key(f, "delivered", s.id)) for s in agency_steps)
+    delivered = sum(count(result, key) for key in request_keys(result, spec, "delivered"))
     assert delivered == c.requests_delivered
-    agency_outcomes = sum(count(result, step_key(f, "acted", s.id)) for s in agency_steps)
+    agency_outcomes = sum(count(result, key) for key in request_keys(result, spec, "acted"))
     wait_outcomes = sum(count(result, step_key(f, "acted", s.id)) for s in spec.waits)
     assert agency_outcomes + wait_outcomes == c.outcomes_recorded
     assert agency_outcomes <= c.requests_acted

@@ -23,7 +23,7 @@ import processors
 from processors import FLOW_MODULE, FLOWS, flow
 from processors.agency import outcome_for
 from processors.events import Emit
-from processors.flow import TRIGGER, FlowSpec, request_id
+from processors.flow import TRIGGER, CaseView, FlowSpec, item_unit, request_id, unit_of
 from processors.orchestrator import (
     CANCELLED,
     COMPLETED,
@@ -112,9 +112,10 @@ def test_every_generated_case_completes(flow_spec: FlowSpec, walked: Any) -> Non
 
 def test_skipped_steps_are_those_that_do_not_apply(flow_spec: FlowSpec, walked: Any) -> None:
     for case in walked:
-        applies = {s.id for s in flow_spec.steps if s.applies(case.trigger)}
+        applies = {s.id for s in flow_spec.steps if s.concerns(case.trigger)}
         assert set(case.requested_steps) == applies
-        assert len(case.requested_steps) == len(applies), "one request per step"
+        one_each = [str(e.step) for e in case.requests if flow_spec.step(str(e.step)).each is None]
+        assert len(one_each) == len(set(one_each)), "one request per step not done per item"
         assert set(case.skipped) == {s.id for s in flow_spec.steps} - applies
         statuses = {step: done["status"] for step, done in case.state["done"].items()}
         assert statuses == {
@@ -154,7 +155,13 @@ def test_requests_are_addressed_to_their_step(flow_spec: FlowSpec, walked: Any) 
             assert emit.key == case_id
             assert emit.value["case_id"] == case_id
             # Deterministic, so a redelivered request has the same id and shows as a duplicate.
-            assert emit.value["request_id"] == request_id(case_id, step.id)
+            unit = step.id
+            if step.each is not None:  # one request per item, named by the item
+                items = step.each.items(CaseView(case_id, case.trigger, {}))
+                names = [step.each.name(item) for item in items]
+                unit = item_unit(step.id, unit_of(emit.value).split("/", 1)[1])
+                assert unit_of(emit.value).split("/", 1)[1] in names
+            assert emit.value["request_id"] == request_id(case_id, unit)
             assert emit.recipient == step.agency
             assert emit.topic == (flow_spec.wait_topic if step.is_wait else step.topic)
             assert list(emit.value)[:2] == ["request_id", "case_id"]
@@ -210,7 +217,7 @@ def test_a_rejection_cancels_or_lets_run_the_steps_after_it_as_declared(
     rng = random.Random(f"reject:{flow_spec.id}")
     for rejected in flow_spec.steps:
         dependents = [s for s in flow_spec.steps if rejected.id in s.after]
-        cases = [c for c in walked if rejected.applies(c.trigger)][:30]
+        cases = [c for c in walked if rejected.concerns(c.trigger)][:30]
         assert cases, f"no generated case needs {rejected.id}"
         for original in cases:
             case = walk_case(flow_spec, original.trigger, rng, rejecting(rejected.id))
@@ -222,7 +229,7 @@ def test_a_rejection_cancels_or_lets_run_the_steps_after_it_as_declared(
             for step in dependents:
                 if step.after_rejection == "skip" and step.join == "all":
                     # Skipped by the case's data whatever came before it; else cancelled.
-                    expected = CANCELLED if step.applies(case.trigger) else SKIPPED
+                    expected = CANCELLED if step.concerns(case.trigger) else SKIPPED
                     assert status[step.id] == expected, (rejected.id, step.id)
                 if step.after_rejection == "run":
                     assert status[step.id] != CANCELLED, (rejected.id, step.id)

@@ -59,8 +59,9 @@ class Sharing:
 
 
 def only_step_at(spec: FlowSpec, agency: str) -> Step | None:
+    """The flow's one step at the agency, sending one request a case (not one per item)."""
     steps = spec.steps_of(agency)
-    return steps[0] if len(steps) == 1 else None
+    return steps[0] if len(steps) == 1 and steps[0].each is None else None
 
 
 def share_applying(spec: FlowSpec, step: Step, count: int = 3000) -> float:

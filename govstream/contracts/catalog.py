@@ -273,6 +273,7 @@ def flow_topics(flow: FlowSpec) -> dict[str, dict[str, Any]]:
 
 def catalog_document(flows: Iterable[FlowSpec]) -> dict[str, Any]:
     """catalog.yaml's defaults and dead-letter topic, with every flow's topics filled in."""
+    flows = list(flows)
     raw = dict(yaml.safe_load(_read_resource(CATALOG_FILE)))
     topics: dict[str, Any] = {}
     for flow in flows:
@@ -282,6 +283,14 @@ def catalog_document(flows: Iterable[FlowSpec]) -> dict[str, Any]:
                     f"topic {name} is declared by {topics[name]['flow']} and {flow.id}"
                 )
             topics[name] = entry
+    by_id = {flow.id: flow for flow in flows}
+    for flow in flows:
+        # A hand-over writes the other flow's trigger where its source does: the flow's
+        # orchestrator is that topic's producer as well.
+        for handover in flow.handovers:
+            if handover.flow in by_id:
+                entry = topics[by_id[handover.flow].source_topic]
+                entry["producer"] = [*_names(entry["producer"]), flow.orchestrator]
     raw["topics"] = topics
     return raw
 

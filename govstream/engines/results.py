@@ -49,6 +49,7 @@ def flow_info(flow: FlowSpec) -> FlowInfo:
                 agency=step.actor,
                 after=list(step.after),
                 wait=step.is_wait,
+                per_item=step.each.kind if step.each is not None else None,
             )
             for step in flow.steps
         ],

@@ -19,7 +19,7 @@ from govstream.scenario.model import Agency, Scenario
 from processors import FLOWS
 from processors.agency import outcome_for
 from processors.events import Emit, Record
-from processors.flow import FlowSpec, Step
+from processors.flow import FlowSpec, Step, unit_of
 
 REJECTED_REASON = "request rejected by the recipient"
 
@@ -79,14 +79,16 @@ class AgencyPool:
                 own = scenario.settings_of(flow_id, step.id).reject_probability
                 self._reject[key] = spec.reject_probability if own is None else own
 
-    def service_time(self, flow_id: str, step_id: str, case_id: str) -> float:
-        drawn = self._service[flow_id, step_id](self._work.uniform(case_id, step_id))
+    def service_time(self, flow_id: str, step_id: str, case_id: str, unit: str = "") -> float:
+        """`unit` is what the request is for (`processors.flow.unit_of`): the step, or one
+        item of it, which gets a draw of its own."""
+        drawn = self._service[flow_id, step_id](self._work.uniform(case_id, unit or step_id))
         return min(drawn, self._longest)
 
     def act(self, flow: FlowSpec, step: Step, request: Record) -> Emit:
         """The outcome once the work is done: rejected with the scenario's probability."""
         p = self._reject[flow.id, step.id]
-        rejected = p > 0 and self._refusals.uniform(str(request["case_id"]), step.id) < p
+        rejected = p > 0 and self._refusals.uniform(str(request["case_id"]), unit_of(request)) < p
         return outcome_for(
             flow, step, request, self.rng, rejected_reason=REJECTED_REASON if rejected else None
         )
@@ -108,8 +110,8 @@ class Waits:
                 self._duration[key] = duration.quantile()
                 self._rng[key] = seeded(scenario.seed, f"wait:{flow_id}:{step.id}")
 
-    def duration(self, flow_id: str, step_id: str, case_id: str) -> float:
-        drawn = self._duration[flow_id, step_id](self._draws.uniform(case_id, step_id))
+    def duration(self, flow_id: str, step_id: str, case_id: str, unit: str = "") -> float:
+        drawn = self._duration[flow_id, step_id](self._draws.uniform(case_id, unit or step_id))
         return min(drawn, self._longest)
 
     def act(self, flow: FlowSpec, step: Step, request: Record) -> Emit:

@@ -245,5 +245,13 @@ class LatencyBook:
             elif span.end.rsplit(".", 1)[0] in pending:
                 self._open(span_key(flow_id, span.id), start, now)
 
+    def span(self, flow_id: str, span_id: str, start: float, end: float) -> None:
+        """A span measured apart from its case's completion: one that ends in a case of
+        another flow, which that case's completion closes."""
+        self._both(span_key(flow_id, span_id), start, end)
+
+    def span_open(self, flow_id: str, span_id: str, start: float, now: float) -> None:
+        self._open(span_key(flow_id, span_id), start, now)
+
     def names(self) -> Iterable[str]:
         return self.latency.summaries().keys()

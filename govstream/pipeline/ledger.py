@@ -43,8 +43,8 @@ from govstream.result import AgencyLoad, Counts, DeadLetters
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.events import Record
-from processors.flow import TRIGGER, FlowSpec
-from processors.orchestrator import ANSWERED, DUPLICATE, REFUSED, Transition
+from processors.flow import COMPLETED_MARK, TRIGGER, FlowSpec, Step, unit_step, upstream_of
+from processors.orchestrator import ANSWERED, DUPLICATE, OPENED, REFUSED, Transition
 
 
 class Hop(StrEnum):
@@ -92,18 +92,42 @@ class Identity:
 
 
 @dataclass(slots=True)
+class _Upstream:
+    """The case of another flow that started this one by a hand-over, as it was then."""
+
+    flow: str
+    marks: dict[str, float]
+
+
+@dataclass(slots=True)
 class _Case:
-    """What the books know of one case until it completes."""
+    """What the books know of one case until it completes.
+
+    Requests are counted by unit (`processors.flow.request_id`): a step, or one item of a step
+    done per item. Steps are counted once each, however many requests they sent."""
 
     flow: FlowSpec
     opened_at: float
-    trigger: Record
+    trigger: Record | None
     marks: dict[str, float]
     requested: set[str] = field(default_factory=set)
     answered: set[str] = field(default_factory=set)
-    finished: set[str] = field(default_factory=set)
-    """Answered, skipped or cancelled."""
     delivered: set[str] = field(default_factory=set)
+    steps_requested: set[str] = field(default_factory=set)
+    acted: set[str] = field(default_factory=set)
+    """Steps finished by their answers (for a step done per item, when its join was met)."""
+    not_run: set[str] = field(default_factory=set)
+    """Steps skipped or cancelled."""
+    last_answer: float | None = None
+    item_done: dict[str, float] = field(default_factory=dict)
+    """For a step done per item: its latest item answer so far. A join is met, on the business
+    clock, when the latest of the answers it joins was given, whichever reached the platform
+    last (on Kafka, answers arrive in wall-clock order)."""
+    upstream: _Upstream | None = None
+    handed_to: set[str] = field(default_factory=set)
+    """Flows this case has started a case of."""
+    needs: tuple[str, ...] | None = None
+    """The steps the case's data concerns, as its opening recorded them."""
 
 
 class _Counters:
@@ -121,6 +145,7 @@ class _Counters:
         "requests_emitted",
         "steps_cancelled",
         "steps_due_completed",
+        "steps_requested",
         "steps_skipped",
     )
 
@@ -157,22 +182,33 @@ class Ledger:
         self._cut: dict[str, tuple[int, int]] | None = None
         """Per flow, at the cut-off: requests in flight, and lost."""
         self._open_at_pools: Counter[str] = Counter()
+        self._handed_over: dict[str, tuple[float, _Upstream]] = {}
+        """Cases a hand-over started that the engine has not told started yet: when, by whom."""
+        self._ever_handed: set[str] = set()
+        """Every case a hand-over started: a transition told again must not start one twice."""
         self._uncertain: dict[str, float] = {}
         self._waits = {f: {step.id for step in FLOWS[f].waits} for f in self.flow_ids}
         self._pool_of = {(f, pool.agency): name for name, pool in pools.items() for f in pool.flows}
 
     # -- what the engines tell ------------------------------------------------------------------
 
-    def started(self, flow_id: str, case_id: str, trigger: Record, at: float) -> None:
-        """A case's trigger was generated for business time `at` (its intended emit time)."""
+    def started(self, flow_id: str, case_id: str, trigger: Record | None, at: float) -> None:
+        """A case's trigger was generated for business time `at` (its intended emit time).
+
+        The plan's rules are counted on the cases a source starts, whose triggers the engine
+        made; a case another case started by a hand-over is not counted again (and the kafka
+        engine, which reads no trigger, tells none)."""
         flow = FLOWS[flow_id]
         self._counters[flow_id].cases_started += 1
         self.series.count(arrivals_name(flow_id), at)
-        for rule in flow.rules:
-            verdict = rule.check(trigger)
-            outcome = "not applicable" if verdict is None else ("met" if verdict else "not met")
-            self.rules[flow_id].setdefault(rule.id, Counter())[outcome] += 1
-        self._cases[case_id] = _Case(flow, at, trigger, {TRIGGER: at})
+        handed = self._handed_over.pop(case_id, None)
+        if handed is None and upstream_of(case_id) is None and trigger is not None:
+            for rule in flow.rules:
+                verdict = rule.check(trigger)
+                outcome = "not applicable" if verdict is None else ("met" if verdict else "not met")
+                self.rules[flow_id].setdefault(rule.id, Counter())[outcome] += 1
+        upstream = handed[1] if handed is not None else None
+        self._cases[case_id] = _Case(flow, at, trigger, {TRIGGER: at}, upstream=upstream)
 
     def transition(self, flow_id: str, seen: Transition, at: float) -> None:
         """The orchestrator made a transition at business time `at`. A transition told twice
@@ -188,39 +224,59 @@ class Ledger:
         case = self._cases.get(seen.case_id)
         if case is None:
             return  # complete already: a progress record told again
+        if seen.event == OPENED:
+            case.needs = seen.needs
         if seen.event == ANSWERED:
-            step = str(seen.step)
-            if step in case.answered:
+            unit = str(seen.step)
+            if unit in case.answered:
                 return
-            case.answered.add(step)
-            case.finished.add(step)
+            case.answered.add(unit)
+            case.last_answer = at if case.last_answer is None else max(case.last_answer, at)
             counts.outcomes_recorded += 1
+            step = unit_step(unit)
             if step not in self._waits[flow_id]:
                 counts.requests_acted += 1
-            case.marks[f"{step}.acted"] = at
-            self.book.acted(flow_id, step, case.opened_at, at)
-        for step in seen.requested:
-            if step not in case.requested:
-                case.requested.add(step)
+            joined_at = at
+            if unit != step:  # one item of a step done per item: its own latency
+                self.book.acted(flow_id, unit_metric(unit), case.opened_at, at)
+                joined_at = case.item_done[step] = max(at, case.item_done.get(step, at))
+            if unit == step or step in seen.joined:
+                case.acted.add(step)
+                case.marks[f"{step}.acted"] = joined_at
+                self.book.acted(flow_id, step, case.opened_at, joined_at)
+        for unit in seen.requested:
+            if unit not in case.requested:
+                case.requested.add(unit)
+                case.steps_requested.add(unit_step(unit))
                 counts.requests_emitted += 1
-        for step in seen.skipped:
-            if step not in case.finished:
-                case.finished.add(step)
-                counts.steps_skipped += 1
-        for step in seen.cancelled:
-            if step not in case.finished:
-                case.finished.add(step)
-                counts.steps_cancelled += 1
+        for step in (*seen.skipped, *seen.cancelled):
+            if step not in case.not_run:
+                case.not_run.add(step)
+                if step in seen.skipped:
+                    counts.steps_skipped += 1
+                else:
+                    counts.steps_cancelled += 1
+        for started in seen.handed_over:
+            case.handed_to.add(started.split(".", 1)[0])
+            if started not in self._ever_handed:
+                self._ever_handed.add(started)
+                self._handed_over[started] = (at, _Upstream(flow_id, dict(case.marks)))
         if seen.completed:
             self._completed(flow_id, seen.case_id, case, rejected=bool(seen.rejected))
 
-    def delivered(self, flow_id: str, case_id: str, step: str, at: float) -> None:
-        """A step's request reached its agency at business time `at`."""
+    def delivered(self, flow_id: str, case_id: str, unit: str, at: float) -> None:
+        """A request reached its agency at business time `at`: a step's, or one item's of a
+        step done per item, whose step counts as delivered once every item's request is."""
         case = self._cases.get(case_id)
-        if case is None or step in case.delivered:
+        if case is None or unit in case.delivered:
             return
-        case.delivered.add(step)
+        case.delivered.add(unit)
         self._counters[flow_id].requests_delivered += 1
+        step = unit_step(unit)
+        if unit != step:
+            self.book.delivered(flow_id, unit_metric(unit), case.opened_at, at)
+            if any(u not in case.delivered for u in case.requested if unit_step(u) == step):
+                return
         case.marks[f"{step}.delivered"] = at
         self.book.delivered(flow_id, step, case.opened_at, at)
 
@@ -288,10 +344,11 @@ class Ledger:
         cut = {flow_id: [0, 0] for flow_id in self.flow_ids}
         for case_id, case in self._cases.items():
             flow = case.flow
-            pending = [
-                s for s in flow.steps if s.id not in case.finished and s.applies(case.trigger)
+            finished = case.acted | case.not_run
+            pending = [s for s in flow.steps if s.id not in finished and _needs(case, s)]
+            undelivered = [
+                s.id for s in pending if not s.is_wait and f"{s.id}.delivered" not in case.marks
             ]
-            undelivered = [s.id for s in pending if not s.is_wait and s.id not in case.delivered]
             self.book.open_case(
                 flow.id,
                 case.opened_at,
@@ -303,12 +360,15 @@ class Ledger:
             if not deliveries_told:
                 for step in undelivered:
                     self.book.delivery_unknown(flow.id, step)
-            for step in case.requested - case.answered:
-                in_flight = held(flow.id, case_id, step)
+            for unit in case.requested - case.answered:
+                in_flight = held(flow.id, case_id, unit)
                 cut[flow.id][0 if in_flight else 1] += 1
-                agency = flow.step(step).agency
+                agency = flow.step(unit_step(unit)).agency
                 if agency is not None:
                     self._open_at_pools[self._pool_of[flow.id, agency]] += 1
+            self._open_across(case, now)
+        for started, (_, upstream) in self._handed_over.items():
+            self._open_across_from(upstream, started.split(".", 1)[0], now)
         self._cut = {flow_id: (a, b) for flow_id, (a, b) in cut.items()}
 
     # -- what the books say -----------------------------------------------------------------
@@ -318,8 +378,9 @@ class Ledger:
         return case_id in self._cases
 
     def open_cases(self) -> int:
-        """Cases started and not complete: a run ends when none is left."""
-        return len(self._cases)
+        """Cases started and not complete, and cases a hand-over started that the engine has
+        not told started yet: a run ends when none is left."""
+        return len(self._cases) + len(self._handed_over)
 
     def headline(self) -> dict[str, int]:
         """The cases a run started and completed, for its last log line."""
@@ -358,9 +419,12 @@ class Ledger:
         flows = self.flow_ids if flow_id is None else [flow_id]
         c = self.counts(flow_id)
         steps_due = sum(self._counters[f].steps_due_completed for f in flows) + sum(
-            len(case.requested) + len(case.finished - case.answered)
+            len(case.steps_requested) + len(case.not_run)
             for case in self._cases.values()
             if case.flow.id in flows
+        )
+        steps_requested = sum(self._counters[f].steps_requested for f in flows) + sum(
+            len(case.steps_requested) for case in self._cases.values() if case.flow.id in flows
         )
         return [
             Identity(
@@ -374,9 +438,12 @@ class Ledger:
                 c.outcomes_recorded + c.requests_in_flight + c.lost,
             ),
             Identity(
-                "steps fallen due = requests emitted + skipped + cancelled",
+                "steps fallen due = steps requested + skipped + cancelled",
                 steps_due,
-                c.requests_emitted + c.steps_skipped + c.steps_cancelled,
+                steps_requested + c.steps_skipped + c.steps_cancelled,
+            ),
+            Identity(
+                "steps requested ≤ requests emitted", steps_requested, c.requests_emitted, True
             ),
             Identity("requests acted ≤ delivered", c.requests_acted, c.requests_delivered, True),
             Identity("requests acted ≤ answered", c.requests_acted, c.outcomes_recorded, True),
@@ -406,26 +473,41 @@ class Ledger:
         if not any(self._uncertain.values()):
             return {}
         found: dict[str, float] = {}
+
+        def off(steps: set[str], flow: FlowSpec) -> float:
+            pools = {
+                self._pool_of[flow.id, step.agency]
+                for step in flow.steps
+                if step.id in steps and step.agency is not None
+            }
+            return sum(self._uncertain.get(pool, 0.0) for pool in pools)
+
+        def upto(flow: FlowSpec, mark: str) -> set[str]:
+            """The steps a mark of the flow waits on (every step, for its completion)."""
+            end = mark.rsplit(".", 1)[0]
+            if end == TRIGGER:
+                return set()
+            if end == COMPLETED_MARK:
+                return {s.id for s in flow.steps}
+            return _upstream(flow, end) | {end}
+
         for flow_id in self.flow_ids:
             flow = FLOWS[flow_id]
-
-            def off(steps: set[str], flow: FlowSpec = flow) -> float:
-                pools = {
-                    self._pool_of[flow.id, step.agency]
-                    for step in flow.steps
-                    if step.id in steps and step.agency is not None
-                }
-                return sum(self._uncertain.get(pool, 0.0) for pool in pools)
-
-            found[case_key(flow_id)] = off({s.id for s in flow.steps})
+            found[case_key(flow_id)] = off({s.id for s in flow.steps}, flow)
             for step in flow.steps:
                 before = _upstream(flow, step.id)
-                found[step_key(flow_id, "delivered", step.id)] = off(before)
-                found[step_key(flow_id, "acted", step.id)] = off(before | {step.id})
+                found[step_key(flow_id, "delivered", step.id)] = off(before, flow)
+                found[step_key(flow_id, "acted", step.id)] = off(before | {step.id}, flow)
             for span in self.book.spans.get(flow_id, ()):
-                end = span.end.rsplit(".", 1)[0]
-                upto = set() if end == TRIGGER else _upstream(flow, end) | {end}
-                found[span_key(flow_id, span.id)] = off(upto)
+                target, across, mark = span.end.partition(":")
+                if not across:  # within the flow
+                    found[span_key(flow_id, span.id)] = off(upto(flow, span.end), flow)
+                    continue
+                # across a hand-over: this flow's path to it, then the other flow's to the mark
+                handed = [h.at for h in flow.handovers if h.flow == target]
+                here = set().union(*(upto(flow, at) for at in handed)) if handed else set()
+                there = FLOWS[target]
+                found[span_key(flow_id, span.id)] = off(here, flow) + off(upto(there, mark), there)
         return {name: seconds for name, seconds in found.items() if seconds > 0}
 
     def dead_letters(self) -> DeadLetters:
@@ -448,14 +530,74 @@ class Ledger:
         counts = self._counters[flow_id]
         counts.cases_completed += 1
         counts.steps_due_completed += len(case.flow.steps)
+        counts.steps_requested += len(case.steps_requested)
         if rejected:
             counts.cases_rejected += 1
         marks = case.marks
-        acted = [marks[f"{step}.acted"] for step in case.answered]
-        completed_at = max(acted, default=case.opened_at)
+        completed_at = case.opened_at if case.last_answer is None else case.last_answer
         self.book.completed_marks(flow_id, case.opened_at, completed_at, marks)
+        self._across(case)
         self.series.count(completions_name(flow_id), completed_at)
         del self._cases[case_id]
+
+    def _across(self, case: _Case) -> None:
+        """A case a hand-over started has completed: every span of the upstream flow that
+        ends in it, from the upstream case's mark to this one's."""
+        upstream = case.upstream
+        if upstream is None:
+            return
+        for span in self.book.spans.get(upstream.flow, ()):
+            target, _, mark = span.end.partition(":")
+            start, end = upstream.marks.get(span.start), case.marks.get(mark)
+            if target == case.flow.id and start is not None and end is not None:
+                self.book.span(upstream.flow, span.id, start, end)
+
+    def _open_across(self, case: _Case, now: float) -> None:
+        """At the cut-off: the spans into other flows an open case has begun. An upstream case
+        whose hand-over is still ahead (and will come, by its data) holds them open; so does a
+        downstream case that has not reached their end."""
+        if case.upstream is not None:
+            self._open_across_from(case.upstream, case.flow.id, now, case.marks)
+        for handover in case.flow.handovers:
+            if (
+                handover.flow in self.flow_ids
+                and handover.flow not in case.handed_to
+                and case.trigger is not None
+                and handover.applies(case.trigger)
+            ):
+                self._open_across_from(_Upstream(case.flow.id, case.marks), handover.flow, now)
+
+    def _open_across_from(
+        self,
+        upstream: _Upstream,
+        target_flow: str,
+        now: float,
+        reached: Mapping[str, float] | None = None,
+    ) -> None:
+        """Each span from `upstream` into `target_flow` that has begun and whose end the
+        downstream case has not `reached`, open at its age."""
+        for span in self.book.spans.get(upstream.flow, ()):
+            target, _, mark = span.end.partition(":")
+            if target != target_flow or (reached is not None and mark in reached):
+                continue
+            start = upstream.marks.get(span.start)
+            if start is not None:
+                self.book.span_open(upstream.flow, span.id, start, now)
+
+
+def _needs(case: _Case, step: Step) -> bool:
+    """Whether the case's data concerns the step: as its opening recorded, or where the
+    platform has not opened it yet, as its trigger says (if the engine made it)."""
+    if case.needs is not None:
+        return step.id in case.needs
+    return case.trigger is not None and step.concerns(case.trigger)
+
+
+def unit_metric(unit: str) -> str:
+    """The name a request's latency goes by: its step's, or for one item of a step done per
+    item, `bank-freeze@ICBC`."""
+    step, _, item = unit.partition("/")
+    return f"{step}@{item}" if item else step
 
 
 def _upstream(flow: FlowSpec, step_id: str) -> set[str]:

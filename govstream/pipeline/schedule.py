@@ -34,17 +34,17 @@ def schedule(scenario: Scenario) -> Iterator[Arrival]:
     calendar = scenario_calendar(scenario)
 
     def numbered(flow_id: str) -> Iterator[Arrival]:
-        settings = scenario.flows[flow_id]
+        arrivals = scenario.flows[flow_id].arrivals
+        assert arrivals is not None
         # A flow's own seed stream, so adding a flow does not move another flow's arrivals;
         # a scenario of one flow keeps the stream it always had.
         seed = scenario.seed if len(scenario.flows) == 1 else f"{scenario.seed}:{flow_id}"
-        times = arrival_times(
-            settings.arrivals, window, seed, calendar, scenario.replay_times(flow_id)
-        )
+        times = arrival_times(arrivals, window, seed, calendar, scenario.replay_times(flow_id))
         for number, at in enumerate(times, start=1):
             yield Arrival(at, flow_id, number)
 
-    return heapq.merge(*(numbered(flow_id) for flow_id in scenario.flows))
+    own = [flow_id for flow_id, settings in scenario.flows.items() if settings.arrivals]
+    return heapq.merge(*(numbered(flow_id) for flow_id in own))
 
 
 TriggerMaker = Callable[[str, date], dict[str, Any]]

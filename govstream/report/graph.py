@@ -9,7 +9,7 @@ all of them spelled out beside it), so every step appears exactly once.
 
 from __future__ import annotations
 
-from processors.flow import TRIGGER, FlowSpec, Step, always
+from processors.flow import TRIGGER, AtLeast, FlowSpec, Step, always
 
 BRANCH, LAST = "├─▶ ", "└─▶ "
 PIPE, GAP = "│   ", "    "
@@ -23,6 +23,9 @@ LEGEND = {
     "steps read",
     "runs": "runs after a rejection: goes on when a step before it was rejected (otherwise a "
     "step after a rejected one is cancelled, with the steps after it)",
+    "per": "per item: one request for each item of the case (each bank holding its accounts); "
+    "done when all, the first, or at least k of them are done (a scenario may set another "
+    "join); the case waits for every item's answer",
 }
 
 
@@ -53,6 +56,10 @@ def step_notes(step: Step) -> list[str]:
         notes.append(f"reply: {', '.join(step.reply_fields) or 'no fields'}")
     if step.after and step.after_rejection == "run":
         notes.append("runs after a rejection")
+    if step.each is not None:
+        join = step.each.join
+        joined = f"at least {join.k}" if isinstance(join, AtLeast) else join
+        notes.append(f"per {step.each.kind}, joins {joined}")
     return notes
 
 
@@ -73,6 +80,18 @@ def _tree(flow: FlowSpec) -> list[tuple[str, Step]]:
 
     walk(TRIGGER, "")
     return lines
+
+
+def fed_by(flow: FlowSpec) -> list[str]:
+    """The flows that hand cases over to this one, as `upstream at mark`."""
+    from processors import FLOWS
+
+    return [
+        f"{other.id} at {handover.at}"
+        for other in FLOWS.values()
+        for handover in other.handovers
+        if handover.flow == flow.id
+    ]
 
 
 def draw_flow(flow: FlowSpec) -> list[str]:
@@ -106,6 +125,15 @@ def draw_flow(flow: FlowSpec) -> list[str]:
             lines.append(line.rstrip())
     else:
         lines.append("spans: none declared (a target may still measure between two marks)")
+    if flow.handovers:
+        lines.append("hands over to (starts a case of another flow):")
+        for handover in flow.handovers:
+            condition = "" if handover.applies is always else " (where the case's data says)"
+            title = f": {handover.title}" if handover.title else ""
+            lines.append(f"  ⇒ {handover.flow} at {handover.at}{condition}{title}")
+    fed = fed_by(flow)
+    if fed:
+        lines.append(f"started also by: {', '.join(fed)} (their hand-overs)")
     if flow.rules:
         lines.append("rules on the case's data (counted met / not met / n/a):")
         for rule in flow.rules:

@@ -186,7 +186,11 @@ def flow_metrics(
         for mark in wanted:
             if mark == "delivered" and step.wait:
                 continue  # nothing is delivered to a party outside the agencies
-            rows.append((step_label(step, mark), step_key(flow.id, mark, step.id)))
+            key = step_key(flow.id, mark, step.id)
+            rows.append((step_label(step, mark), key))
+            if step.per_item:  # then each item's own, by the item's name
+                items = sorted(k for k in data if k.startswith(f"{key}@"))
+                rows += [(f"  ↳ {step.per_item} {k.split('@', 1)[1]}", k) for k in items]
     rows += [(f"span {span}", span_key(flow.id, span)) for span in span_ids(flow, data)]
     return [(label, key) for label, key in rows if key in data]
 

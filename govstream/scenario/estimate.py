@@ -36,6 +36,8 @@ def estimate(scenario: Scenario) -> Estimate:
     cases = events = 0.0
     for flow_id, settings in scenario.flows.items():
         arrivals = settings.arrivals
+        if arrivals is None:  # fed by another flow's hand-overs, whose cases count already
+            continue
         if arrivals.process == "replay":
             expected = float(len(scenario.replay_times(flow_id)))
         else:

@@ -37,6 +37,7 @@ from govstream.plan.targets import plan_problem
 from govstream.replay import ReplayError, read_replay
 from govstream.scenario import runnable
 from processors import FLOWS
+from processors.flow import AtLeast, ItemJoin
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 STATS = ("mean", "p50", "p90", "p99", "p99.9", "max")
@@ -274,19 +275,37 @@ class Calendar(Strict):
         return self._sha256
 
 
+class AtLeastJoin(Strict):
+    """`join: {at_least: 2}`: a step done per item finishes once two of its items are done."""
+
+    at_least: Annotated[int, Field(ge=1)]
+
+
 class StepSettings(Strict):
-    """Per-step settings of a flow: an agency step's own service time, a wait's duration."""
+    """Per-step settings of a flow: an agency step's own service time, a wait's duration, and
+    for a step done per item, when it has finished."""
 
     service_time: DistributionSpec | None = None
     duration: DistributionSpec | None = None
     """How long a wait outside any agency lasts (required for every wait step)."""
     reject_probability: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    join: Literal["all", "first"] | AtLeastJoin | None = None
+    """For a step done per item: all its items done, the first, or at least k; None keeps the
+    flow's own."""
+
+    def item_join(self) -> ItemJoin | None:
+        if isinstance(self.join, AtLeastJoin):
+            return AtLeast(self.join.at_least)
+        return self.join
 
 
 class FlowSettings(Strict):
-    """One flow of the scenario: its load, its data mix and its steps' settings."""
+    """One flow of the scenario: its load, its data mix and its steps' settings.
 
-    arrivals: Arrivals
+    A flow another flow of the scenario hands over to (F03 after F16's deregistration) runs
+    its cases from those hand-overs, and from arrivals of its own if it has them."""
+
+    arrivals: Arrivals | None = None
     population: dict[str, float | list[float]] = Field(default_factory=dict)
     steps: dict[str, StepSettings] = Field(default_factory=dict)
 
@@ -449,6 +468,7 @@ class Scenario(Strict):
         for flow_id, settings in self.flows.items():
             self._check_flow(flow_id, settings)
             self._check_arrivals(flow_id, settings.arrivals)
+            self._check_fed(flow_id, settings)
         for index, target in enumerate(self.targets):
             self._check_target(index, target)
         return self
@@ -482,7 +502,37 @@ class Scenario(Strict):
             "holidays: [...], workdays: [...]), or set calendar.holidays: none (Monday to Friday)"
         )
 
-    def _check_arrivals(self, flow_id: str, arrivals: Arrivals) -> None:
+    def fed_by(self, flow_id: str) -> list[str]:
+        """The scenario's flows that hand cases over to `flow_id`."""
+        return [
+            upstream
+            for upstream in self.flows
+            if any(h.flow == flow_id for h in FLOWS[upstream].handovers)
+        ]
+
+    def joins(self, flow_id: str) -> dict[str, ItemJoin]:
+        """The joins this scenario sets on the flow's steps done per item."""
+        steps = self.flows[flow_id].steps
+        found = {step_id: own.item_join() for step_id, own in steps.items()}
+        return {step_id: join for step_id, join in found.items() if join is not None}
+
+    def downstream(self, flow_id: str) -> dict[str, str]:
+        """Each flow of the scenario this one hands over to, and its source topic."""
+        return {
+            h.flow: FLOWS[h.flow].source_topic
+            for h in FLOWS[flow_id].handovers
+            if h.flow in self.flows
+        }
+
+    def _check_fed(self, flow_id: str, settings: FlowSettings) -> None:
+        if settings.arrivals is None and not self.fed_by(flow_id):
+            feeders = [f for f in FLOWS if any(h.flow == flow_id for h in FLOWS[f].handovers)]
+            fed = f", or run a flow that hands over to it ({', '.join(feeders)})" if feeders else ""
+            raise ValueError(f"flows.{flow_id}.arrivals: required{fed}")
+
+    def _check_arrivals(self, flow_id: str, arrivals: Arrivals | None) -> None:
+        if arrivals is None:
+            return
         where = f"flows.{flow_id}.arrivals"
         if arrivals.process == "replay":
             assert arrivals.file is not None
@@ -554,6 +604,12 @@ class Scenario(Strict):
                 raise ValueError(
                     f"flows.{flow_id}.steps.{step_id}: an agency step has a 'service_time', "
                     "not a 'duration'"
+                )
+            if step_settings.join is not None and step.each is None:
+                per_item = [s.id for s in flow.steps if s.each is not None]
+                raise ValueError(
+                    f"flows.{flow_id}.steps.{step_id}.join: only a step done per item has a "
+                    f"join; {flow_id}'s: {', '.join(per_item) or 'none'}"
                 )
         for step in flow.steps:
             own = settings.steps.get(step.id)

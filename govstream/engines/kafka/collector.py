@@ -19,8 +19,9 @@ from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.business_clock import CaseClock
 from govstream.engines.kafka.tail import TopicTail
 from govstream.pipeline.book import case_key, step_key
-from govstream.pipeline.ledger import Hop, Ledger, Work
+from govstream.pipeline.ledger import Hop, Ledger, Work, unit_metric
 from processors import FLOWS
+from processors.flow import unit_step, upstream_of
 from processors.orchestrator import ANSWERED, DUPLICATE, NO_OPEN_CASE, OPENED, Transition
 
 BUSINESS_MARKS = (h.B_DELIVERED, h.B_TAKEN, h.B_STARTED, h.B_DONE)
@@ -59,6 +60,8 @@ class Collector(TopicTail):
         self.waiting: dict[str, list[tuple[float, float]]] = defaultdict(list)
         """Each pool's requests from delivered to taken up, on the business clock, to rebuild
         its longest queue."""
+        self.early: dict[str, list[tuple[object, float]]] = defaultdict(list)
+        """Progress records of cases a hand-over started, read before their trigger."""
 
     # -- called from the generator's thread ---------------------------------------------------
 
@@ -100,6 +103,8 @@ class Collector(TopicTail):
         seen_record = Transition.from_record(value)
         intended = self.intended.get(seen_record.case_id)
         if intended is None:
+            if upstream_of(seen_record.case_id) is not None:
+                self.early[seen_record.case_id].append((record, seen))
             return
         if seen_record.reason == NO_OPEN_CASE and not self.ledger.is_open(seen_record.case_id):
             # An answer repeated after its case closed and the orchestrator forgot it (a
@@ -120,6 +125,22 @@ class Collector(TopicTail):
         if seen_record.completed:
             self.ledger.platform(case_key(flow_id), seen - intended)
         self.ledger.transition(flow_id, seen_record, case.at(seen))
+        handed = h.mark(trace, h.HANDED)
+        if handed is not None:
+            for started in seen_record.handed_over:
+                self._handed_over(started, handed)
+
+    def _handed_over(self, case_id: str, intended: float) -> None:
+        """A case this run's case started, at the intended time its progress record carries;
+        the progress records of it read before are taken now. Its trigger is not read: what
+        the books need of it, its opening record says."""
+        if case_id in self.intended:
+            return  # a progress record told again
+        self.intended[case_id] = intended
+        flow_id = case_id.split(".", 1)[0]
+        self.ledger.started(flow_id, case_id, None, self.business(intended))
+        for early, seen in self.early.pop(case_id, ()):
+            self.take(early, seen)
 
     def _answered(
         self,
@@ -137,9 +158,10 @@ class Collector(TopicTail):
         exchange as it was drawn."""
         ledger = self.ledger
         step_id, case_id = str(seen_record.step), seen_record.case_id
-        step = FLOWS[flow_id].step(step_id)
+        step = FLOWS[flow_id].step(unit_step(step_id))
         waited = case.agency_wall
-        ledger.platform(step_key(flow_id, "acted", step_id), seen - case.intended - waited)
+        metric = unit_metric(step_id)
+        ledger.platform(step_key(flow_id, "acted", metric), seen - case.intended - waited)
         delivered, acted = h.mark(trace, h.DELIVERED), h.mark(trace, h.ACTED)
         business = [h.mark(trace, key) for key in BUSINESS_MARKS]
         if not step.is_wait and delivered is not None and acted is not None:
@@ -147,7 +169,7 @@ class Collector(TopicTail):
                 self._at_pool(flow_id, case_id, step_id, trace, business)
             before = waited - (acted - delivered)  # at agencies before this one
             ledger.platform(
-                step_key(flow_id, "delivered", step_id), delivered - case.intended - before
+                step_key(flow_id, "delivered", metric), delivered - case.intended - before
             )
             overshoot = h.mark(trace, h.OVERSHOOT)
             if overshoot is not None:

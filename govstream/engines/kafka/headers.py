@@ -50,6 +50,11 @@ OVERSHOOT = "gs_overshoot"
 """Wall seconds an answer went out after the moment its business clock set: the event loop's
 lateness, which only delays the answer on the wall clock."""
 WARM_UP = "gs_warm_up"  # present on start-up traffic, which agencies answer at once
+UPSTREAM = "gs_upstream"
+"""On a trigger a hand-over wrote: the flow whose case started this one."""
+HANDED = "gs_handed"
+"""On a progress record of a transition that handed cases over: their intended time, the wall
+time at which the run's one clock reads the business time the upstream case had reached."""
 
 DLQ_REASON = "dlq_reason"
 DLQ_ERROR = "dlq_error"

@@ -36,7 +36,7 @@ from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.events import Emit, Record
-from processors.flow import Step
+from processors.flow import Step, unit_of
 from processors.flow import request_id as request_id_of
 from processors.orchestrator import CaseState, Orchestrator, Progress
 
@@ -109,6 +109,7 @@ class _Request:
         "station",
         "step",
         "taken_at",
+        "unit",
         "work",
     )
 
@@ -122,18 +123,19 @@ class _Request:
         self.pool = pool
         self.station = engine.stations[pool.name]
         self.request_id = str(emit.value["request_id"])
+        self.unit = unit_of(emit.value)
         self.sent_at = engine.env.now
         self.delivered_at = self.taken_at = self.started_at = self.done_at = self.work = 0.0
         self.outcome: Record = {}
         engine.after(
-            engine.exchange.delay(Crossing.REQUEST, self.case_id, self.step.id), self.delivered
+            engine.exchange.delay(Crossing.REQUEST, self.case_id, self.unit), self.delivered
         )
 
     def delivered(self, _: object = None) -> None:
         engine = self.engine
         delivered_at = self.delivered_at = engine.env.now
         engine.at_pools[self.request_id] = (self.flow_id, self.pool.name, delivered_at, None)
-        engine.ledger.delivered(self.flow_id, self.case_id, self.step.id, delivered_at)
+        engine.ledger.delivered(self.flow_id, self.case_id, self.unit, delivered_at)
         engine.ledger.hop(Hop.TO_AGENCY, delivered_at - self.sent_at)
         if self.station.clerks.take(self):
             self.clerk()
@@ -153,7 +155,7 @@ class _Request:
         pool = self.pool
         started_at = self.started_at = engine.env.now
         engine.at_pools[self.request_id] = (self.flow_id, pool.name, self.delivered_at, started_at)
-        self.work = pool.service_time(self.flow_id, self.step.id, self.case_id)
+        self.work = pool.service_time(self.flow_id, self.step.id, self.case_id, self.unit)
         self.done_at = pool.hours.finish_time(started_at, self.work)
         engine.after(self.done_at - started_at, self.work_done)
 
@@ -174,7 +176,7 @@ class _Request:
         )
         self.outcome = self.pool.act(self.flow, self.step, self.emit.value).value
         engine.after(
-            engine.exchange.delay(Crossing.OUTCOME, self.case_id, self.step.id), self.answered
+            engine.exchange.delay(Crossing.OUTCOME, self.case_id, self.unit), self.answered
         )
         if waiting is not None:
             waiting.clerk()
@@ -196,7 +198,8 @@ class _Wait:
         self.flow = FLOWS[flow_id]
         self.emit = emit
         self.step = engine.step_of(flow_id, str(emit.step))
-        engine.after(engine.waits.duration(flow_id, self.step.id, emit.key), self.over)
+        lasts = engine.waits.duration(flow_id, self.step.id, emit.key, unit_of(emit.value))
+        engine.after(lasts, self.over)
 
     def over(self, _: object = None) -> None:
         outcome = self.engine.waits.act(self.flow, self.step, self.emit.value)
@@ -227,7 +230,12 @@ class SimEngine:
         self.calendar = scenario_calendar(scenario)
         self.flow_ids = list(scenario.flows)
         # No message leaves the sim engine: requests carry a body only where an answer reads it.
-        self.orchestrators = {f: Orchestrator(FLOWS[f], bodies=False) for f in self.flow_ids}
+        self.orchestrators = {
+            f: Orchestrator(
+                FLOWS[f], bodies=False, joins=scenario.joins(f), downstream=scenario.downstream(f)
+            )
+            for f in self.flow_ids
+        }
         self.make_trigger = trigger_makers(scenario)
         self.pools = agency_pools(scenario, self.calendar)
         self.stations: dict[str, Station[_Request]] = {
@@ -284,16 +292,23 @@ class SimEngine:
         trigger = self.make_trigger[flow_id](
             case_id(flow_id, arrival.number), trigger_date(self.scenario, intended_at)
         )
+        self._start(flow_id, trigger, intended_at)
+        self._next_arrival()
+
+    def _start(self, flow_id: str, trigger: dict[str, Any], intended_at: float) -> None:
+        """A case's trigger sets out for the platform: from its source, or from the flow
+        whose case handed over to it."""
         case = str(trigger["case_id"])
         self.ledger.started(flow_id, case, trigger, intended_at)
         opening = _Case(self, flow_id, (flow_id, case), intended_at, trigger)
         self.after(self.exchange.delay(Crossing.TRIGGER, case), opening.at_platform)
-        self._next_arrival()
 
     def _advance(self, flow_id: str, key: tuple[str, str], progress: Progress) -> None:
         self.ledger.transition(flow_id, progress.transition, self.env.now)
         if progress.duplicate or progress.refused:
             return
+        for started in progress.started:
+            self._start(started.flow, dict(started.emit.value), self.env.now)
         for emit in progress.emits:
             request_id = str(emit.value["request_id"])
             if emit.recipient is None:

@@ -26,7 +26,7 @@ from govstream.engines.kafka.arrival import Arrival
 from govstream.engines.kafka.business_clock import CaseClock, Clerks
 from govstream.pipeline.agencies import AgencyPool
 from govstream.pipeline.exchange import Crossing, Exchange
-from processors.flow import FlowSpec, Step
+from processors.flow import FlowSpec, Step, unit_of
 
 
 def served_by(pool: AgencyPool, flows: Mapping[str, FlowSpec]) -> dict[str, tuple[FlowSpec, Step]]:
@@ -101,12 +101,12 @@ async def answer(
         marks = h.answered(trace, stay, delivered=received, acted=now, step=step.id, pool=pool.name)
         await deps.outbox.send(pool.act(flow, step, request), marks)
         return
-    case_id = str(request["case_id"])
-    there = deps.exchange.delay(Crossing.REQUEST, case_id, step.id)
-    back = deps.exchange.delay(Crossing.OUTCOME, case_id, step.id)
+    case_id, unit = str(request["case_id"]), unit_of(request)
+    there = deps.exchange.delay(Crossing.REQUEST, case_id, unit)
+    back = deps.exchange.delay(Crossing.OUTCOME, case_id, unit)
     arrived = case.at(received) + there
     await clock.sleep_until(case.wall_of(arrived))
-    work = pool.service_time(flow.id, step.id, case_id)
+    work = pool.service_time(flow.id, step.id, case_id, unit)
     placed = deps.clerks.place(arrived, work, pool.hours)
     outcome = pool.act(flow, step, request)
     due = case.wall_of(placed.done)

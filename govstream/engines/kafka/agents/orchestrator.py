@@ -26,11 +26,20 @@ from faust.streams import current_event
 
 from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.engines.kafka import headers as h
+from govstream.engines.kafka.agents.answer_clocks import (
+    Clocks,
+    clock_marks,
+    joined_units,
+    latest,
+    step_units,
+)
 from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox, about_case
+from govstream.engines.kafka.business_clock import CaseClock
+from govstream.pipeline.exchange import Crossing, Exchange
 from processors import FLOWS
 from processors.events import Emit
-from processors.flow import FlowSpec
-from processors.orchestrator import CaseState, Orchestrator, Progress
+from processors.flow import FlowSpec, ItemJoin
+from processors.orchestrator import ANSWERED, CaseState, Orchestrator, Progress, Started
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +54,9 @@ wrote it, so that a replay of that very message can be told from any other dupli
 PROGRESS_OF_CASE = "progress"
 """In a stored case state: the progress record of the transition that wrote it, sent again
 with the requests when that transition's message is replayed."""
+
+CLOCKS_OF_CASE = "clocks"
+"""In a stored case state: each answer's case clock, by unit (`answer_clocks.py`)."""
 
 TRACE_OF_CASE = "trace"
 """In a stored case state: the trace marks its requests carry (run, clocks, flow), so that a
@@ -84,6 +96,7 @@ class TableCodec:
         written_by: str = "",
         trace: dict[str, str] | None = None,
         progress: dict[str, Any] | None = None,
+        clocks: Clocks | None = None,
     ) -> dict[str, Any]:
         topic = FLOWS[flow_id].source_topic
         return {
@@ -93,6 +106,7 @@ class TableCodec:
             WRITTEN_BY: written_by,
             TRACE_OF_CASE: trace or {},
             PROGRESS_OF_CASE: progress,
+            CLOCKS_OF_CASE: clocks or {},
         }
 
     def load(self, stored: dict[str, Any] | None) -> CaseState | None:
@@ -100,7 +114,7 @@ class TableCodec:
             return None
         topic = FLOWS[stored["flow"]].source_topic
         trigger = self.codec.decode(bytes.fromhex(stored["trigger"]), expected_topic=topic)
-        kept_apart = ("flow", WRITTEN_BY, TRACE_OF_CASE, PROGRESS_OF_CASE)
+        kept_apart = ("flow", WRITTEN_BY, TRACE_OF_CASE, PROGRESS_OF_CASE, CLOCKS_OF_CASE)
         state = {key: value for key, value in stored.items() if key not in kept_apart}
         state["trigger"] = trigger.value
         return state
@@ -119,6 +133,10 @@ class OrchestratorDeps:
     """Whether an idle worker sends owed requests again (`owed.py`), for which a stored case
     keeps the trace its requests carry."""
     clock: Clock = field(default_factory=Clock)
+    joins: Mapping[str, Mapping[str, ItemJoin]] = field(default_factory=dict)
+    """Per flow, the joins the scenario sets on its steps done per item."""
+    exchange: Exchange | None = None
+    """The exchange's drawn delays, for the triggers a hand-over writes (none: no delay)."""
     orchestrators: dict[str, Orchestrator] = field(init=False)
     by_source: dict[str, str] = field(init=False)
     """Trigger topic -> flow."""
@@ -131,7 +149,18 @@ class OrchestratorDeps:
     """Case -> the stored state whose owed requests were sent again (its `WRITTEN_BY`)."""
 
     def __post_init__(self) -> None:
-        self.orchestrators = {flow_id: Orchestrator(flow) for flow_id, flow in self.flows.items()}
+        self.orchestrators = {
+            flow_id: Orchestrator(
+                flow,
+                joins=self.joins.get(flow_id),
+                downstream={
+                    h.flow: self.flows[h.flow].source_topic
+                    for h in flow.handovers
+                    if h.flow in self.flows
+                },
+            )
+            for flow_id, flow in self.flows.items()
+        }
         self.by_source = {flow.source_topic: flow_id for flow_id, flow in self.flows.items()}
         self.by_outcome = {
             topic: (flow_id, answerer)
@@ -231,6 +260,10 @@ async def advance(
     written by handling that very message before."""
     flow = deps.flows[flow_id]
     record = progress.transition.to_record()
+    seen = progress.transition
+    clocks: Clocks = dict((deps.cases.get(case_id) or {}).get(CLOCKS_OF_CASE) or {})
+    if seen.event == ANSWERED and seen.step:
+        clocks[seen.step] = clock_marks(trace)
     if progress.refused or (progress.duplicate and not replayed):
         # Changes nothing; the platform's record of it is what a run's books count.
         await deps.outbox.record(flow.progress_topic, case_id, record, h.progress(trace, arrived))
@@ -251,18 +284,79 @@ async def advance(
         carried = None
         if deps.resends_owed:
             carried = h.carry(trace)
-        deps.cases[case_id] = deps.table_codec.dump(flow_id, progress.state, at, carried, record)
+        deps.cases[case_id] = deps.table_codec.dump(
+            flow_id, progress.state, at, carried, record, clocks
+        )
     sent = deps.clock.now()
     for emit in emits:
-        await request(deps, flow_id, emit, trace, arrived, sent)
+        joined = latest(trace, clocks, joined_units(flow, str(emit.step), clocks))
+        await request(deps, flow_id, emit, joined, arrived, sent)
+    handed = None
+    if progress.started:
+        # on from the step whose answer hands over, or at a completion, from the latest answer
+        started_flows = {started.flow for started in progress.started}
+        marks = [ho.step for ho in flow.handovers if ho.flow in started_flows and ho.step]
+        units = [unit for step in marks for unit in step_units(step, clocks)] or list(clocks)
+        handed = handover_clock(latest(trace, clocks, units), sent)
+    for started in progress.started:
+        assert handed is not None
+        await hand_over(deps, flow_id, started, trace, sent, handed)
     recorded = None
     if record is not None:
         marks = h.progress(trace, arrived)
+        if handed is not None:
+            marks[h.HANDED] = repr(handed.intended)
         recorded = await deps.outbox.record(flow.progress_topic, case_id, record, marks)
     if progress.completion is not None and not progress.duplicate:
         marks = h.carry(trace, **{h.ACTED: sent})
         delivered = await deps.outbox.send(progress.completion.emit, marks)
         forget_once_delivered(deps, case_id, delivered, recorded)
+
+
+def handover_clock(trace: dict[str, str], sent: float) -> CaseClock:
+    """The clock of the cases a transition hands over, sent at wall time `sent`.
+
+    A new case opens at the business time its upstream case has reached: its intended time is
+    where the run's one clock reads that, and the wall time since (the platform's own, in the
+    upstream case) counts as time spent outside the platform, so the new case's clock goes on
+    from the upstream case's rather than from the wall clock's."""
+    upstream = CaseClock.of(trace, h.mark(trace, h.SPEEDUP) or 1.0, sent)
+    intended = upstream.wall_of(upstream.at(sent))
+    return CaseClock(upstream.t0, upstream.speedup, intended, agency_wall=sent - intended)
+
+
+async def hand_over(
+    deps: OrchestratorDeps,
+    flow_id: str,
+    started: Started,
+    trace: dict[str, str],
+    sent: float,
+    clock: CaseClock,
+) -> None:
+    """The trigger of a case another flow starts, on that flow's source topic, on `clock`."""
+    case_id = started.emit.key
+    exchange = deps.exchange.delay(Crossing.TRIGGER, case_id) if deps.exchange else 0.0
+    marks = {
+        h.RUN: trace.get(h.RUN, ""),
+        h.T0: repr(clock.t0),
+        h.SPEEDUP: repr(clock.speedup),
+        h.INTENDED: repr(clock.intended),
+        h.EMITTED: repr(sent),
+        h.FLOW: started.flow,
+        h.AGENCY_WALL: repr(clock.agency_wall),
+        h.EXCHANGE: repr(exchange),
+        h.UPSTREAM: str(trace.get(h.FLOW, flow_id)),
+    }
+    marks.update(
+        h.cloud_event(
+            event_id=str(started.emit.value.get("event_id") or case_id),
+            source=deps.orchestrators[flow_id].name,
+            event_type=started.emit.topic,
+            subject=case_id,
+            at=sent,
+        )
+    )
+    await deps.outbox.send(started.emit, marks)
 
 
 def forget_once_delivered(

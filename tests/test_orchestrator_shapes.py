@@ -1,0 +1,247 @@
+"""The orchestrator's two newer shapes on flows built here: a step done once per item, joined
+when all, the first or k of its items are done; and a case that starts a case of another flow.
+
+Times are chosen by hand, so every join time and hand-over below is worked out in advance.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from test_orchestrator import CASE, SOURCE, agency_step, trigger
+
+from processors.events import Record
+from processors.flow import AtLeast, CaseView, Each, FlowSpec, Handover, ItemJoin, Step
+from processors.orchestrator import (
+    ANSWERED,
+    CANCELLED,
+    COMPLETED,
+    DUPLICATE,
+    REFUSED,
+    REJECTED,
+    SKIPPED,
+    UNREQUESTED,
+    Orchestrator,
+    Progress,
+    case_marks,
+)
+
+BANKS = ["ICBC", "CCB", "ABC", "BOC"]
+
+
+def banks_of(case: CaseView) -> list[Record]:
+    return [{"bank_code": code} for code in case.trigger["banks"]]
+
+
+def freeze_request(case: CaseView) -> Record:
+    assert case.item is not None
+    return {"thing": case.trigger["thing"], "bank_code": case.item["bank_code"]}
+
+
+def per_bank(join: ItemJoin = "all") -> Step:
+    return Step(
+        "freeze",
+        "freeze the accounts at each bank",
+        agency="bank",
+        topic="bank.freeze.v1",
+        schema="t01/Request.avsc",
+        request=freeze_request,
+        each=Each(banks_of, lambda item: str(item["bank_code"]), kind="bank", join=join),
+    )
+
+
+def flow_with(*steps: Step, handovers: tuple[Handover, ...] = (), flow_id: str = "T01") -> FlowSpec:
+    return FlowSpec(
+        id=flow_id,
+        title="a hand-made flow",
+        measures=("M0",),
+        source=SOURCE,
+        steps=steps,
+        handovers=handovers,
+    )
+
+
+def item_outcome(bank: str, status: str = COMPLETED, *, request_id: str | None = None) -> Record:
+    return {
+        "case_id": CASE,
+        "request_id": request_id or f"{CASE}/freeze/{bank}",
+        "step": "freeze",
+        "agency": "bank",
+        "status": status,
+        "reply": None,
+    }
+
+
+def answer(
+    orchestrator: Orchestrator, state: dict[str, Any], outcome: Record, at: float
+) -> Progress:
+    before = copy.deepcopy(state)
+    progress = orchestrator.record(state, outcome, at)
+    assert state == before, "a transition must not change the state it was given"
+    return progress
+
+
+def test_a_step_per_item_sends_one_request_per_item_with_its_own_id_and_body() -> None:
+    orchestrator = Orchestrator(flow_with(per_bank()))
+    opened = orchestrator.open(None, trigger(banks=["ICBC", "CCB", "ICBC"]), 0.0, 0.0)
+    assert [e.value["request_id"] for e in opened.emits] == [
+        f"{CASE}/freeze/ICBC",
+        f"{CASE}/freeze/CCB",
+    ], "an item named twice is one request"
+    assert [e.value["bank_code"] for e in opened.emits] == ["ICBC", "CCB"]
+    assert opened.transition.requested == ("freeze/ICBC", "freeze/CCB")
+
+
+@pytest.mark.parametrize(
+    ("join", "joins_at"),
+    [("all", 4), ("first", 1), (AtLeast(2), 2), (AtLeast(3), 3), (AtLeast(9), 4)],
+)
+def test_a_join_finishes_the_step_at_the_answer_it_names(join: ItemJoin, joins_at: int) -> None:
+    """Four banks answer at t = 10, 20, 30, 40: the step is done (and the next step due) at the
+    answer the join names; the case completes only once every bank has answered."""
+    after = agency_step("report", after=("freeze",))
+    orchestrator = Orchestrator(flow_with(per_bank(join), after))
+    progress = orchestrator.open(None, trigger(banks=BANKS), 0.0, 0.0)
+    state = progress.state
+    for n, bank in enumerate(BANKS, start=1):
+        progress = answer(orchestrator, state, item_outcome(bank), at=10.0 * n)
+        state = progress.state
+        assert progress.transition.event == ANSWERED
+        assert progress.transition.step == f"freeze/{bank}"
+        assert progress.transition.joined == (("freeze",) if n == joins_at else ())
+        assert [e.step for e in progress.emits] == (["report"] if n == joins_at else [])
+        assert progress.completion is None, "the report is still out"
+    assert state["done"]["freeze"] == {"at": 10.0 * joins_at, "status": COMPLETED}
+    assert case_marks(state)["freeze.acted"] == 10.0 * joins_at
+    done = answer(orchestrator, state, _plain("report"), at=50.0)
+    assert done.completion is not None and done.completion.rejected == ()
+
+
+def test_a_case_waits_for_the_items_still_out_after_the_join() -> None:
+    orchestrator = Orchestrator(flow_with(per_bank("first")))
+    state = orchestrator.open(None, trigger(banks=["ICBC", "CCB"]), 0.0, 0.0).state
+    first = answer(orchestrator, state, item_outcome("ICBC"), 5.0)
+    assert first.transition.joined == ("freeze",) and first.completion is None
+    last = answer(orchestrator, first.state, item_outcome("CCB"), 9.0)
+    assert last.completion is not None
+    assert last.transition.joined == (), "the step was joined once"
+
+
+def test_a_join_that_can_no_longer_be_met_rejects_the_step_and_cancels_what_follows() -> None:
+    """Two of three must freeze; two rejections leave one bank, so the step is rejected at
+    the second rejection and the report after it is cancelled."""
+    after = agency_step("report", after=("freeze",))
+    orchestrator = Orchestrator(flow_with(per_bank(AtLeast(2)), after))
+    state = orchestrator.open(None, trigger(banks=BANKS[:3]), 0.0, 0.0).state
+    one = answer(orchestrator, state, item_outcome("ICBC", REJECTED), 1.0)
+    assert one.transition.joined == ()
+    two = answer(orchestrator, one.state, item_outcome("CCB", REJECTED), 2.0)
+    assert two.transition.joined == ("freeze",)
+    assert two.state["done"]["freeze"]["status"] == REJECTED
+    assert two.transition.cancelled == ("report",)
+    last = answer(orchestrator, two.state, item_outcome("ABC"), 3.0)
+    assert last.completion is not None and last.completion.rejected == ("freeze",)
+    assert last.state["done"]["report"]["status"] == CANCELLED
+
+
+def test_no_items_skips_the_step() -> None:
+    orchestrator = Orchestrator(flow_with(per_bank()))
+    opened = orchestrator.open(None, trigger(banks=[]), 0.0, 0.0)
+    assert opened.transition.skipped == ("freeze",)
+    assert opened.state["done"]["freeze"]["status"] == SKIPPED
+    assert opened.completion is not None
+
+
+def test_an_item_answered_twice_is_a_duplicate_and_an_unknown_item_is_refused() -> None:
+    orchestrator = Orchestrator(flow_with(per_bank()))
+    state = orchestrator.open(None, trigger(banks=["ICBC", "CCB"]), 0.0, 0.0).state
+    state = answer(orchestrator, state, item_outcome("ICBC"), 1.0).state
+    again = answer(orchestrator, state, item_outcome("ICBC"), 2.0)
+    assert again.transition.event == DUPLICATE and again.transition.step == "freeze/ICBC"
+    unknown = answer(orchestrator, state, item_outcome("BOC"), 2.0)
+    assert unknown.transition.event == REFUSED and unknown.refused == UNREQUESTED
+    plain = answer(orchestrator, state, item_outcome("CCB", request_id=f"{CASE}/freeze"), 2.0)
+    assert plain.refused == UNREQUESTED, "an item step's answer names its item"
+
+
+def test_the_scenario_may_set_another_join() -> None:
+    orchestrator = Orchestrator(flow_with(per_bank("all")), joins={"freeze": "first"})
+    state = orchestrator.open(None, trigger(banks=BANKS), 0.0, 0.0).state
+    assert answer(orchestrator, state, item_outcome("CCB"), 1.0).transition.joined == ("freeze",)
+
+
+def test_owed_requests_are_the_items_not_yet_answered() -> None:
+    orchestrator = Orchestrator(flow_with(per_bank()))
+    state = orchestrator.open(None, trigger(banks=BANKS), 0.0, 0.0).state
+    state = answer(orchestrator, state, item_outcome("CCB"), 1.0).state
+    owed = [e.value["request_id"] for e in orchestrator.outstanding(state)]
+    assert owed == [f"{CASE}/freeze/{bank}" for bank in ("ICBC", "ABC", "BOC")]
+
+
+# -- flows that start flows ----------------------------------------------------------------
+
+
+def to_next(case: CaseView, case_id: str) -> Record:
+    return {"event_id": f"e-{case_id}", "thing": case.trigger["thing"], "from": case.case_id}
+
+
+def handing(at: str, *, applies: Any = None) -> Orchestrator:
+    extra = {} if applies is None else {"applies": applies}
+    upstream = flow_with(
+        agency_step("ruling"),
+        agency_step("close", after=("ruling",)),
+        handovers=(Handover("T02", at, to_next, **extra),),
+    )
+    return Orchestrator(upstream, downstream={"T02": "t02.source.v1"})
+
+
+def _plain(step: str, status: str = COMPLETED) -> Record:
+    return {
+        "case_id": CASE,
+        "request_id": f"{CASE}/{step}",
+        "step": step,
+        "agency": step,
+        "status": status,
+        "reply": None,
+    }
+
+
+def test_a_step_answer_hands_over_with_the_data_carried_forward() -> None:
+    orchestrator = handing("ruling.acted")
+    state = orchestrator.open(None, trigger(), 0.0, 0.0).state
+    ruled = answer(orchestrator, state, _plain("ruling"), 3.0)
+    [started] = ruled.started
+    assert started.flow == "T02"
+    assert started.emit.topic == "t02.source.v1" and started.emit.key == f"T02.{CASE}"
+    assert started.emit.value == {
+        "event_id": f"e-T02.{CASE}",
+        "thing": "X-1",
+        "from": CASE,
+        "case_id": f"T02.{CASE}",
+    }
+    assert ruled.transition.handed_over == (f"T02.{CASE}",)
+    closed = answer(orchestrator, ruled.state, _plain("close"), 4.0)
+    assert closed.started == [] and closed.completion is not None
+
+
+def test_a_completion_hands_over_unless_the_case_was_rejected() -> None:
+    orchestrator = handing("completed")
+    state = orchestrator.open(None, trigger(), 0.0, 0.0).state
+    state = answer(orchestrator, state, _plain("ruling"), 1.0).state
+    assert [s.flow for s in answer(orchestrator, state, _plain("close"), 2.0).started] == ["T02"]
+    rejected = answer(orchestrator, state, _plain("close", REJECTED), 2.0)
+    assert rejected.completion is not None and rejected.started == []
+
+
+def test_no_hand_over_where_the_data_says_not_or_the_run_lacks_the_flow() -> None:
+    no = handing("ruling.acted", applies=lambda trigger: trigger["thing"] != "X-1")
+    state = no.open(None, trigger(), 0.0, 0.0).state
+    assert answer(no, state, _plain("ruling"), 1.0).started == []
+    rejected_step = handing("ruling.acted")
+    state = rejected_step.open(None, trigger(), 0.0, 0.0).state
+    assert answer(rejected_step, state, _plain("ruling", REJECTED), 1.0).started == []
+    alone = Orchestrator(rejected_step.flow)
+    state = alone.open(None, trigger(), 0.0, 0.0).state
+    assert answer(alone, state, _plain("ruling"), 1.0).started == []
