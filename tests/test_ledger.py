@@ -188,3 +188,67 @@ def test_an_engine_that_learns_of_deliveries_with_answers_leaves_them_unknown_at
         unknown = untold.book.latency[f"F03/delivered:{step}"].summary()
         assert (known.open, known.open_min) == (1, 100.0), step
         assert (unknown.open, unknown.open_min) == (1, 0.0), step
+
+
+def test_a_join_of_items_falls_at_the_latest_item_whichever_is_told_last() -> None:
+    """On Kafka answers reach the books in wall-clock order: a bank that froze at 500 s may be
+    told after one that froze at 900 s. Joined at the second answer told, the step is done at
+    900 s, the later of the two on the business clock, not at the 500 s of the last told."""
+    ledger = ledger_for("enforcement-search")
+    case = "F19-0000001"
+    ledger.started("F19", case, None, 0.0)
+    opened = Transition(
+        case,
+        "F19",
+        "OPENED",
+        requested=("bank-freeze/102", "bank-freeze/103"),
+        needs=("bank-freeze",),
+    )
+    ledger.transition("F19", opened, 0.0)
+    first = Transition(case, "F19", "ANSWERED", step="bank-freeze/103", status="COMPLETED")
+    ledger.transition("F19", first, 900.0)
+    last = Transition(
+        case,
+        "F19",
+        "ANSWERED",
+        step="bank-freeze/102",
+        status="COMPLETED",
+        joined=("bank-freeze",),
+        completed=True,
+    )
+    ledger.transition("F19", last, 500.0)
+    latency = ledger.book.latency
+    assert latency["F19/acted:bank-freeze"].summary().max == pytest.approx(900.0, rel=1e-3)
+    assert latency["F19/acted:bank-freeze@102"].summary().max == pytest.approx(500.0, rel=1e-3)
+    assert latency["F19/case"].summary().max == pytest.approx(900.0, rel=1e-3)
+
+
+def test_a_hand_over_told_twice_starts_one_case() -> None:
+    """The case a hand-over starts is open from the transition that handed it over until the
+    engine starts it; the same transition told again (a progress record sent again) neither
+    opens a second one nor keeps the run waiting for it."""
+    ledger = ledger_for("bankruptcy-linkage")
+    upstream, started = "F16-0000001", "F03.F16-0000001"
+    ledger.started("F16", upstream, None, 0.0)
+    opened = Transition(upstream, "F16", "OPENED", requested=("deregistration",))
+    ledger.transition("F16", opened, 0.0)
+    handing = Transition(
+        upstream,
+        "F16",
+        "ANSWERED",
+        step="deregistration",
+        status="COMPLETED",
+        handed_over=(started,),
+    )
+    ledger.transition("F16", handing, 100.0)
+    assert ledger.open_cases() == 2, "the F16 case, and the F03 case it started"
+    ledger.started("F03", started, None, 100.0)
+    done = Transition(started, "F03", "OPENED", completed=True)
+    ledger.transition("F03", done, 100.0)
+    ledger.transition("F16", handing, 100.0)  # told again
+    assert ledger.open_cases() == 1
+    ledger.transition(
+        "F16", Transition(upstream, "F16", "ANSWERED", step="x", completed=True), 200.0
+    )
+    assert ledger.open_cases() == 0
+    assert ledger.counts("F03").cases_started == 1
