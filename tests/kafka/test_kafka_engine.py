@@ -266,14 +266,14 @@ def agree(sim: RunResult, kafka: RunResult, hops: dict[str, int], per_hop: float
 def district(*overrides: str) -> Scenario:
     """The district, every flow over its shared pools and desks, cut to a day's arrivals:
     offices, calendars and desks as they are, the hours-long stages and waits of F04, F15, F16,
-    F17 and F19 cut to minutes (F04 and F17 at four times their load, F16 at 25 times, so that
+    F17 and F19 cut to minutes (F04 and F17 at four times their load, F16 at 12 times, so that
     a day has some of each) so that every case closes within days, and every agency refusing
     some requests, so that steps after a refusal are cancelled. F15 and F16 hand cases over to
     F19 and F03. F01's 实时 is measured on the platform's own wall clock, which at 20,000x
     carries a day's load in four seconds: a day of the district is what one worker on two
     cores keeps near real time."""
     quick = ["duration=1d", "drain=30d"]
-    for flow_id, rate in (("F04", 40), ("F15", 10), ("F16", 10), ("F17", 40), ("F19", 10)):
+    for flow_id, rate in (("F04", 40), ("F15", 5), ("F16", 5), ("F17", 40), ("F19", 5)):
         quick.append(f"flows.{flow_id}.arrivals.rate={rate}/d")
         for step in FLOWS[flow_id].steps:
             kind = "duration" if step.is_wait else "service_time"
