@@ -152,6 +152,19 @@ class _SignalGenerator:
         )
         self._serials: dict[tuple[str, int], int] = {}
 
+    def _about(self, case_id: str) -> tuple[MarketEntity, dict[str, Any]]:
+        """A signal's event id and the entity it is about, drawn in that order, and the fields
+        every signal starts with."""
+        identifier = event_id(self._rng)
+        entity = self.population.pick_risky(self._rng)
+        head = {
+            "event_id": identifier,
+            "case_id": case_id,
+            "uscc": entity.uscc,
+            "company_name": entity.company_name,
+        }
+        return entity, head
+
     def _next_serial(self, series: str, year: int) -> int:
         """The next number of a yearly series: numbers an agency issues never repeat."""
         serial = self._serials.get((series, year), 0) + 1
@@ -178,8 +191,7 @@ class JudgmentSignalGenerator(_SignalGenerator):
         """One judgment against an entity taking effect on `on`, valid for
         f13/JudgmentAgainstEntity.avsc."""
         rng = self._rng
-        identifier = event_id(rng)
-        entity = self.population.pick_risky(rng)
+        _, head = self._about(case_id)
         kind = self._kind.pick(rng)
         filed = on.year - 1 if rng.random() < _FILED_THE_YEAR_BEFORE else on.year
         case_type = _CASE_TYPE[kind]
@@ -187,10 +199,7 @@ class JudgmentSignalGenerator(_SignalGenerator):
         fewest, most = _AMOUNT_BOUNDS_YUAN
         amount = min(max(round(rng.lognormvariate(math.log(median), sigma)), fewest), most)
         return {
-            "event_id": identifier,
-            "case_id": case_id,
-            "uscc": entity.uscc,
-            "company_name": entity.company_name,
+            **head,
             "judgment_number": judgment_number(
                 filed, case_type, self._next_serial(case_type, filed)
             ),
@@ -218,13 +227,9 @@ class DishonestySignalGenerator(_SignalGenerator):
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
         """One listing made on `on`, valid for f13/DishonestyListed.avsc."""
         rng = self._rng
-        identifier = event_id(rng)
-        entity = self.population.pick_risky(rng)
+        _, head = self._about(case_id)
         return {
-            "event_id": identifier,
-            "case_id": case_id,
-            "uscc": entity.uscc,
-            "company_name": entity.company_name,
+            **head,
             "record_id": record_id(on.year, self._next_serial("SX", on.year)),
             "listed_on": on,
             "reason": self._reason.pick(rng),
@@ -251,13 +256,9 @@ class InspectionSignalGenerator(_SignalGenerator):
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
         """One inspection done on `on`, valid for f13/InspectionResult.avsc."""
         rng = self._rng
-        identifier = event_id(rng)
-        entity = self.population.pick_risky(rng)
+        entity, head = self._about(case_id)
         return {
-            "event_id": identifier,
-            "case_id": case_id,
-            "uscc": entity.uscc,
-            "company_name": entity.company_name,
+            **head,
             "inspection_id": inspection_id(on.year, self._next_serial("CJ", on.year)),
             "inspected_on": on,
             "kind": self._kind.pick(rng),
@@ -290,14 +291,10 @@ class ComplaintSignalGenerator(_SignalGenerator):
         if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
             raise ValueError(f"at must be a datetime with its time zone, got {at!r}")
         rng = self._rng
-        identifier = event_id(rng)
-        entity = self.population.pick_risky(rng)
+        _, head = self._about(case_id)
         return {
-            "event_id": identifier,
-            "case_id": case_id,
+            **head,
             "complaint_id": complaint_id(at.year, self._next_serial("TS", at.year)),
-            "uscc": entity.uscc,
-            "company_name": entity.company_name,
             "lodged_at": at,
             "channel": self._channel.pick(rng),
             "category": self._category.pick(rng),
