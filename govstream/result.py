@@ -74,12 +74,16 @@ class AgencyLoad(Frozen):
 class TargetVerdict(Frozen):
     id: str
     flow: str
-    of: Literal["delivered", "acted", "case", "span"]
+    of: Literal["delivered", "acted", "case", "span", "exposures", "count"]
     step: str
-    """The step the verdict is on, `case`, or the span's name."""
+    """The step the verdict is on, `case`, or the span's name; for exposures, the subscriber
+    (or all); for a count, the count's name."""
     stat: str
+    """The statistic of a latency; `count` for exposures and counts."""
     within: str
-    unit: Literal["s", "wd"]
+    """A latency's limit as the scenario gave it (`5s`, `3wd`); for exposures and counts, the
+    bound (`≤ 0`, `≥ 2000 by 2021-12-31`)."""
+    unit: Literal["s", "wd", "count"]
     limit: float
     observed: float | None
     met: bool | None
@@ -101,6 +105,13 @@ class TargetVerdict(Frozen):
     """Over replications: the 95 % confidence interval of the statistic [low, high]."""
     reason: str | None = None
     """Why a verdict is undecided when the run could not resolve it (Kafka, at its speedup)."""
+
+    @property
+    def requirement(self) -> str:
+        """What the target asks, to print: `p90 ≤ 5s`, or for a count `≥ 2000 by …`."""
+        if self.unit == "count":
+            return self.within
+        return f"{self.stat} ≤ {self.within}"
 
 
 class StepInfo(Frozen):
@@ -224,6 +235,31 @@ class Replication(Frozen):
     """Scale (`latency`, `working_days`, `legal_working_days`) -> metric -> encoded recorder."""
 
 
+class Exposures(Frozen):
+    """One subscriber's checks against its table of a flow's published records."""
+
+    checks: int
+    found: int
+    """Checks that found at least one record about the entity."""
+    exposures: int
+    """Checks that found a record after the platform had recorded its retraction."""
+    retracted_held_at_end: int = 0
+    """Records retracted and still in the table when the run ended: later checks could still
+    find them, so a limit on exposures is undecided while any is left."""
+
+
+class TallyCount(Frozen):
+    """A count the plan sets (F12's entities using the credit code): the distinct values seen."""
+
+    counted: int
+    new_by_day: dict[str, int] = Field(default_factory=dict)
+    """Values seen for the first time, by business day (ISO date)."""
+
+    def by(self, day: str) -> int:
+        """How many were counted by the end of `day` (ISO date)."""
+        return sum(count for seen, count in self.new_by_day.items() if seen <= day)
+
+
 class RunResult(Frozen):
     result_schema: str = Field(default=SCHEMA_ID, alias="schema")
     scenario_name: str
@@ -238,6 +274,10 @@ class RunResult(Frozen):
     flow_counts: dict[str, Counts] = Field(default_factory=dict)
     rules: dict[str, dict[str, dict[str, int]]] = Field(default_factory=dict)
     """Flow -> the plan's rule on case data -> met / not met / not applicable counts."""
+    exposures: dict[str, dict[str, Exposures]] = Field(default_factory=dict)
+    """Flow -> subscriber -> its checks against its table of published records."""
+    tallies: dict[str, dict[str, TallyCount]] = Field(default_factory=dict)
+    """Flow -> count -> the distinct values counted."""
     latency: dict[str, Summary]
     working_days: dict[str, Summary] = Field(default_factory=dict)
     platform_ms: dict[str, Summary] = Field(default_factory=dict)

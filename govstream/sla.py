@@ -17,12 +17,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from govstream.durations import format_seconds
 from govstream.metrics import LatencySummary
 from govstream.pipeline.book import case_key, span_key, step_key
-from govstream.result import Interval, Summary, TargetVerdict, Verdict
-from govstream.scenario.model import Scenario, Target
+from govstream.result import Exposures, Interval, Summary, TallyCount, TargetVerdict, Verdict
+from govstream.scenario.model import LATENCY_TARGETS, Scenario, Target
 from processors import FLOWS
 
 DAY = 86400.0
@@ -31,8 +32,11 @@ SCALES = ("latency", "working_days", "legal_working_days")
 
 
 def target_metrics(scenario: Scenario, target: Target) -> list[tuple[str, str]]:
-    """(what the verdict is on, the metric it reads) for each verdict the target yields."""
+    """(what the verdict is on, the metric it reads) for each verdict a latency target yields;
+    none for a target on checks or a count."""
     flow_id = scenario.target_flow(target)
+    if target.of not in LATENCY_TARGETS:
+        return []
     if target.of == "case":
         return [("case", case_key(flow_id))]
     if target.of == "span":
@@ -46,7 +50,8 @@ def target_metrics(scenario: Scenario, target: Target) -> list[tuple[str, str]]:
 
 
 def target_scale(target: Target) -> str:
-    """Which of the run's tables a target reads."""
+    """Which of the run's tables a latency target reads."""
+    assert target.within is not None
     if not target.within.is_working_days:
         return "latency"
     return "working_days" if target.working_days == "office" else "legal_working_days"
@@ -102,6 +107,16 @@ def _round(value: float) -> str:
     return f"{float(f'{value:.2g}'):g}"
 
 
+@dataclass(frozen=True, slots=True)
+class Beside:
+    """What targets on checks and counts read: a run's exposures and counts, and the business
+    day its books were cut off on (ISO date)."""
+
+    exposures: Mapping[str, Mapping[str, Exposures]]
+    tallies: Mapping[str, Mapping[str, TallyCount]]
+    ended_on: str
+
+
 def evaluate_targets(
     scenario: Scenario,
     latency: Mapping[str, Summary],
@@ -109,6 +124,7 @@ def evaluate_targets(
     legal_days: Mapping[str, Summary] | None = None,
     intervals: Mapping[str, Mapping[str, Mapping[str, Interval]]] | None = None,
     resolution: Resolution | None = None,
+    beside: Beside | None = None,
 ) -> list[TargetVerdict]:
     tables = {
         "latency": latency,
@@ -119,6 +135,9 @@ def evaluate_targets(
     for target in scenario.targets:
         flow_id = scenario.target_flow(target)
         quotes = {t.measure: t.quote_zh for t in FLOWS[flow_id].plan_targets}
+        if target.of not in LATENCY_TARGETS:
+            verdicts.append(beside_verdict(target, flow_id, beside, quotes))
+            continue
         scale = target_scale(target)
         for on, key in target_metrics(scenario, target):
             interval = None
@@ -153,6 +172,7 @@ def _verdict(
     interval: Interval | None,
     quotes: Mapping[str, str],
 ) -> TargetVerdict:
+    assert target.within is not None
     in_working_days = target.within.is_working_days
     limit = float(
         (target.within.working_days if in_working_days else target.within.clock_seconds()) or 0.0
@@ -174,24 +194,79 @@ def _verdict(
         at_least = summary.at_least(target.stat)
         verdict = judge(observed, upper, limit)
     return TargetVerdict(
-        id=target.id,
-        flow=flow_id,
-        of=target.of,
+        **_about(target, flow_id, quotes, verdict),
         step=on,
         stat=target.stat,
         within=str(target.within),
         unit="wd" if in_working_days else "s",
         limit=limit,
         observed=observed,
-        met={"met": True, "missed": False}.get(verdict),
-        source=target.source,
-        measure=target.measure,
-        quote=quotes.get(target.measure or "") if target.source == "plan" else None,
-        note=target.note,
-        verdict=verdict,
         working_days=target.working_days if in_working_days else None,
         open=summary.open if summary is not None else 0,
         at_least=at_least,
         upper=upper,
         interval=bounds,
     )
+
+
+def beside_verdict(
+    target: Target, flow_id: str, beside: Beside | None, quotes: Mapping[str, str]
+) -> TargetVerdict:
+    """A target on exposures or on a count: a number of events, not a latency.
+
+    Exposures only grow: a run over the limit has missed it, and one within it has met it
+    only if no retracted record was left in a table for later checks to find. A count is met
+    once it reaches its number, missed if the day it was due has passed short of it (the
+    run's end, when no day is given), and undecided if the run ended before that day.
+    """
+    observed: int | None = None
+    held = 0
+    verdict: Verdict = "no data"
+    if target.of == "exposures":
+        assert target.at_most is not None
+        limit, on, within = target.at_most, target.subscriber, f"≤ {target.at_most}"
+        found = (beside.exposures if beside else {}).get(flow_id, {})
+        chosen = [e for agency, e in found.items() if on in ("all", agency)]
+        if chosen:
+            observed = sum(e.exposures for e in chosen)
+            held = sum(e.retracted_held_at_end for e in chosen)
+            verdict = judge(observed, observed if held == 0 else None, limit)
+    else:
+        assert target.at_least is not None and target.count is not None
+        limit, on = target.at_least, target.count
+        within = f"≥ {target.at_least}" + (f" by {target.by}" if target.by else "")
+        tally = (beside.tallies if beside else {}).get(flow_id, {}).get(target.count)
+        if tally is not None and beside is not None:
+            due = target.by.isoformat() if target.by else beside.ended_on
+            observed = tally.by(due)
+            if observed >= limit:
+                verdict = "met"
+            else:
+                verdict = "missed" if beside.ended_on > due or not target.by else "undecided"
+    return TargetVerdict(
+        **_about(target, flow_id, quotes, verdict),
+        step=on,
+        stat="count",
+        within=within,
+        unit="count",
+        limit=float(limit),
+        observed=None if observed is None else float(observed),
+        open=held,
+    )
+
+
+def _about(
+    target: Target, flow_id: str, quotes: Mapping[str, str], verdict: Verdict
+) -> dict[str, Any]:
+    """What every verdict says of its target: which it is, where it comes from, and the word."""
+    return {
+        "id": target.id,
+        "flow": flow_id,
+        "of": target.of,
+        "source": target.source,
+        "measure": target.measure,
+        "quote": quotes.get(target.measure or "") if target.source == "plan" else None,
+        "note": target.note,
+        "verdict": verdict,
+        "met": {"met": True, "missed": False}.get(verdict),
+    }

@@ -6,7 +6,10 @@ the case's data may skip it; an agency's answer may carry data that later steps 
 A fan-out is the special case where every step depends only on the trigger. A step may be done
 once for each item of a list in the case's data (each bank holding the debtor's accounts), and
 finish when all, the first, or k of its items are done. A flow may start another: its
-completion, or one step's answer, emits the other flow's trigger (`Handover`).
+completion, or one step's answer, emits the other flow's trigger (`Handover`). A flow may
+publish its case's record to subscribing agencies, each keeping a table of the records it
+holds and using it in its own work, and retract it later (`Publication`); and it may count the
+entities of a stream of its source's events (`Tally`).
 
 The flow's module declares this once. The engines, the topic catalog, the tests and the reports
 all read that one declaration, so they cannot disagree about who receives what, and when.
@@ -98,6 +101,25 @@ class Each:
 
 
 @dataclass(frozen=True, slots=True)
+class Published:
+    """A step whose request is the case's record published to a subscriber, or its retraction.
+
+    The subscribers' steps of one publication share their request topic: on Kafka it is one
+    compacted topic, keyed by `key` (the record) and partitioned by `entity`, and the
+    platform writes one message to it for all of them, the record or, to retract it, its
+    tombstone. Each subscriber reads the topic into its own table of the records it holds,
+    and answers for its own step once its table has taken the change in.
+    """
+
+    key: Callable[[Record], str]
+    """The record's key on the compacted topic, from the trigger (the entity and the record)."""
+    entity: Callable[[Record], str]
+    """The entity the record is about, from the trigger: what a subscriber looks records up by,
+    and what the record is partitioned by, with the subscriber's own checks."""
+    tombstone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One agency acting on a request, or a wait outside any agency.
 
@@ -128,6 +150,12 @@ class Step:
     without the rejected step's answer ("run")."""
     each: Each | None = None
     """For a step done per item: its items and when it has finished; None for one request."""
+    published: Published | None = None
+    """For a subscriber's step of a publication: the record it takes in, or drops."""
+    lasts: Callable[[Record], float] | None = None
+    """For a wait whose length the case's data gives, in seconds from the trigger (the wait's
+    request carries it); None for a wait whose length the scenario draws. A scenario that gives
+    the step a duration draws it all the same (a study of quicker repairs, a short test)."""
 
     @property
     def is_wait(self) -> bool:
@@ -187,6 +215,69 @@ def upstream_of(case_id: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscriber:
+    """An agency that keeps its own table of a flow's published records and uses it in its own
+    work (a bank checking a loan applicant): `holds` is its step that takes a record in,
+    `drops` its step that takes a retracted one out. Its checks come on `checks`, and it tells
+    the platform what each found on `uses`."""
+
+    agency: str
+    holds: str
+    drops: str
+    checks: str
+    uses: str
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """A flow whose case is a record published to subscribers and, later, retracted.
+
+    `retracted` is the mark at which the source retracts the record: a subscriber's check that
+    finds the record after it is an exposure. `checked_until` says, from the trigger, how long
+    after its publication an entity is still among those subscribers check often (an entity
+    listed, and for a while after its repair, applies for loans and bids); `check` builds a
+    subscriber's check generator from a seeded rng, the trigger generator's entities and the
+    subscriber's agency. The platform takes each subscriber's account of its checks on the
+    subscriber's own topic and writes it on `uses_told`, which the run's books read."""
+
+    subscribers: tuple[Subscriber, ...]
+    retracted: str
+    check_schema: str
+    use_schema: str
+    uses_told: str
+    check: Callable[[random.Random, Any, str], Any]
+    checked_until: Callable[[Record], float]
+
+    def subscriber(self, agency: str) -> Subscriber:
+        for candidate in self.subscribers:
+            if candidate.agency == agency:
+                return candidate
+        raise KeyError(
+            f"{agency!r} does not subscribe; subscribers are "
+            f"{', '.join(s.agency for s in self.subscribers)}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A count the plan sets on a flow (F12: 2000 entities using the credit code): the distinct
+    `distinct(event)` values among the events `agency` reports on `topic`, counted by the
+    platform as they arrive; it writes each value it counts, once, on `counted`, which the
+    run's books read. `build` makes the events' generator from a seeded rng and the flow's
+    trigger generator, so the events concern the same entities as the flow's cases."""
+
+    id: str
+    title: str
+    agency: str
+    topic: str
+    schema: str
+    build: Callable[[random.Random, Any], Any]
+    distinct: Callable[[Record], str]
+    counted: str
+    counted_schema: str
+
+
+@dataclass(frozen=True, slots=True)
 class Span:
     """A named interval between two marks of a case, on which the plan sets a deadline.
 
@@ -237,13 +328,17 @@ class Source:
     def generator(
         self, rng: random.Random, population: Mapping[str, Any]
     ) -> Callable[[str, date], dict[str, Any]]:
+        return self.make(rng, population).generate
+
+    def make(self, rng: random.Random, population: Mapping[str, Any]) -> Any:
+        """The generator itself, for sources that draw from its entities as well (`Tally`)."""
         defaults = self.mix_type()
         # Sequence-valued knobs arrive from YAML as lists; the frozen mixes hold tuples.
         values = {
             name: tuple(value) if isinstance(getattr(defaults, name), tuple) else value
             for name, value in population.items()
         }
-        return self.build(rng, dataclasses.replace(defaults, **values)).generate
+        return self.build(rng, dataclasses.replace(defaults, **values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +354,8 @@ class FlowSpec:
     spans: tuple[Span, ...] = field(default=())
     rules: tuple[Rule, ...] = field(default=())
     handovers: tuple[Handover, ...] = field(default=())
+    publication: Publication | None = None
+    tallies: tuple[Tally, ...] = field(default=())
     partitions: int | None = None
 
     def __post_init__(self) -> None:
@@ -288,6 +385,27 @@ class FlowSpec:
         for handover in self.handovers:
             if handover.at != COMPLETED_MARK:
                 check_mark(self, handover.at)
+        for step in self.steps:
+            if step.lasts is not None and not step.is_wait:
+                raise ValueError(f"{self.id}: step {step.id!r}: only a wait lasts by its data")
+        if self.publication is not None:
+            self._check_publication(self.publication)
+
+    def _check_publication(self, publication: Publication) -> None:
+        check_mark(self, publication.retracted)
+        for subscriber in publication.subscribers:
+            for step_id, tombstone in ((subscriber.holds, False), (subscriber.drops, True)):
+                step = self.step(step_id)
+                if step.agency != subscriber.agency or step.published is None:
+                    raise ValueError(
+                        f"{self.id}: {subscriber.agency}'s step {step_id!r} must be its own "
+                        "published step"
+                    )
+                if step.published.tombstone != tombstone:
+                    raise ValueError(
+                        f"{self.id}: step {step_id!r} must "
+                        f"{'drop the record (a tombstone)' if tombstone else 'take it in'}"
+                    )
 
     @property
     def prefix(self) -> str:

@@ -436,6 +436,7 @@ class Orchestrator:
         head = {"request_id": request_id(case_id, step.id), "case_id": case_id}
         if step.is_wait:
             body: Record = {"flow": self.flow.id, "step": step.id, "party": step.actor}
+            body["lasts_seconds"] = None if step.lasts is None else step.lasts(state["trigger"])
             return Emit(self.flow.wait_topic, case_id, {**head, **body}, None, step.id)
         assert step.request is not None and step.topic is not None
         if not self.bodies and step.reply is None:

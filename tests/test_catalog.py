@@ -78,6 +78,12 @@ def expected_topics(spec: FlowSpec) -> set[str]:
     names |= {outcome_topic(spec, answerer) for answerer in answerers(spec)}
     if spec.waits:
         names.add(spec.wait_topic)
+    if spec.publication is not None:
+        for subscriber in spec.publication.subscribers:
+            names |= {subscriber.checks, subscriber.uses}
+        names.add(spec.publication.uses_told)
+    for tally in spec.tallies:
+        names |= {tally.topic, tally.counted}
     return names
 
 
@@ -87,8 +93,22 @@ def expected_topics(spec: FlowSpec) -> set[str]:
 def test_catalog_holds_exactly_the_flows_topics(catalog: Catalog, flow_spec: FlowSpec) -> None:
     mine = {topic.name for topic in catalog.topics_for_flow(flow_spec.id)}
     assert mine == expected_topics(flow_spec) == set(flow_topics(flow_spec))
-    # One topic per agency step: no two steps share a request topic.
-    assert len({step.topic for step in agency_steps(flow_spec)}) == len(agency_steps(flow_spec))
+    # One topic per agency step: no two steps share a request topic, except a publication's
+    # subscribers, who all read its one compacted topic.
+    alone = [step for step in agency_steps(flow_spec) if step.published is None]
+    assert len({step.topic for step in alone}) == len(alone)
+    for step in agency_steps(flow_spec):
+        assert catalog.topic(str(step.topic)).compacted == (step.published is not None)
+
+
+def test_a_publication_is_one_compacted_topic_every_subscriber_reads() -> None:
+    catalog = load_catalog()
+    records = catalog.topic("f12.dishonesty-records.v1")
+    assert records.compacted
+    assert set(records.consumers) == {"bank", "finance-bureau"}
+    assert records.producers == ("f12-orchestrator",)
+    checks = catalog.topic("f12.bank.record-check.v1")
+    assert (checks.producers, checks.consumers) == (("bank",), ("bank",))
 
 
 def test_source_topic_is_written_by_the_source_and_read_by_the_orchestrator(
@@ -107,9 +127,13 @@ def test_source_topic_is_written_by_the_source_and_read_by_the_orchestrator(
 def test_each_agency_step_topic_is_read_by_that_agency_alone(
     catalog: Catalog, flow_spec: FlowSpec
 ) -> None:
+    """A publication's compacted topic is read by its subscribers, each for its own steps."""
+    publication = flow_spec.publication
+    subscribers = tuple(s.agency for s in publication.subscribers) if publication else ()
     for step in agency_steps(flow_spec):
         spec = catalog.topic(str(step.topic))
-        assert spec.consumers == (step.agency,), step.id
+        readers = subscribers if step.published else (step.agency,)
+        assert spec.consumers == readers, step.id
         assert spec.producers == (flow_spec.orchestrator,), step.id
         assert spec.schema_file == step.schema
         assert spec.flow == flow_spec.id
@@ -173,8 +197,13 @@ def test_every_schema_of_the_flow_parses(catalog: Catalog, flow_spec: FlowSpec) 
 def test_request_schemas_open_with_request_and_case_ids(
     catalog: Catalog, flow_spec: FlowSpec
 ) -> None:
-    """The orchestrator puts these two first in every request; the contract must agree."""
-    topics = [str(step.topic) for step in agency_steps(flow_spec)]
+    """The orchestrator puts these two first in every request; the contract must agree. A
+    publication's record, one message for all its subscribers, carries its case alone."""
+    published = {str(step.topic) for step in agency_steps(flow_spec) if step.published}
+    for topic in published:
+        fields = catalog.schema_json(topic)["fields"]
+        assert (fields[0]["name"], fields[0]["type"]) == ("case_id", "string"), topic
+    topics = [str(step.topic) for step in agency_steps(flow_spec) if not step.published]
     if flow_spec.waits:
         topics.append(flow_spec.wait_topic)
     for topic in topics:
@@ -186,8 +215,21 @@ def test_request_schemas_open_with_request_and_case_ids(
 
 
 def test_topics_are_keyed_by_case(catalog: Catalog, flow_spec: FlowSpec) -> None:
+    """Every topic of a case is keyed by it; a publication's records by the entity and record
+    (a tombstone must name the record it deletes), and what happens beside the cases (checks,
+    counted events) by the entity."""
+    beside = {t.topic for t in flow_spec.tallies} | {t.counted for t in flow_spec.tallies}
+    if flow_spec.publication is not None:
+        beside.add(flow_spec.publication.uses_told)
+        beside |= {s.checks for s in flow_spec.publication.subscribers}
+        beside |= {s.uses for s in flow_spec.publication.subscribers}
     for spec in catalog.topics_for_flow(flow_spec.id):
-        assert spec.key == "case_id"
+        if spec.compacted:
+            assert spec.key == "uscc/record_id"
+        elif spec.name in beside:
+            assert spec.key == "uscc"
+        else:
+            assert spec.key == "case_id"
         assert spec.partitions >= 1
         if flow_spec.partitions is not None:
             assert spec.partitions == flow_spec.partitions
@@ -201,10 +243,16 @@ def test_agency_reads_only_its_own_request_topics(catalog: Catalog, agency: str)
     """The catalog is the access-control list: an agency's steps, and its own flows' ends."""
     steps = {str(s.topic) for spec in FLOWS.values() for s in spec.steps_of(agency)}
     completions = {s.completed_topic for s in FLOWS.values() if s.source_agency == agency}
-    assert {spec.name for spec in catalog.readable_by(agency)} == steps | completions
+    subscribed = [s for f in FLOWS.values() if f.publication for s in f.publication.subscribers]
+    checks = {s.checks for s in subscribed if s.agency == agency}
+    assert {spec.name for spec in catalog.readable_by(agency)} == steps | completions | checks
     own = {outcome_topic(s, agency) for s in FLOWS.values() if agency in s.agencies}
     sources = {s.source_topic for s in FLOWS.values() if s.source_agency == agency}
-    assert {spec.name for spec in catalog.writable_by(agency)} == own | sources
+    told = {s.uses for s in subscribed if s.agency == agency}
+    counted = {t.topic for f in FLOWS.values() for t in f.tallies if t.agency == agency}
+    assert {spec.name for spec in catalog.writable_by(agency)} == (
+        own | sources | checks | told | counted
+    )
 
 
 def test_every_topic_has_one_writer(catalog: Catalog) -> None:
@@ -223,9 +271,13 @@ def test_every_topic_has_one_writer(catalog: Catalog) -> None:
 def test_the_collector_reads_the_progress_records_only(catalog: Catalog) -> None:
     """The collector measures a run from the platform's records: it reads no answer, request,
     trigger or completion, and writes nothing. A case a hand-over started it knows from the
-    progress record of the case that handed it over."""
+    progress record of the case that handed it over; subscribers' checks and counted values
+    from what the platform passes on."""
     progress = {f"{spec.prefix}.case-progress.v1" for spec in FLOWS.values()}
-    assert {spec.name for spec in catalog.readable_by(COLLECTOR)} == progress
+    told = {f.publication.uses_told for f in FLOWS.values() if f.publication}
+    told |= {t.counted for f in FLOWS.values() for t in f.tallies}
+    assert {spec.name for spec in catalog.readable_by(COLLECTOR)} == progress | told
+    assert all(catalog.topic(name).producers == ("f12-orchestrator",) for name in told)
     assert catalog.writable_by(COLLECTOR) == []
 
 

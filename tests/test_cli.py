@@ -366,7 +366,8 @@ def test_schemas_agency_of_a_source_only_shows_its_triggers_and_completions() ->
     assert result.returncode == 0, result.stderr
     reading, _, writing = result.stdout.partition("Topics amr writes")
     sources = [flow for flow in FLOWS.values() if flow.source_agency == "amr"]
-    # amr also acts in F16 (the bankruptcy's register entry and deregistration)
+    # amr also acts in F16 (the bankruptcy's register entry and deregistration), and reports
+    # the adoptions of the credit code F12 counts
     acting = {
         (step.topic, flow.outcome_topic("amr"))
         for flow in FLOWS.values()
@@ -377,9 +378,12 @@ def test_schemas_agency_of_a_source_only_shows_its_triggers_and_completions() ->
         *(f.completed_topic for f in sources),
         *requests,
     }
+    counted = {t.topic for f in FLOWS.values() for t in f.tallies if t.agency == "amr"}
+    assert counted, "amr reports the adoptions of the credit code F12 counts"
     assert {row[0] for row in table_rows(writing) if row} == {
         *(f.source_topic for f in sources),
         *answers,
+        *counted,
     }
 
 

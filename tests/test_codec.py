@@ -28,6 +28,8 @@ from govstream.contracts.codec import (
     canonical_form,
     fingerprint,
 )
+from govstream.contracts.samples import sample_value
+from govstream.pipeline.publication import on_the_record_topic
 from processors import FLOWS, flow
 from processors.flow import FlowSpec
 from processors.orchestrator import NO_OPEN_CASE, NOT_THE_OWNER, Orchestrator
@@ -156,8 +158,13 @@ def sample_values(walked: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             values += [(emit.topic, dict(emit.value)) for emit in emits]
             values += [(spec.progress_topic, value) for value in progress_values(spec, case)]
             for topic, value in values:
+                if load_catalog().topic(topic).compacted:
+                    value = on_the_record_topic(value)
                 if len(found[topic]) < PER_TOPIC:
                     found[topic].append(value)
+    for topic in load_catalog().topics:
+        if topic not in found:  # a check, what it found, a counted event: beside the cases
+            found[topic].append(sample_value(topic))
     return found
 
 

@@ -499,7 +499,7 @@ def test_every_topic_s_sample_round_trips_through_decode(topic: str) -> None:
 
 
 def _from_json(topic: str, record: dict[str, Any]) -> dict[str, Any]:
-    """The JSON record back in Avro's Python types (dates), to encode it again."""
+    """The JSON record back in Avro's Python types (dates, times), to encode it again."""
     import datetime as dt
 
     schema = load_catalog().schema_json(topic)
@@ -509,6 +509,8 @@ def _from_json(topic: str, record: dict[str, Any]) -> dict[str, Any]:
         logical = kind.get("logicalType") if isinstance(kind, dict) else None
         if logical == "date" and value.get(field["name"]) is not None:
             value[field["name"]] = dt.date.fromisoformat(value[field["name"]])
+        if logical == "timestamp-millis" and value.get(field["name"]) is not None:
+            value[field["name"]] = dt.datetime.fromisoformat(value[field["name"]])
     return value
 
 

@@ -52,8 +52,10 @@ def test_service_rejection_and_wait_draws_are_the_cases_own() -> None:
         other.service_time("F17", "contract-signing", "F17-run-0000002")
     )
     waits = Waits(scenario)
-    assert waits.duration("F17", "delivery", "F17-0000003") == Waits(scenario).duration(
-        "F17", "delivery", "F17-x-0000003"
+    first = {"request_id": "F17-0000003/delivery", "case_id": "F17-0000003"}
+    again = {"request_id": "F17-x-0000003/delivery", "case_id": "F17-x-0000003"}
+    assert waits.duration("F17", "delivery", first) == Waits(scenario).duration(
+        "F17", "delivery", again
     )
     refusals = KeyedDraws(scenario.seed, "rejection")
     share = sum(refusals.uniform(f"F17-{n:07d}", "acceptance") < 0.5 for n in range(4000))

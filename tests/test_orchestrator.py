@@ -406,6 +406,7 @@ def test_wait_step_is_emitted_on_the_wait_topic_and_has_no_delivery() -> None:
         "flow": "T01",
         "step": "deliver",
         "party": "supplier",
+        "lasts_seconds": None,  # the scenario draws how long
     }
     answer = outcome_for(flow, flow.step("deliver"), wait.value, random.Random(1))
     assert answer.value["agency"] == "supplier"
@@ -424,6 +425,14 @@ def test_wait_step_is_emitted_on_the_wait_topic_and_has_no_delivery() -> None:
 
 
 # -- marks and latency ----------------------------------------------------------------------
+
+
+def test_a_wait_as_long_as_the_case_says_carries_its_length() -> None:
+    flow = make_flow(
+        Step("repair", "the entity applies", agency=None, party="entity", lasts=lambda t: 7.5),
+    )
+    (wait,) = Run(flow).progress.emits
+    assert wait.value["lasts_seconds"] == 7.5
 
 
 def test_marks_are_the_times_given() -> None:

@@ -200,7 +200,10 @@ def test_progress_records_carry_no_personal_data(
             for topic, value in messages(case, flow_spec)
             for text in personal_values(marked_fields(codec.catalog.schema_json(topic)), value)
         }
-        assert carried, "the check is not vacuous"
+        # A flow whose trigger marks nothing personal (F12's records are of companies) is
+        # still checked for values shaped like a personal number.
+        source_marks = marked_fields(codec.catalog.schema_json(flow_spec.source_topic))
+        assert carried or not source_marks, "the check is not vacuous"
         records, _ = progress_records(flow_spec, case.trigger, case.outcomes)
         for record in records:
             codec.encode(flow_spec.progress_topic, record)

@@ -77,7 +77,12 @@ def catalog_permits(catalog: Catalog, grant: Grant) -> bool:
     if grant.resource != TOPIC:
         return False
     if grant.pattern == PREFIXED:
-        return grant.principal == PLATFORM and grant.name == PLATFORM_PREFIX
+        if grant.principal == PLATFORM:
+            return grant.name == PLATFORM_PREFIX
+        # A subscriber keeps its table's changelog under its own prefix.
+        return grant.name == agency_group_prefix(grant.principal) and grant.principal in (
+            table_keepers(catalog)
+        )
     if grant.name == dead_letter:
         return (grant.operation, grant.principal in consumers) == (WRITE, True) or (
             grant.operation,
@@ -89,6 +94,11 @@ def catalog_permits(catalog: Catalog, grant: Grant) -> bool:
     if grant.operation == READ:
         return grant.principal in {principal_of(c) for c in spec.consumers}
     return False
+
+
+def table_keepers(catalog: Catalog) -> set[str]:
+    """The agencies that read a compacted topic into a table of their own."""
+    return {principal_of(c) for s in catalog.topics.values() if s.compacted for c in s.consumers}
 
 
 def outcome_owner(topic: str) -> str:
@@ -195,9 +205,15 @@ def test_the_collector_reads_nothing_an_agency_wrote(
     catalog: Catalog, rules: frozenset[Grant]
 ) -> None:
     """No outcome (whose replies carry account numbers), request, trigger or completion: the
-    platform's progress records, and the dead letters it counts."""
+    platform's progress records, what the platform passes on of subscribers' checks and the
+    counts it keeps, and the dead letters it counts."""
     read = {name for name in catalog.topics if allowed(rules, COLLECTOR, READ, name)}
-    assert read == {flow.progress_topic for flow in FLOWS.values()}
+    beside = {
+        *(f.publication.uses_told for f in FLOWS.values() if f.publication),
+        *(tally.counted for f in FLOWS.values() for tally in f.tallies),
+    }
+    assert beside, "the check covers what the platform passes on beside its cases"
+    assert read == {flow.progress_topic for flow in FLOWS.values()} | beside
     assert allowed(rules, COLLECTOR, READ, catalog.dead_letter_topic)
     for name in read:
         assert topic_writers(rules, name) == (PLATFORM,), name
@@ -224,7 +240,9 @@ def test_prefixes_cover_no_contract_topic_and_only_the_collector_reads_dead_lett
         assert not any(g.covers(TOPIC, name) for g in prefixed), name
     assert readers(rules, catalog.dead_letter_topic) == (COLLECTOR,)
     assert not [g for g in rules if g.principal == COLLECTOR and g.operation != READ]
-    assert {g.principal for g in rules if g.operation == CREATE} == {PLATFORM}
+    keepers = table_keepers(catalog)
+    assert keepers == {"bank", "finance-bureau"}
+    assert {g.principal for g in rules if g.operation == CREATE} == {PLATFORM, *keepers}
 
 
 def test_principals_are_the_platform_the_collector_and_every_agency(catalog: Catalog) -> None:

@@ -114,7 +114,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     failures = [f"crossed: {c.statement}" for c in crossings if c.crossed]
     if args.fail_on_new_miss:
         failures += [
-            f"newly not met: {v.flow} {v.id} ({v.stat} ≤ {v.within})"
+            f"newly not met: {v.flow} {v.id} ({v.requirement})"
             for v in newly_failing(first, second)
         ]
 

@@ -98,6 +98,14 @@ def grants(catalog: Catalog) -> frozenset[Grant]:
     rules.add(Grant(PLATFORM, GROUP, PLATFORM_PREFIX, PREFIXED, READ))
     for principal in consumers - {PLATFORM}:
         rules.add(Grant(principal, GROUP, agency_group_prefix(principal), PREFIXED, READ))
+    # A subscriber keeps its table of a publication's records with a changelog of its own,
+    # which faust names after the agency's app and creates.
+    for spec in catalog.topics.values():
+        if spec.compacted:
+            for party in spec.consumers:
+                for operation in (READ, WRITE, CREATE):
+                    prefix = agency_group_prefix(principal_of(party))
+                    rules.add(Grant(principal_of(party), TOPIC, prefix, PREFIXED, operation))
     return frozenset(rules)
 
 

@@ -68,6 +68,9 @@ class TopicSpec:
     consumers: tuple[str, ...]
     key: str
     partitions: int
+    compacted: bool = False
+    """A table's topic: the broker keeps the latest value of each key, and a tombstone (a
+    null value) deletes it."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,6 +185,7 @@ def _topic_spec(name: str, entry: Any, defaults: Mapping[str, Any]) -> TopicSpec
         consumers=_names(entry["consumers"]),
         key=str(entry.get("key", defaults.get("key", "case_id"))),
         partitions=_positive(entry.get("partitions", defaults.get("partitions", 1)), name),
+        compacted=bool(entry.get("compacted", False)),
     )
 
 
@@ -234,11 +238,53 @@ def flow_topics(flow: FlowSpec) -> dict[str, dict[str, Any]]:
         if step.topic is None:
             continue
         if step.topic in topics:
-            raise CatalogError(f"{flow.id}: topic {step.topic} is declared by two steps")
+            shared = topics[step.topic]
+            if step.published is None or shared["schema"] != step.schema:
+                raise CatalogError(f"{flow.id}: topic {step.topic} is declared by two steps")
+            # A publication's subscribers all read its one compacted topic.
+            if step.agency not in shared["consumers"]:
+                shared["consumers"].append(step.agency)
+            continue
         topics[step.topic] = {
             "schema": step.schema,
             "producer": orchestrator,
             "consumers": [step.agency],
+            **({"compacted": True, "key": "uscc/record_id"} if step.published else {}),
+        }
+    if flow.publication is not None:
+        for subscriber in flow.publication.subscribers:
+            # Its checks are its own work, which only it reads; what each found it tells the
+            # platform, whose books count the exposures.
+            topics[subscriber.checks] = {
+                "schema": flow.publication.check_schema,
+                "producer": subscriber.agency,
+                "consumers": [subscriber.agency],
+                "key": "uscc",
+            }
+            topics[subscriber.uses] = {
+                "schema": flow.publication.use_schema,
+                "producer": subscriber.agency,
+                "consumers": [orchestrator],
+                "key": "uscc",
+            }
+        topics[flow.publication.uses_told] = {
+            "schema": flow.publication.use_schema,
+            "producer": orchestrator,
+            "consumers": [COLLECTOR],
+            "key": "uscc",
+        }
+    for tally in flow.tallies:
+        topics[tally.topic] = {
+            "schema": tally.schema,
+            "producer": tally.agency,
+            "consumers": [orchestrator],
+            "key": "uscc",
+        }
+        topics[tally.counted] = {
+            "schema": tally.counted_schema,
+            "producer": orchestrator,
+            "consumers": [COLLECTOR],
+            "key": "uscc",
         }
     if flow.waits:
         topics[flow.wait_topic] = {

@@ -17,10 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from govstream.contracts.catalog import Catalog, load_catalog
+from govstream.pipeline.publication import on_the_record_topic
 from govstream.pipeline.schedule import case_id
 from processors import FLOWS
 from processors.agency import outcome_for
 from processors.events import Emit
+from processors.flow import FlowSpec
 from processors.orchestrator import Orchestrator
 
 SAMPLE_DAY = dt.date(2021, 6, 1)
@@ -66,16 +68,42 @@ def sample_value(topic: str, seed: int = 1, catalog: Catalog | None = None) -> d
         )
     spec = catalog.topic(topic)
     flow = FLOWS[spec.flow]
-    make = flow.source.generator(random.Random(f"sample:{seed}:{flow.id}"), {})
+    generator = flow.source.make(random.Random(f"sample:{seed}:{flow.id}"), {})
     rng = random.Random(f"sample:{seed}:{topic}")
+    beside = _beside(flow, topic, generator, rng)
+    if beside is not None:
+        return beside
     for number in range(1, CASES_TRIED + 1):
-        trigger = make(case_id(flow.id, number), SAMPLE_DAY)
+        trigger = generator.generate(case_id(flow.id, number), SAMPLE_DAY)
         if topic == flow.source_topic:
             return dict(trigger)
         found = _walk(flow.id, trigger, topic, rng)
         if found is not None:
-            return found
+            return on_the_record_topic(found) if spec.compacted else found
     raise SampleError(f"no case of {CASES_TRIED} put a message on {topic}")
+
+
+def _beside(flow: FlowSpec, topic: str, generator: Any, rng: random.Random) -> Any:
+    """A subscriber's check or what it found, or a counted event or its count: none of them a
+    step of a case."""
+    at = dt.datetime.combine(SAMPLE_DAY, dt.time(10), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    publication = flow.publication
+    for subscriber in publication.subscribers if publication else ():
+        assert publication is not None
+        check = publication.check(rng, generator, subscriber.agency).generate("check-1", at)
+        if topic == subscriber.checks:
+            return check
+        if topic in (subscriber.uses, publication.uses_told):
+            found = [case_id(flow.id, 1)]
+            kept = ("check_id", "subscriber", "uscc", "checked_at")
+            return {k: check[k] for k in kept} | {"found": found}
+    for tally in flow.tallies:
+        event = tally.build(rng, generator).generate(case_id(flow.id, 1), SAMPLE_DAY)
+        if topic == tally.topic:
+            return event
+        if topic == tally.counted:
+            return {"count": tally.id, "value": tally.distinct(event)}
+    return None
 
 
 def as_json(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from datetime import timedelta
 from importlib import metadata
 
 from govstream.calendar.working import OfficeHours, cn_package_years
@@ -22,7 +23,7 @@ from govstream.result import (
     Window,
 )
 from govstream.scenario.model import Scenario
-from govstream.sla import Resolution, evaluate_targets
+from govstream.sla import Beside, Resolution, evaluate_targets
 from processors import FLOWS
 from processors.flow import FlowSpec
 
@@ -108,6 +109,8 @@ def build_result(
     legal_data = {name: s.to_data() for name, s in book.legal_days.summaries().items()}
     platform_ms = ledger.platform_ms.summaries()
     resolution = ledger.resolution()
+    exposures, tallies = ledger.beside.exposures(), ledger.beside.tallies()
+    ended_on = (scenario.start + timedelta(seconds=business_seconds)).date().isoformat()
     return RunResult(
         scenario_name=scenario.name,
         scenario_file=scenario_file,
@@ -120,6 +123,8 @@ def build_result(
         counts=ledger.counts(),
         flow_counts={flow_id: ledger.counts(flow_id) for flow_id in scenario.flows},
         rules=ledger.flow_rules(),
+        exposures=exposures,
+        tallies=tallies,
         latency=latency_data,
         working_days=wd_data,
         platform_ms={name: s.to_data() for name, s in platform_ms.items()},
@@ -130,6 +135,7 @@ def build_result(
             wd_data,
             legal_data,
             resolution=_resolution(scenario, resolution, speedup),
+            beside=Beside(exposures, tallies, ended_on),
         ),
         series=ledger.series.data(
             business_seconds,

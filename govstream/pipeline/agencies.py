@@ -105,13 +105,21 @@ class Waits:
         for flow_id in scenario.flows:
             for step in FLOWS[flow_id].waits:
                 key = (flow_id, step.id)
-                duration = scenario.settings_of(flow_id, step.id).duration
-                assert duration is not None  # validated
-                self._duration[key] = duration.quantile()
                 self._rng[key] = seeded(scenario.seed, f"wait:{flow_id}:{step.id}")
+                duration = scenario.settings_of(flow_id, step.id).duration
+                if duration is not None:  # validated: given where the case's data says not
+                    self._duration[key] = duration.quantile()
 
-    def duration(self, flow_id: str, step_id: str, case_id: str, unit: str = "") -> float:
-        drawn = self._duration[flow_id, step_id](self._draws.uniform(case_id, unit or step_id))
+    def duration(self, flow_id: str, step_id: str, request: Record) -> float:
+        """How long the wait `request` asks for lasts: drawn where the scenario gives the step
+        a duration, else as long as its case's data says."""
+        lasts = request.get("lasts_seconds")
+        if (flow_id, step_id) not in self._duration and lasts is not None:
+            return min(float(lasts), self._longest)
+        unit = unit_of(request)
+        drawn = self._duration[flow_id, step_id](
+            self._draws.uniform(str(request["case_id"]), unit or step_id)
+        )
         return min(drawn, self._longest)
 
     def act(self, flow: FlowSpec, step: Step, request: Record) -> Emit:

@@ -16,7 +16,7 @@ writes the latencies into the latency book and the time series as it goes.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -32,6 +32,7 @@ from govstream.pipeline.book import (
     span_key,
     step_key,
 )
+from govstream.pipeline.exposures import BesideBook
 from govstream.pipeline.series import (
     SeriesBook,
     arrivals_name,
@@ -188,6 +189,13 @@ class Ledger:
         """Every case a hand-over started: a transition told again must not start one twice."""
         self._uncertain: dict[str, float] = {}
         self._waits = {f: {step.id for step in FLOWS[f].waits} for f in self.flow_ids}
+        self.beside = BesideBook(scenario)
+        """Subscribers' checks, retractions and counted values (`exposures.py`)."""
+        self._retraction = {
+            f: publication.retracted
+            for f in self.flow_ids
+            if (publication := FLOWS[f].publication) is not None
+        }
         self._pool_of = {(f, pool.agency): name for name, pool in pools.items() for f in pool.flows}
 
     # -- what the engines tell ------------------------------------------------------------------
@@ -244,6 +252,8 @@ class Ledger:
                 case.acted.add(step)
                 case.marks[f"{step}.acted"] = joined_at
                 self.book.acted(flow_id, step, case.opened_at, joined_at)
+                if self._retraction.get(flow_id) == f"{step}.acted":
+                    self.beside.retracted(seen.case_id, joined_at)
         for unit in seen.requested:
             if unit not in case.requested:
                 case.requested.add(unit)
@@ -279,6 +289,17 @@ class Ledger:
                 return
         case.marks[f"{step}.delivered"] = at
         self.book.delivered(flow_id, step, case.opened_at, at)
+
+    def used(
+        self, flow_id: str, agency: str, check_id: str, at: float, found: Sequence[str]
+    ) -> None:
+        """A subscriber's check `check_id` of an entity against its table at `at` found the
+        records of cases `found`."""
+        self.beside.used(flow_id, agency, check_id, at, found)
+
+    def tallied(self, flow_id: str, tally: str, value: str, at: float) -> None:
+        """A value of a count the plan sets was seen at `at` (counted once, when first seen)."""
+        self.beside.tallied(flow_id, tally, value, at)
 
     def worked(self, flow_id: str, work: Work) -> None:
         """A request was done at a pool: its wait, work and stay there, and the pool's queue
@@ -367,6 +388,11 @@ class Ledger:
                 if agency is not None:
                     self._open_at_pools[self._pool_of[flow.id, agency]] += 1
             self._open_across(case, now)
+            publication = flow.publication
+            if publication is not None and publication.retracted in case.marks:
+                for subscriber in publication.subscribers:
+                    if f"{subscriber.drops}.acted" not in case.marks:
+                        self.beside.held_at_end(flow.id, subscriber.agency)
         for started, (_, upstream) in self._handed_over.items():
             self._open_across_from(upstream, started.split(".", 1)[0], now)
         self._cut = {flow_id: (a, b) for flow_id, (a, b) in cut.items()}

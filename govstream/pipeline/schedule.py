@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from govstream.arrivals import arrival_times
 from govstream.pipeline.agencies import seeded
 from govstream.scenario.calendar import scenario_calendar
-from govstream.scenario.model import Scenario
+from govstream.scenario.model import Arrivals, Scenario
 from processors import FLOWS
 
 
@@ -23,6 +23,9 @@ class Arrival(NamedTuple):
     """Intended emit time, business seconds since the scenario's start."""
     flow: str
     number: int
+    kind: str = ""
+    """Empty for a case's trigger; for an event beside the cases, what it is (`check:bank`,
+    `tally:credit-code-adopters`; see `publication.py`)."""
 
 
 def case_id(flow_id: str, number: int, run: str = "") -> str:
@@ -43,20 +46,37 @@ def schedule(scenario: Scenario) -> Iterator[Arrival]:
         for number, at in enumerate(times, start=1):
             yield Arrival(at, flow_id, number)
 
+    def beside(flow_id: str, kind: str, arrivals: Arrivals) -> Iterator[Arrival]:
+        seed = f"{scenario.seed}:{flow_id}:{kind}"
+        for number, at in enumerate(arrival_times(arrivals, window, seed, calendar), start=1):
+            yield Arrival(at, flow_id, number, kind)
+
     own = [flow_id for flow_id, settings in scenario.flows.items() if settings.arrivals]
-    return heapq.merge(*(numbered(flow_id) for flow_id in own))
+    side = [
+        beside(flow_id, f"{kind}:{name}", arrivals)
+        for flow_id, settings in scenario.flows.items()
+        for kind, by_name in (("check", settings.checks), ("tally", settings.tallies))
+        for name, arrivals in by_name.items()
+    ]
+    return heapq.merge(*(numbered(flow_id) for flow_id in own), *side)
 
 
 TriggerMaker = Callable[[str, date], dict[str, Any]]
 
 
-def trigger_makers(scenario: Scenario, salt: str = "population") -> dict[str, TriggerMaker]:
+def trigger_generators(scenario: Scenario, salt: str = "population") -> dict[str, Any]:
+    """Each flow's trigger generator, whose `generate(case_id, on)` makes a trigger; the
+    events drawn beside the cases read their entities (`publication.SideEvents`)."""
     return {
-        flow_id: FLOWS[flow_id].source.generator(
+        flow_id: FLOWS[flow_id].source.make(
             seeded(scenario.seed, f"{salt}:{flow_id}"), settings.population
         )
         for flow_id, settings in scenario.flows.items()
     }
+
+
+def trigger_makers(scenario: Scenario, salt: str = "population") -> dict[str, TriggerMaker]:
+    return {flow_id: made.generate for flow_id, made in trigger_generators(scenario, salt).items()}
 
 
 def trigger_date(scenario: Scenario, at: float) -> date:

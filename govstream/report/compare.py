@@ -161,7 +161,7 @@ def targets_comparison(first: RunResult, second: RunResult) -> Table:
                 verdict.flow,
                 verdict.id,
                 verdict_on(verdict),
-                f"{verdict.stat} ≤ {verdict.within}",
+                verdict.requirement,
                 _verdict_cell(a.get(key)),
                 _verdict_cell(b.get(key)),
             )
@@ -206,7 +206,7 @@ def verdict_changes(first: RunResult, second: RunResult) -> Table:
                 verdict.flow,
                 verdict.id,
                 verdict_on(verdict),
-                f"{verdict.stat} ≤ {verdict.within}",
+                verdict.requirement,
                 _verdict_cell(before),
                 _verdict_cell(after),
             )

@@ -94,6 +94,24 @@ def fed_by(flow: FlowSpec) -> list[str]:
     ]
 
 
+def publication_lines(flow: FlowSpec) -> list[str]:
+    """What the flow publishes to subscribers' tables, and the counts it keeps."""
+    lines = []
+    publication = flow.publication
+    if publication is not None:
+        topic = flow.step(publication.subscribers[0].holds).topic
+        lines.append(f"publishes each case's record on {topic} (compacted; a tombstone retracts):")
+        for s in publication.subscribers:
+            lines.append(
+                f"  {s.agency}: takes it in at {s.holds}, drops it at {s.drops}; checks "
+                f"entities on {s.checks}"
+            )
+        lines.append(f"  a check finding a record after {publication.retracted} is an exposure")
+    for tally in flow.tallies:
+        lines.append(f"counts {tally.id}: {tally.title}, from {tally.agency}'s {tally.topic}")
+    return lines
+
+
 def draw_flow(flow: FlowSpec) -> list[str]:
     """The flow as lines of text: heading, trigger, steps, spans, rules and a legend."""
     tree = _tree(flow)
@@ -134,6 +152,7 @@ def draw_flow(flow: FlowSpec) -> list[str]:
     fed = fed_by(flow)
     if fed:
         lines.append(f"started also by: {', '.join(fed)} (their hand-overs)")
+    lines += publication_lines(flow)
     if flow.rules:
         lines.append("rules on the case's data (counted met / not met / n/a):")
         for rule in flow.rules:

@@ -50,7 +50,7 @@ def _verdict_row(verdict: TargetVerdict, quoted: set[tuple[str, str, str]]) -> s
         badge(verdict_word(verdict)),
         esc(verdict.flow),
         esc(verdict.id),
-        esc(f"{verdict.stat} of {verdict_on(verdict)} ≤ {verdict.within}"),
+        esc(f"{verdict_on(verdict)}: {verdict.requirement}"),
         esc(observed_text(verdict)),
         source + "".join(words),
     ]

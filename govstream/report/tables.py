@@ -405,6 +405,8 @@ def target_sources(result: RunResult) -> str:
 
 
 def _value(verdict: TargetVerdict, value: float) -> str:
+    if verdict.unit == "count":
+        return f"{value:.0f}"
     if verdict.unit == "wd":
         whole = verdict.working_days == "legal" and value == round(value)
         return f"{value:.0f}wd" if whole else f"{value:.2f}wd"
@@ -547,6 +549,44 @@ def rules_table(result: RunResult) -> Table | None:
     )
 
 
+def exposures_table(result: RunResult) -> Table | None:
+    """Each subscriber's checks against its table of published records: how many found a
+    record, and how many found one already retracted."""
+    rows = [
+        (
+            flow_id,
+            agency,
+            str(e.checks),
+            str(e.found),
+            str(e.exposures),
+            str(e.retracted_held_at_end),
+        )
+        for flow_id, by_agency in result.exposures.items()
+        for agency, e in by_agency.items()
+    ]
+    if not rows:
+        return None
+    return Table(
+        "Published records: subscribers' checks",
+        ("flow", "subscriber", "checks", "found a record", "exposures", "retracted, held at end"),
+        rows,
+        "an exposure is a check that found a record after its retraction; a record retracted "
+        "and still held at the end could still be found",
+    )
+
+
+def tallies_table(result: RunResult) -> Table | None:
+    """The counts the plan sets: distinct values seen, and on the last day with any new."""
+    rows = [
+        (flow_id, tally, str(count.counted), max(count.new_by_day, default="-"))
+        for flow_id, by_name in result.tallies.items()
+        for tally, count in by_name.items()
+    ]
+    if not rows:
+        return None
+    return Table("Counts", ("flow", "count", "distinct", "last new on"), rows)
+
+
 def dead_letters_table(result: RunResult) -> Table | None:
     """What reached the dead-letter topic during a run, and from where: counted whoever wrote
     the message (this run's agents or another producer on the same topics), so junk on a
@@ -580,6 +620,8 @@ def all_tables(result: RunResult) -> list[Table]:
     tables.append(agency_times_table(result))
     tables.append(shared_wait_table(result))
     tables.append(rules_table(result))
+    tables.append(exposures_table(result))
+    tables.append(tallies_table(result))
     tables.append(dead_letters_table(result))
     if result.targets:
         tables.append(targets_table(result))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -287,7 +287,8 @@ class StepSettings(Strict):
 
     service_time: DistributionSpec | None = None
     duration: DistributionSpec | None = None
-    """How long a wait outside any agency lasts (required for every wait step)."""
+    """How long a wait outside any agency lasts: required, except for a wait whose length each
+    case's data gives (F12's repair), where a duration given replaces the data's."""
     reject_probability: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     join: Literal["all", "first"] | AtLeastJoin | None = None
     """For a step done per item: all its items done, the first, or at least k; None keeps the
@@ -306,18 +307,27 @@ class FlowSettings(Strict):
     its cases from those hand-overs, and from arrivals of its own if it has them."""
 
     arrivals: Arrivals | None = None
-    population: dict[str, float | list[float]] = Field(default_factory=dict)
+    population: dict[str, int | float | list[int | float]] = Field(default_factory=dict)
     steps: dict[str, StepSettings] = Field(default_factory=dict)
+    checks: dict[str, Arrivals] = Field(default_factory=dict)
+    """For a flow that publishes records: how often each subscriber checks entities against
+    its table in its own work (`flows.F12.checks.bank`); a subscriber left out checks none."""
+    tallies: dict[str, Arrivals] = Field(default_factory=dict)
+    """For a flow with a count the plan sets: the arrivals of the events counted."""
 
 
-TargetOf = Literal["delivered", "acted", "case", "span"]
+TargetOf = Literal["delivered", "acted", "case", "span", "exposures", "count"]
+LATENCY_TARGETS = ("delivered", "acted", "case", "span")
 
 
 class Target(Strict):
     """An SLA target; `source` says whether the plan set it or the scenario's author did.
 
     `of: span` measures between two marks of a case: a flow's named span (`span: ...`) or any
-    two marks (`from: invoice.acted`, `to: payment.acted`).
+    two marks (`from: invoice.acted`, `to: payment.acted`). Two targets are not latencies:
+    `of: exposures` limits the checks that found a record after its retraction (`at_most`, on
+    one `subscriber` or all), and `of: count` sets a least number of distinct values counted
+    (`count`, `at_least`) by a day (`by`, else the run's end).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -332,7 +342,19 @@ class Target(Strict):
     start_mark: str | None = Field(default=None, alias="from")
     end_mark: str | None = Field(default=None, alias="to")
     stat: Literal["mean", "p50", "p90", "p99", "p99.9", "max"] = "p90"
-    within: DurationField
+    within: DurationField | None = None
+    """The limit of a latency target (required for those)."""
+    subscriber: str = "all"
+    """`of: exposures`: the subscriber whose checks count, or all of them."""
+    at_most: Annotated[int, Field(ge=0)] | None = None
+    """`of: exposures`: the most exposures allowed."""
+    count: str | None = None
+    """`of: count`: which of the flow's counts."""
+    at_least: Annotated[int, Field(ge=1)] | None = None
+    """`of: count`: the least number counted."""
+    by: date | None = None
+    """`of: count`: the day by whose end the number must be reached (the run's end if left
+    out); a run that ends before it, short of the number, leaves the verdict undecided."""
     working_days: Literal["legal", "office"] = "legal"
     """How a limit in working days counts: `legal`, a deadline (received on day D, due by the
     close of office on the N-th working day after D); `office`, the office time spent divided
@@ -343,6 +365,27 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> Target:
+        given = {
+            name
+            for name in ("within", "at_most", "count", "at_least", "by")
+            if getattr(self, name) is not None
+        }
+        wanted = {
+            "exposures": {"at_most"},
+            "count": {"count", "at_least"},
+        }.get(self.of, {"within"})
+        allowed = wanted | ({"by"} if self.of == "count" else set())
+        if missing := sorted(wanted - given):
+            raise ValueError(f"an {self.of!r} target needs {', '.join(missing)}")
+        if extra := sorted(given - allowed):
+            raise ValueError(
+                f"{', '.join(extra)} do not belong to an {self.of!r} target; it takes "
+                f"{', '.join(sorted(allowed))}"
+            )
+        if self.of not in LATENCY_TARGETS and self.step != "all":
+            raise ValueError(f"an {self.of!r} target is not on a step: leave 'step' out")
+        if self.subscriber != "all" and self.of != "exposures":
+            raise ValueError("'subscriber' belongs to targets with of: exposures")
         if self.of in ("case", "span") and self.step != "all":
             raise ValueError(f"a {self.of!r} target is not on one step: leave 'step' out")
         if self.of == "span":
@@ -424,7 +467,9 @@ class Scenario(Strict):
                 f"flow: one implemented flow's id (got {flow_id!r}); allowed: {', '.join(FLOWS)}"
             )
         settings = {
-            key: data.pop(key) for key in ("arrivals", "population", "steps") if key in data
+            key: data.pop(key)
+            for key in ("arrivals", "population", "steps", "checks", "tallies")
+            if key in data
         }
         data["flows"] = {flow_id.upper(): settings}
         return data
@@ -587,6 +632,28 @@ class Scenario(Strict):
                     f"{flow_id}; allowed: {', '.join(allowed_population)}"
                 )
         runnable.check_population(flow, settings.population)
+        subscribers = [s.agency for s in flow.publication.subscribers] if flow.publication else []
+        for agency in settings.checks:
+            if agency not in subscribers:
+                raise ValueError(
+                    f"flows.{flow_id}.checks.{agency}: not a subscriber of {flow_id}'s "
+                    f"records; allowed: {', '.join(subscribers) or 'none'}"
+                )
+        side = {f"checks.{k}": v for k, v in settings.checks.items()}
+        side.update({f"tallies.{k}": v for k, v in settings.tallies.items()})
+        for where, arrivals in side.items():
+            if arrivals.process == "replay":
+                raise ValueError(
+                    f"flows.{flow_id}.{where}.process: a check or a counted event is drawn, "
+                    "not replayed; allowed: poisson, constant, bursts"
+                )
+        tallies = [tally.id for tally in flow.tallies]
+        for tally in settings.tallies:
+            if tally not in tallies:
+                raise ValueError(
+                    f"flows.{flow_id}.tallies.{tally}: not a count {flow_id} keeps; "
+                    f"allowed: {', '.join(tallies) or 'none'}"
+                )
         step_ids = [step.id for step in flow.steps]
         for step_id, step_settings in settings.steps.items():
             if step_id not in step_ids:
@@ -613,7 +680,7 @@ class Scenario(Strict):
                 )
         for step in flow.steps:
             own = settings.steps.get(step.id)
-            if step.is_wait and (own is None or own.duration is None):
+            if step.is_wait and step.lasts is None and (own is None or own.duration is None):
                 raise ValueError(
                     f"flows.{flow_id}.steps.{step.id}.duration: required: how long the wait "
                     f"for {step.actor} ({step.title}) lasts"
@@ -651,6 +718,10 @@ class Scenario(Strict):
                 f"{where}.step: {target.step!r} is not a step of {flow_id}; "
                 f"allowed: all, {', '.join(steps)}"
             )
+        if target.of not in LATENCY_TARGETS:
+            self._check_beside(where, flow_id, target)
+            return
+        assert target.within is not None  # validated with the target
         if target.of == "delivered" and target.within.is_working_days:
             raise ValueError(
                 f"{where}.within: a 'delivered' target is on the platform's clock; give a clock "
@@ -689,6 +760,33 @@ class Scenario(Strict):
             problem = plan_problem(flow_id, target)
             if problem is not None:
                 raise ValueError(f"{where}.{problem}")
+
+    def _check_beside(self, where: str, flow_id: str, target: Target) -> None:
+        """A target on checks or a count names what the flow has, and the scenario feeds it."""
+        flow = FLOWS[flow_id]
+        if target.of == "exposures":
+            subscribers = (
+                [s.agency for s in flow.publication.subscribers] if flow.publication else []
+            )
+            if not subscribers:
+                raise ValueError(f"{where}.of: {flow_id} publishes no records to subscribers")
+            if target.subscriber not in ("all", *subscribers):
+                raise ValueError(
+                    f"{where}.subscriber: {target.subscriber!r} does not subscribe to "
+                    f"{flow_id}'s records; allowed: all, {', '.join(subscribers)}"
+                )
+            return
+        tallies = [tally.id for tally in flow.tallies]
+        if target.count not in tallies:
+            raise ValueError(
+                f"{where}.count: {target.count!r} is not a count {flow_id} keeps; "
+                f"allowed: {', '.join(tallies) or 'none'}"
+            )
+        if target.count not in self.flows[flow_id].tallies:
+            raise ValueError(
+                f"{where}.count: flows.{flow_id}.tallies.{target.count} is not set, so "
+                "nothing would be counted; give its arrivals"
+            )
 
     def target_flow(self, target: Target) -> str:
         return (target.flow or next(iter(self.flows))).upper()

@@ -29,7 +29,14 @@ from govstream.engines.stopped import INTERRUPTED, RunStopped, mark_incomplete
 from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools, pool_for, seeded
 from govstream.pipeline.exchange import Crossing, Exchange
 from govstream.pipeline.ledger import Hop, Ledger, Work
-from govstream.pipeline.schedule import Arrival, case_id, schedule, trigger_date, trigger_makers
+from govstream.pipeline.publication import CHECK, RecordTable, SideEvents, kind_of, side_id
+from govstream.pipeline.schedule import (
+    Arrival,
+    case_id,
+    schedule,
+    trigger_date,
+    trigger_generators,
+)
 from govstream.progress import ProgressCallback
 from govstream.result import EngineInfo, RunResult
 from govstream.scenario.calendar import scenario_calendar
@@ -175,6 +182,8 @@ class _Request:
             ),
         )
         self.outcome = self.pool.act(self.flow, self.step, self.emit.value).value
+        if self.step.published is not None:
+            engine.publish(self.flow_id, self.step, self.case_id)
         engine.after(
             engine.exchange.delay(Crossing.OUTCOME, self.case_id, self.unit), self.answered
         )
@@ -198,7 +207,7 @@ class _Wait:
         self.flow = FLOWS[flow_id]
         self.emit = emit
         self.step = engine.step_of(flow_id, str(emit.step))
-        lasts = engine.waits.duration(flow_id, self.step.id, emit.key, unit_of(emit.value))
+        lasts = engine.waits.duration(flow_id, self.step.id, emit.value)
         engine.after(lasts, self.over)
 
     def over(self, _: object = None) -> None:
@@ -236,7 +245,6 @@ class SimEngine:
             )
             for f in self.flow_ids
         }
-        self.make_trigger = trigger_makers(scenario)
         self.pools = agency_pools(scenario, self.calendar)
         self.stations: dict[str, Station[_Request]] = {
             name: Station(pool) for name, pool in self.pools.items()
@@ -255,6 +263,11 @@ class SimEngine:
         """Requests delivered and not yet done: flow, pool, delivered at, started at."""
         self.all_done = self.env.event()
         self._schedule = schedule(scenario)
+        generators = trigger_generators(scenario)
+        self.make_trigger = {f: made.generate for f, made in generators.items()}
+        self.side = SideEvents(scenario, generators)
+        self.tables: dict[tuple[str, str], RecordTable] = {}
+        """Each subscriber's table of the records it holds, by flow and agency."""
         self._steps: dict[tuple[str, str], Step] = {}
         self._pools_for: dict[tuple[str, str], AgencyPool] = {}
 
@@ -289,11 +302,46 @@ class SimEngine:
 
     def _arrive(self, arrival: Arrival) -> None:
         flow_id, intended_at = arrival.flow, arrival.at
-        trigger = self.make_trigger[flow_id](
-            case_id(flow_id, arrival.number), trigger_date(self.scenario, intended_at)
-        )
-        self._start(flow_id, trigger, intended_at)
+        if arrival.kind:
+            self._beside(arrival)
+        else:
+            trigger = self.make_trigger[flow_id](
+                case_id(flow_id, arrival.number), trigger_date(self.scenario, intended_at)
+            )
+            self.side.listing(flow_id, trigger, intended_at)
+            self._start(flow_id, trigger, intended_at)
         self._next_arrival()
+
+    def _beside(self, arrival: Arrival) -> None:
+        """A subscriber checks an entity against its own table, or an event is counted."""
+        flow = FLOWS[arrival.flow]
+        kind, name = kind_of(arrival)
+        check_id = side_id(arrival)
+        value = self.side.make(arrival, check_id)
+        if kind == CHECK:
+            found = self._table(arrival.flow, name).find(str(value["uscc"]))
+            self.ledger.used(arrival.flow, name, check_id, arrival.at, found)
+        else:
+            tally = next(t for t in flow.tallies if t.id == name)
+            self.ledger.tallied(arrival.flow, name, tally.distinct(value), arrival.at)
+
+    def _table(self, flow_id: str, agency: str) -> RecordTable:
+        table = self.tables.get((flow_id, agency))
+        if table is None:
+            table = self.tables[flow_id, agency] = RecordTable()
+        return table
+
+    def publish(self, flow_id: str, step: Step, case: str) -> None:
+        """A subscriber has acted on a published record or its retraction: its table changes
+        now, when its own system has taken the change in."""
+        assert step.published is not None and step.agency is not None
+        trigger = self.states[flow_id, case]["trigger"]
+        entity, key = step.published.entity(trigger), step.published.key(trigger)
+        table = self._table(flow_id, step.agency)
+        if step.published.tombstone:
+            table.drop(entity, key)
+        else:
+            table.take(entity, key, case)
 
     def _start(self, flow_id: str, trigger: dict[str, Any], intended_at: float) -> None:
         """A case's trigger sets out for the platform: from its source, or from the flow
