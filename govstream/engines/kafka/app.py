@@ -29,6 +29,7 @@ from govstream.contracts.access import PLATFORM, agency_group_prefix
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.kafka.access import role_principal, settings
+from govstream.engines.kafka.agents.beside import BesideDeps, beside
 from govstream.engines.kafka.agents.endpoint import EndpointDeps, endpoint, served_by
 from govstream.engines.kafka.agents.orchestrator import (
     OrchestratorDeps,
@@ -36,7 +37,8 @@ from govstream.engines.kafka.agents.orchestrator import (
     orchestrator,
     resend_owed,
 )
-from govstream.engines.kafka.agents.shared import Outbox, personal_fields
+from govstream.engines.kafka.agents.shared import Outbox, RawTopic, personal_fields
+from govstream.engines.kafka.agents.subscriber import SubscriberDeps, subscriber
 from govstream.engines.kafka.agents.wait_timer import WaitTimerDeps, wait_timer
 from govstream.engines.kafka.arrival import ArrivalStampedSchema
 from govstream.engines.kafka.business_clock import Clerks
@@ -44,11 +46,12 @@ from govstream.engines.kafka.faust_codec import register_topic_codecs
 from govstream.engines.kafka.owed import resend_when_idle
 from govstream.engines.kafka.resync import resync_stalled_partitions
 from govstream.engines.kafka.transport import SCHEME
-from govstream.pipeline.agencies import Waits, agency_pools
+from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools
 from govstream.pipeline.exchange import Exchange
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
+from processors.flow import FlowSpec, Subscriber
 
 APP_ID = "govstream"
 
@@ -100,15 +103,36 @@ def consumer_groups(scenario: Scenario, *, by_role: bool) -> dict[str, list[str]
         flow = FLOWS[flow_id]
         platform += [flow.source_topic, *([flow.wait_topic] if flow.waits else [])]
         platform += flow.outcome_topics.values()
+        platform += beside_topics(flow)
     groups = {app_id(scenario): platform}
     for role in roles(scenario)[1:]:
-        groups[role_app_id(scenario, role)] = [
-            step.topic
-            for flow_id in scenario.flows
-            for step in FLOWS[flow_id].steps_of(role)
-            if step.topic
-        ]
+        groups[role_app_id(scenario, role)] = list(
+            dict.fromkeys(
+                [
+                    *(
+                        step.topic
+                        for flow_id in scenario.flows
+                        for step in FLOWS[flow_id].steps_of(role)
+                        if step.topic
+                    ),
+                    *(
+                        s.checks
+                        for flow_id in scenario.flows
+                        if (publication := FLOWS[flow_id].publication) is not None
+                        for s in publication.subscribers
+                        if s.agency == role
+                    ),
+                ]
+            )
+        )
     return groups
+
+
+def beside_topics(flow: FlowSpec) -> list[str]:
+    """What the platform reads beside a flow's cases: subscribers' accounts of their checks,
+    and the events it counts."""
+    uses = [s.uses for s in flow.publication.subscribers] if flow.publication else []
+    return [*uses, *(tally.topic for tally in flow.tallies)]
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -127,10 +151,13 @@ def group_topics(scenario: Scenario) -> list[str]:
     for flow_id in scenario.flows:
         flow = FLOWS[flow_id]
         topics.append(flow.source_topic)
-        topics += [step.topic for step in flow.steps if step.topic]
+        topics += dict.fromkeys(step.topic for step in flow.steps if step.topic)
         if flow.waits:
             topics.append(flow.wait_topic)
         topics += flow.outcome_topics.values()
+        if flow.publication is not None:
+            topics += [s.checks for s in flow.publication.subscribers]
+        topics += beside_topics(flow)
     return topics
 
 
@@ -191,7 +218,9 @@ def build_app(
     codec_names = register_topic_codecs(codec, outbound)
     outbox = Outbox(
         topics={
-            name: app.topic(name, value_serializer=codec_names[name], internal=False)
+            name: RawTopic(app, name)
+            if catalog.topic(name).compacted
+            else app.topic(name, value_serializer=codec_names[name], internal=False)
             for name in outbound
         },
         dead_letters=raw_topic(app, catalog.dead_letter_topic),
@@ -200,12 +229,7 @@ def build_app(
     )
 
     if runs_platform:
-        cases = app.Table(
-            "cases",
-            default=None,
-            partitions=partitions,
-            schema=faust.Schema(key_serializer="json", value_serializer="json"),
-        )
+        cases = table(app, "cases", partitions)
         platform = OrchestratorDeps(
             flows,
             cases,
@@ -223,6 +247,9 @@ def build_app(
         app.agent(raw_topic(app, *platform.topics), name="orchestrator")(orchestrator(platform))
         if platform.resends_owed:
             resend_when_idle(app, set(platform.topics), partial(resend_owed, platform))
+        told = BesideDeps(flows, table(app, "counted", partitions), outbox, codec)
+        if told.topics:
+            app.agent(raw_topic(app, *told.topics), name="beside")(beside(told))
 
     exchange = Exchange(scenario)
     for pool in agency_pools(scenario, scenario_calendar(scenario)).values():
@@ -237,8 +264,14 @@ def build_app(
                 exchange=exchange,
                 clerks=Clerks(clerks_per_worker(pool.servers, workers)),
             )
-            requests = app.topic(*desk.serves, schema=ArrivalStampedSchema(), internal=False)
-            app.agent(requests, name=f"{pool.name}-endpoint")(endpoint(desk))
+            if desk.serves:
+                requests = app.topic(*desk.serves, schema=ArrivalStampedSchema(), internal=False)
+                app.agent(requests, name=f"{pool.name}-endpoint")(endpoint(desk))
+            for flow_id, subscribed in subscriptions(pool, flows):
+                records = table(app, f"{flow_id.lower()}-{pool.agency}-records", partitions)
+                keeps = SubscriberDeps(desk, flows[flow_id], subscribed, records)
+                name = f"{flow_id.lower()}-{pool.name}-subscriber"
+                app.agent(raw_topic(app, *keeps.topics), name=name)(subscriber(keeps))
 
     wait_flows = {flow.wait_topic: flow for flow in flows.values() if flow.waits}
     if wait_flows and runs_platform:
@@ -256,6 +289,27 @@ def build_app(
             on_ready()
 
     return app
+
+
+def subscriptions(pool: AgencyPool, flows: dict[str, FlowSpec]) -> list[tuple[str, Subscriber]]:
+    """The publications among the pool's flows its agency subscribes to."""
+    return [
+        (flow_id, s)
+        for flow_id in pool.flows
+        if (publication := flows[flow_id].publication) is not None
+        for s in publication.subscribers
+        if s.agency == pool.agency
+    ]
+
+
+def table(app: faust.App, name: str, partitions: int) -> faust.TableT:
+    """A table kept in memory, its changelog in Kafka, its keys and values JSON."""
+    return app.Table(
+        name,
+        default=None,
+        partitions=partitions,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    )
 
 
 def raw_topic(app: faust.App, *names: str) -> faust.TopicT:

@@ -27,6 +27,19 @@ from processors.orchestrator import ANSWERED, DUPLICATE, NO_OPEN_CASE, OPENED, T
 BUSINESS_MARKS = (h.B_DELIVERED, h.B_TAKEN, h.B_STARTED, h.B_DONE)
 
 
+def beside_topics_told(flows: list[str]) -> dict[str, str]:
+    """The platform's topics of what happens beside the cases, by flow: what subscribers'
+    checks found, and the values it counted."""
+    topics = {}
+    for flow_id in flows:
+        flow = FLOWS[flow_id]
+        if flow.publication is not None:
+            topics[flow.publication.uses_told] = flow_id
+        for tally in flow.tallies:
+            topics[tally.counted] = flow_id
+    return topics
+
+
 class Collector(TopicTail):
     def __init__(
         self,
@@ -41,9 +54,10 @@ class Collector(TopicTail):
         ledger: Ledger,
     ) -> None:
         self.progress_topics = {FLOWS[f].progress_topic: f for f in flows}
+        self.beside_topics = beside_topics_told(flows)
         super().__init__(
             bootstrap,
-            (*self.progress_topics, dead_letter_topic),
+            (*self.progress_topics, *self.beside_topics, dead_letter_topic),
             name=f"govstream-collector-{run_id}",
         )
         self.run_id = run_id
@@ -60,6 +74,8 @@ class Collector(TopicTail):
         self.waiting: dict[str, list[tuple[float, float]]] = defaultdict(list)
         """Each pool's requests from delivered to taken up, on the business clock, to rebuild
         its longest queue."""
+        self.checks_told = 0
+        """Subscribers' checks the platform has told of."""
         self.early: dict[str, list[tuple[object, float]]] = defaultdict(list)
         """Progress records of cases a hand-over started, read before their trigger."""
 
@@ -100,6 +116,9 @@ class Collector(TopicTail):
         except CodecError:
             self.undecodable += 1
             return
+        if topic in self.beside_topics:
+            self._beside(topic, value, trace)
+            return
         seen_record = Transition.from_record(value)
         intended = self.intended.get(seen_record.case_id)
         if intended is None:
@@ -129,6 +148,22 @@ class Collector(TopicTail):
         if handed is not None:
             for started in seen_record.handed_over:
                 self._handed_over(started, handed)
+
+    def _beside(self, topic: str, value: dict[str, Any], trace: dict[str, str]) -> None:
+        """A subscriber's check as the platform passed it on, or a value it counted, at the
+        business time its source meant it for."""
+        flow_id = self.beside_topics[topic]
+        intended = h.mark(trace, h.INTENDED)
+        if intended is None:
+            self.undecodable += 1
+            return
+        at = self.business(intended)
+        if "found" in value:
+            self.checks_told += 1
+            subscriber, check_id = str(value["subscriber"]), str(value["check_id"])
+            self.ledger.used(flow_id, subscriber, check_id, at, list(value["found"]))
+        else:
+            self.ledger.tallied(flow_id, str(value["count"]), str(value["value"]), at)
 
     def _handed_over(self, case_id: str, intended: float) -> None:
         """A case this run's case started, at the intended time its progress record carries;

@@ -207,7 +207,9 @@ class KafkaRun:
             )
 
         while running() and not (
-            collector.all_complete() and collector.dead_lettered_of_run >= generator.corrupted
+            collector.all_complete()
+            and collector.dead_lettered_of_run >= generator.corrupted
+            and collector.checks_told >= generator.checks_sent
         ):
             watch.stop.wait(0.1)
         # Whatever else reached the workers' topics meanwhile (junk from another producer

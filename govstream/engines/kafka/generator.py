@@ -17,8 +17,17 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.access import settings
+from govstream.engines.kafka.topics import entity_partition
 from govstream.pipeline.exchange import Crossing, Exchange
-from govstream.pipeline.schedule import case_id, schedule, trigger_date, trigger_makers
+from govstream.pipeline.publication import CHECK, SideEvents, kind_of, side_id, side_topic
+from govstream.pipeline.schedule import (
+    Arrival,
+    case_id,
+    schedule,
+    trigger_date,
+    trigger_generators,
+    trigger_makers,
+)
 from govstream.progress import ProgressCallback
 from govstream.scenario.model import Scenario
 from processors import FLOWS
@@ -109,10 +118,14 @@ class OpenLoopGenerator:
         self.speedup = speedup
         self.emitted = 0
         self.corrupted = 0
+        self.checks_sent = 0
+        """Subscribers' checks sent: the run waits until the platform has told of each."""
         self.behind_max = 0.0
         self.stopped = False
         self._faults = random.Random(f"{scenario.seed}:faults")
-        self._make_trigger = trigger_makers(scenario)
+        generators = trigger_generators(scenario)
+        self._make_trigger = {f: made.generate for f, made in generators.items()}
+        self._side = SideEvents(scenario, generators)
         self._exchange = Exchange(scenario)
 
     def run(
@@ -131,10 +144,15 @@ class OpenLoopGenerator:
                 if stop.is_set():
                     self.stopped = True
                     return self.emitted
+                if arrival.kind:
+                    if not self._beside(producers, arrival, stop):
+                        return self.emitted
+                    continue
                 flow = FLOWS[arrival.flow]
                 self.emitted += 1
                 case = case_id(flow.id, arrival.number, self.run_id)
                 trigger = self._make_trigger[flow.id](case, trigger_date(self.scenario, arrival.at))
+                self._side.listing(flow.id, trigger, arrival.at)
                 payload = self.codec.encode(flow.source_topic, trigger)
                 corrupt = self._faults.random() < self.scenario.kafka.corrupt_fraction
                 if corrupt:
@@ -149,16 +167,9 @@ class OpenLoopGenerator:
                 else:
                     self.behind_max = max(self.behind_max, -delay)
                 emitted = time.time()
-                marks = {
-                    h.RUN: self.run_id,
-                    h.T0: repr(self.t0),
-                    h.SPEEDUP: repr(self.speedup),
-                    h.INTENDED: repr(intended),
-                    h.EMITTED: repr(emitted),
-                    h.FLOW: flow.id,
-                    # The exchange's drawn delay to the platform, added to the measured hop.
-                    h.EXCHANGE: repr(self._exchange.delay(Crossing.TRIGGER, case)),
-                }
+                marks = self._marks(flow.id, intended, emitted)
+                # The exchange's drawn delay to the platform, added to the measured hop.
+                marks[h.EXCHANGE] = repr(self._exchange.delay(Crossing.TRIGGER, case))
                 marks.update(
                     h.cloud_event(
                         event_id=str(trigger["event_id"]),
@@ -179,6 +190,40 @@ class OpenLoopGenerator:
         finally:
             producers.close(timeout=1 if stop.is_set() else 10)
         return self.emitted
+
+    def _marks(self, flow_id: str, intended: float, emitted: float) -> dict[str, str]:
+        """The trace a source event starts: the run, its clock, when it was meant and sent."""
+        return {
+            h.RUN: self.run_id,
+            h.T0: repr(self.t0),
+            h.SPEEDUP: repr(self.speedup),
+            h.INTENDED: repr(intended),
+            h.EMITTED: repr(emitted),
+            h.FLOW: flow_id,
+        }
+
+    def _beside(self, producers: SourceProducers, arrival: Arrival, stop: threading.Event) -> bool:
+        """A subscriber's check or a counted event, sent by its agency at its intended time,
+        keyed by its entity; False if the run was stopped meanwhile."""
+        topic, _, agency = side_topic(arrival)
+        value = self._side.make(arrival, side_id(arrival, self.run_id))
+        intended = self.t0 + arrival.at / self.speedup
+        delay = intended - time.time()
+        if delay > 0 and stop.wait(delay):
+            self.stopped = True
+            return False
+        marks = self._marks(arrival.flow, intended, time.time())
+        entity = str(value["uscc"])
+        if kind_of(arrival)[0] == CHECK:
+            self.checks_sent += 1
+        producers.of(agency).send(
+            topic,
+            key=entity.encode(),
+            value=self.codec.encode(topic, value),
+            headers=h.encode(marks),
+            partition=entity_partition(entity, self.codec.catalog.topic(topic).partitions),
+        )
+        return True
 
     def _flush(self, producers: SourceProducers, stop: threading.Event) -> None:
         """Waits for the last acknowledgements a second at a time, so a lost broker is noticed

@@ -42,6 +42,8 @@ B_DONE = "gs_b_done"
 """On an answer: its request's moments at its pool, in business seconds since the start."""
 FLOW = "gs_flow"
 STEP = "gs_step"
+CASE = "gs_case"  # on a published record or its tombstone, keyed by the record: its case
+ENTITY = "gs_entity"  # ... and the entity it is about, which a subscriber's table is keyed by
 POOL = "gs_pool"  # the pool of clerks that acted: an agency, or one flow's desk there
 DELIVERED = "gs_delivered"
 ACTED = "gs_acted"

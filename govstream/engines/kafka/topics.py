@@ -17,6 +17,7 @@ from kafka.errors import (
     NotCoordinatorError,
     TopicAlreadyExistsError,
 )
+from kafka.partitioner.default import murmur2
 
 from govstream.contracts.catalog import Catalog
 from govstream.engines.kafka.access import ADMIN, access_for, kafka_python
@@ -26,6 +27,13 @@ log = structlog.get_logger(__name__)
 
 class BrokerUnavailable(RuntimeError):
     """No broker answered at the given address; the message says how to get one."""
+
+
+def entity_partition(entity: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives a message keyed by `entity`: a record
+    keyed by entity and record goes where the entity's own checks go, so a subscriber's table
+    and its checks of an entity meet on one worker."""
+    return (murmur2(entity.encode()) & 0x7FFFFFFF) % partitions
 
 
 def answers(address: str, timeout: float = 3.0) -> bool:
@@ -73,12 +81,13 @@ def ensure_topics(admin: KafkaAdminClient, catalog: Catalog, topics: Iterable[st
     config = {"min.insync.replicas": "2"} if replication >= 3 else {}
     wanted = []
     for name in topics:
-        partitions = (
-            catalog.dead_letter_partitions
-            if name == catalog.dead_letter_topic
-            else catalog.topic(name).partitions
-        )
-        wanted.append(NewTopic(name, partitions, replication, topic_configs=config))
+        if name == catalog.dead_letter_topic:
+            partitions, compacted = catalog.dead_letter_partitions, False
+        else:
+            spec = catalog.topic(name)
+            partitions, compacted = spec.partitions, spec.compacted
+        own = {**config, **({"cleanup.policy": "compact"} if compacted else {})}
+        wanted.append(NewTopic(name, partitions, replication, topic_configs=own))
     existing = set(admin.list_topics())
     missing = [topic for topic in wanted if topic.name not in existing]
     if missing:

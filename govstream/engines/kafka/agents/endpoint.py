@@ -30,12 +30,14 @@ from processors.flow import FlowSpec, Step, unit_of
 
 
 def served_by(pool: AgencyPool, flows: Mapping[str, FlowSpec]) -> dict[str, tuple[FlowSpec, Step]]:
-    """Each request topic the pool serves, with its flow and step."""
+    """Each request topic the pool serves, with its flow and step; a publication's compacted
+    topic, which carries two steps of each subscriber, is read by the subscriber's own agent
+    (`subscriber.py`)."""
     return {
         step.topic: (flows[flow_id], step)
         for flow_id in pool.flows
         for step in flows[flow_id].steps_of(pool.agency)
-        if step.topic
+        if step.topic and step.published is None
     }
 
 
@@ -90,15 +92,18 @@ async def answer(
     request: dict[str, Any],
     trace: dict[str, str],
     received: float,
+    done: Callable[[], None] = lambda: None,
 ) -> None:
     """Places the request on the business clock once the run reaches its arrival there, and
-    answers once the run reaches its end of work."""
+    answers once the run reaches its end of work; `done` is what the agency's own system does
+    then, before the answer goes out (a subscriber's table taking a record in)."""
     clock, pool = deps.clock, deps.pool
     case = CaseClock.of(trace, deps.speedup, received)
     if h.WARM_UP in trace:  # start-up traffic is answered at once, outside any calendar
         now = clock.now()
         stay = case.after_stay(now - received, 0.0)
         marks = h.answered(trace, stay, delivered=received, acted=now, step=step.id, pool=pool.name)
+        done()
         await deps.outbox.send(pool.act(flow, step, request), marks)
         return
     case_id, unit = str(request["case_id"]), unit_of(request)
@@ -129,4 +134,5 @@ async def answer(
             h.OVERSHOOT: max(0.0, sent - due),
         },
     )
+    done()
     await deps.outbox.send(outcome, marks)

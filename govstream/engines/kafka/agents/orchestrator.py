@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import faust
@@ -36,6 +37,7 @@ from govstream.engines.kafka.agents.answer_clocks import (
 from govstream.engines.kafka.agents.shared import PROCESSING_FAILED, Clock, Outbox, about_case
 from govstream.engines.kafka.business_clock import CaseClock
 from govstream.pipeline.exchange import Crossing, Exchange
+from govstream.pipeline.publication import on_the_record_topic
 from processors import FLOWS
 from processors.events import Emit
 from processors.flow import FlowSpec, ItemJoin
@@ -288,9 +290,11 @@ async def advance(
             flow_id, progress.state, at, carried, record, clocks
         )
     sent = deps.clock.now()
-    for emit in emits:
-        joined = latest(trace, clocks, joined_units(flow, str(emit.step), clocks))
-        await request(deps, flow_id, emit, joined, arrived, sent)
+
+    def joined(emit: Emit) -> dict[str, str]:
+        return latest(trace, clocks, joined_units(flow, str(emit.step), clocks))
+
+    await send_due(deps, flow, progress.state, emits, joined, arrived, sent)
     handed = None
     if progress.started:
         # on from the step whose answer hands over, or at a completion, from the latest answer
@@ -311,6 +315,66 @@ async def advance(
         marks = h.carry(trace, **{h.ACTED: sent})
         delivered = await deps.outbox.send(progress.completion.emit, marks)
         forget_once_delivered(deps, case_id, delivered, recorded)
+
+
+async def send_due(
+    deps: OrchestratorDeps,
+    flow: FlowSpec,
+    state: CaseState,
+    emits: list[Emit],
+    trace_of: Callable[[Emit], dict[str, str]],
+    arrived: float,
+    sent: float,
+) -> None:
+    """The requests now due, each with the trace `trace_of` gives it; a publication's that fell
+    due together go out as one message."""
+    published: dict[tuple[str | None, bool], list[Emit]] = {}
+    for emit in emits:
+        step = flow.step(str(emit.step))
+        if step.published is None:
+            await request(deps, flow.id, emit, trace_of(emit), arrived, sent)
+        else:
+            published.setdefault((step.topic, step.published.tombstone), []).append(emit)
+    for together in published.values():
+        await publish(deps, flow, state, together, trace_of(together[0]), arrived, sent)
+
+
+async def publish(
+    deps: OrchestratorDeps,
+    flow: FlowSpec,
+    state: CaseState,
+    emits: list[Emit],
+    trace: dict[str, str],
+    arrived: float,
+    sent: float,
+) -> None:
+    """The requests of a publication's subscribers that fell due together, as one message on
+    its compacted topic: the record, keyed by it and partitioned by its entity with the
+    subscribers' checks, or its tombstone. Each subscriber answers for its own step."""
+    step = flow.step(str(emits[0].step))
+    assert step.published is not None and step.topic is not None
+    trigger = state["trigger"]
+    value = None if step.published.tombstone else on_the_record_topic(emits[0].value)
+    marks = h.carry(trace, **{h.ORCH_IN: arrived, h.ORCH_OUT: sent})
+    marks[h.STEP] = ",".join(str(emit.step) for emit in emits)
+    marks[h.CASE] = emits[0].key
+    marks[h.ENTITY] = step.published.entity(trigger)
+    marks.update(
+        h.cloud_event(
+            event_id=f"{emits[0].key}/{'retract' if value is None else 'publish'}",
+            source=deps.orchestrators[flow.id].name,
+            event_type=step.topic,
+            subject=emits[0].key,
+            at=sent,
+        )
+    )
+    await deps.outbox.publish(
+        step.topic, step.published.key(trigger), value, marks, step.published.entity(trigger)
+    )
+
+
+def _same(trace: dict[str, str], _: Emit) -> dict[str, str]:
+    return trace
 
 
 def handover_clock(trace: dict[str, str], sent: float) -> CaseClock:
@@ -411,8 +475,7 @@ async def resend_owed(deps: OrchestratorDeps, partitions: set[int]) -> int:
         ):
             owed = deps.orchestrators[flow_id].outstanding(state)
             now = deps.clock.now()
-            for emit in owed:
-                await request(deps, flow_id, emit, trace, now, now)
+            await send_due(deps, deps.flows[flow_id], state, owed, partial(_same, trace), now, now)
             record = raw.get(PROGRESS_OF_CASE)
             if owed and record:  # it may have died with the requests
                 progress_topic = deps.flows[flow_id].progress_topic

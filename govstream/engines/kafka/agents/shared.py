@@ -22,6 +22,7 @@ from govstream.contracts.codec import AvroCodec, CodecError
 from govstream.contracts.personal import marked_fields, personal_values, scrub
 from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.arrival import Arrival
+from govstream.engines.kafka.topics import entity_partition
 from processors.events import Emit
 
 log = structlog.get_logger(__name__)
@@ -34,6 +35,22 @@ class Destination(Protocol):
     """A topic an agent sends to (a faust topic; in the agents' tests, a recorder)."""
 
     async def send(self, *, key: Any, value: Any, headers: Any) -> Awaitable[Any]: ...
+
+
+@dataclass(frozen=True)
+class RawTopic:
+    """A topic written as bytes through the app's producer: the one way to send a tombstone,
+    whose null value no faust serializer takes."""
+
+    app: faust.App
+    name: str
+
+    async def send(
+        self, *, key: bytes, value: bytes | None, headers: Any, partition: int | None = None
+    ) -> Awaitable[Any]:
+        return await self.app.producer.send(
+            self.name, key, value, partition=partition, timestamp=None, headers=headers
+        )
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,26 @@ class Outbox:
         self, topic: str, key: str, value: Mapping[str, Any], marks: Mapping[str, str]
     ) -> Awaitable[Any]:
         return await self.topics[topic].send(key=key.encode(), value=value, headers=h.encode(marks))
+
+    async def publish(
+        self,
+        topic: str,
+        key: str,
+        value: Mapping[str, Any] | None,
+        marks: Mapping[str, str],
+        entity: str,
+    ) -> Awaitable[Any]:
+        """A record on a compacted topic, or with None its tombstone, in the partition of its
+        `entity`, where that entity's checks are (`entity_partition`)."""
+        destination = self.topics[topic]
+        body = None if value is None else self.codec.encode(topic, value)
+        partitions = self.codec.catalog.topic(topic).partitions
+        return await destination.send(
+            key=key.encode(),
+            value=body,
+            headers=h.encode(marks),
+            partition=entity_partition(entity, partitions),
+        )
 
     def personal_in(self, topic: str, raw: bytes) -> set[str]:
         """The personal values of a message that decodes, to keep out of its error text."""

@@ -20,7 +20,7 @@ from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.agents.shared import Beside, Clock, Outbox
 from govstream.engines.kafka.business_clock import CaseClock
 from govstream.pipeline.agencies import Waits
-from processors.flow import FlowSpec, unit_of
+from processors.flow import FlowSpec
 
 
 @dataclass
@@ -80,7 +80,7 @@ async def finish(
     begun = case.at(received)
     lasts = 0.0
     if h.WARM_UP not in trace:  # start-up traffic is answered at once
-        lasts = deps.waits.duration(flow.id, step.id, str(request["case_id"]), unit_of(request))
+        lasts = deps.waits.duration(flow.id, step.id, request)
         await clock.sleep_until(case.wall_of(begun + lasts))
     sent = clock.now()
     marks = h.answered(
