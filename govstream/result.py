@@ -47,6 +47,12 @@ class Counts(Frozen):
     """Answers the orchestrator refused: from an agency that does not own the step, or to a
     request it never sent (`unexpected` in results before it said why)."""
     dead_lettered: int = 0
+    signals_received: int = 0
+    """A scoring flow's signals its scorer counted."""
+    crossings: int = 0
+    """Signals that took an entity's score to the threshold, each starting a case."""
+    signals_unscored: int = 0
+    """Signals sent that no scorer had counted at the cut-off."""
 
 
 class BooksCheck(Frozen):
@@ -74,12 +80,13 @@ class AgencyLoad(Frozen):
 class TargetVerdict(Frozen):
     id: str
     flow: str
-    of: Literal["delivered", "acted", "case", "span"]
+    of: Literal["delivered", "acted", "case", "span", "rate"]
     step: str
     """The step the verdict is on, `case`, or the span's name."""
     stat: str
     within: str
-    unit: Literal["s", "wd"]
+    unit: Literal["s", "wd", "share"]
+    """Seconds, working days, or for a rate a share of cases from 0 to 1."""
     limit: float
     observed: float | None
     met: bool | None
@@ -101,6 +108,8 @@ class TargetVerdict(Frozen):
     """Over replications: the 95 % confidence interval of the statistic [low, high]."""
     reason: str | None = None
     """Why a verdict is undecided when the run could not resolve it (Kafka, at its speedup)."""
+    due: int | None = None
+    """For a rate: the cases the step fell due in (done, failed and open)."""
 
 
 class StepInfo(Frozen):
@@ -238,6 +247,13 @@ class RunResult(Frozen):
     flow_counts: dict[str, Counts] = Field(default_factory=dict)
     rules: dict[str, dict[str, dict[str, int]]] = Field(default_factory=dict)
     """Flow -> the plan's rule on case data -> met / not met / not applicable counts."""
+    signals: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """A scoring flow -> its signals counted, by kind."""
+    crossed: dict[str, list[str]] = Field(default_factory=dict)
+    """A scoring flow -> the cases its crossings started, in id order: each is named after
+    the signal that took its entity's score to the threshold (`F13.complaint-0000012`)."""
+    rates: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """`F13/rate:lead` -> the cases the step fell due in: done, failed, open at the cut-off."""
     latency: dict[str, Summary]
     working_days: dict[str, Summary] = Field(default_factory=dict)
     platform_ms: dict[str, Summary] = Field(default_factory=dict)

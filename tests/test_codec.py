@@ -28,6 +28,7 @@ from govstream.contracts.codec import (
     canonical_form,
     fingerprint,
 )
+from govstream.contracts.samples import sample_value
 from processors import FLOWS, flow
 from processors.flow import FlowSpec
 from processors.orchestrator import NO_OPEN_CASE, NOT_THE_OWNER, Orchestrator
@@ -158,6 +159,9 @@ def sample_values(walked: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             for topic, value in values:
                 if len(found[topic]) < PER_TOPIC:
                     found[topic].append(value)
+        if spec.scoring is not None:  # its sources' signals, and the scorer's record of them
+            for topic in (*spec.scoring.topics, spec.scored_topic):
+                found[topic] += [sample_value(topic, seed) for seed in range(1, PER_TOPIC + 1)]
     return found
 
 

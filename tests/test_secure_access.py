@@ -195,9 +195,12 @@ def test_the_collector_reads_nothing_an_agency_wrote(
     catalog: Catalog, rules: frozenset[Grant]
 ) -> None:
     """No outcome (whose replies carry account numbers), request, trigger or completion: the
-    platform's progress records, and the dead letters it counts."""
+    platform's progress records, a scorer's records of the signals it counted (never the
+    signals themselves), and the dead letters it counts."""
     read = {name for name in catalog.topics if allowed(rules, COLLECTOR, READ, name)}
-    assert read == {flow.progress_topic for flow in FLOWS.values()}
+    scored = {flow.scored_topic for flow in FLOWS.values() if flow.scoring is not None}
+    assert scored, "a flow scores signals"
+    assert read == {flow.progress_topic for flow in FLOWS.values()} | scored
     assert allowed(rules, COLLECTOR, READ, catalog.dead_letter_topic)
     for name in read:
         assert topic_writers(rules, name) == (PLATFORM,), name

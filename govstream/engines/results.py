@@ -130,7 +130,11 @@ def build_result(
             wd_data,
             legal_data,
             resolution=_resolution(scenario, resolution, speedup),
+            rates=ledger.rates(),
         ),
+        signals=ledger.signals(),
+        crossed=ledger.crossed(),
+        rates=ledger.rates(),
         series=ledger.series.data(
             business_seconds,
             start=scenario.start,

@@ -77,11 +77,19 @@ def check_population(flow: FlowSpec, population: Mapping[str, Any]) -> None:
             number = _finite(f"{where}.{name}", value)
             if name.endswith(("_probability", "_compliance")) and not 0 <= number <= 1:
                 raise ValueError(f"{where}.{name}: a probability from 0 to 1 (got {number})")
-            values[name] = number
+            values[name] = whole(default, number)
     try:
         dataclasses.replace(defaults, **values)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{where}: {error}") from None
+
+
+def whole(default: Any, number: float) -> float | int:
+    """A knob whose default is a whole number (a population's size) as one, where the scenario
+    gave it whole: YAML's numbers arrive here as floats."""
+    if isinstance(default, int) and not isinstance(default, bool) and float(number).is_integer():
+        return int(number)
+    return number
 
 
 def _finite(where: str, value: Any) -> float:
