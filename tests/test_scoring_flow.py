@@ -23,6 +23,7 @@ the score is 5 + 3 = 8, not 11; the complaint at 47:59:59 finds (23:59:59, 47:59
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,8 @@ from govstream.engines.sim.engine import SimEngine
 from govstream.pipeline.scoring import Scorer
 from govstream.pipeline.windows import WindowSpec
 from govstream.result import RunResult
-from govstream.scenario.loader import ScenarioError, parse_scenario
+from govstream.scenario.estimate import estimate
+from govstream.scenario.loader import ScenarioError, load_scenario, parse_scenario
 from govstream.scenario.model import Scenario
 from govstream.sla import judge_rate
 from processors import FLOWS
@@ -229,3 +231,18 @@ def test_a_scoring_scenario_reads_back_as_written(tmp_path: Path) -> None:
     assert again == scenario
     assert again.window("F13") == WindowSpec("hopping", DAY * 2, DAY)
     assert again.targets[0].at_least == 1.0
+    district = load_scenario(Path(__file__).parents[1] / "scenarios" / "district-2021.yaml")
+    assert Scenario.model_validate(district.to_data()) == district
+
+
+FLOOD = "complaint: {arrivals: {process: poisson, rate: 100/s}}"
+
+
+def test_a_scoring_flow_s_signals_count_in_the_run_s_estimate(tmp_path: Path) -> None:
+    """Signals are the run's messages too: a rate of them no run could finish is refused."""
+    scenario = signal_scenario(tmp_path, WINDOWS["tumbling"][0], CROSSING)
+    assert estimate(scenario).events == sum(len(times) for times in CROSSING.values())
+    text = signal_text(tmp_path, WINDOWS["tumbling"][0], CROSSING)
+    flood = text.replace("complaint: {arrivals: {process: replay,", "complaint: {arrivals: {x: 1,")
+    flood = re.sub(r"complaint: \{arrivals: \{x: 1, file: [^}]*\}\}", FLOOD, flood)
+    assert estimate(parse_scenario(flood)).large

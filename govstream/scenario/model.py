@@ -622,8 +622,15 @@ class Scenario(Strict):
         scoring = FLOWS[flow_id].scoring
         where = f"flows.{flow_id}"
         if scoring is None:
-            for name in ("signals", "window", "threshold"):
-                if name in settings.model_fields_set:
+            # Written back (to a worker), a scenario spells the defaults out: only a value given
+            # is a mistake.
+            given = {
+                "signals": bool(settings.signals),
+                "window": settings.window is not None,
+                "threshold": settings.threshold is not None,
+            }
+            for name, said in given.items():
+                if said:
                     scoring_flows = [f for f, spec in FLOWS.items() if spec.scoring is not None]
                     raise ValueError(
                         f"{where}.{name}: only a flow whose cases start at a score has "
