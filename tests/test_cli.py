@@ -377,9 +377,19 @@ def test_schemas_agency_of_a_source_only_shows_its_triggers_and_completions() ->
         *(f.completed_topic for f in sources),
         *requests,
     }
+    # and reports its inspections to F13's scorer as a source of signals
+    signals = {
+        signal.topic
+        for flow in FLOWS.values()
+        if flow.scoring is not None
+        for signal in flow.scoring.signals
+        if signal.agency == "amr"
+    }
+    assert signals, "amr reports inspections"
     assert {row[0] for row in table_rows(writing) if row} == {
         *(f.source_topic for f in sources),
         *answers,
+        *signals,
     }
 
 

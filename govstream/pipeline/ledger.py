@@ -3,14 +3,16 @@
 An engine tells the ledger what it saw, in the order it saw it: a case started; a transition of
 the orchestrator (the case opened, an answer recorded, repeated or refused, with the requests it
 sent and the steps it skipped or cancelled); a request delivered; a request worked on at a pool;
-a hop's duration; a dead letter; and at the end, the cut-off. The sim engine tells it as its
+a hop's duration; a dead letter; a scoring flow's signal sent, and scored (with the case its
+crossing started, if it crossed); and at the end, the cut-off. The sim engine tells it as its
 events happen; the kafka engine's collector as it reads the orchestrators' progress records,
 which carry the same transitions. No engine counts, and no engine forecasts what a case will
 do: what a case was asked is what its orchestrator says it sent.
 
 The ledger owns every counter and the identities between them, the hop names, the plan's rules
-on case data, when a case completed, what is still open at the end, and each pool's load. It
-writes the latencies into the latency book and the time series as it goes.
+on case data, the steps rate targets are on (done, failed, open), when a case completed, what
+is still open at the end, and each pool's load. It writes the latencies into the latency book
+and the time series as it goes.
 """
 
 from __future__ import annotations
