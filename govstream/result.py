@@ -47,6 +47,12 @@ class Counts(Frozen):
     """Answers the orchestrator refused: from an agency that does not own the step, or to a
     request it never sent (`unexpected` in results before it said why)."""
     dead_lettered: int = 0
+    signals_received: int = 0
+    """A scoring flow's signals its scorer counted."""
+    crossings: int = 0
+    """Signals that took an entity's score to the threshold, each starting a case."""
+    signals_unscored: int = 0
+    """Signals sent that no scorer had counted at the cut-off."""
 
 
 class BooksCheck(Frozen):
@@ -74,16 +80,17 @@ class AgencyLoad(Frozen):
 class TargetVerdict(Frozen):
     id: str
     flow: str
-    of: Literal["delivered", "acted", "case", "span", "exposures", "count"]
+    of: Literal["delivered", "acted", "case", "span", "rate", "exposures", "count"]
     step: str
     """The step the verdict is on, `case`, or the span's name; for exposures, the subscriber
     (or all); for a count, the count's name."""
     stat: str
-    """The statistic of a latency; `count` for exposures and counts."""
+    """The statistic of a latency; `rate` for a rate, `count` for exposures and counts."""
     within: str
-    """A latency's limit as the scenario gave it (`5s`, `3wd`); for exposures and counts, the
-    bound (`≤ 0`, `≥ 2000 by 2021-12-31`)."""
-    unit: Literal["s", "wd", "count"]
+    """A latency's limit as the scenario gave it (`5s`, `3wd`); for a rate, exposures and
+    counts, the bound (`≥ 100%`, `≤ 0`, `≥ 2000 by 2021-12-31`)."""
+    unit: Literal["s", "wd", "share", "count"]
+    """Seconds, working days, for a rate a share of cases from 0 to 1, or a number of events."""
     limit: float
     observed: float | None
     met: bool | None
@@ -105,13 +112,8 @@ class TargetVerdict(Frozen):
     """Over replications: the 95 % confidence interval of the statistic [low, high]."""
     reason: str | None = None
     """Why a verdict is undecided when the run could not resolve it (Kafka, at its speedup)."""
-
-    @property
-    def requirement(self) -> str:
-        """What the target asks, to print: `p90 ≤ 5s`, or for a count `≥ 2000 by …`."""
-        if self.unit == "count":
-            return self.within
-        return f"{self.stat} ≤ {self.within}"
+    due: int | None = None
+    """For a rate: the cases the step fell due in (done, failed and open)."""
 
 
 class StepInfo(Frozen):
@@ -278,6 +280,13 @@ class RunResult(Frozen):
     """Flow -> subscriber -> its checks against its table of published records."""
     tallies: dict[str, dict[str, TallyCount]] = Field(default_factory=dict)
     """Flow -> count -> the distinct values counted."""
+    signals: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """A scoring flow -> its signals counted, by kind."""
+    crossed: dict[str, list[str]] = Field(default_factory=dict)
+    """A scoring flow -> the cases its crossings started, in id order: each is named after
+    the signal that took its entity's score to the threshold (`F13.complaint-0000012`)."""
+    rates: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """`F13/rate:lead` -> the cases the step fell due in: done, failed, open at the cut-off."""
     latency: dict[str, Summary]
     working_days: dict[str, Summary] = Field(default_factory=dict)
     platform_ms: dict[str, Summary] = Field(default_factory=dict)

@@ -5,6 +5,10 @@ A verdict is `met` only if it holds whatever the cases still open at the end tur
 ended before it could tell. Over replications the same three words come from the 95 %
 confidence interval of the statistic instead of one run's value.
 
+A rate target (`of: rate`) is judged the same way over counts: the share of the cases a step fell
+due in that it was acted on is met only if it holds with every case still open at the cut-off
+counted as failed, missed if it fails even with them all counted as done, undecided in between.
+
 On Kafka a statistic is also only as exact as the order requests reached their pools in: a
 request that came after one later on the business clock, and waited, may have waited for the
 wrong one (`Ledger.resolution`). Where that could move the statistic across its limit the
@@ -21,7 +25,7 @@ from typing import Any
 
 from govstream.durations import format_seconds
 from govstream.metrics import LatencySummary
-from govstream.pipeline.book import case_key, span_key, step_key
+from govstream.pipeline.book import case_key, rate_key, span_key, step_key
 from govstream.result import Exposures, Interval, Summary, TallyCount, TargetVerdict, Verdict
 from govstream.scenario.model import LATENCY_TARGETS, Scenario, Target
 from processors import FLOWS
@@ -32,9 +36,11 @@ SCALES = ("latency", "working_days", "legal_working_days")
 
 
 def target_metrics(scenario: Scenario, target: Target) -> list[tuple[str, str]]:
-    """(what the verdict is on, the metric it reads) for each verdict a latency target yields;
-    none for a target on checks or a count."""
+    """(what the verdict is on, the metric it reads) for each verdict a latency or a rate
+    target yields; none for a target on exposures or a count."""
     flow_id = scenario.target_flow(target)
+    if target.of == "rate":
+        return [(target.step, rate_key(flow_id, target.step))]
     if target.of not in LATENCY_TARGETS:
         return []
     if target.of == "case":
@@ -50,9 +56,10 @@ def target_metrics(scenario: Scenario, target: Target) -> list[tuple[str, str]]:
 
 
 def target_scale(target: Target) -> str:
-    """Which of the run's tables a latency target reads."""
-    assert target.within is not None
-    if not target.within.is_working_days:
+    """Which of the run's tables a target reads."""
+    if target.of == "rate":
+        return "rates"
+    if not target.limit.is_working_days:
         return "latency"
     return "working_days" if target.working_days == "office" else "legal_working_days"
 
@@ -65,6 +72,43 @@ def judge(lower: float, upper: float | None, limit: float) -> Verdict:
     if upper is not None and upper <= limit:
         return "met"
     return "undecided"
+
+
+def judge_rate(done: int, failed: int, open_: int, limit: float) -> Verdict:
+    """A share of at least `limit`: met only if `done` alone reaches it with every `open` case
+    counted as failed; missed if even with them all done it falls short."""
+    due = done + failed + open_
+    if due == 0:
+        return "no data"
+    if done >= limit * due:
+        return "met"
+    if done + open_ < limit * due:
+        return "missed"
+    return "undecided"
+
+
+def rate_verdict(
+    target: Target, flow_id: str, on: str, counts: Mapping[str, int] | None
+) -> TargetVerdict:
+    """A rate target's verdict from the cases its step fell due in (`Ledger.rates`)."""
+    limit = float(target.at_least or 0.0)
+    done, failed, open_ = (int((counts or {}).get(key, 0)) for key in ("done", "failed", "open"))
+    due = done + failed + open_
+    verdict = judge_rate(done, failed, open_, limit)
+    quotes = {t.measure: t.quote_zh for t in FLOWS[flow_id].plan_targets}
+    return TargetVerdict(
+        **_about(target, flow_id, quotes, verdict),
+        step=on,
+        stat="rate",
+        within=f"≥ {limit * 100:g}%",
+        unit="share",
+        limit=limit,
+        observed=done / due if due else None,
+        open=open_,
+        at_least=open_ > 0,
+        upper=(done + open_) / due if due else None,
+        due=due,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +169,11 @@ def evaluate_targets(
     intervals: Mapping[str, Mapping[str, Mapping[str, Interval]]] | None = None,
     resolution: Resolution | None = None,
     beside: Beside | None = None,
+    rates: Mapping[str, Mapping[str, int]] | None = None,
 ) -> list[TargetVerdict]:
+    """Every target's verdicts; `rates` are the run's counts of the steps rate targets are on
+    (`Ledger.rates`), which neither replications' intervals nor the resolution touch: a count
+    is exact at any speedup."""
     tables = {
         "latency": latency,
         "working_days": working_days,
@@ -134,6 +182,10 @@ def evaluate_targets(
     verdicts: list[TargetVerdict] = []
     for target in scenario.targets:
         flow_id = scenario.target_flow(target)
+        if target.of == "rate":
+            for on, key in target_metrics(scenario, target):
+                verdicts.append(rate_verdict(target, flow_id, on, (rates or {}).get(key)))
+            continue
         quotes = {t.measure: t.quote_zh for t in FLOWS[flow_id].plan_targets}
         if target.of not in LATENCY_TARGETS:
             verdicts.append(beside_verdict(target, flow_id, beside, quotes))
@@ -172,11 +224,9 @@ def _verdict(
     interval: Interval | None,
     quotes: Mapping[str, str],
 ) -> TargetVerdict:
-    assert target.within is not None
-    in_working_days = target.within.is_working_days
-    limit = float(
-        (target.within.working_days if in_working_days else target.within.clock_seconds()) or 0.0
-    )
+    within = target.limit
+    in_working_days = within.is_working_days
+    limit = float((within.working_days if in_working_days else within.clock_seconds()) or 0.0)
     summary = LatencySummary.from_data(dict(data)) if data else None
     observed: float | None = None
     upper: float | None = None

@@ -8,8 +8,10 @@ once for each item of a list in the case's data (each bank holding the debtor's 
 finish when all, the first, or k of its items are done. A flow may start another: its
 completion, or one step's answer, emits the other flow's trigger (`Handover`). A flow may
 publish its case's record to subscribing agencies, each keeping a table of the records it
-holds and using it in its own work, and retract it later (`Publication`); and it may count the
-entities of a stream of its source's events (`Tally`).
+holds and using it in its own work, and retract it later (`Publication`); it may count the
+entities of a stream of its source's events (`Tally`); and it may start its cases from a score
+instead of a source's events (`Scoring`): signals from several sources, weighed per entity over
+a window, and a case for each score that reaches the threshold.
 
 The flow's module declares this once. The engines, the topic catalog, the tests and the reports
 all read that one declaration, so they cannot disagree about who receives what, and when.
@@ -21,9 +23,10 @@ import dataclasses
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
+from govstream.pipeline.windows import WindowSpec
 from processors.events import Record
 
 TRIGGER = "trigger"
@@ -311,6 +314,16 @@ class Rule:
     check: CaseCheck
 
 
+def _knob(default: Any, value: Any) -> Any:
+    """A scenario's knob as the mix holds it: sequences arrive from YAML as lists, and whole
+    numbers as floats, where the frozen mixes hold tuples and ints."""
+    if isinstance(default, tuple):
+        return tuple(value)
+    if isinstance(default, int) and not isinstance(default, bool) and float(value).is_integer():
+        return int(value)
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """How the source agency makes this flow's triggers, and which population knobs it has."""
@@ -325,6 +338,13 @@ class Source:
     def mix_fields(self) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(self.mix_type))
 
+    def mix(self, population: Mapping[str, Any]) -> Any:
+        """The mix a scenario's population knobs make of the defaults."""
+        defaults = self.mix_type()
+        # Sequence-valued knobs arrive from YAML as lists; the frozen mixes hold tuples.
+        values = {name: _knob(getattr(defaults, name), value) for name, value in population.items()}
+        return dataclasses.replace(defaults, **values)
+
     def generator(
         self, rng: random.Random, population: Mapping[str, Any]
     ) -> Callable[[str, date], dict[str, Any]]:
@@ -332,13 +352,92 @@ class Source:
 
     def make(self, rng: random.Random, population: Mapping[str, Any]) -> Any:
         """The generator itself, for sources that draw from its entities as well (`Tally`)."""
-        defaults = self.mix_type()
-        # Sequence-valued knobs arrive from YAML as lists; the frozen mixes hold tuples.
-        values = {
-            name: tuple(value) if isinstance(getattr(defaults, name), tuple) else value
-            for name, value in population.items()
-        }
-        return self.build(rng, dataclasses.replace(defaults, **values))
+        return self.build(rng, self.mix(population))
+
+
+SignalDraw = Callable[[str, datetime], dict[str, Any]]
+"""Draws one signal: its id, and the business moment it is reported at (time-zone aware)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One source of a scoring flow: an agency reporting one kind of event about entities."""
+
+    kind: str
+    agency: str
+    topic: str
+    schema: str
+    build: Callable[[random.Random, Any, Any], SignalDraw]
+    """Builds the source's draw from a seeded rng, the flow's mix and the run's population of
+    entities, which every source of a run shares so that their signals meet on the same
+    entities."""
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Crossed:
+    """What a score that reached the threshold tells the flow's trigger: the entity, the
+    window, the score, and the signals the window held, oldest first."""
+
+    key: str
+    company_name: str
+    window: tuple[float, float]
+    """Start and end of the window in Unix seconds, as `windows.WindowSpec` names it."""
+    score: float
+    threshold: float
+    signals: tuple[tuple[str, str], ...]
+    """(kind, event id) of each signal the window held that weighed anything."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """A flow whose cases start at a score, not at a source's event: the windowed-aggregation
+    shape.
+
+    Events from the `signals` sources reach the scoring `agency` (a platform of the district),
+    keyed by entity (`key`); each adds its `weight` to the entity's score over a window, and
+    an event that takes a window's score to the threshold (`windows.crosses`) starts a case,
+    whose trigger `trigger` builds from the crossing. The case starts at that event's intended
+    time, so the flow's latencies run from the event that crossed the threshold. `window` and
+    `threshold` are the defaults a scenario may change.
+    """
+
+    agency: str
+    signals: tuple[Signal, ...]
+    weight: Callable[[str, Record], float]
+    key: Callable[[Record], str]
+    window: WindowSpec
+    threshold: float
+    trigger: Callable[[Crossed, str, str], Record]
+    """Builds the trigger from the crossing, the case id and the crossing signal's id."""
+    population: Callable[[random.Random, Any], Any]
+    """Draws the run's entities from the flow's mix, shared by every source."""
+
+    def signal(self, kind: str) -> Signal:
+        for signal in self.signals:
+            if signal.kind == kind:
+                return signal
+        raise KeyError(f"no signal {kind!r}; signals are {', '.join(s.kind for s in self.signals)}")
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(signal.kind for signal in self.signals)
+
+    @property
+    def topics(self) -> dict[str, str]:
+        """Each signal's topic -> its kind."""
+        return {signal.topic: signal.kind for signal in self.signals}
+
+
+def crossing_case_id(flow_id: str, signal_id: str) -> str:
+    """The case a crossing starts, named after the signal that crossed: `F13.complaint-0000012`.
+    Made from the signal's id, so a signal scored twice starts one case."""
+    return handover_case_id(flow_id, signal_id)
+
+
+def signal_id(kind: str, number: int, run: str = "") -> str:
+    """A signal's id: its kind and its number in the kind's schedule, `complaint-0000012`."""
+    return f"{kind}-{run + '-' if run else ''}{number:07d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +456,9 @@ class FlowSpec:
     publication: Publication | None = None
     tallies: tuple[Tally, ...] = field(default=())
     partitions: int | None = None
+    scoring: Scoring | None = None
+    """For a flow whose cases start at a score over several sources' signals; its `source`
+    is then the scoring agency writing the triggers."""
 
     def __post_init__(self) -> None:
         ids = [step.id for step in self.steps]
@@ -444,6 +546,11 @@ class FlowSpec:
         return f"{self.prefix}.case-completed.v1"
 
     @property
+    def scored_topic(self) -> str:
+        """A scoring flow's record of every signal its scorer counted, which a run's books read."""
+        return f"{self.prefix}.signal-scored.v1"
+
+    @property
     def wait_topic(self) -> str:
         return f"{self.prefix}.step-wait.v1"
 
@@ -451,6 +558,12 @@ class FlowSpec:
     def orchestrator(self) -> str:
         """The platform's name for this flow's case tracker, which also emits every request."""
         return f"{self.prefix}-orchestrator"
+
+    @property
+    def scorer(self) -> str:
+        """The platform's name for a scoring flow's scorer, which reads the signals and writes
+        the triggers of the cases its crossings start."""
+        return f"{self.prefix}-scorer"
 
     @property
     def agencies(self) -> tuple[str, ...]:

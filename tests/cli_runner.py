@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from processors import FLOWS
+from processors.flow import FlowSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,16 +46,7 @@ def every_flow_scenario(name: str = "every-flow", rate: str = "12/d") -> dict[st
         "seed": 20210801,
         "duration": "10d",
         "drain": "90d",
-        "flows": {
-            flow_id: {
-                "arrivals": {"rate": rate},
-                "steps": {
-                    step.id: {"duration": {"dist": "constant", "value": "1d"}}
-                    for step in flow.waits
-                },
-            }
-            for flow_id, flow in FLOWS.items()
-        },
+        "flows": {flow_id: flow_settings(flow, rate) for flow_id, flow in FLOWS.items()},
         "agencies": {
             agency: {
                 "servers": 2,
@@ -74,6 +66,20 @@ def every_flow_scenario(name: str = "every-flow", rate: str = "12/d") -> dict[st
             }
             for flow_id in FLOWS
         ],
+    }
+
+
+def flow_settings(flow: FlowSpec, rate: str) -> dict[str, Any]:
+    """A flow at `rate`; a flow whose cases start at a score gets each source of its signals at
+    that rate, about few enough entities, with a low enough threshold, that scores cross."""
+    steps = {step.id: {"duration": {"dist": "constant", "value": "1d"}} for step in flow.waits}
+    if flow.scoring is None:
+        return {"arrivals": {"rate": rate}, "steps": steps}
+    return {
+        "signals": {kind: {"arrivals": {"rate": rate}} for kind in flow.scoring.kinds},
+        "population": {"population_size": 20},
+        "threshold": 3,
+        "steps": steps,
     }
 
 

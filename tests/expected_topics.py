@@ -50,3 +50,15 @@ RETIRED_OUTCOME_TOPICS: dict[str, str] = {
     "F10": "f10.step-outcome.v1",
     "F17": "f17.step-outcome.v1",
 }
+
+# A scoring flow -> its sources' signal topics and who writes each, keyed by entity, read by
+# the flow's scorer alone; and the scorer's record of each signal, read by the collector alone.
+SIGNAL_TOPICS: dict[str, dict[str, str]] = {
+    "F13": {
+        "court.judgment-against-entity.v1": "court",
+        "drc.dishonesty-listed.v1": "drc",
+        "amr.inspection-result.v1": "amr",
+        "gov-services.complaint-lodged.v1": "gov-services",
+    },
+}
+SCORED_TOPICS: dict[str, str] = {"F13": "f13.signal-scored.v1"}

@@ -21,6 +21,8 @@ from expected_topics import (
     PROGRESS_TOPICS,
     REQUEST_TOPICS,
     RETIRED_OUTCOME_TOPICS,
+    SCORED_TOPICS,
+    SIGNAL_TOPICS,
 )
 
 from govstream.contracts.catalog import (
@@ -84,6 +86,9 @@ def expected_topics(spec: FlowSpec) -> set[str]:
         names.add(spec.publication.uses_told)
     for tally in spec.tallies:
         names |= {tally.topic, tally.counted}
+    if spec.scoring is not None:
+        names |= {signal.topic for signal in spec.scoring.signals}
+        names.add(f"{spec.prefix}.signal-scored.v1")
     return names
 
 
@@ -119,6 +124,8 @@ def test_source_topic_is_written_by_the_source_and_read_by_the_orchestrator(
     upstream = [
         f.orchestrator for f in FLOWS.values() for h in f.handovers if h.flow == flow_spec.id
     ]
+    if flow_spec.scoring is not None:  # the scorer writes the triggers its crossings start
+        upstream.insert(0, f"{flow_spec.prefix}-scorer")
     assert source.producers == (flow_spec.source_agency, *upstream)
     assert source.consumers == (flow_spec.orchestrator,)
     assert source.schema_file == flow_spec.source.schema
@@ -217,8 +224,10 @@ def test_request_schemas_open_with_request_and_case_ids(
 def test_topics_are_keyed_by_case(catalog: Catalog, flow_spec: FlowSpec) -> None:
     """Every topic of a case is keyed by it; a publication's records by the entity and record
     (a tombstone must name the record it deletes), and what happens beside the cases (checks,
-    counted events) by the entity."""
+    counted events, a scoring flow's signals) by the entity, so that one entity's events meet
+    where its table or its scores are kept."""
     beside = {t.topic for t in flow_spec.tallies} | {t.counted for t in flow_spec.tallies}
+    beside |= set(SIGNAL_TOPICS.get(flow_spec.id, {}))
     if flow_spec.publication is not None:
         beside.add(flow_spec.publication.uses_told)
         beside |= {s.checks for s in flow_spec.publication.subscribers}
@@ -226,10 +235,8 @@ def test_topics_are_keyed_by_case(catalog: Catalog, flow_spec: FlowSpec) -> None
     for spec in catalog.topics_for_flow(flow_spec.id):
         if spec.compacted:
             assert spec.key == "uscc/record_id"
-        elif spec.name in beside:
-            assert spec.key == "uscc"
         else:
-            assert spec.key == "case_id"
+            assert spec.key == ("uscc" if spec.name in beside else "case_id"), spec.name
         assert spec.partitions >= 1
         if flow_spec.partitions is not None:
             assert spec.partitions == flow_spec.partitions
@@ -250,6 +257,9 @@ def test_agency_reads_only_its_own_request_topics(catalog: Catalog, agency: str)
     sources = {s.source_topic for s in FLOWS.values() if s.source_agency == agency}
     told = {s.uses for s in subscribed if s.agency == agency}
     counted = {t.topic for f in FLOWS.values() for t in f.tallies if t.agency == agency}
+    sources |= {
+        topic for topics in SIGNAL_TOPICS.values() for topic, by in topics.items() if by == agency
+    }
     assert {spec.name for spec in catalog.writable_by(agency)} == (
         own | sources | checks | told | counted
     )
@@ -265,6 +275,11 @@ def test_every_topic_has_one_writer(catalog: Catalog) -> None:
         for h in f.handovers
     }
     assert handed, "some flow hands over to another"
+    handed |= {  # and a scoring flow's triggers, its scorer beside its scoring agency
+        f.source_topic: (f.source_agency, f"{f.prefix}-scorer")
+        for f in FLOWS.values()
+        if f.scoring is not None
+    }
     assert {name: p for name, p in shared.items() if len(p) != 1} == handed
 
 
@@ -276,8 +291,9 @@ def test_the_collector_reads_the_progress_records_only(catalog: Catalog) -> None
     progress = {f"{spec.prefix}.case-progress.v1" for spec in FLOWS.values()}
     told = {f.publication.uses_told for f in FLOWS.values() if f.publication}
     told |= {t.counted for f in FLOWS.values() for t in f.tallies}
-    assert {spec.name for spec in catalog.readable_by(COLLECTOR)} == progress | told
     assert all(catalog.topic(name).producers == ("f12-orchestrator",) for name in told)
+    progress |= set(SCORED_TOPICS.values()) | told
+    assert {spec.name for spec in catalog.readable_by(COLLECTOR)} == progress
     assert catalog.writable_by(COLLECTOR) == []
 
 
@@ -434,3 +450,23 @@ def test_parse_catalog_rejects_missing_or_broken_schema() -> None:
         parse_catalog(_raw(), missing)
     with pytest.raises(CatalogError, match="not a valid schema"):
         parse_catalog(_raw(), lambda _path: '{"type":"record","name":"r"}')
+
+
+# -- F13: the signals a score is made of ----------------------------------------------------
+
+
+@pytest.mark.parametrize("flow_id", sorted(SIGNAL_TOPICS))
+def test_signals_are_written_by_their_sources_and_read_by_the_scorer_alone(
+    catalog: Catalog, flow_id: str
+) -> None:
+    spec = FLOWS[flow_id]
+    assert spec.scoring is not None
+    scorer = f"{spec.prefix}-scorer"
+    assert {s.topic: s.agency for s in spec.scoring.signals} == SIGNAL_TOPICS[flow_id]
+    for topic, agency in SIGNAL_TOPICS[flow_id].items():
+        signal = catalog.topic(topic)
+        assert (signal.producers, signal.consumers) == ((agency,), (scorer,)), topic
+        assert signal.flow == flow_id
+    scored = catalog.topic(SCORED_TOPICS[flow_id])
+    assert (scored.producers, scored.consumers) == ((scorer,), (COLLECTOR,))
+    assert scored.schema_file == "common/SignalScored.avsc"

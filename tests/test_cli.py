@@ -380,10 +380,20 @@ def test_schemas_agency_of_a_source_only_shows_its_triggers_and_completions() ->
     }
     counted = {t.topic for f in FLOWS.values() for t in f.tallies if t.agency == "amr"}
     assert counted, "amr reports the adoptions of the credit code F12 counts"
+    # and reports its inspections to F13's scorer as a source of signals
+    signals = {
+        signal.topic
+        for flow in FLOWS.values()
+        if flow.scoring is not None
+        for signal in flow.scoring.signals
+        if signal.agency == "amr"
+    }
+    assert signals, "amr reports inspections"
     assert {row[0] for row in table_rows(writing) if row} == {
         *(f.source_topic for f in sources),
         *answers,
         *counted,
+        *signals,
     }
 
 

@@ -162,6 +162,9 @@ def sample_values(walked: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                     value = on_the_record_topic(value)
                 if len(found[topic]) < PER_TOPIC:
                     found[topic].append(value)
+        if spec.scoring is not None:  # its sources' signals, and the scorer's record of them
+            for topic in (*spec.scoring.topics, spec.scored_topic):
+                found[topic] += [sample_value(topic, seed) for seed in range(1, PER_TOPIC + 1)]
     for topic in load_catalog().topics:
         if topic not in found:  # a check, what it found, a counted event: beside the cases
             found[topic].append(sample_value(topic))

@@ -509,7 +509,7 @@ def _from_json(topic: str, record: dict[str, Any]) -> dict[str, Any]:
         logical = kind.get("logicalType") if isinstance(kind, dict) else None
         if logical == "date" and value.get(field["name"]) is not None:
             value[field["name"]] = dt.date.fromisoformat(value[field["name"]])
-        if logical == "timestamp-millis" and value.get(field["name"]) is not None:
+        if logical == "timestamp-millis" and isinstance(value.get(field["name"]), str):
             value[field["name"]] = dt.datetime.fromisoformat(value[field["name"]])
     return value
 

@@ -230,8 +230,12 @@ COUNTED = "count: credit-code-adopters, at_least: 1"
         ("  credit-code-adopters: {", "  adopters: {", "allowed: credit-code-adopters"),
         ("at_most: 0,", "at_most: 0, subscriber: police,", "allowed: all, bank, finance-bureau"),
         (COUNTED, "count: adopters, at_least: 1", "allowed: credit-code-adopters"),
-        ("at_most: 0,", "at_most: 0, within: 5s,", "within do not belong to an 'exposures'"),
-        ("at_most: 0,", "", "an 'exposures' target needs at_most"),
+        (
+            "at_most: 0,",
+            "at_most: 0, within: 5s,",
+            "'exposures' targets take 'at_most', not 'within'",
+        ),
+        ("at_most: 0,", "", "'exposures' targets need 'at_most'"),
     ],
 )
 def test_bad_settings_name_the_field_and_what_is_allowed(old: str, new: str, message: str) -> None:

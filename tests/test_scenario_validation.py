@@ -299,6 +299,9 @@ def several(*flow_ids: str) -> dict[str, Any]:
         spec = FLOWS[flow_id]
         steps = {wait.id: {"duration": {"dist": "constant", "value": "1h"}} for wait in spec.waits}
         data["flows"][flow_id] = {"arrivals": {"rate": "10/d"}, "steps": steps}
+        if spec.scoring is not None:  # its cases start at its signals' scores
+            signals = {kind: {"arrivals": {"rate": "10/d"}} for kind in spec.scoring.kinds}
+            data["flows"][flow_id] = {"signals": signals, "steps": steps}
         for agency in spec.agencies:
             data["agencies"][agency] = {"service_time": MINUTE}
     return data

@@ -205,15 +205,18 @@ def test_the_collector_reads_nothing_an_agency_wrote(
     catalog: Catalog, rules: frozenset[Grant]
 ) -> None:
     """No outcome (whose replies carry account numbers), request, trigger or completion: the
-    platform's progress records, what the platform passes on of subscribers' checks and the
-    counts it keeps, and the dead letters it counts."""
+    platform's progress records, a scorer's records of the signals it counted (never the
+    signals themselves), what the platform passes on of subscribers' checks and the counts it
+    keeps, and the dead letters it counts."""
     read = {name for name in catalog.topics if allowed(rules, COLLECTOR, READ, name)}
+    scored = {flow.scored_topic for flow in FLOWS.values() if flow.scoring is not None}
+    assert scored, "a flow scores signals"
     beside = {
         *(f.publication.uses_told for f in FLOWS.values() if f.publication),
         *(tally.counted for f in FLOWS.values() for tally in f.tallies),
     }
     assert beside, "the check covers what the platform passes on beside its cases"
-    assert read == {flow.progress_topic for flow in FLOWS.values()} | beside
+    assert read == {flow.progress_topic for flow in FLOWS.values()} | scored | beside
     assert allowed(rules, COLLECTOR, READ, catalog.dead_letter_topic)
     for name in read:
         assert topic_writers(rules, name) == (PLATFORM,), name

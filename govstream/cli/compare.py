@@ -80,6 +80,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     from govstream.report.console import escape, print_tables, report_console
     from govstream.report.gate import ThresholdError, evaluate, parse_threshold, thresholds_table
+    from govstream.report.tables import condition_text
 
     err = Console(stderr=True)
 
@@ -114,7 +115,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     failures = [f"crossed: {c.statement}" for c in crossings if c.crossed]
     if args.fail_on_new_miss:
         failures += [
-            f"newly not met: {v.flow} {v.id} ({v.requirement})"
+            f"newly not met: {v.flow} {v.id} ({condition_text(v)})"
             for v in newly_failing(first, second)
         ]
 

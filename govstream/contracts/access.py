@@ -5,7 +5,7 @@ grants for the cluster's principals, so the access list is enforced rather than 
 Parties map to principals as the kafka engine runs them:
 
 - each agency (and each source agency) is a principal of its own, named by its agency id;
-- every flow's orchestrator and wait timer run on the 一网通 platform, as ``platform``;
+- every flow's orchestrator, wait timer and scorer run on the 一网通 platform, as ``platform``;
 - ``collector`` is the measuring instrument of a run: it reads the orchestrators' progress
   records and the dead letters and writes nothing;
 - the dead-letter topic is written by every role that consumes (each must be able to set aside
@@ -57,7 +57,7 @@ class Grant:
 
 def principal_of(party: str) -> str:
     """The principal a catalog party connects as."""
-    if party.endswith(("-orchestrator", "-timer")):
+    if party.endswith(("-orchestrator", "-timer", "-scorer")):
         return PLATFORM
     return party
 

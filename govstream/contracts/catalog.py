@@ -29,6 +29,7 @@ OUTCOME_SCHEMA = "common/StepOutcome.avsc"
 WAIT_SCHEMA = "common/StepWait.avsc"
 COMPLETED_SCHEMA = "common/CaseCompleted.avsc"
 PROGRESS_SCHEMA = "common/CaseProgress.avsc"
+SCORED_SCHEMA = "common/SignalScored.avsc"
 COLLECTOR = "collector"
 """The measuring instrument of a run: it reads the orchestrators' progress records and the dead
 letters, nothing an agency wrote."""
@@ -234,6 +235,24 @@ def flow_topics(flow: FlowSpec) -> dict[str, dict[str, Any]]:
             "consumers": [orchestrator],
         }
     }
+    if flow.scoring is not None:
+        # The scorer writes the triggers of the cases its crossings start, on the platform's
+        # behalf, and reads every source's signals.
+        topics[flow.source_topic]["producer"] = [flow.source_agency, flow.scorer]
+        for signal in flow.scoring.signals:
+            topics[signal.topic] = {
+                "schema": signal.schema,
+                "producer": signal.agency,
+                "consumers": [flow.scorer],
+                # Keyed by the entity, so one entity's signals meet in one partition, where its
+                # scores are kept.
+                "key": "uscc",
+            }
+        topics[flow.scored_topic] = {
+            "schema": SCORED_SCHEMA,
+            "producer": flow.scorer,
+            "consumers": [COLLECTOR],
+        }
     for step in flow.steps:
         if step.topic is None:
             continue

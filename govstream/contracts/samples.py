@@ -22,7 +22,7 @@ from govstream.pipeline.schedule import case_id
 from processors import FLOWS
 from processors.agency import outcome_for
 from processors.events import Emit
-from processors.flow import FlowSpec
+from processors.flow import FlowSpec, signal_id
 from processors.orchestrator import Orchestrator
 
 SAMPLE_DAY = dt.date(2021, 6, 1)
@@ -68,6 +68,8 @@ def sample_value(topic: str, seed: int = 1, catalog: Catalog | None = None) -> d
         )
     spec = catalog.topic(topic)
     flow = FLOWS[spec.flow]
+    if flow.scoring is not None and topic in (*flow.scoring.topics, flow.scored_topic):
+        return _scoring_sample(flow, topic, seed)
     generator = flow.source.make(random.Random(f"sample:{seed}:{flow.id}"), {})
     rng = random.Random(f"sample:{seed}:{topic}")
     beside = _beside(flow, topic, generator, rng)
@@ -104,6 +106,28 @@ def _beside(flow: FlowSpec, topic: str, generator: Any, rng: random.Random) -> A
         if topic == tally.counted:
             return {"count": tally.id, "value": tally.distinct(event)}
     return None
+
+
+def _scoring_sample(flow: FlowSpec, topic: str, seed: int) -> dict[str, Any]:
+    """A signal as its source reports it, or the scorer's record of having counted it."""
+    scoring = flow.scoring
+    assert scoring is not None
+    kind = scoring.topics.get(topic, scoring.signals[0].kind)
+    mix = flow.source.mix({})
+    population = scoring.population(random.Random(f"sample:{seed}:{flow.id}"), mix)
+    draw = scoring.signal(kind).build(random.Random(f"sample:{seed}:{topic}"), mix, population)
+    at = dt.datetime.combine(SAMPLE_DAY, dt.time(10), dt.timezone(dt.timedelta(hours=8)))
+    signal = draw(signal_id(kind, 1), at)
+    if topic != flow.scored_topic:
+        return signal
+    return {
+        "signal_id": signal["case_id"],
+        "flow": flow.id,
+        "kind": kind,
+        "weight": scoring.weight(kind, signal),
+        "crossed": None,
+        "score": None,
+    }
 
 
 def as_json(value: Any) -> Any:

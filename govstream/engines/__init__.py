@@ -46,6 +46,14 @@ def engine_problem(scenario: Scenario, engine_name: str) -> str | None:
             "transport: measured judges a real network, which only the kafka engine has; give "
             f"the exchange's model (transport.latency) to run on the {engine_name} engine"
         )
+    if engine_name == "kafka":
+        for flow_id in scenario.scoring_flows():
+            if scenario.window(flow_id).kind == "sliding":
+                return (
+                    f"flows.{flow_id}.window.kind: sliding is not kept by the kafka engine, whose "
+                    "scores are a faust windowed table and faust's tables keep tumbling and "
+                    "hopping windows only; use tumbling or hopping, or run on the sim engine"
+                )
     return None
 
 

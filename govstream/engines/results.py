@@ -136,7 +136,11 @@ def build_result(
             legal_data,
             resolution=_resolution(scenario, resolution, speedup),
             beside=Beside(exposures, tallies, ended_on),
+            rates=ledger.rates(),
         ),
+        signals=ledger.signals(),
+        crossed=ledger.crossed(),
+        rates=ledger.rates(),
         series=ledger.series.data(
             business_seconds,
             start=scenario.start,

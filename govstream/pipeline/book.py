@@ -26,6 +26,11 @@ def step_key(flow_id: str, kind: str, step: str) -> str:
     return f"{flow_id}/{kind}:{step}"
 
 
+def rate_key(flow_id: str, step: str) -> str:
+    """`F13/rate:lead`: the share of the cases the step fell due in that it was acted on."""
+    return f"{flow_id}/rate:{step}"
+
+
 def case_key(flow_id: str) -> str:
     return f"{flow_id}/case"
 

@@ -3,14 +3,16 @@
 An engine tells the ledger what it saw, in the order it saw it: a case started; a transition of
 the orchestrator (the case opened, an answer recorded, repeated or refused, with the requests it
 sent and the steps it skipped or cancelled); a request delivered; a request worked on at a pool;
-a hop's duration; a dead letter; and at the end, the cut-off. The sim engine tells it as its
+a hop's duration; a dead letter; a scoring flow's signal sent, and scored (with the case its
+crossing started, if it crossed); and at the end, the cut-off. The sim engine tells it as its
 events happen; the kafka engine's collector as it reads the orchestrators' progress records,
 which carry the same transitions. No engine counts, and no engine forecasts what a case will
 do: what a case was asked is what its orchestrator says it sent.
 
 The ledger owns every counter and the identities between them, the hop names, the plan's rules
-on case data, when a case completed, what is still open at the end, and each pool's load. It
-writes the latencies into the latency book and the time series as it goes.
+on case data, the steps rate targets are on (done, failed, open), when a case completed, what
+is still open at the end, and each pool's load. It writes the latencies into the latency book
+and the time series as it goes.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from govstream.pipeline.book import (
     LatencyBook,
     case_key,
     hop_key,
+    rate_key,
     scenario_spans,
     span_key,
     step_key,
@@ -45,7 +48,7 @@ from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.events import Record
 from processors.flow import COMPLETED_MARK, TRIGGER, FlowSpec, Step, unit_step, upstream_of
-from processors.orchestrator import ANSWERED, DUPLICATE, OPENED, REFUSED, Transition
+from processors.orchestrator import ANSWERED, DUPLICATE, OPENED, REFUSED, REJECTED, Transition
 
 
 class Hop(StrEnum):
@@ -119,6 +122,9 @@ class _Case:
     """Steps finished by their answers (for a step done per item, when its join was met)."""
     not_run: set[str] = field(default_factory=set)
     """Steps skipped or cancelled."""
+    cancelled: set[str] = field(default_factory=set)
+    rejected: set[str] = field(default_factory=set)
+    """Steps whose answer was a rejection (for a step done per item, as its completion says)."""
     last_answer: float | None = None
     item_done: dict[str, float] = field(default_factory=dict)
     """For a step done per item: its latest item answer so far. A join is met, on the business
@@ -188,6 +194,21 @@ class Ledger:
         self._ever_handed: set[str] = set()
         """Every case a hand-over started: a transition told again must not start one twice."""
         self._uncertain: dict[str, float] = {}
+        self._signals: dict[str, Counter[str]] = {f: Counter() for f in self.flow_ids}
+        """A scoring flow's signals counted by its scorer, by kind."""
+        self._crossed: dict[str, list[str]] = {f: [] for f in self.flow_ids}
+        """The cases each scoring flow's crossings started, named after the signal that crossed."""
+        self._scored: set[str] = set()
+        self._unscored: dict[str, str] = {}
+        """Signals sent that the scorer has not yet said it counted -> their flow."""
+        self._unscored_at_cut: Counter[str] = Counter()
+        self._rate_steps = {
+            (scenario.target_flow(t), t.step) for t in scenario.targets if t.of == "rate"
+        }
+        """The steps a rate target is on: only those are counted case by case."""
+        self._rates: dict[tuple[str, str], Counter[str]] = {
+            pair: Counter() for pair in self._rate_steps
+        }
         self._waits = {f: {step.id for step in FLOWS[f].waits} for f in self.flow_ids}
         self.beside = BesideBook(scenario)
         """Subscribers' checks, retractions and counted values (`exposures.py`)."""
@@ -248,6 +269,8 @@ class Ledger:
             if unit != step:  # one item of a step done per item: its own latency
                 self.book.acted(flow_id, unit_metric(unit), case.opened_at, at)
                 joined_at = case.item_done[step] = max(at, case.item_done.get(step, at))
+            if unit == step and seen.status == REJECTED:
+                case.rejected.add(step)
             if unit == step or step in seen.joined:
                 case.acted.add(step)
                 case.marks[f"{step}.acted"] = joined_at
@@ -266,13 +289,32 @@ class Ledger:
                     counts.steps_skipped += 1
                 else:
                     counts.steps_cancelled += 1
+                    case.cancelled.add(step)
         for started in seen.handed_over:
             case.handed_to.add(started.split(".", 1)[0])
             if started not in self._ever_handed:
                 self._ever_handed.add(started)
                 self._handed_over[started] = (at, _Upstream(flow_id, dict(case.marks)))
         if seen.completed:
+            case.rejected.update(seen.rejected)
             self._completed(flow_id, seen.case_id, case, rejected=bool(seen.rejected))
+
+    def signal_sent(self, flow_id: str, signal_id: str) -> None:
+        """A scoring flow's signal left its source: the run is not over until it is counted."""
+        if signal_id not in self._scored:
+            self._unscored[signal_id] = flow_id
+
+    def signal_scored(self, flow_id: str, signal_id: str, kind: str, crossed: str | None) -> None:
+        """The scorer counted a signal, and said which case it started by taking a score to
+        the threshold, if it did (that case is told `started` as any other). Told twice, it
+        counts once."""
+        if signal_id in self._scored:
+            return
+        self._scored.add(signal_id)
+        self._unscored.pop(signal_id, None)
+        self._signals[flow_id][kind] += 1
+        if crossed is not None:
+            self._crossed[flow_id].append(crossed)
 
     def delivered(self, flow_id: str, case_id: str, unit: str, at: float) -> None:
         """A request reached its agency at business time `at`: a step's, or one item's of a
@@ -381,6 +423,7 @@ class Ledger:
             if not deliveries_told:
                 for step in undelivered:
                     self.book.delivery_unknown(flow.id, step)
+            self._rates_open(case)
             for unit in case.requested - case.answered:
                 in_flight = held(flow.id, case_id, unit)
                 cut[flow.id][0 if in_flight else 1] += 1
@@ -396,6 +439,7 @@ class Ledger:
         for started, (_, upstream) in self._handed_over.items():
             self._open_across_from(upstream, started.split(".", 1)[0], now)
         self._cut = {flow_id: (a, b) for flow_id, (a, b) in cut.items()}
+        self._unscored_at_cut = Counter(self._unscored.values())
 
     # -- what the books say -----------------------------------------------------------------
 
@@ -406,7 +450,7 @@ class Ledger:
     def open_cases(self) -> int:
         """Cases started and not complete, and cases a hand-over started that the engine has
         not told started yet: a run ends when none is left."""
-        return len(self._cases) + len(self._handed_over)
+        return len(self._cases) + len(self._handed_over) + len(self._unscored)
 
     def headline(self) -> dict[str, int]:
         """The cases a run started and completed, for its last log line."""
@@ -438,7 +482,30 @@ class Ledger:
             duplicates=total("duplicates"),
             refused=total("refused"),
             dead_lettered=sum(self.dead_letters_by_reason.values()) if flow_id is None else 0,
+            signals_received=sum(sum(self._signals[f].values()) for f in flows),
+            crossings=sum(len(self._crossed[f]) for f in flows),
+            signals_unscored=sum(self._unscored_at_cut[f] for f in flows),
         )
+
+    def signals(self) -> dict[str, dict[str, int]]:
+        """Each scoring flow's signals counted, by kind."""
+        return {
+            flow_id: dict(sorted(kinds.items()))
+            for flow_id, kinds in self._signals.items()
+            if kinds
+        }
+
+    def crossed(self) -> dict[str, list[str]]:
+        """Each scoring flow's cases started by crossings, in id order."""
+        return {flow_id: sorted(cases) for flow_id, cases in self._crossed.items() if cases}
+
+    def rates(self) -> dict[str, dict[str, int]]:
+        """For each step a rate target is on, the cases it fell due in: `done` (acted on),
+        `failed` (rejected, or cancelled after a rejection) and `open` at the cut-off."""
+        return {
+            rate_key(flow_id, step): {key: counts[key] for key in ("done", "failed", "open")}
+            for (flow_id, step), counts in sorted(self._rates.items())
+        }
 
     def identities(self, flow_id: str | None = None) -> list[Identity]:
         """What must hold between the counters at the cut-off, whatever the engine."""
@@ -472,6 +539,7 @@ class Ledger:
                 "steps requested ≤ requests emitted", steps_requested, c.requests_emitted, True
             ),
             Identity("requests acted ≤ delivered", c.requests_acted, c.requests_delivered, True),
+            Identity("crossings ≤ signals received", c.crossings, c.signals_received, True),
             Identity("requests acted ≤ answered", c.requests_acted, c.outcomes_recorded, True),
         ]
 
@@ -559,6 +627,8 @@ class Ledger:
         counts.steps_requested += len(case.steps_requested)
         if rejected:
             counts.cases_rejected += 1
+        if self._rate_steps:
+            self._rates_of(case, open_case=False)
         marks = case.marks
         completed_at = case.opened_at if case.last_answer is None else case.last_answer
         self.book.completed_marks(flow_id, case.opened_at, completed_at, marks)
@@ -609,6 +679,25 @@ class Ledger:
             start = upstream.marks.get(span.start)
             if start is not None:
                 self.book.span_open(upstream.flow, span.id, start, now)
+
+    def _rates_open(self, case: _Case) -> None:
+        if self._rate_steps:
+            self._rates_of(case, open_case=True)
+
+    def _rates_of(self, case: _Case, *, open_case: bool) -> None:
+        """Where a step a rate target is on fell due in the case: done, failed, or (in a case
+        open at the cut-off) open. A step the case's data skips never fell due."""
+        flow = case.flow
+        for step in flow.steps:
+            counts = self._rates.get((flow.id, step.id))
+            if counts is None:
+                continue
+            if step.id in case.rejected or step.id in case.cancelled:
+                counts["failed"] += 1
+            elif step.id in case.acted:
+                counts["done"] += 1
+            elif open_case and step.id not in case.not_run and _needs(case, step):
+                counts["open"] += 1
 
 
 def _needs(case: _Case, step: Step) -> bool:

@@ -429,7 +429,9 @@ def unchecked(scenario: Scenario) -> list[PlanTimeTarget]:
     missing = []
     for flow_id in scenario.flows:
         checks = [
-            t for t in scenario.targets if t.source == "plan" and scenario.target_flow(t) == flow_id
+            t
+            for t in scenario.targets
+            if t.source == "plan" and t.of != "rate" and scenario.target_flow(t) == flow_id
         ]
         for entry in targets_of(flow_id):
             if not entry.checkable:

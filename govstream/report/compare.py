@@ -15,6 +15,7 @@ from govstream.pipeline.book import agency_key
 from govstream.report.tables import (
     COUNT_ROWS,
     Table,
+    condition_text,
     flow_metrics,
     observed_text,
     unchecked_text,
@@ -161,7 +162,7 @@ def targets_comparison(first: RunResult, second: RunResult) -> Table:
                 verdict.flow,
                 verdict.id,
                 verdict_on(verdict),
-                verdict.requirement,
+                condition_text(verdict),
                 _verdict_cell(a.get(key)),
                 _verdict_cell(b.get(key)),
             )
@@ -206,7 +207,7 @@ def verdict_changes(first: RunResult, second: RunResult) -> Table:
                 verdict.flow,
                 verdict.id,
                 verdict_on(verdict),
-                verdict.requirement,
+                condition_text(verdict),
                 _verdict_cell(before),
                 _verdict_cell(after),
             )

@@ -24,6 +24,7 @@ from govstream.report.html_page import (
 from govstream.report.inputs import input_tables
 from govstream.report.tables import (
     all_tables,
+    condition_text,
     heading,
     observed_text,
     sla_summary,
@@ -50,7 +51,11 @@ def _verdict_row(verdict: TargetVerdict, quoted: set[tuple[str, str, str]]) -> s
         badge(verdict_word(verdict)),
         esc(verdict.flow),
         esc(verdict.id),
-        esc(f"{verdict_on(verdict)}: {verdict.requirement}"),
+        esc(
+            f"{verdict.stat} of {verdict_on(verdict)} ≤ {verdict.within}"
+            if verdict.unit in ("s", "wd")
+            else f"{verdict.step} {condition_text(verdict)}"
+        ),
         esc(observed_text(verdict)),
         source + "".join(words),
     ]

@@ -29,6 +29,13 @@ def rate_text(per_second: float | str) -> str:
     return f"{per_day:.4g}/d"
 
 
+def _number(value: Any) -> str:
+    """A knob as a reader writes it: 20000, not 20000.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def distribution_text(spec: Mapping[str, Any] | None) -> str:
     """`lognormal median 20min, p95 90min`: a distribution as written in the scenario."""
     if not spec:
@@ -127,17 +134,29 @@ def load_table(result: RunResult) -> Table:
             f"{moment_text(result.scenario, str(b['start']))}"
             for b in arrivals.get("bursts") or []
         )
-        population = ", ".join(f"{k} {v}" for k, v in (settings.get("population") or {}).items())
-        rows.append(
-            (
-                flow_id,
-                str(arrivals.get("process", "-")),
-                rate_text(arrivals.get("rate", 0.0)),
-                hours,
-                bursts or "-",
-                population or "defaults",
-            )
+        population = ", ".join(
+            f"{k} {_number(v)}" for k, v in (settings.get("population") or {}).items()
         )
+        streams = [(flow_id, arrivals)]
+        # A scoring flow's arrivals are its sources' signals, one stream each.
+        signals = settings.get("signals") or {}
+        if signals:
+            streams = [
+                (f"{flow_id} {kind} signals", signal.get("arrivals") or {})
+                for kind, signal in signals.items()
+            ]
+        for name, stream in streams:
+            hours = "in office hours" if stream.get("hours") == "office" else "around the clock"
+            rows.append(
+                (
+                    name,
+                    str(stream.get("process", "-")),
+                    rate_text(stream.get("rate", 0.0)),
+                    hours,
+                    (bursts if stream is arrivals else "") or "-",
+                    population or "defaults",
+                )
+            )
     return Table(
         "Inputs: load",
         ("flow", "arrivals", "rate", "when", "bursts", "population"),

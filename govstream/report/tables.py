@@ -83,6 +83,12 @@ COUNT_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("answers refused (not the step's agency, or never asked for)", ("refused",)),
     ("dead-lettered", ("dead_lettered",)),
 )
+SIGNAL_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("signals received and scored", ("signals_received",)),
+    ("signals not scored at the end", ("signals_unscored",)),
+    ("crossings (a score reached its threshold and started a case)", ("crossings",)),
+)
+"""Shown where a run scored signals (F13)."""
 
 
 def _count_cell(counts: Counts, fields: tuple[str, ...]) -> str:
@@ -99,9 +105,10 @@ def counts_columns(result: RunResult) -> list[tuple[str, Counts]]:
 
 def counts_table(result: RunResult) -> Table:
     columns = counts_columns(result)
+    scored = any(c.signals_received or c.signals_unscored for _, c in columns)
     rows = [
         (label, *(_count_cell(counts, fields) for _, counts in columns))
-        for label, fields in COUNT_ROWS
+        for label, fields in (*COUNT_ROWS, *(SIGNAL_ROWS if scored else ()))
     ]
     waits = any(step.wait for flow in result.flows for step in flow.steps)
     notes = (
@@ -407,6 +414,8 @@ def target_sources(result: RunResult) -> str:
 def _value(verdict: TargetVerdict, value: float) -> str:
     if verdict.unit == "count":
         return f"{value:.0f}"
+    if verdict.unit == "share":
+        return f"{value * 100:.4g} %"
     if verdict.unit == "wd":
         whole = verdict.working_days == "legal" and value == round(value)
         return f"{value:.0f}wd" if whole else f"{value:.2f}wd"
@@ -421,6 +430,16 @@ def observed_text(verdict: TargetVerdict) -> str:
         low, high = verdict.interval
         text += f" [{_value(verdict, low)}, {_value(verdict, high)}]"
     return text
+
+
+def condition_text(verdict: TargetVerdict) -> str:
+    """What the target asks, in one phrase: `p90 ≤ 3wd`, for a rate `≥ 100% acted on`, for
+    exposures or a count its bound (`≤ 0`, `≥ 2000 by 2021-12-31`)."""
+    if verdict.of == "rate":
+        return f"{verdict.within} acted on"
+    if verdict.unit == "count":
+        return verdict.within
+    return f"{verdict.stat} ≤ {verdict.within}"
 
 
 def limit_text(verdict: TargetVerdict) -> str:
@@ -502,6 +521,11 @@ def targets_table(result: RunResult) -> Table:
         notes.append(
             "≥ = open cases counted at their age; UNDECIDED = met only if the open ones finish "
             "in time"
+        )
+    if any(v.of == "rate" for v in result.targets):
+        notes.append(
+            "rate = cases the step was acted on ÷ cases it fell due in (rejected and cancelled "
+            "count against; ≥ = cases open at the end counted as failed)"
         )
     if any(v.interval is not None for v in result.targets):
         notes.append("observed = mean over replications [95 % confidence interval]")
@@ -587,6 +611,23 @@ def tallies_table(result: RunResult) -> Table | None:
     return Table("Counts", ("flow", "count", "distinct", "last new on"), rows)
 
 
+def signals_table(result: RunResult) -> Table | None:
+    """A scoring flow's signals by kind: what its scores were made of."""
+    rows = [
+        (flow_id, kind, str(n))
+        for flow_id, kinds in result.signals.items()
+        for kind, n in kinds.items()
+    ]
+    if not rows:
+        return None
+    return Table(
+        "Signals scored",
+        ("flow", "kind", "received"),
+        rows,
+        "a signal that weighs nothing (an inspection passed) is received, and moves no score",
+    )
+
+
 def dead_letters_table(result: RunResult) -> Table | None:
     """What reached the dead-letter topic during a run, and from where: counted whoever wrote
     the message (this run's agents or another producer on the same topics), so junk on a
@@ -622,6 +663,7 @@ def all_tables(result: RunResult) -> list[Table]:
     tables.append(rules_table(result))
     tables.append(exposures_table(result))
     tables.append(tallies_table(result))
+    tables.append(signals_table(result))
     tables.append(dead_letters_table(result))
     if result.targets:
         tables.append(targets_table(result))

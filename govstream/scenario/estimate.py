@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from govstream.scenario.model import Scenario
+from govstream.scenario.model import Arrivals, Scenario, signal_stream
 from processors import FLOWS
 
 LARGE_EVENTS = 2_000_000
@@ -32,25 +32,36 @@ class Estimate:
 
 
 def estimate(scenario: Scenario) -> Estimate:
-    window = scenario.duration.clock_seconds()
     cases = events = 0.0
     for flow_id, settings in scenario.flows.items():
+        # A scoring flow's signals are a message each; its cases, the crossings, are not known
+        # before it runs, and are far fewer than its signals.
+        for kind, signal in settings.signals.items():
+            events += _expected(scenario, signal.arrivals, signal_stream(flow_id, kind))
         arrivals = settings.arrivals
         if arrivals is None:  # fed by another flow's hand-overs, whose cases count already
             continue
-        if arrivals.process == "replay":
-            expected = float(len(scenario.replay_times(flow_id)))
-        else:
-            # Office-hour arrivals bring a day's rate in each working day: at most the same;
-            # a profile moves arrivals within the week, keeping the rate its average.
-            expected = arrivals.base_rate * window
-        for burst in arrivals.bursts:
-            start = burst.start.clock_seconds()
-            length = min(burst.duration.clock_seconds(), max(0.0, window - start))
-            expected += burst.rate * length
+        expected = _expected(scenario, arrivals, flow_id)
         cases += expected
         events += expected * (2 + 2 * len(FLOWS[flow_id].steps))
     return Estimate(cases=cases, events=events)
+
+
+def _expected(scenario: Scenario, arrivals: Arrivals, stream: str) -> float:
+    """Arrivals a stream (a flow's, or one source of a scoring flow's signals) is expected to
+    bring over the scenario's duration."""
+    window = scenario.duration.clock_seconds()
+    if arrivals.process == "replay":
+        expected = float(len(scenario.replay_times(stream)))
+    else:
+        # Office-hour arrivals bring a day's rate in each working day: at most the same;
+        # a profile moves arrivals within the week, keeping the rate its average.
+        expected = arrivals.base_rate * window
+    for burst in arrivals.bursts:
+        start = burst.start.clock_seconds()
+        length = min(burst.duration.clock_seconds(), max(0.0, window - start))
+        expected += burst.rate * length
+    return expected
 
 
 def describe(found: Estimate) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from importlib import metadata
 from pathlib import Path
@@ -18,6 +19,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     PrivateAttr,
     field_validator,
     model_validator,
@@ -33,6 +36,8 @@ from govstream.durations import (
     RateField,
     parse_duration,
 )
+from govstream.pipeline.windows import WindowSpec
+from govstream.plan.rates import rate_problem
 from govstream.plan.targets import plan_problem
 from govstream.replay import ReplayError, read_replay
 from govstream.scenario import runnable
@@ -300,11 +305,38 @@ class StepSettings(Strict):
         return self.join
 
 
+class SignalSettings(Strict):
+    """One source of a scoring flow (F13): when its signals are reported."""
+
+    arrivals: Arrivals
+
+
+class WindowSettings(Strict):
+    """The window a scoring flow sums its signals over: `tumbling` (one window after another,
+    `size` long), `hopping` (windows `size` long starting every `step`) or `sliding` (the
+    `size` up to each signal). Whole seconds, as faust counts them."""
+
+    kind: Literal["tumbling", "hopping", "sliding"]
+    size: ClockDuration
+    step: ClockDuration | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> WindowSettings:
+        self.spec()  # a ValueError here names what is wrong with the window
+        return self
+
+    def spec(self) -> WindowSpec:
+        step = None if self.step is None else self.step.clock_seconds()
+        return WindowSpec(self.kind, self.size.clock_seconds(), step)
+
+
 class FlowSettings(Strict):
     """One flow of the scenario: its load, its data mix and its steps' settings.
 
     A flow another flow of the scenario hands over to (F03 after F16's deregistration) runs
-    its cases from those hand-overs, and from arrivals of its own if it has them."""
+    its cases from those hand-overs, and from arrivals of its own if it has them. A scoring
+    flow (F13) has no arrivals: its cases start where its signals' scores reach the threshold,
+    and each source of signals has arrivals of its own (`signals`)."""
 
     arrivals: Arrivals | None = None
     population: dict[str, int | float | list[int | float]] = Field(default_factory=dict)
@@ -314,20 +346,59 @@ class FlowSettings(Strict):
     its table in its own work (`flows.F12.checks.bank`); a subscriber left out checks none."""
     tallies: dict[str, Arrivals] = Field(default_factory=dict)
     """For a flow with a count the plan sets: the arrivals of the events counted."""
+    signals: dict[str, SignalSettings] = Field(default_factory=dict)
+    """A scoring flow's sources, by kind of signal, and their arrivals."""
+    window: WindowSettings | None = None
+    """A scoring flow's window; None keeps the flow's own."""
+    threshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """The score at which a scoring flow's case starts; None keeps the flow's own."""
 
 
-TargetOf = Literal["delivered", "acted", "case", "span", "exposures", "count"]
+TargetOf = Literal["delivered", "acted", "case", "span", "rate", "exposures", "count"]
 LATENCY_TARGETS = ("delivered", "acted", "case", "span")
+TARGET_SETTINGS: dict[str, set[str]] = {
+    "rate": {"at_least"},
+    "exposures": {"at_most"},
+    "count": {"count", "at_least"},
+}
+"""What each kind of target that is not a latency needs; a latency needs `within`."""
+_SHARE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+def _share(value: Any) -> float:
+    """`100%`, `99.5%`, or a fraction from 0 to 1."""
+    if isinstance(value, str):
+        match = _SHARE_RE.match(value)
+        if match is None:
+            raise ValueError(f"{value!r} is not a share: write a percentage, e.g. 100% or 99.5%")
+        share = float(match[1]) / 100
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        share = float(value)
+    else:
+        raise ValueError(f"{value!r} is not a share: write a percentage, e.g. 100%")
+    if not (math.isfinite(share) and 0.0 < share <= 1.0):
+        raise ValueError(f"a share is more than 0 % and at most 100 %, not {value!r}")
+    return share
+
+
+ShareField = Annotated[
+    float,
+    PlainValidator(_share, json_schema_input_type=str | float),
+    PlainSerializer(lambda share: f"{share * 100:g}%", return_type=str),
+]
+"""A share of cases, written `100%` or `99.5%` (or a fraction from 0 to 1)."""
 
 
 class Target(Strict):
     """An SLA target; `source` says whether the plan set it or the scenario's author did.
 
     `of: span` measures between two marks of a case: a flow's named span (`span: ...`) or any
-    two marks (`from: invoice.acted`, `to: payment.acted`). Two targets are not latencies:
-    `of: exposures` limits the checks that found a record after its retraction (`at_most`, on
-    one `subscriber` or all), and `of: count` sets a least number of distinct values counted
-    (`count`, `at_least`) by a day (`by`, else the run's end).
+    two marks (`from: invoice.acted`, `to: payment.acted`). Three targets are not latencies
+    and have no `within` or `stat`: `of: rate` is a share of the cases a step fell due in that
+    it was acted on (`step: lead`, `at_least: 100%`), rejected and cancelled counting against
+    it; `of: exposures` limits the checks that found a record after its retraction
+    (`at_most`, on one `subscriber` or all); and `of: count` sets a least number of distinct
+    values counted (`count`, `at_least`) by a day (`by`, else the run's end).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -344,14 +415,14 @@ class Target(Strict):
     stat: Literal["mean", "p50", "p90", "p99", "p99.9", "max"] = "p90"
     within: DurationField | None = None
     """The limit of a latency target (required for those)."""
+    at_least: int | ShareField | None = None
+    """The least share of a `rate` target (100%), or the least number of a `count` (2000)."""
     subscriber: str = "all"
     """`of: exposures`: the subscriber whose checks count, or all of them."""
     at_most: Annotated[int, Field(ge=0)] | None = None
     """`of: exposures`: the most exposures allowed."""
     count: str | None = None
     """`of: count`: which of the flow's counts."""
-    at_least: Annotated[int, Field(ge=1)] | None = None
-    """`of: count`: the least number counted."""
     by: date | None = None
     """`of: count`: the day by whose end the number must be reached (the run's end if left
     out); a run that ends before it, short of the number, leaves the verdict undecided."""
@@ -367,23 +438,39 @@ class Target(Strict):
     def _shape(self) -> Target:
         given = {
             name
-            for name in ("within", "at_most", "count", "at_least", "by")
+            for name in ("within", "at_least", "at_most", "count", "by")
             if getattr(self, name) is not None
         }
-        wanted = {
-            "exposures": {"at_most"},
-            "count": {"count", "at_least"},
-        }.get(self.of, {"within"})
+        wanted = TARGET_SETTINGS.get(self.of, {"within"})
         allowed = wanted | ({"by"} if self.of == "count" else set())
-        if missing := sorted(wanted - given):
-            raise ValueError(f"an {self.of!r} target needs {', '.join(missing)}")
-        if extra := sorted(given - allowed):
+
+        def named(names: Iterable[str]) -> str:
+            return ", ".join(f"'{name}'" for name in sorted(names))
+
+        if missing := wanted - given:
+            raise ValueError(f"{self.of!r} targets need {named(missing)}")
+        if extra := given - allowed:
+            raise ValueError(f"{self.of!r} targets take {named(allowed)}, not {named(extra)}")
+        if self.of not in LATENCY_TARGETS:
+            # A scenario written back (to a worker, into result.json) spells the defaults out:
+            # only a value other than the default is a latency's setting given by mistake.
+            if self.stat != "p90" or self.working_days != "legal":
+                raise ValueError(
+                    f"an {self.of!r} target counts cases or events, not a latency: "
+                    "leave 'stat' and 'working_days' out"
+                )
+            if (self.step == "all") == (self.of == "rate"):
+                raise ValueError(
+                    "a 'rate' target is on one step: give 'step'"
+                    if self.of == "rate"
+                    else f"an {self.of!r} target is not on a step: leave 'step' out"
+                )
+        if self.of == "rate" and not (isinstance(self.at_least, float) or self.at_least == 1):
+            raise ValueError(f"a rate's at_least is a share, e.g. 100%, not {self.at_least}")
+        if self.of == "count" and not (isinstance(self.at_least, int) and self.at_least >= 1):
             raise ValueError(
-                f"{', '.join(extra)} do not belong to an {self.of!r} target; it takes "
-                f"{', '.join(sorted(allowed))}"
+                f"a count's at_least is a whole number of values, e.g. 2000, not {self.at_least}"
             )
-        if self.of not in LATENCY_TARGETS and self.step != "all":
-            raise ValueError(f"an {self.of!r} target is not on a step: leave 'step' out")
         if self.subscriber != "all" and self.of != "exposures":
             raise ValueError("'subscriber' belongs to targets with of: exposures")
         if self.of in ("case", "span") and self.step != "all":
@@ -400,6 +487,12 @@ class Target(Strict):
     def span_id(self) -> str:
         """The span's name: the flow's, or `<from>-><to>` for one between two marks."""
         return self.span or f"{self.start_mark}->{self.end_mark}"
+
+    @property
+    def limit(self) -> Duration:
+        """A latency target's limit (validated present for every kind but `rate`)."""
+        assert self.within is not None
+        return self.within
 
 
 EXACTLY_ONCE_REFUSED = (
@@ -468,7 +561,16 @@ class Scenario(Strict):
             )
         settings = {
             key: data.pop(key)
-            for key in ("arrivals", "population", "steps", "checks", "tallies")
+            for key in (
+                "arrivals",
+                "population",
+                "steps",
+                "checks",
+                "tallies",
+                "signals",
+                "window",
+                "threshold",
+            )
             if key in data
         }
         data["flows"] = {flow_id.upper(): settings}
@@ -512,7 +614,8 @@ class Scenario(Strict):
         self._check_calendar()
         for flow_id, settings in self.flows.items():
             self._check_flow(flow_id, settings)
-            self._check_arrivals(flow_id, settings.arrivals)
+            self._check_scoring(flow_id, settings)
+            self._check_arrivals(flow_id, settings.arrivals, f"flows.{flow_id}.arrivals")
             self._check_fed(flow_id, settings)
         for index, target in enumerate(self.targets):
             self._check_target(index, target)
@@ -569,16 +672,77 @@ class Scenario(Strict):
             if h.flow in self.flows
         }
 
+    def _check_scoring(self, flow_id: str, settings: FlowSettings) -> None:
+        """A scoring flow's cases start at its crossings, fed by its signals' arrivals; any
+        other flow has no signals, window or threshold."""
+        scoring = FLOWS[flow_id].scoring
+        where = f"flows.{flow_id}"
+        if scoring is None:
+            # Written back (to a worker), a scenario spells the defaults out: only a value given
+            # is a mistake.
+            given = {
+                "signals": bool(settings.signals),
+                "window": settings.window is not None,
+                "threshold": settings.threshold is not None,
+            }
+            for name, said in given.items():
+                if said:
+                    scoring_flows = [f for f, spec in FLOWS.items() if spec.scoring is not None]
+                    raise ValueError(
+                        f"{where}.{name}: only a flow whose cases start at a score has "
+                        f"{name} ({', '.join(scoring_flows)})"
+                    )
+            return
+        if settings.arrivals is not None:
+            raise ValueError(
+                f"{where}.arrivals: {flow_id}'s cases start where a score reaches the threshold, "
+                f"not at arrivals of their own; give each source's arrivals under "
+                f"{where}.signals.<kind>.arrivals ({', '.join(scoring.kinds)})"
+            )
+        if not settings.signals:
+            raise ValueError(
+                f"{where}.signals: required: the arrivals of at least one source of signals; "
+                f"allowed: {', '.join(scoring.kinds)}"
+            )
+        for kind, signal in settings.signals.items():
+            if kind not in scoring.kinds:
+                raise ValueError(
+                    f"{where}.signals.{kind}: not a source of {flow_id}'s signals; "
+                    f"allowed: {', '.join(scoring.kinds)}"
+                )
+            self._check_arrivals(
+                signal_stream(flow_id, kind), signal.arrivals, f"{where}.signals.{kind}.arrivals"
+            )
+
+    def window(self, flow_id: str) -> WindowSpec:
+        """A scoring flow's window: the scenario's, or the flow's own."""
+        own = self.flows[flow_id].window
+        scoring = FLOWS[flow_id].scoring
+        assert scoring is not None
+        return own.spec() if own is not None else scoring.window
+
+    def threshold(self, flow_id: str) -> float:
+        own = self.flows[flow_id].threshold
+        scoring = FLOWS[flow_id].scoring
+        assert scoring is not None
+        return own if own is not None else scoring.threshold
+
+    def scoring_flows(self) -> list[str]:
+        return [flow_id for flow_id in self.flows if FLOWS[flow_id].scoring is not None]
+
     def _check_fed(self, flow_id: str, settings: FlowSettings) -> None:
+        if FLOWS[flow_id].scoring is not None:
+            return
         if settings.arrivals is None and not self.fed_by(flow_id):
             feeders = [f for f in FLOWS if any(h.flow == flow_id for h in FLOWS[f].handovers)]
             fed = f", or run a flow that hands over to it ({', '.join(feeders)})" if feeders else ""
             raise ValueError(f"flows.{flow_id}.arrivals: required{fed}")
 
-    def _check_arrivals(self, flow_id: str, arrivals: Arrivals | None) -> None:
+    def _check_arrivals(self, flow_id: str, arrivals: Arrivals | None, where: str) -> None:
+        """`flow_id` names the stream: a flow, or one source of a scoring flow's signals
+        (`signal_stream`)."""
         if arrivals is None:
             return
-        where = f"flows.{flow_id}.arrivals"
         if arrivals.process == "replay":
             assert arrivals.file is not None
             try:
@@ -597,7 +761,8 @@ class Scenario(Strict):
                 )
 
     def replay_times(self, flow_id: str) -> tuple[float, ...]:
-        """A replayed flow's arrival times, seconds after the start, inside the window."""
+        """A replayed flow's (or signal stream's) arrival times, seconds after the start,
+        inside the window."""
         return self._replays.get(flow_id, ())
 
     def _check_agencies(self) -> None:
@@ -718,11 +883,16 @@ class Scenario(Strict):
                 f"{where}.step: {target.step!r} is not a step of {flow_id}; "
                 f"allowed: all, {', '.join(steps)}"
             )
+        if target.of == "rate":
+            if target.source == "plan":
+                problem = rate_problem(flow_id, target)
+                if problem is not None:
+                    raise ValueError(f"{where}.{problem}")
+            return
         if target.of not in LATENCY_TARGETS:
             self._check_beside(where, flow_id, target)
             return
-        assert target.within is not None  # validated with the target
-        if target.of == "delivered" and target.within.is_working_days:
+        if target.of == "delivered" and target.limit.is_working_days:
             raise ValueError(
                 f"{where}.within: a 'delivered' target is on the platform's clock; give a clock "
                 f"time (e.g. 5s), or use of: acted for working days"
@@ -744,14 +914,14 @@ class Scenario(Strict):
                     f"{where}: mark {mark!r} is not one of {flow_id}'s; "
                     f"allowed: {', '.join(flow.marks())}"
                 )
-        days = target.within.working_days
+        days = target.limit.working_days
         if target.working_days == "legal" and days is not None and days != int(days):
             raise ValueError(
                 f"{where}.within: a deadline counts whole working days (received on day D, due "
                 f"by the close of the N-th working day after it), not {target.within}; give a "
                 "whole number, or working_days: office to count office time"
             )
-        if target.working_days == "office" and not target.within.is_working_days:
+        if target.working_days == "office" and not target.limit.is_working_days:
             raise ValueError(
                 f"{where}.working_days: 'office' counts a limit in working days (e.g. 1wd); "
                 f"within {target.within} is clock time"
@@ -808,6 +978,12 @@ class Scenario(Strict):
         return self.model_dump(mode="json", by_alias=True)
 
 
+def signal_stream(flow_id: str, kind: str) -> str:
+    """The name a scoring flow's source of signals goes by where streams of arrivals are
+    named: `F13:complaint`."""
+    return f"{flow_id}:{kind}"
+
+
 def day_weight(steps: list[tuple[int, float]], second: float) -> float:
     """A daily profile's weight at `second` after midnight: the last step begun by then (the
     day's last step holds until the first one of the next day)."""
@@ -835,6 +1011,10 @@ def resolve_paths(data: dict[str, Any], base: Path) -> None:
     sections = list(flows.values()) if isinstance(flows, dict) else []
     if "flow" in data:
         sections.append(data)
+    for section in list(sections):
+        signals = section.get("signals") if isinstance(section, dict) else None
+        if isinstance(signals, dict):
+            sections += [signal for signal in signals.values() if isinstance(signal, dict)]
     for section in sections:
         arrivals = section.get("arrivals") if isinstance(section, dict) else None
         if isinstance(arrivals, dict) and isinstance(arrivals.get("file"), str):

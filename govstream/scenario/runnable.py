@@ -71,24 +71,26 @@ def check_population(flow: FlowSpec, population: Mapping[str, Any]) -> None:
                     f"{where}.{name}: weights must be 0 or more and not all 0 (got {numbers})"
                 )
             kind = default[0] if default else 0.0
-            values[name] = tuple(_as_default(kind, n) for n in numbers)
+            values[name] = tuple(whole(kind, n) for n in numbers)
         else:
             if isinstance(value, Sequence) and not isinstance(value, str):
                 raise ValueError(f"{where}.{name}: one number, not a list (got {list(value)})")
             number = _finite(f"{where}.{name}", value)
             if name.endswith(("_probability", "_compliance")) and not 0 <= number <= 1:
                 raise ValueError(f"{where}.{name}: a probability from 0 to 1 (got {number})")
-            values[name] = _as_default(default, number)
+            values[name] = whole(default, number)
     try:
         dataclasses.replace(defaults, **values)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{where}: {error}") from None
 
 
-def _as_default(default: Any, number: float) -> float | int:
-    """A whole number stays whole where the mix's default is (a count of entities, days)."""
-    whole = isinstance(default, int) and not isinstance(default, bool) and number == int(number)
-    return int(number) if whole else number
+def whole(default: Any, number: float) -> float | int:
+    """A knob whose default is a whole number (a population's size) as one, where the scenario
+    gave it whole: YAML's numbers arrive here as floats."""
+    if isinstance(default, int) and not isinstance(default, bool) and float(number).is_integer():
+        return int(number)
+    return number
 
 
 def _finite(where: str, value: Any) -> float:

@@ -152,6 +152,8 @@ def merge_replications(
         scale: metric_intervals([getattr(run.result, scale) for run in runs]) for scale in SCALES
     }
     first = runs[0].result
+    # A rate over replications is over every case of every replication: counts add up.
+    rates = _sum_tallies([run.result.rates for run in runs])
     return RunResult(
         scenario_name=first.scenario_name,
         scenario_file=scenario_file,
@@ -181,7 +183,10 @@ def merge_replications(
             pooled["working_days"],
             pooled["legal_working_days"],
             intervals=intervals,
+            rates=rates,
         ),
+        signals=_sum_tallies([run.result.signals for run in runs]),
+        rates=rates,
         unchecked_plan_targets=unchecked_info(scenario),
         calendar=calendar_info(scenario),
         replications=[
@@ -236,6 +241,17 @@ def metric_intervals(
 def _sum_counts(counts: Sequence[Counts]) -> Counts:
     fields = Counts.model_fields
     return Counts(**{name: sum(getattr(c, name) for c in counts) for name in fields})
+
+
+def _sum_tallies(tallies: Sequence[dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
+    """Counts by name and outcome (signals by kind, a rate's done, failed and open), summed."""
+    total: dict[str, dict[str, int]] = {}
+    for run in tallies:
+        for name, outcomes in run.items():
+            into = total.setdefault(name, {})
+            for outcome, n in outcomes.items():
+                into[outcome] = into.get(outcome, 0) + n
+    return total
 
 
 def _sum_rules(

@@ -37,6 +37,7 @@ from govstream.engines.kafka.agents.orchestrator import (
     orchestrator,
     resend_owed,
 )
+from govstream.engines.kafka.agents.scorer import ScorerDeps, scorer, signal_time
 from govstream.engines.kafka.agents.shared import Outbox, RawTopic, personal_fields
 from govstream.engines.kafka.agents.subscriber import SubscriberDeps, subscriber
 from govstream.engines.kafka.agents.wait_timer import WaitTimerDeps, wait_timer
@@ -104,6 +105,7 @@ def consumer_groups(scenario: Scenario, *, by_role: bool) -> dict[str, list[str]
         platform += [flow.source_topic, *([flow.wait_topic] if flow.waits else [])]
         platform += flow.outcome_topics.values()
         platform += beside_topics(flow)
+        platform += signal_topics(flow_id)
     groups = {app_id(scenario): platform}
     for role in roles(scenario)[1:]:
         groups[role_app_id(scenario, role)] = list(
@@ -145,12 +147,19 @@ def clerks_per_worker(servers: int, workers: int) -> int:
     return max(1, math.ceil(servers / workers))
 
 
+def signal_topics(flow_id: str) -> list[str]:
+    """A scoring flow's signal topics, which its scorer reads; none for any other flow."""
+    scoring = FLOWS[flow_id].scoring
+    return list(scoring.topics) if scoring is not None else []
+
+
 def group_topics(scenario: Scenario) -> list[str]:
-    """Every topic the workers consume: triggers, requests, waits and outcomes."""
+    """Every topic the workers consume: triggers, signals, requests, waits and outcomes."""
     topics: list[str] = []
     for flow_id in scenario.flows:
         flow = FLOWS[flow_id]
         topics.append(flow.source_topic)
+        topics += signal_topics(flow_id)
         topics += dict.fromkeys(step.topic for step in flow.steps if step.topic)
         if flow.waits:
             topics.append(flow.wait_topic)
@@ -250,6 +259,9 @@ def build_app(
         told = BesideDeps(flows, table(app, "counted", partitions), outbox, codec)
         if told.topics:
             app.agent(raw_topic(app, *told.topics), name="beside")(beside(told))
+        for flow_id in scenario.scoring_flows():
+            scoring = scorer_deps(app, scenario, flow_id, outbox, codec, partitions)
+            app.agent(raw_topic(app, *scoring.topics), name=scoring.flow.scorer)(scorer(scoring))
 
     exchange = Exchange(scenario)
     for pool in agency_pools(scenario, scenario_calendar(scenario)).values():
@@ -309,6 +321,44 @@ def table(app: faust.App, name: str, partitions: int) -> faust.TableT:
         default=None,
         partitions=partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    )
+
+
+def scorer_deps(
+    app: faust.App,
+    scenario: Scenario,
+    flow_id: str,
+    outbox: Outbox,
+    codec: AvroCodec,
+    partitions: int,
+) -> ScorerDeps:
+    """A scoring flow's scorer and its faust windowed table: tumbling or hopping as the
+    scenario says (a sliding window is refused before a run: faust's tables keep none), its
+    windows placed on each signal's business time. A window is kept for a size after it ends,
+    then expired: no signal of a run in business order can still count in it."""
+    flow = FLOWS[flow_id]
+    window = scenario.window(flow_id)
+    table = app.Table(
+        f"{flow.prefix}-scores",
+        default=dict,
+        partitions=partitions,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    )
+    expires = 2 * window.size
+    if window.kind == "tumbling":
+        windowed = table.tumbling(window.size, expires=expires)
+    elif window.kind == "hopping":
+        assert window.step is not None
+        windowed = table.hopping(window.size, window.step, expires=expires)
+    else:
+        raise ValueError(f"{flow_id}: faust's tables keep no {window.kind} window")
+    return ScorerDeps(
+        flow,
+        windowed.relative_to(signal_time),
+        outbox,
+        codec,
+        scenario.threshold(flow_id),
+        exchange=Exchange(scenario),
     )
 
 

@@ -55,9 +55,10 @@ class Collector(TopicTail):
     ) -> None:
         self.progress_topics = {FLOWS[f].progress_topic: f for f in flows}
         self.beside_topics = beside_topics_told(flows)
+        self.scored_topics = {FLOWS[f].scored_topic: f for f in flows if FLOWS[f].scoring}
         super().__init__(
             bootstrap,
-            (*self.progress_topics, *self.beside_topics, dead_letter_topic),
+            (*self.progress_topics, *self.beside_topics, *self.scored_topics, dead_letter_topic),
             name=f"govstream-collector-{run_id}",
         )
         self.run_id = run_id
@@ -86,6 +87,11 @@ class Collector(TopicTail):
         with self._lock:
             self.intended[case_id] = intended
             self.ledger.started(flow_id, case_id, trigger, self.business(intended))
+
+    def expect_signal(self, signal_id: str, flow_id: str, intended: float) -> None:
+        """A scoring flow's signal is about to be emitted: the run waits for it to be scored."""
+        with self._lock:
+            self.ledger.signal_sent(flow_id, signal_id)
 
     def business(self, wall: float) -> float:
         """Business seconds since the scenario's start on the run's one clock."""
@@ -118,6 +124,9 @@ class Collector(TopicTail):
             return
         if topic in self.beside_topics:
             self._beside(topic, value, trace)
+            return
+        if topic in self.scored_topics:
+            self._scored(self.scored_topics[topic], value, trace)
             return
         seen_record = Transition.from_record(value)
         intended = self.intended.get(seen_record.case_id)
@@ -164,6 +173,16 @@ class Collector(TopicTail):
             self.ledger.used(flow_id, subscriber, check_id, at, list(value["found"]))
         else:
             self.ledger.tallied(flow_id, str(value["count"]), str(value["value"]), at)
+
+    def _scored(self, flow_id: str, value: dict[str, Any], trace: dict[str, str]) -> None:
+        """The scorer counted a signal; a crossing's case starts at the signal's intended time,
+        which the record carries from the signal, as a hand-over's case starts at the time its
+        upstream record carries. Its progress records read before are taken now."""
+        crossed = value.get("crossed")
+        self.ledger.signal_scored(flow_id, str(value["signal_id"]), str(value["kind"]), crossed)
+        intended = h.mark(trace, h.INTENDED)
+        if crossed is not None and intended is not None:
+            self._handed_over(str(crossed), intended)
 
     def _handed_over(self, case_id: str, intended: float) -> None:
         """A case this run's case started, at the intended time its progress record carries;

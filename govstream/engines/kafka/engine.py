@@ -18,7 +18,7 @@ from kafka.errors import KafkaError
 
 from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
-from govstream.engines import RunSettings
+from govstream.engines import RunSettings, engine_problem
 from govstream.engines.kafka.access import access_for
 from govstream.engines.kafka.app import consumer_groups, roles, scenario_topics
 from govstream.engines.kafka.collector import Collector
@@ -66,6 +66,9 @@ def default_bootstrap() -> str:
 
 
 def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
+    unfit = engine_problem(scenario, "kafka")
+    if unfit:
+        raise ValueError(unfit)
     bootstrap = settings.bootstrap or default_bootstrap()
     catalog = load_catalog()
     # On a secure cluster every role runs as its own principal, in its own consumer group.
@@ -197,7 +200,12 @@ class KafkaRun:
             t0=self.t0,
             speedup=speedup,
         )
-        generator.run(collector.expect, self.settings.progress, stop=watch.stop)
+        generator.run(
+            collector.expect,
+            self.settings.progress,
+            stop=watch.stop,
+            on_signal=collector.expect_signal,
+        )
         drain = max(MIN_DRAIN_WALL_SECONDS, scenario.drain.clock_seconds() / speedup)
         deadline = time.monotonic() + drain
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
@@ -24,6 +25,9 @@ from govstream.pipeline.schedule import (
     Arrival,
     case_id,
     schedule,
+    signal_makers,
+    signal_moment,
+    signal_time,
     trigger_date,
     trigger_generators,
     trigger_makers,
@@ -31,11 +35,35 @@ from govstream.pipeline.schedule import (
 from govstream.progress import ProgressCallback
 from govstream.scenario.model import Scenario
 from processors import FLOWS
+from processors.flow import signal_id
 
 OnEmit = Callable[[str, str, float, dict], None]
 """(case id, flow id, intended wall time, trigger): told before the trigger is sent."""
+OnSignal = Callable[[str, str, float], None]
+"""(signal id, flow id, intended wall time): told before a scoring flow's signal is sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message of the schedule, made before its intended time and sent at it."""
+
+    topic: str
+    agency: str
+    """The source that writes it, as whom it is sent on a secure cluster."""
+    key: str
+    payload: bytes
+    subject: str
+    """What it is about: the case it starts, or the signal's own id."""
+    event_id: str
+    told: Callable[[float], None]
+    """Tells the run's books, given the intended wall time, just before it is sent."""
+    marks: Mapping[str, str] = field(default_factory=dict)
+    partition: int | None = None
+    """Where the partitioner would not put it: a check goes where its entity's records are."""
+
 
 WARM_UP_TRIGGERS = 20
+WARM_UP_SIGNALS = 5
 FLUSH_SECONDS = 60.0
 """How long the last triggers may take to be acknowledged while the brokers still answer."""
 
@@ -118,14 +146,15 @@ class OpenLoopGenerator:
         self.speedup = speedup
         self.emitted = 0
         self.corrupted = 0
-        self.checks_sent = 0
-        """Subscribers' checks sent: the run waits until the platform has told of each."""
         self.behind_max = 0.0
         self.stopped = False
         self._faults = random.Random(f"{scenario.seed}:faults")
         generators = trigger_generators(scenario)
         self._make_trigger = {f: made.generate for f, made in generators.items()}
+        self._make_signal = signal_makers(scenario)
         self._side = SideEvents(scenario, generators)
+        self.checks_sent = 0
+        """Subscribers' checks sent: the run waits until the platform has told of each."""
         self._exchange = Exchange(scenario)
 
     def run(
@@ -133,6 +162,7 @@ class OpenLoopGenerator:
         on_emit: OnEmit,
         progress: ProgressCallback | None = None,
         stop: threading.Event | None = None,
+        on_signal: OnSignal | None = None,
     ) -> int:
         """Emits the schedule; returns early, with `stopped` set, once `stop` is set."""
         stop = stop or threading.Event()
@@ -144,20 +174,13 @@ class OpenLoopGenerator:
                 if stop.is_set():
                     self.stopped = True
                     return self.emitted
-                if arrival.kind:
-                    if not self._beside(producers, arrival, stop):
-                        return self.emitted
-                    continue
-                flow = FLOWS[arrival.flow]
                 self.emitted += 1
-                case = case_id(flow.id, arrival.number, self.run_id)
-                trigger = self._make_trigger[flow.id](case, trigger_date(self.scenario, arrival.at))
-                self._side.listing(flow.id, trigger, arrival.at)
-                payload = self.codec.encode(flow.source_topic, trigger)
-                corrupt = self._faults.random() < self.scenario.kafka.corrupt_fraction
-                if corrupt:
-                    payload = CORRUPTIONS[self.corrupted % len(CORRUPTIONS)](payload)
-                    self.corrupted += 1
+                if arrival.signal:
+                    message = self._signal(arrival, on_signal)
+                elif arrival.kind:
+                    message = self._beside(arrival)
+                else:
+                    message = self._trigger(arrival, on_emit)
                 intended = self.t0 + arrival.at / self.speedup
                 delay = intended - time.time()
                 if delay > 0:
@@ -167,22 +190,33 @@ class OpenLoopGenerator:
                 else:
                     self.behind_max = max(self.behind_max, -delay)
                 emitted = time.time()
-                marks = self._marks(flow.id, intended, emitted)
-                # The exchange's drawn delay to the platform, added to the measured hop.
-                marks[h.EXCHANGE] = repr(self._exchange.delay(Crossing.TRIGGER, case))
+                marks = {
+                    h.RUN: self.run_id,
+                    h.T0: repr(self.t0),
+                    h.SPEEDUP: repr(self.speedup),
+                    h.INTENDED: repr(intended),
+                    h.EMITTED: repr(emitted),
+                    h.FLOW: arrival.flow,
+                    # The exchange's drawn delay to the platform, added to the measured hop.
+                    h.EXCHANGE: repr(self._exchange.delay(Crossing.TRIGGER, message.subject)),
+                    **message.marks,
+                }
                 marks.update(
                     h.cloud_event(
-                        event_id=str(trigger["event_id"]),
-                        source=flow.source_agency,
-                        event_type=flow.source_topic,
-                        subject=case,
+                        event_id=message.event_id,
+                        source=message.agency,
+                        event_type=message.topic,
+                        subject=message.subject,
                         at=emitted,
                     )
                 )
-                if not corrupt:
-                    on_emit(case, flow.id, intended, trigger)
-                producers.of(flow.source_agency).send(
-                    flow.source_topic, key=case.encode(), value=payload, headers=h.encode(marks)
+                message.told(intended)
+                producers.of(message.agency).send(
+                    message.topic,
+                    key=message.key.encode(),
+                    value=message.payload,
+                    headers=h.encode(marks),
+                    partition=message.partition,
                 )
                 if progress is not None:
                     progress(min(arrival.at / window, 1.0))
@@ -191,39 +225,81 @@ class OpenLoopGenerator:
             producers.close(timeout=1 if stop.is_set() else 10)
         return self.emitted
 
-    def _marks(self, flow_id: str, intended: float, emitted: float) -> dict[str, str]:
-        """The trace a source event starts: the run, its clock, when it was meant and sent."""
-        return {
-            h.RUN: self.run_id,
-            h.T0: repr(self.t0),
-            h.SPEEDUP: repr(self.speedup),
-            h.INTENDED: repr(intended),
-            h.EMITTED: repr(emitted),
-            h.FLOW: flow_id,
-        }
+    def _trigger(self, arrival: Arrival, on_emit: OnEmit) -> Outgoing:
+        """A flow's trigger, broken on purpose for a share of them (`kafka.corrupt_fraction`),
+        told to the run's books unless broken."""
+        flow = FLOWS[arrival.flow]
+        case = case_id(flow.id, arrival.number, self.run_id)
+        trigger = self._make_trigger[flow.id](case, trigger_date(self.scenario, arrival.at))
+        self._side.listing(flow.id, trigger, arrival.at)
+        payload = self.codec.encode(flow.source_topic, trigger)
+        corrupt = self._faults.random() < self.scenario.kafka.corrupt_fraction
+        if corrupt:
+            payload = CORRUPTIONS[self.corrupted % len(CORRUPTIONS)](payload)
+            self.corrupted += 1
 
-    def _beside(self, producers: SourceProducers, arrival: Arrival, stop: threading.Event) -> bool:
-        """A subscriber's check or a counted event, sent by its agency at its intended time,
-        keyed by its entity; False if the run was stopped meanwhile."""
-        topic, _, agency = side_topic(arrival)
-        value = self._side.make(arrival, side_id(arrival, self.run_id))
-        intended = self.t0 + arrival.at / self.speedup
-        delay = intended - time.time()
-        if delay > 0 and stop.wait(delay):
-            self.stopped = True
-            return False
-        marks = self._marks(arrival.flow, intended, time.time())
-        entity = str(value["uscc"])
-        if kind_of(arrival)[0] == CHECK:
-            self.checks_sent += 1
-        producers.of(agency).send(
-            topic,
-            key=entity.encode(),
-            value=self.codec.encode(topic, value),
-            headers=h.encode(marks),
-            partition=entity_partition(entity, self.codec.catalog.topic(topic).partitions),
+        def told(intended: float) -> None:
+            if not corrupt:
+                on_emit(case, flow.id, intended, trigger)
+
+        return Outgoing(
+            flow.source_topic,
+            flow.source_agency,
+            case,
+            payload,
+            case,
+            str(trigger["event_id"]),
+            told,
         )
-        return True
+
+    def _beside(self, arrival: Arrival) -> Outgoing:
+        """A subscriber's check or a counted event, sent by its agency, keyed by its entity."""
+        topic, _, agency = side_topic(arrival)
+        event = side_id(arrival, self.run_id)
+        value = self._side.make(arrival, event)
+        entity = str(value["uscc"])
+        check = kind_of(arrival)[0] == CHECK
+
+        def told(intended: float) -> None:
+            self.checks_sent += check
+
+        partitions = self.codec.catalog.topic(topic).partitions
+        return Outgoing(
+            topic,
+            agency,
+            entity,
+            self.codec.encode(topic, value),
+            event,
+            str(value["event_id"]),
+            told,
+            partition=entity_partition(entity, partitions),
+        )
+
+    def _signal(self, arrival: Arrival, on_signal: OnSignal | None) -> Outgoing:
+        """A scoring flow's signal on its source's topic, keyed by the entity it is about and
+        stamped with its time on the scores' clock."""
+        scoring = FLOWS[arrival.flow].scoring
+        assert scoring is not None
+        source = scoring.signal(arrival.signal)
+        signal = signal_id(arrival.signal, arrival.number, self.run_id)
+        moment = signal_moment(self.scenario, arrival.at)
+        value = self._make_signal[arrival.flow, arrival.signal](signal, moment)
+        payload = self.codec.encode(source.topic, value)
+
+        def told(intended: float) -> None:
+            if on_signal is not None:
+                on_signal(signal, arrival.flow, intended)
+
+        return Outgoing(
+            source.topic,
+            source.agency,
+            scoring.key(value),
+            payload,
+            signal,
+            str(value["event_id"]),
+            told,
+            {h.SIGNAL_AT: repr(signal_time(self.scenario, arrival.at))},
+        )
 
     def _flush(self, producers: SourceProducers, stop: threading.Event) -> None:
         """Waits for the last acknowledgements a second at a time, so a lost broker is noticed
@@ -267,5 +343,31 @@ class OpenLoopGenerator:
                 payload = self.codec.encode(flow.source_topic, trigger)
                 producers.of(flow.source_agency).send(
                     flow.source_topic, key=case.encode(), value=payload, headers=marks
+                )
+        # A scoring flow's scorer too: its rows are the warm-up run's, apart from the run's.
+        stamp = {h.SIGNAL_AT: repr(signal_time(self.scenario, 0.0))}
+        for (flow_id, kind), draw in signal_makers(self.scenario, salt="warm-up").items():
+            scoring = FLOWS[flow_id].scoring
+            assert scoring is not None
+            source = scoring.signal(kind)
+            marks = h.encode(
+                {
+                    h.RUN: f"{self.run_id}-warm-up",
+                    h.T0: repr(now),
+                    h.SPEEDUP: repr(self.speedup),
+                    h.INTENDED: repr(now),
+                    h.WARM_UP: "1",
+                    h.FLOW: flow_id,
+                    **stamp,
+                }
+            )
+            for n in range(WARM_UP_SIGNALS):
+                signal = signal_id(kind, n, f"{self.run_id}-warm-up")
+                value = draw(signal, signal_moment(self.scenario, 0.0))
+                producers.of(source.agency).send(
+                    source.topic,
+                    key=scoring.key(value).encode(),
+                    value=self.codec.encode(source.topic, value),
+                    headers=marks,
                 )
         producers.flush(timeout=30)

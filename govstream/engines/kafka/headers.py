@@ -54,6 +54,9 @@ lateness, which only delays the answer on the wall clock."""
 WARM_UP = "gs_warm_up"  # present on start-up traffic, which agencies answer at once
 UPSTREAM = "gs_upstream"
 """On a trigger a hand-over wrote: the flow whose case started this one."""
+SIGNAL_AT = "gs_signal_at"
+"""On a scoring flow's signal: its business moment on the scores' clock (Unix seconds of the
+business time, `schedule.signal_time`), which the scorer's windowed table counts it at."""
 HANDED = "gs_handed"
 """On a progress record of a transition that handed cases over: their intended time, the wall
 time at which the run's one clock reads the business time the upstream case had reached."""

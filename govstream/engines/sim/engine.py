@@ -34,16 +34,20 @@ from govstream.pipeline.schedule import (
     Arrival,
     case_id,
     schedule,
+    signal_makers,
+    signal_moment,
+    signal_time,
     trigger_date,
     trigger_generators,
 )
+from govstream.pipeline.scoring import Scorer
 from govstream.progress import ProgressCallback
 from govstream.result import EngineInfo, RunResult
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.events import Emit, Record
-from processors.flow import Step, unit_of
+from processors.flow import Crossed, Step, crossing_case_id, signal_id, unit_of
 from processors.flow import request_id as request_id_of
 from processors.orchestrator import CaseState, Orchestrator, Progress
 
@@ -245,6 +249,12 @@ class SimEngine:
             )
             for f in self.flow_ids
         }
+        self.make_signal = signal_makers(scenario)
+        self.scorers = {
+            flow_id: Scorer(scoring, scenario.window(flow_id), scenario.threshold(flow_id))
+            for flow_id in scenario.scoring_flows()
+            if (scoring := FLOWS[flow_id].scoring) is not None
+        }
         self.pools = agency_pools(scenario, self.calendar)
         self.stations: dict[str, Station[_Request]] = {
             name: Station(pool) for name, pool in self.pools.items()
@@ -301,6 +311,10 @@ class SimEngine:
         self.after(arrival.at - self.env.now, lambda _: self._arrive(arrival))
 
     def _arrive(self, arrival: Arrival) -> None:
+        if arrival.signal:
+            self._signal(arrival)
+            self._next_arrival()
+            return
         flow_id, intended_at = arrival.flow, arrival.at
         if arrival.kind:
             self._beside(arrival)
@@ -342,6 +356,30 @@ class SimEngine:
             table.drop(entity, key)
         else:
             table.take(entity, key, case)
+
+    def _signal(self, arrival: Arrival) -> None:
+        """A scoring flow's signal is reported. The book counts it at its intended time, in the
+        order the signals were reported, as the windows are on business time; the scorer says
+        so (and a crossing starts its case) once the signal has crossed the exchange."""
+        flow_id, kind, at = arrival.flow, arrival.signal, arrival.at
+        signal = signal_id(kind, arrival.number)
+        value = self.make_signal[flow_id, kind](signal, signal_moment(self.scenario, at))
+        self.ledger.signal_sent(flow_id, signal)
+        crossed = self.scorers[flow_id].take(kind, value, signal_time(self.scenario, at))
+        delay = self.exchange.delay(Crossing.TRIGGER, signal)
+        self.after(delay, lambda _: self._scored(flow_id, signal, kind, crossed, at))
+
+    def _scored(
+        self, flow_id: str, signal: str, kind: str, crossed: Crossed | None, intended_at: float
+    ) -> None:
+        """The scorer has counted a signal; a crossing starts a case, timed from the signal."""
+        case = crossing_case_id(flow_id, signal) if crossed is not None else None
+        self.ledger.signal_scored(flow_id, signal, kind, case)
+        if crossed is not None and case is not None:
+            scoring = FLOWS[flow_id].scoring
+            assert scoring is not None
+            self._start(flow_id, dict(scoring.trigger(crossed, case, signal)), intended_at)
+        self._check_done()
 
     def _start(self, flow_id: str, trigger: dict[str, Any], intended_at: float) -> None:
         """A case's trigger sets out for the platform: from its source, or from the flow
