@@ -54,7 +54,8 @@ UPSTREAM = "gs_upstream"
 """On a trigger a hand-over wrote: the flow whose case started this one."""
 HANDED = "gs_handed"
 """On a progress record of a transition that handed cases over: their intended time, the wall
-time at which the run's one clock reads the business time the upstream case had reached."""
+time at which the run's one clock reads the business time the upstream case had reached (for a
+hand-over as the upstream case opens, its trigger's intended time)."""
 
 DLQ_REASON = "dlq_reason"
 DLQ_ERROR = "dlq_error"
