@@ -6,12 +6,14 @@ the case's data may skip it; an agency's answer may carry data that later steps 
 A fan-out is the special case where every step depends only on the trigger. A step may be done
 once for each item of a list in the case's data (each bank holding the debtor's accounts), and
 finish when all, the first, or k of its items are done. A flow may start another: its
-completion, or one step's answer, emits the other flow's trigger (`Handover`). A flow may
-publish its case's record to subscribing agencies, each keeping a table of the records it
-holds and using it in its own work, and retract it later (`Publication`); it may count the
-entities of a stream of its source's events (`Tally`); and it may start its cases from a score
-instead of a source's events (`Scoring`): signals from several sources, weighed per entity over
-a window, and a case for each score that reaches the threshold.
+trigger, its completion, or one step's answer emits the other flow's trigger (`Handover`). The
+upstream flow may declare the hand-over, or the downstream flow may declare who starts it
+(`StartedBy`) when the upstream's module is not its to change. A flow may publish its case's
+record to subscribing agencies, each keeping a table of the records it holds and using it in
+its own work, and retract it later (`Publication`); it may count the entities of a stream of
+its source's events (`Tally`); and it may start its cases from a score instead of a source's
+events (`Scoring`): signals from several sources, weighed per entity over a window, and a case
+for each score that reaches the threshold.
 
 The flow's module declares this once. The engines, the topic catalog, the tests and the reports
 all read that one declaration, so they cannot disagree about who receives what, and when.
@@ -185,9 +187,10 @@ COMPLETED_MARK = "completed"
 class Handover:
     """This flow's case starts a case of another flow, carrying its data forward.
 
-    `at` is when: once the case has completed (`completed`) or a step was done
-    (`<step>.acted`), and in both only if nothing it needed was rejected. `trigger` builds the
-    other flow's trigger from this case, for the case id the platform gives it; `applies`
+    `at` is when: as soon as the case opens (`trigger`: the other case begins with this one,
+    at its trigger's time), once the case has completed (`completed`) or once a step was done
+    (`<step>.acted`), the last two only if nothing they needed was rejected. `trigger` builds
+    the other flow's trigger from this case, for the case id the platform gives it; `applies`
     decides from this case's trigger whether it hands over at all (only a liquidation ends in
     a deregistration).
     """
@@ -200,8 +203,30 @@ class Handover:
 
     @property
     def step(self) -> str | None:
-        """The step whose answer hands over, or None when the completion does."""
-        return None if self.at == COMPLETED_MARK else self.at.rsplit(".", 1)[0]
+        """The step whose answer hands over, or None when the trigger or the completion does."""
+        return None if self.at in (TRIGGER, COMPLETED_MARK) else self.at.rsplit(".", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class StartedBy:
+    """This flow's cases are started by another flow's: a `Handover` as the downstream flow
+    declares it, naming the upstream flow instead of the flow handed over to.
+
+    A flow added to the plan may be started by a flow already there without changing that
+    flow's module (F02's e-licence is issued on every F01 establishment). Discovery folds the
+    declaration into the upstream flow's `handovers` (`processors.FLOWS`), so the engines, the
+    catalog, the books and the graph read one list of hand-overs, whichever side declared each.
+    """
+
+    flow: str
+    at: str
+    trigger: Callable[[CaseView, str], Record]
+    applies: Applies = always
+    title: str = ""
+
+    def handover(self, downstream: str) -> Handover:
+        """The hand-over it declares, as the upstream flow holds it."""
+        return Handover(downstream, self.at, self.trigger, self.applies, self.title)
 
 
 def handover_case_id(flow_id: str, upstream_case_id: str) -> str:
@@ -455,6 +480,8 @@ class FlowSpec:
     handovers: tuple[Handover, ...] = field(default=())
     publication: Publication | None = None
     tallies: tuple[Tally, ...] = field(default=())
+    started_by: tuple[StartedBy, ...] = field(default=())
+    """The flows whose cases start this flow's, declared here (folded into theirs on discovery)."""
     partitions: int | None = None
     scoring: Scoring | None = None
     """For a flow whose cases start at a score over several sources' signals; its `source`
@@ -487,6 +514,12 @@ class FlowSpec:
         for handover in self.handovers:
             if handover.at != COMPLETED_MARK:
                 check_mark(self, handover.at)
+        upstream = [declared.flow for declared in self.started_by]
+        if self.id in upstream or len(set(upstream)) != len(upstream):
+            raise ValueError(
+                f"{self.id}: started_by names each other flow once, never the flow itself: "
+                f"{upstream}"
+            )
         for step in self.steps:
             if step.lasts is not None and not step.is_wait:
                 raise ValueError(f"{self.id}: step {step.id!r}: only a wait lasts by its data")

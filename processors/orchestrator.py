@@ -140,11 +140,17 @@ class CaseCompletion:
 
 @dataclass(slots=True)
 class Started:
-    """A case of another flow started by a hand-over: its flow, and its trigger on that flow's
-    source topic, keyed by its case id."""
+    """A case of another flow started by a hand-over: its flow, its trigger on that flow's
+    source topic, keyed by its case id, and the time it opens at.
+
+    `at` is the upstream case's time at the hand-over, on the engine's clock: the answer's
+    that handed over, or for a hand-over as the upstream case opens, its trigger's intended
+    time, so that both cases begin at the same moment (a company's establishment begins its
+    e-licence too)."""
 
     flow: str
     emit: Emit
+    at: float
 
 
 @dataclass(slots=True)
@@ -218,7 +224,7 @@ class Orchestrator:
         }
         needs = tuple(step.id for step in self.flow.steps if step.concerns(trigger))
         opened = Transition(case_id, self.flow.id, OPENED, needs=needs)
-        return self._advance(current, now, opened)
+        return self._advance(current, now, opened, opening=True)
 
     def record(
         self,
@@ -336,12 +342,23 @@ class Orchestrator:
     # -- the graph walk -----------------------------------------------------------------------
 
     def _advance(
-        self, state: CaseState, now: float, transition: Transition, finished: str | None = None
+        self,
+        state: CaseState,
+        now: float,
+        transition: Transition,
+        finished: str | None = None,
+        *,
+        opening: bool = False,
     ) -> Progress:
         """Every step now due, in declaration order. One pass is enough: a step's dependencies
         are declared before it (the flow checks), so a step this pass skips can only make a
         later step due, which the same pass then reaches. `finished` is the step the answer
-        just finished, whose hand-overs now start."""
+        just finished, whose hand-overs now start; `opening`, that the trigger just opened the
+        case, whose hand-overs at the trigger now start.
+
+        The cases an opening starts open at the trigger's intended time, a completion at the
+        opening included: the books count a case that completes with no answer as completed
+        at its trigger, and one time per transition is what the kafka engine carries."""
         emits: list[Emit] = []
         requested: list[str] = []
         skipped: list[str] = []
@@ -381,18 +398,22 @@ class Orchestrator:
         transition.cancelled = tuple(cancelled)
         completion = self._completion(state)
         started: list[Started] = []
+        at = float(state["opened_at"]) if opening else now
+        if opening:
+            started += self._handovers(state, TRIGGER, at)
         if finished is not None and done[finished]["status"] == COMPLETED:
-            started += self._handovers(state, f"{finished}.acted")
+            started += self._handovers(state, f"{finished}.acted", at)
         if completion is not None:
             transition.completed = True
             transition.rejected = completion.rejected
             if not completion.rejected:
-                started += self._handovers(state, COMPLETED_MARK)
+                started += self._handovers(state, COMPLETED_MARK, at)
         transition.handed_over = tuple(s.emit.key for s in started)
         return Progress(state, transition, emits, completion, started)
 
-    def _handovers(self, state: CaseState, mark: str) -> list[Started]:
-        """The triggers of the cases this case starts at `mark`, in flows the run holds."""
+    def _handovers(self, state: CaseState, mark: str, at: float) -> list[Started]:
+        """The triggers of the cases this case starts at `mark`, in flows the run holds; they
+        open at `at`."""
         started: list[Started] = []
         trigger = state["trigger"]
         for handover in self.flow.handovers:
@@ -402,7 +423,7 @@ class Orchestrator:
             case_id = handover_case_id(handover.flow, str(state["case_id"]))
             view = CaseView(str(state["case_id"]), trigger, state["replies"])
             value = {**handover.trigger(view, case_id), "case_id": case_id}
-            started.append(Started(handover.flow, Emit(topic, case_id, value)))
+            started.append(Started(handover.flow, Emit(topic, case_id, value), at))
         return started
 
     def _item_requests(self, step: Step, state: CaseState, names: list[str]) -> list[Emit]:

@@ -287,3 +287,28 @@ def test_recipient_schema_names_only_allowed_fields(flow_id: str, step: str) -> 
 def test_allow_lists_cover_every_f03_and_f10_step() -> None:
     for flow_id, steps in ALLOWED_FIELDS.items():
         assert set(steps) == {step.id for step in flow(flow_id).steps}
+
+
+def test_f02_places_learn_the_company_and_its_licence_never_the_holders_identity(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """The register issues to the holder it identifies; the fund, the bank and the register of
+    real estate check the licence and seal it issued, and learn nobody's identity number or
+    phone."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F02", make_triggers, walk_case):
+        holder = trigger["legal_representative"]
+        private = {holder["id_number"], holder["phone"]}
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # a wait for the company: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            if recipient == "amr":
+                assert leaks(value, encoded, private) == private
+                continue
+            assert not leaks(value, encoded, private), recipient
+            assert value["uscc"] == trigger["uscc"]
+            assert value["licence_id"].startswith(f"EL{trigger['uscc']}")
+    assert seen == {"amr", "housing-fund", "bank", "real-estate"}

@@ -11,6 +11,7 @@ since the wrapper's own `put` names no topic for an agent that reads several.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import random
 import time
 from collections.abc import Callable
@@ -258,6 +259,68 @@ def test_a_trigger_sends_the_requests_due_with_their_trace_and_stores_the_case()
     assert stored[WRITTEN_BY] == f"{F03.source_topic}/2/7"
     assert stored[TRACE_OF_CASE][h.RUN] == "r1"
     assert deps.table_codec.load(stored)["trigger"] == trigger
+
+
+ESTABLISHED = "F01-r1-0000004"
+
+
+def hand_over_establishment(marks: dict[str, str]) -> tuple[list[Sent], dict[str, Any]]:
+    """An F01 trigger carrying `marks`, through an orchestrator running F01 and F02: what it
+    sent, and the trigger."""
+    sent: list[Sent] = []
+    app = new_app()
+    deps = OrchestratorDeps(
+        {"F01": FLOWS["F01"], "F02": FLOWS["F02"]},
+        {},
+        recording_outbox(sent),
+        CODEC,
+        clock=FakeClock(2000.0).clock(),
+    )
+    topic = app.topic(*deps.topics, value_serializer="raw")
+    app.agent(topic, name="orchestrator")(orchestrator(deps))
+    f01 = FLOWS["F01"]
+    trigger = f01.source.generator(random.Random(4), {})(ESTABLISHED, dt.date(2021, 6, 1))
+    raw = CODEC.encode(f01.source_topic, trigger)
+
+    async def scenario() -> None:
+        async with app.agents["orchestrator"].test_context() as tested:
+            record = message(f01.source_topic, raw, key=ESTABLISHED, headers=marks)
+            await deliver(tested, topic, record)
+            await until(lambda: any(s.topic == FLOWS["F02"].source_topic for s in sent), "F02")
+            await until(lambda: bool(progress_in(sent)), "F01's opening record")
+
+    asyncio.run(scenario())
+    return sent, trigger
+
+
+def test_an_establishment_hands_its_e_licence_over_on_the_establishments_own_clock() -> None:
+    """F02 starts as F01's case opens: its trigger goes out with F01's requests, meant for
+    F01's intended time and carrying the exchange's delay F01's trigger drew, so the e-licence
+    case opens at the establishment; F01's opening record says when, for the books."""
+    marks = {**TRACE, h.FLOW: "F01"}
+    sent, trigger = hand_over_establishment(marks)
+    f02 = FLOWS["F02"]
+    (handed,) = [s for s in sent if s.topic == f02.source_topic]
+    case = f"F02.{ESTABLISHED}"
+    assert handed.key == case.encode() and handed.value["case_id"] == case
+    assert handed.value["uscc"] == trigger["uscc"]
+    for key in (h.T0, h.SPEEDUP, h.INTENDED, h.EXCHANGE):
+        assert float(handed.headers[key]) == float(marks[key]), key
+    assert handed.headers[h.RUN] == "r1" and handed.headers[h.FLOW] == "F02"
+    assert float(handed.headers[h.AGENCY_WALL]) == 0.0
+    assert handed.headers[h.UPSTREAM] == "F01" and handed.headers[h.EMITTED] == "2000.0"
+    assert h.WARM_UP not in handed.headers
+    (opened,) = progress_in(sent)
+    assert opened.value["event"] == "OPENED" and opened.value["handed_over"] == [case]
+    assert float(opened.headers[h.HANDED]) == float(marks[h.INTENDED])
+    requested = [s for s in requests_in(sent) if s.topic != f02.source_topic]
+    assert {s.headers[h.STEP] for s in requested} == {"bank-reservation", "social-insurance"}
+
+
+def test_a_hand_over_of_start_up_traffic_is_start_up_traffic() -> None:
+    sent, _ = hand_over_establishment({**TRACE, h.FLOW: "F01", h.WARM_UP: "1"})
+    (handed,) = [s for s in sent if s.topic == FLOWS["F02"].source_topic]
+    assert handed.headers[h.WARM_UP] == "1", "its agencies answer it at once"
 
 
 def outcomes_for(requests: list[Sent]) -> list[tuple[str, bytes]]:

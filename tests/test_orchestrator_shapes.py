@@ -245,3 +245,34 @@ def test_no_hand_over_where_the_data_says_not_or_the_run_lacks_the_flow() -> Non
     alone = Orchestrator(rejected_step.flow)
     state = alone.open(None, trigger(), 0.0, 0.0).state
     assert answer(alone, state, _plain("ruling"), 1.0).started == []
+
+
+def test_a_hand_over_at_the_trigger_starts_the_other_case_as_this_one_opens() -> None:
+    """The other case begins with this one: at its trigger's intended time (10), not when the
+    platform opened it (12), and before any step has answered."""
+    orchestrator = handing("trigger")
+    opened = orchestrator.open(None, trigger(), opened_at=10.0, now=12.0)
+    [started] = opened.started
+    assert (started.flow, started.at) == ("T02", 10.0)
+    assert started.emit.key == f"T02.{CASE}" and started.emit.value["from"] == CASE
+    assert opened.transition.handed_over == (f"T02.{CASE}",)
+    assert [e.step for e in opened.emits] == ["ruling"], "the case's own steps go on"
+    ruled = answer(orchestrator, opened.state, _plain("ruling"), 13.0)
+    closed = answer(orchestrator, ruled.state, _plain("close"), 14.0)
+    assert ruled.started == [] and closed.started == [], "once, as the case opens"
+    again = orchestrator.open(opened.state, trigger(), opened_at=10.0, now=15.0)
+    assert again.duplicate and again.started == [], "a trigger told twice starts nothing more"
+
+
+def test_no_hand_over_at_the_trigger_where_the_data_says_not_or_the_run_lacks_the_flow() -> None:
+    no = handing("trigger", applies=lambda trigger: trigger["thing"] != "X-1")
+    assert no.open(None, trigger(), 0.0, 0.0).started == []
+    alone = Orchestrator(handing("trigger").flow)
+    assert alone.open(None, trigger(), 0.0, 0.0).started == []
+
+
+def test_a_hand_over_at_a_step_opens_the_other_case_at_the_answer() -> None:
+    orchestrator = handing("ruling.acted")
+    state = orchestrator.open(None, trigger(), opened_at=10.0, now=12.0).state
+    [started] = answer(orchestrator, state, _plain("ruling"), 30.0).started
+    assert started.at == 30.0

@@ -10,6 +10,7 @@ projection that forgets a recipient or invents one fails.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import importlib
 import pkgutil
@@ -20,10 +21,19 @@ from typing import Any
 import pytest
 
 import processors
-from processors import FLOW_MODULE, FLOWS, flow
+from processors import FLOW_MODULE, FLOWS, flow, fold_started_by
 from processors.agency import outcome_for
 from processors.events import Emit
-from processors.flow import TRIGGER, CaseView, FlowSpec, item_unit, request_id, unit_of
+from processors.flow import (
+    TRIGGER,
+    CaseView,
+    FlowSpec,
+    Handover,
+    StartedBy,
+    item_unit,
+    request_id,
+    unit_of,
+)
 from processors.orchestrator import (
     CANCELLED,
     COMPLETED,
@@ -45,15 +55,78 @@ GENERATED = 400
 
 
 def test_every_flow_module_is_discovered() -> None:
+    """Each flow as its module declares it, with the hand-overs other flows say they are
+    started by added after its own, and nothing else changed."""
     modules = [m.name for m in pkgutil.iter_modules(processors.__path__)]
     flow_modules = [name for name in modules if FLOW_MODULE.match(name)]
     assert len(flow_modules) == len(FLOWS) > 0
+    declared = {}
     for name in flow_modules:
         spec = importlib.import_module(f"processors.{name}").FLOW
-        assert FLOWS[spec.id] is spec
+        declared[spec.id] = spec
         assert name.startswith(f"{spec.prefix}_m")
+    for flow_id, spec in declared.items():
+        started_here = tuple(
+            other.handover(downstream.id)
+            for downstream in declared.values()
+            for other in downstream.started_by
+            if other.flow == flow_id
+        )
+        if not started_here:
+            assert FLOWS[flow_id] is spec
+        else:
+            effective = dataclasses.replace(spec, handovers=(*spec.handovers, *started_here))
+            assert FLOWS[flow_id] == effective
     with pytest.raises(KeyError, match="implemented flows"):
         flow("F00")
+
+
+def _hand_made(flow_id: str, **declared: Any) -> FlowSpec:
+    """F14's steps under another id, handing over and started only as `declared` says."""
+    fields: dict[str, Any] = {"handovers": (), "started_by": (), **declared}
+    return dataclasses.replace(FLOWS["F14"], id=flow_id, **fields)
+
+
+def _to_next(case: CaseView, case_id: str) -> dict[str, Any]:
+    return {**case.trigger, "case_id": case_id}
+
+
+def test_a_flow_started_by_another_is_folded_into_that_flows_hand_overs() -> None:
+    upstream = _hand_made("T01")
+    downstream = _hand_made(
+        "T02", started_by=(StartedBy("T01", TRIGGER, _to_next, title="on opening"),)
+    )
+    folded = fold_started_by({"T01": upstream, "T02": downstream})
+    assert folded["T01"].handovers == (Handover("T02", TRIGGER, _to_next, title="on opening"),)
+    assert folded["T02"] is downstream and folded["T01"].steps == upstream.steps
+    assert upstream.handovers == (), "the declaring modules' own specs stay as written"
+
+
+@pytest.mark.parametrize(
+    ("upstream", "declared", "message"),
+    [
+        (_hand_made("T01"), StartedBy("T09", TRIGGER, _to_next), "T09, which is not a flow"),
+        (_hand_made("T01"), StartedBy("T01", "nothing.acted", _to_next), "no mark"),
+        (
+            _hand_made("T01", handovers=(Handover("T02", "completed", _to_next),)),
+            StartedBy("T01", TRIGGER, _to_next),
+            "declare the hand-over once",
+        ),
+    ],
+)
+def test_a_hand_over_declared_downstream_must_name_a_flow_and_mark_and_be_declared_once(
+    upstream: FlowSpec, declared: StartedBy, message: str
+) -> None:
+    downstream = _hand_made("T02", started_by=(declared,))
+    with pytest.raises(ImportError, match=message):
+        fold_started_by({"T01": upstream, "T02": downstream})
+
+
+def test_a_flow_is_not_started_by_itself_nor_twice_by_one_flow() -> None:
+    once = StartedBy("T01", TRIGGER, _to_next)
+    for started_by in ((StartedBy("T02", TRIGGER, _to_next),), (once, once)):
+        with pytest.raises(ValueError, match="names each other flow once"):
+            _hand_made("T02", started_by=started_by)
 
 
 def test_flow_lookup_ignores_case(flow_spec: FlowSpec) -> None:

@@ -2,9 +2,10 @@
 
 With one case, every latency of the run is that case's own, so each join and each span across
 a hand-over can be worked out from the run's other figures: a join of k banks falls at the k-th
-bank's freeze, and a span from the bankruptcy ruling to the accounts closed in the F03 case it
-started is the ruling's deregistration plus that case's bank closure. (The same shapes on
-Kafka: `tests/kafka/test_kafka_engine.py`, against the sim engine.)
+bank's freeze, a span from the bankruptcy ruling to the accounts closed in the F03 case it
+started is the ruling's deregistration plus that case's bank closure, and an e-licence case
+that an establishment starts at its trigger opens at the establishment's own time. (The same
+shapes on Kafka: `tests/kafka/test_kafka_engine.py`, against the sim engine.)
 """
 
 from __future__ import annotations
@@ -148,3 +149,87 @@ def test_a_flow_fed_only_by_hand_overs_needs_a_flow_that_hands_over() -> None:
         data["agencies"].pop(agency)
     with pytest.raises(ValueError, match=r"flows\.F03\.arrivals: required, or run a flow"):
         Scenario.model_validate(data)
+
+
+HOP = 10.0
+"""Every crossing of the exchange in ONE_ESTABLISHMENT, in seconds; the platform takes 1 s."""
+
+ONE_ESTABLISHMENT = f"""
+name: one-establishment
+seed: 4
+duration: 1d
+drain: 30d
+flows:
+  F01:
+    arrivals: {{process: constant, rate: 2/d}}
+    population: {{size_weights: [1, 0, 0, 0], micro_employee_weights: [0, 1]}}
+    steps:
+      bank-reservation: {{service_time: {{dist: constant, value: 1s}}}}
+      social-insurance: {{service_time: {{dist: constant, value: 1h}}}}
+      tax-registration: {{service_time: {{dist: constant, value: 1h}}}}
+      housing-fund: {{service_time: {{dist: constant, value: 1h}}}}
+  F02:
+    steps:
+      issue: {{service_time: {{dist: constant, value: 3h}}}}
+      first-deposit: {{duration: {{dist: constant, value: 1d}}}}
+      deposit-acceptance: {{service_time: {{dist: constant, value: 1h}}}}
+      account-visit: {{duration: {{dist: constant, value: 2d}}}}
+      account-opening: {{service_time: {{dist: constant, value: 2h}}}}
+      mortgage-application: {{duration: {{dist: constant, value: 3d}}}}
+      mortgage-acceptance: {{service_time: {{dist: constant, value: 3h}}}}
+transport: {{latency: {{dist: constant, value: {HOP:g}s}}}}
+platform: {{service_time: {{dist: constant, value: 1s}}}}
+agencies:
+  amr: {{servers: 5, calendar: always}}
+  bank: {{servers: 5, calendar: always}}
+  hrss: {{servers: 5, calendar: always}}
+  tax: {{servers: 5, calendar: always}}
+  housing-fund: {{servers: 5, calendar: always}}
+  real-estate: {{servers: 5, calendar: always}}
+"""
+
+
+def run_told(scenario: Scenario) -> tuple[RunResult, list[tuple[str, str, float]]]:
+    """The run, and every case the engine told the books it started: flow, case, opened at."""
+    engine = SimEngine(scenario)
+    told: list[tuple[str, str, float]] = []
+    started = engine.ledger.started
+
+    def telling(flow_id: str, case_id: str, trigger: Any, at: float) -> None:
+        told.append((flow_id, case_id, at))
+        started(flow_id, case_id, trigger, at)
+
+    engine.ledger.started = telling  # type: ignore[method-assign]
+    return engine.run(), told
+
+
+def test_an_establishment_starts_its_e_licence_case_at_the_establishment() -> None:
+    """F01's one company starts one F02 case, named after it and opened at its establishment,
+    before the platform has even opened F01's case. From there the licence takes the
+    establishment's way to the platform (a hop, 1 s there), F02's trigger's (the same), the
+    request's hop, 3 h at the register and the answer's hop: 3 h 42 s. The bank accepts it
+    after the company's 2-day wait: the request's hop, 2 h, the answer's hop."""
+    result, told = run_told(parse_scenario(ONE_ESTABLISHMENT))
+    (f01, f01_case, established), (f02, f02_case, opened) = told
+    assert (f01, f02) == ("F01", "F02")
+    assert f02_case == f"F02.{f01_case}" and f01_case.startswith("F01-")
+    assert opened == established
+    assert only(result, "F02/span:establishment-to-issued") == pytest.approx(
+        HOP + 1 + HOP + 1 + HOP + 3 * 3600 + HOP
+    )
+    assert only(result, "F02/span:issued-to-account") == pytest.approx(
+        2 * 86400 + HOP + 2 * 3600 + HOP
+    )
+    c = result.counts
+    assert c.cases_started == c.cases_completed == 2 and c.lost == 0
+
+
+def test_no_e_licence_case_without_f02_in_the_run() -> None:
+    alone = parse_scenario(ONE_ESTABLISHMENT).to_data()
+    alone["flows"].pop("F02")
+    for agency in ("amr", "real-estate"):
+        alone["agencies"].pop(agency)
+    result, told = run_told(Scenario.model_validate(alone))
+    assert [flow_id for flow_id, _, _ in told] == ["F01"]
+    assert result.flow_ids == ["F01"] and result.counts.cases_completed == 1
+    assert not [name for name in result.latency if name.startswith("F02/")]

@@ -128,6 +128,11 @@ PLAN_TARGETS: tuple[PlanTimeTarget, ...] = (
         "e-licence and e-seal issued",
         "企业设立即免费发放电子营业执照和电子印章",
         word="设立即发放",
+        span="establishment-to-issued",
+        loosest=REAL_TIME,
+        reading="issued by the register's e-licence system as it records the establishment "
+        "(即, at once): an exchange between systems, where a minute is already far past any "
+        "interface's timeout",
     ),
     PlanTimeTarget(
         "F03",

@@ -269,15 +269,18 @@ def district(*overrides: str) -> Scenario:
     """The district, every flow over its shared pools and desks, cut to a day's arrivals:
     offices, calendars and desks as they are, the hours-long stages and waits of F04, F12, F15,
     F16, F17 and F19 cut to minutes (F04 and F17 at four times their load, F12 at 2.5 times,
-    F16 at 12 times, so that a day has some of each; F12's repairs in minutes, not months) so
-    that every case closes within days, and every agency refusing some requests, so that steps
-    after a refusal are cancelled. F13 scores its signals over fewer entities, so that a day of
-    them crosses the threshold. F15 and F16 hand cases over to F19 and F03. F01's 实时 is
-    measured on the platform's own wall clock, which at 20,000x carries a day's load in four
-    seconds: a day of the district is what one worker on two cores keeps near real time."""
+    F16 at 12 times, so that a day has some of each; F12's repairs in minutes, not months), and
+    F02's waits of days and months for the company as well, so that every case closes within
+    days, and every agency refusing some requests, so that steps after a refusal are
+    cancelled. F13 scores its signals over fewer entities, so that a day of them crosses the
+    threshold. F15 and F16 hand cases over to F19 and F03, and every F01 establishment starts
+    an F02 case at its trigger. F01's 实时 is measured on the platform's own wall clock, which
+    at 20,000x carries a day's load in four seconds: a day of the district is what one worker
+    on two cores keeps near real time."""
     # F12's checks are left out: whether one falls between a retraction and the drop is a
     # matter of the platform's own milliseconds at 20,000x; its own test counts exposures.
     quick = ["duration=1d", "drain=30d", "flows.F12.checks={}"]
+    minutes = "{dist: exponential, mean: 20min}"
     for flow_id, rate in (
         ("F04", 40),
         ("F12", 5),
@@ -289,9 +292,8 @@ def district(*overrides: str) -> Scenario:
         quick.append(f"flows.{flow_id}.arrivals.rate={rate}/d")
         for step in FLOWS[flow_id].steps:
             kind = "duration" if step.is_wait else "service_time"
-            quick.append(
-                f"flows.{flow_id}.steps.{step.id}.{kind}={{dist: exponential, mean: 20min}}"
-            )
+            quick.append(f"flows.{flow_id}.steps.{step.id}.{kind}={minutes}")
+    quick += [f"flows.F02.steps.{step.id}.duration={minutes}" for step in FLOWS["F02"].waits]
     for agency in load_scenario(ROOT / "scenarios" / "district-2021.yaml").agencies:
         quick.append(f"agencies.{agency}.reject_probability=0.2")
     # F13's scores over 200 entities, with a threshold of 5, cross several times a day.
@@ -302,7 +304,7 @@ def district(*overrides: str) -> Scenario:
     quick += ["flows.F13.population.population_size=200", "flows.F13.threshold=5"]
     for step in FLOWS["F13"].steps:
         quick += [
-            f"flows.F13.steps.{step.id}.service_time={{dist: exponential, mean: 20min}}",
+            f"flows.F13.steps.{step.id}.service_time={minutes}",
             f"flows.F13.steps.{step.id}.reject_probability=0",
         ]
     return load_scenario(ROOT / "scenarios" / "district-2021.yaml", [*quick, *overrides])
@@ -346,6 +348,22 @@ flows:
       police: {service_time: {dist: exponential, mean: 1h}}
       bank: {service_time: {dist: exponential, mean: 2h}}
       housing-fund: {service_time: {dist: exponential, mean: 1h}}
+  F01:
+    arrivals: {process: poisson, rate: 6/h}
+    steps:
+      bank-reservation: {service_time: {dist: exponential, mean: 1min}}
+      social-insurance: {service_time: {dist: exponential, mean: 1h}}
+      tax-registration: {service_time: {dist: exponential, mean: 1h}}
+      housing-fund: {service_time: {dist: exponential, mean: 1h}}
+  F02:
+    steps:
+      issue: {service_time: {dist: exponential, mean: 1h}}
+      first-deposit: {duration: {dist: exponential, mean: 2h}}
+      deposit-acceptance: {service_time: {dist: exponential, mean: 1h}}
+      account-visit: {duration: {dist: exponential, mean: 2h}}
+      account-opening: {service_time: {dist: exponential, mean: 1h}}
+      mortgage-application: {duration: {dist: exponential, mean: 2h}}
+      mortgage-acceptance: {service_time: {dist: exponential, mean: 1h}}
 transport: {latency: {dist: constant, value: 0}}
 platform: {servers: 64, service_time: {dist: constant, value: 0}}
 agencies:
@@ -362,17 +380,18 @@ agencies:
 
 
 def test_engines_agree_across_hand_overs(kafka_bootstrap: str, tmp_path: Path) -> None:
-    """F15 hands every filed judgment to F19, F16 every liquidation to F03, which have no
-    arrivals of their own: on Kafka each hand-over is a trigger the platform writes on the
-    other flow's source topic. Agencies are always open with clerks to spare and the draws are
-    keyed by case, step and item, so both engines sample the same durations: the spans across
-    the hand-overs, a join of two banks' freezes (answers reach Kafka's orchestrator in wall
-    order, the join must still fall at the second on the business clock), and the cases the
-    hand-overs started must come out as on the sim engine, within 10 % below and the
-    platform's measured hops above.
-    Some 290 cases of each upstream flow at 2,000x keep the platform ahead of its load; with
-    the same draws on both engines, they are enough (measured: within 0.5 % where both engines
-    completed every case)."""
+    """F15 hands every filed judgment to F19, F16 every liquidation to F03 and F01 every
+    establishment, as it opens, to F02, which have no arrivals of their own: on Kafka each
+    hand-over is a trigger the platform writes on the other flow's source topic, and F02's
+    carries the establishment's own clock. Agencies are always open with clerks to spare and
+    the draws are keyed by case, step and item, so both engines sample the same durations: the
+    spans across the hand-overs, the e-licence's from the establishment, a join of two banks'
+    freezes (answers reach Kafka's orchestrator in wall order, the join must still fall at the
+    second on the business clock), and the cases the hand-overs started must come out as on
+    the sim engine, within 10 % below and the platform's measured hops above.
+    Some 290 cases of F15 and F16 and 140 of F01 at 2,000x keep the platform ahead of its
+    load; with the same draws on both engines, they are enough (measured: within 0.5 % where
+    both engines completed every case)."""
     scenario = parse_scenario(HANDOVER_SCENARIO)
     speedup = 2_000.0
     sim = SimEngine(scenario).run()
@@ -380,11 +399,13 @@ def test_engines_agree_across_hand_overs(kafka_bootstrap: str, tmp_path: Path) -
     c = kafka.counts
     assert c.cases_completed == c.cases_started == sim.counts.cases_started
     assert c.lost == 0 and c.requests_emitted == c.outcomes_recorded
-    for flow_id in ("F15", "F16", "F19", "F03"):
+    for flow_id in ("F15", "F16", "F19", "F03", "F01", "F02"):
         assert kafka.flow_counts[flow_id].cases_started == sim.flow_counts[flow_id].cases_started
-    # every filed judgment started an enforcement case; most liquidations a deregistration
+    # every filed judgment started an enforcement case; most liquidations a deregistration;
+    # every establishment its e-licence
     assert kafka.flow_counts["F19"].cases_started == kafka.flow_counts["F15"].cases_started > 200
     assert kafka.flow_counts["F03"].cases_started > kafka.flow_counts["F16"].cases_started / 2
+    assert kafka.flow_counts["F02"].cases_started == kafka.flow_counts["F01"].cases_started > 100
     moves = ("trigger-to-orchestrator", "orchestrator-to-agency", "outcome-return")
     slowest = max(kafka.platform_ms[f"hop:{name}"]["p90"] for name in moves)
     late = kafka.platform_ms.get("hop:agency-overshoot", {}).get("p90", 0.0)
@@ -394,6 +415,8 @@ def test_engines_agree_across_hand_overs(kafka_bootstrap: str, tmp_path: Path) -
         "F19/span:search-and-freeze": 3,  # the hand-over's trigger, then two banks' freezes
         "F16/span:ruling-to-accounts-closed": 8,  # trigger, tax, deregistration, hand-over, bank
         "F03/case": 3,  # the hand-over's trigger, then the slowest closure
+        "F02/span:establishment-to-issued": 4,  # F01's trigger, the hand-over's, the issuance
+        "F02/span:issued-to-account": 4,  # the wait for the company, then the bank's
     }
     agree(sim, kafka, hops, per_hop)
 

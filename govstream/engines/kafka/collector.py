@@ -143,11 +143,11 @@ class Collector(TopicTail):
         # The case's clock as the record carries it: on an answer's record, the answer's.
         case = CaseClock.of(trace, self.speedup, intended)
         if seen_record.event == OPENED:
-            self._hops(
-                trace,
-                (Hop.GENERATOR_LAG, h.INTENDED, h.EMITTED),
-                (Hop.TRIGGER, h.EMITTED, h.RECORDED),
-            )
+            self._hops(trace, (Hop.TRIGGER, h.EMITTED, h.RECORDED))
+            if upstream_of(seen_record.case_id) is None:
+                # A hand-over's trigger is sent after its intended time by the upstream case's
+                # own time, not by a generator's lag.
+                self._hops(trace, (Hop.GENERATOR_LAG, h.INTENDED, h.EMITTED))
         elif seen_record.event == ANSWERED:
             self._answered(flow_id, seen_record, trace, case, seen)
         if seen_record.completed:

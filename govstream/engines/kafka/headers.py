@@ -59,7 +59,8 @@ SIGNAL_AT = "gs_signal_at"
 business time, `schedule.signal_time`), which the scorer's windowed table counts it at."""
 HANDED = "gs_handed"
 """On a progress record of a transition that handed cases over: their intended time, the wall
-time at which the run's one clock reads the business time the upstream case had reached."""
+time at which the run's one clock reads the business time the upstream case had reached (for a
+hand-over as the upstream case opens, its trigger's intended time)."""
 
 DLQ_REASON = "dlq_reason"
 DLQ_ERROR = "dlq_error"

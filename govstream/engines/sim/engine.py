@@ -60,7 +60,7 @@ Callback = Callable[[Any], None]
 class _Case:
     """A case from its trigger's emission until the platform has opened it."""
 
-    __slots__ = ("arrived", "engine", "flow_id", "intended_at", "key", "trigger")
+    __slots__ = ("arrived", "engine", "flow_id", "intended_at", "key", "sent_at", "trigger")
 
     def __init__(
         self,
@@ -69,18 +69,20 @@ class _Case:
         key: tuple[str, str],
         intended_at: float,
         trigger: dict[str, Any],
+        sent_at: float,
     ) -> None:
         self.engine = engine
         self.flow_id = flow_id
         self.key = key
         self.intended_at = intended_at
         self.trigger = trigger
+        self.sent_at = sent_at
         self.arrived = 0.0
 
     def at_platform(self, _: object = None) -> None:
         engine = self.engine
         self.arrived = engine.env.now
-        engine.ledger.hop(Hop.TRIGGER, self.arrived - self.intended_at)
+        engine.ledger.hop(Hop.TRIGGER, self.arrived - self.sent_at)
         if engine.platform.take(self):
             self.platform_slot()
 
@@ -323,7 +325,7 @@ class SimEngine:
                 case_id(flow_id, arrival.number), trigger_date(self.scenario, intended_at)
             )
             self.side.listing(flow_id, trigger, intended_at)
-            self._start(flow_id, trigger, intended_at)
+            self._start(flow_id, trigger, intended_at, intended_at)
         self._next_arrival()
 
     def _beside(self, arrival: Arrival) -> None:
@@ -378,15 +380,21 @@ class SimEngine:
         if crossed is not None and case is not None:
             scoring = FLOWS[flow_id].scoring
             assert scoring is not None
-            self._start(flow_id, dict(scoring.trigger(crossed, case, signal)), intended_at)
+            trigger = dict(scoring.trigger(crossed, case, signal))
+            self._start(flow_id, trigger, intended_at, self.env.now)
         self._check_done()
 
-    def _start(self, flow_id: str, trigger: dict[str, Any], intended_at: float) -> None:
-        """A case's trigger sets out for the platform: from its source, or from the flow
-        whose case handed over to it."""
+    def _start(
+        self, flow_id: str, trigger: dict[str, Any], intended_at: float, sent_at: float
+    ) -> None:
+        """A case's trigger sets out for the platform at `sent_at`: from its source, from the
+        flow whose case handed over to it, or from the scorer. The case opens at
+        `intended_at`: its source's intended emit time, the hand-over's (`Started.at`), which
+        for a hand-over as the upstream case opens is before the trigger is sent, or the
+        intended time of the signal that crossed the threshold."""
         case = str(trigger["case_id"])
         self.ledger.started(flow_id, case, trigger, intended_at)
-        opening = _Case(self, flow_id, (flow_id, case), intended_at, trigger)
+        opening = _Case(self, flow_id, (flow_id, case), intended_at, trigger, sent_at)
         self.after(self.exchange.delay(Crossing.TRIGGER, case), opening.at_platform)
 
     def _advance(self, flow_id: str, key: tuple[str, str], progress: Progress) -> None:
@@ -394,7 +402,7 @@ class SimEngine:
         if progress.duplicate or progress.refused:
             return
         for started in progress.started:
-            self._start(started.flow, dict(started.emit.value), self.env.now)
+            self._start(started.flow, dict(started.emit.value), started.at, self.env.now)
         for emit in progress.emits:
             request_id = str(emit.value["request_id"])
             if emit.recipient is None:

@@ -41,7 +41,7 @@ from govstream.pipeline.publication import on_the_record_topic
 from processors import FLOWS
 from processors.events import Emit
 from processors.flow import FlowSpec, ItemJoin
-from processors.orchestrator import ANSWERED, CaseState, Orchestrator, Progress, Started
+from processors.orchestrator import ANSWERED, OPENED, CaseState, Orchestrator, Progress, Started
 
 log = structlog.get_logger(__name__)
 
@@ -296,7 +296,10 @@ async def advance(
 
     await send_due(deps, flow, progress.state, emits, joined, arrived, sent)
     handed = None
-    if progress.started:
+    if progress.started and seen.event == OPENED:
+        # as the case opens: the cases it starts begin with it, at its trigger
+        handed = opening_clock(trace, sent)
+    elif progress.started:
         # on from the step whose answer hands over, or at a completion, from the latest answer
         started_flows = {started.flow for started in progress.started}
         marks = [ho.step for ho in flow.handovers if ho.flow in started_flows and ho.step]
@@ -389,6 +392,14 @@ def handover_clock(trace: dict[str, str], sent: float) -> CaseClock:
     return CaseClock(upstream.t0, upstream.speedup, intended, agency_wall=sent - intended)
 
 
+def opening_clock(trace: dict[str, str], sent: float) -> CaseClock:
+    """The clock of the cases a case hands over as it opens (`Handover` at its trigger): the
+    upstream case's own, as its trigger carried it. The new case opens at the same intended
+    time, and the time since, the upstream's trigger hop and orchestrator, is the new case's
+    as well: the platform's own wall time, counted as it was."""
+    return CaseClock.of(trace, h.mark(trace, h.SPEEDUP) or 1.0, sent)
+
+
 async def hand_over(
     deps: OrchestratorDeps,
     flow_id: str,
@@ -397,7 +408,9 @@ async def hand_over(
     sent: float,
     clock: CaseClock,
 ) -> None:
-    """The trigger of a case another flow starts, on that flow's source topic, on `clock`."""
+    """The trigger of a case another flow starts, on that flow's source topic, on `clock`,
+    with the exchange's delay on its own way to the platform added. A hand-over of start-up
+    traffic is start-up traffic too, which agencies answer at once."""
     case_id = started.emit.key
     exchange = deps.exchange.delay(Crossing.TRIGGER, case_id) if deps.exchange else 0.0
     marks = {
@@ -408,9 +421,12 @@ async def hand_over(
         h.EMITTED: repr(sent),
         h.FLOW: started.flow,
         h.AGENCY_WALL: repr(clock.agency_wall),
-        h.EXCHANGE: repr(exchange),
+        h.AGENCY_BUSINESS: repr(clock.agency_business),
+        h.EXCHANGE: repr(clock.exchange + exchange),
         h.UPSTREAM: str(trace.get(h.FLOW, flow_id)),
     }
+    if h.WARM_UP in trace:
+        marks[h.WARM_UP] = trace[h.WARM_UP]
     marks.update(
         h.cloud_event(
             event_id=str(started.emit.value.get("event_id") or case_id),
