@@ -86,7 +86,7 @@ def find_sharing() -> Sharing:
         candidates: list[tuple[float, str, str]] = []
         for spec in FLOWS.values():
             step = only_step_at(spec, agency)
-            if step is not None:
+            if step is not None and spec.scoring is None:  # its cases come from its arrivals
                 candidates.append((share_applying(spec, step), spec.id, step.id))
         candidates.sort(reverse=True)
         pairs = [

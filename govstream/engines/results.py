@@ -7,7 +7,7 @@ from datetime import timedelta
 from importlib import metadata
 
 from govstream.calendar.working import OfficeHours, cn_package_years
-from govstream.metrics import CURVE_PERCENTILES
+from govstream.metrics import CURVE_PERCENTILES, LatencySummary
 from govstream.pipeline.ledger import Ledger
 from govstream.plan.targets import unchecked
 from govstream.result import (
@@ -134,7 +134,7 @@ def build_result(
             latency_data,
             wd_data,
             legal_data,
-            resolution=_resolution(scenario, resolution, speedup),
+            resolution=_resolution(scenario, resolution, speedup, platform_ms),
             beside=Beside(exposures, tallies, ended_on),
             rates=ledger.rates(),
         ),
@@ -165,13 +165,16 @@ def build_result(
 
 
 def _resolution(
-    scenario: Scenario, by_metric: dict[str, float], speedup: float | None
+    scenario: Scenario,
+    by_metric: dict[str, float],
+    speedup: float | None,
+    platform: dict[str, LatencySummary],
 ) -> Resolution | None:
     """How far a run that acted business time out faster than real time may be off."""
     if not speedup:
         return None
     office_day = OfficeHours.from_strings(scenario.calendar.office_hours).open_seconds
-    return Resolution(by_metric, speedup, office_day)
+    return Resolution(by_metric, speedup, office_day, platform)
 
 
 def outage_windows(scenario: Scenario, agencies: dict[str, AgencyLoad]) -> dict[str, list[Window]]:

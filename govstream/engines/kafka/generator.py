@@ -316,6 +316,20 @@ class OpenLoopGenerator:
                 if time.monotonic() > deadline:
                     raise
 
+    def _warm_up_marks(
+        self, flow_id: str, now: float, extra: dict[str, str] | None = None
+    ) -> list[tuple[str, bytes]]:
+        """The trace of start-up traffic: a run id nobody collects, answered at once."""
+        marks = {
+            h.RUN: f"{self.run_id}-warm-up",
+            h.T0: repr(now),
+            h.SPEEDUP: repr(self.speedup),
+            h.INTENDED: repr(now),
+            h.WARM_UP: "1",
+            h.FLOW: flow_id,
+        }
+        return h.encode({**marks, **(extra or {})})
+
     def _warm_up(self, producers: SourceProducers) -> None:
         """A few triggers of each flow under a run id nobody collects, sent before the schedule.
 
@@ -327,16 +341,7 @@ class OpenLoopGenerator:
         now = time.time()
         for flow_id, make in makers.items():
             flow = FLOWS[flow_id]
-            marks = h.encode(
-                {
-                    h.RUN: f"{self.run_id}-warm-up",
-                    h.T0: repr(now),
-                    h.SPEEDUP: repr(self.speedup),
-                    h.INTENDED: repr(now),
-                    h.WARM_UP: "1",
-                    h.FLOW: flow_id,
-                }
-            )
+            marks = self._warm_up_marks(flow_id, now)
             for n in range(WARM_UP_TRIGGERS):
                 case = case_id(flow_id, n, f"{self.run_id}-warm-up")
                 trigger = make(case, self.scenario.start.date())
@@ -350,17 +355,7 @@ class OpenLoopGenerator:
             scoring = FLOWS[flow_id].scoring
             assert scoring is not None
             source = scoring.signal(kind)
-            marks = h.encode(
-                {
-                    h.RUN: f"{self.run_id}-warm-up",
-                    h.T0: repr(now),
-                    h.SPEEDUP: repr(self.speedup),
-                    h.INTENDED: repr(now),
-                    h.WARM_UP: "1",
-                    h.FLOW: flow_id,
-                    **stamp,
-                }
-            )
+            marks = self._warm_up_marks(flow_id, now, stamp)
             for n in range(WARM_UP_SIGNALS):
                 signal = signal_id(kind, n, f"{self.run_id}-warm-up")
                 value = draw(signal, signal_moment(self.scenario, 0.0))
