@@ -9,9 +9,11 @@ same run on Kafka: `tests/kafka/test_kafka_engine.py`.)
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runner import govstream
 
 from govstream.engines.sim.engine import SimEngine
 from govstream.pipeline.exposures import BesideBook
@@ -242,3 +244,25 @@ def test_bad_settings_name_the_field_and_what_is_allowed(old: str, new: str, mes
     assert old in ONE_RECORD
     with pytest.raises(ScenarioError, match=message):
         parse_scenario(ONE_RECORD.replace(old, new, 1))
+
+
+def test_replications_add_up_exposures_and_keep_each_day_the_fewest_counted(
+    tmp_path: Path,
+) -> None:
+    """Three replications of the one record: an exposure in any is the study's, and the plan's
+    number is reached only where every replication reached it."""
+    out = tmp_path / "runs"
+    path = tmp_path / "one-record.yaml"
+    path.write_text(ONE_RECORD, encoding="utf-8")
+    ran = govstream("run", path, "--replications", "3", "--out", out, "--quiet")
+    assert ran.returncode in (0, 1), ran.stderr  # 1: a target missed
+    result = RunResult.read(out / "result.json")
+    assert len(result.replications) == 3
+    single = [run(scenario_of(f"seed={r.seed}")) for r in result.replications]
+    bank = result.exposures["F12"]["bank"]
+    assert bank.exposures == sum(s.exposures["F12"]["bank"].exposures for s in single)
+    assert bank.checks == sum(s.exposures["F12"]["bank"].checks for s in single)
+    counted = result.tallies["F12"]["credit-code-adopters"].counted
+    assert counted == min(s.tallies["F12"]["credit-code-adopters"].counted for s in single)
+    verdicts = {v.id: v.verdict for v in result.targets}
+    assert verdicts == {"none-exposed": "missed", "one-adopter": "met"}

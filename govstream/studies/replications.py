@@ -16,6 +16,7 @@ import statistics
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from govstream.engines.results import calendar_info, package_versions, unchecked_info
@@ -24,12 +25,14 @@ from govstream.result import (
     AgencyLoad,
     Counts,
     EngineInfo,
+    Exposures,
     Interval,
     Replication,
     RunResult,
+    TallyCount,
 )
 from govstream.scenario.model import Scenario
-from govstream.sla import SCALES, evaluate_targets
+from govstream.sla import SCALES, Beside, evaluate_targets
 
 T_975 = (
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -154,6 +157,12 @@ def merge_replications(
     first = runs[0].result
     # A rate over replications is over every case of every replication: counts add up.
     rates = _sum_tallies([run.result.rates for run in runs])
+    exposures = _sum_exposures([run.result.exposures for run in runs])
+    counted = _least_counts([run.result.tallies for run in runs])
+    ended_on = max(
+        (scenario.start + timedelta(seconds=run.result.business_seconds)).date().isoformat()
+        for run in runs
+    )
     return RunResult(
         scenario_name=first.scenario_name,
         scenario_file=scenario_file,
@@ -184,9 +193,12 @@ def merge_replications(
             pooled["legal_working_days"],
             intervals=intervals,
             rates=rates,
+            beside=Beside(exposures, counted, ended_on),
         ),
         signals=_sum_tallies([run.result.signals for run in runs]),
         rates=rates,
+        exposures=exposures,
+        tallies=counted,
         unchecked_plan_targets=unchecked_info(scenario),
         calendar=calendar_info(scenario),
         replications=[
@@ -252,6 +264,42 @@ def _sum_tallies(tallies: Sequence[dict[str, dict[str, int]]]) -> dict[str, dict
             for outcome, n in outcomes.items():
                 into[outcome] = into.get(outcome, 0) + n
     return total
+
+
+def _sum_exposures(
+    exposures: Sequence[dict[str, dict[str, Exposures]]],
+) -> dict[str, dict[str, Exposures]]:
+    """Every replication's checks together: an exposure in any of them is one of the study's."""
+    total: dict[str, dict[str, Exposures]] = {}
+    for run in exposures:
+        for flow_id, by_agency in run.items():
+            for agency, e in by_agency.items():
+                into = total.setdefault(flow_id, {}).get(agency)
+                if into is not None:
+                    e = Exposures(
+                        **{name: getattr(e, name) + getattr(into, name) for name in e.model_fields}
+                    )
+                total[flow_id][agency] = e
+    return total
+
+
+def _least_counts(
+    tallies: Sequence[dict[str, dict[str, TallyCount]]],
+) -> dict[str, dict[str, TallyCount]]:
+    """Each count as the replication that had the fewest by each day: a number the plan sets
+    is reached by the study only if every replication reaches it."""
+    least: dict[str, dict[str, TallyCount]] = {}
+    names = {(flow_id, name) for run in tallies for flow_id in run for name in run[flow_id]}
+    for flow_id, name in sorted(names):
+        counts = [run.get(flow_id, {}).get(name, TallyCount(counted=0)) for run in tallies]
+        days = sorted({day for count in counts for day in count.new_by_day})
+        fewest = [min(count.by(day) for count in counts) for day in days]
+        new = {day: n - before for day, n, before in zip(days, fewest, [0, *fewest], strict=False)}
+        least.setdefault(flow_id, {})[name] = TallyCount(
+            counted=min(count.counted for count in counts),
+            new_by_day={day: n for day, n in new.items() if n},
+        )
+    return least
 
 
 def _sum_rules(
