@@ -21,12 +21,8 @@ from processors.events import Emit, Record
 from processors.flow import FlowSpec
 
 CHECK = "check"
-TALLY = "tally"
-
-
-def side_kind(kind: str, name: str) -> str:
-    """An arrival's kind for a subscriber's check (`check:bank`) or a counted event."""
-    return f"{kind}:{name}"
+"""The kind of a subscriber's check among the arrivals (`check:bank`); a counted event's is
+`tally:<count>` (`schedule.py` names both)."""
 
 
 def kind_of(arrival: Arrival) -> tuple[str, str]:
