@@ -314,11 +314,11 @@ def subscriptions(pool: AgencyPool, flows: dict[str, FlowSpec]) -> list[tuple[st
     ]
 
 
-def table(app: faust.App, name: str, partitions: int) -> faust.TableT:
+def table(app: faust.App, name: str, partitions: int, default: Any = None) -> faust.TableT:
     """A table kept in memory, its changelog in Kafka, its keys and values JSON."""
     return app.Table(
         name,
-        default=None,
+        default=default,
         partitions=partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
@@ -338,18 +338,13 @@ def scorer_deps(
     then expired: no signal of a run in business order can still count in it."""
     flow = FLOWS[flow_id]
     window = scenario.window(flow_id)
-    table = app.Table(
-        f"{flow.prefix}-scores",
-        default=dict,
-        partitions=partitions,
-        schema=faust.Schema(key_serializer="json", value_serializer="json"),
-    )
+    scores = table(app, f"{flow.prefix}-scores", partitions, default=dict)
     expires = 2 * window.size
     if window.kind == "tumbling":
-        windowed = table.tumbling(window.size, expires=expires)
+        windowed = scores.tumbling(window.size, expires=expires)
     elif window.kind == "hopping":
         assert window.step is not None
-        windowed = table.hopping(window.size, window.step, expires=expires)
+        windowed = scores.hopping(window.size, window.step, expires=expires)
     else:
         raise ValueError(f"{flow_id}: faust's tables keep no {window.kind} window")
     return ScorerDeps(
