@@ -1,6 +1,7 @@
 """A flow of the plan as data: a trigger, and a small graph of steps that agencies act on.
 
-A step starts when the steps it depends on have finished (all of them, or the first of them);
+A step starts when the steps it depends on have finished (all of them, or the first of them,
+or all of them unless a deadline passes first);
 the case's data may skip it; an agency's answer may carry data that later steps read
 (request/reply); and a step may be a wait outside any agency (a supplier delivering goods).
 A fan-out is the special case where every step depends only on the trigger. A step may be done
@@ -161,6 +162,11 @@ class Step:
     """For a wait whose length the case's data gives, in seconds from the trigger (the wait's
     request carries it); None for a wait whose length the scenario draws. A scenario that gives
     the step a duration draws it all the same (a study of quicker repairs, a short test)."""
+    until: str | None = None
+    """A deadline: a wait among `after` whose end lets this step start even where the other
+    steps it depends on are not all done (a bank decides on what it has once its own deadline
+    for the credit data passes). If they are all done first, the deadline is withdrawn: its
+    timer answers at once, and the case does not wait out a deadline nobody needs any more."""
 
     @property
     def is_wait(self) -> bool:
@@ -523,8 +529,24 @@ class FlowSpec:
         for step in self.steps:
             if step.lasts is not None and not step.is_wait:
                 raise ValueError(f"{self.id}: step {step.id!r}: only a wait lasts by its data")
+            if step.until is not None:
+                self._check_deadline(step)
         if self.publication is not None:
             self._check_publication(self.publication)
+
+    def _check_deadline(self, step: Step) -> None:
+        deadline = step.until
+        others = [dep for dep in step.after if dep != deadline]
+        if deadline not in step.after or not others or step.join != "all":
+            raise ValueError(
+                f"{self.id}: step {step.id!r}: 'until' names a wait among its 'after', beside "
+                "the steps it otherwise waits for all of"
+            )
+        if not self.step(str(deadline)).is_wait:
+            raise ValueError(f"{self.id}: step {step.id!r}: its deadline {deadline!r} is a wait")
+        waiting = [other.id for other in self.steps if other.until == deadline]
+        if waiting != [step.id]:
+            raise ValueError(f"{self.id}: the deadline {deadline!r} is one step's: {waiting}")
 
     def _check_publication(self, publication: Publication) -> None:
         check_mark(self, publication.retracted)

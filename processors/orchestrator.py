@@ -328,6 +328,8 @@ class Orchestrator:
             if step.each is None:
                 if step.id not in state["done"]:
                     owed.append(self._request(step, state))
+                    if any(s.until == step.id and s.id in state["due"] for s in self.flow.steps):
+                        owed.append(self._withdrawal(step, state))
                 continue
             answers = state.get("items", {}).get(step.id, {})
             pending = [name for name, answer in answers.items() if answer is None]
@@ -393,6 +395,8 @@ class Orchestrator:
                 state.setdefault("items", {})[step.id] = dict.fromkeys(names)
                 emits += self._item_requests(step, state, names)
                 requested += [item_unit(step.id, name) for name in names]
+            if step.until is not None and step.until in due and step.until not in done:
+                emits.append(self._withdrawal(self._steps[step.until], state))
         transition.requested = tuple(requested)
         transition.skipped = tuple(skipped)
         transition.cancelled = tuple(cancelled)
@@ -449,7 +453,9 @@ class Orchestrator:
     def _ready(step: Step, done: Mapping[str, Any]) -> bool:
         if not step.after:
             return True
-        finished = [dep in done for dep in step.after]
+        if step.until is not None and step.until in done:
+            return True  # the deadline passed: on with what has come
+        finished = [dep in done for dep in step.after if dep != step.until]
         return any(finished) if step.join == "any" else all(finished)
 
     def _request(self, step: Step, state: CaseState) -> Emit:
@@ -458,12 +464,21 @@ class Orchestrator:
         if step.is_wait:
             body: Record = {"flow": self.flow.id, "step": step.id, "party": step.actor}
             body["lasts_seconds"] = None if step.lasts is None else step.lasts(state["trigger"])
+            body["withdrawn"] = False
             return Emit(self.flow.wait_topic, case_id, {**head, **body}, None, step.id)
         assert step.request is not None and step.topic is not None
         if not self.bodies and step.reply is None:
             return Emit(step.topic, case_id, head, step.agency, step.id)
         view = CaseView(case_id, state["trigger"], state["replies"])
         return Emit(step.topic, case_id, {**head, **step.request(view)}, step.agency, step.id)
+
+    def _withdrawal(self, deadline: Step, state: CaseState) -> Emit:
+        """Tells the timer a deadline is no longer needed: the step it was for has started.
+        The timer answers the wait at once, as though it were over."""
+        request = self._request(deadline, state)
+        return Emit(
+            request.topic, request.key, {**request.value, "withdrawn": True}, None, deadline.id
+        )
 
     def _completion(self, state: CaseState) -> CaseCompletion | None:
         done = state["done"]

@@ -714,3 +714,48 @@ def test_the_wait_timer_answers_after_the_wait_and_acknowledges_only_then() -> N
     assert float(marks[h.AGENCY_BUSINESS]) == 86_400
     assert float(marks[h.DELIVERED]) == 5000.0
     assert float(marks[h.ACTED]) == 5000.0 + 86_400 / 80
+
+
+def test_a_withdrawn_wait_is_answered_at_once_and_both_messages_acknowledged() -> None:
+    """A deadline no longer needed: the withdrawal, after the wait on its partition, ends the
+    wait where it stands; the answer says it lasted until then."""
+    scenario = load_scenario(
+        ROOT / "scenarios" / "procurement-lifecycle.yaml",
+        ["steps.delivery.duration={dist: constant, value: 1d}"],
+    )
+    sent: list[Sent] = []
+    clock = FakeClock(5000.0)
+    app = new_app()
+    deps = WaitTimerDeps(
+        Waits(scenario),
+        {F17.wait_topic: F17},
+        recording_outbox(sent),
+        CODEC,
+        speedup=scenario.kafka.speedup,
+        clock=clock.clock(),
+    )
+    waits = app.topic(F17.wait_topic, value_serializer="raw")
+    app.agent(waits, name="wait-timer")(wait_timer(deps))
+    trace = {h.RUN: "r1", h.SPEEDUP: "80", h.T0: "0", h.INTENDED: "5000", h.FLOW: "F17"}
+    request = CODEC.decode(delivery_request(), expected_topic=F17.wait_topic).value
+    withdrawal = CODEC.encode(F17.wait_topic, {**request, "withdrawn": True})
+    seen: dict[str, Any] = {}
+
+    async def scenario_run() -> None:
+        clock.gate = asyncio.Event()  # never opened: only the withdrawal can end the wait
+        async with app.agents["wait-timer"].test_context() as tested:
+            first = message(F17.wait_topic, delivery_request(), key="F17-0000001", headers=trace)
+            wait = await deliver(tested, waits, first)
+            await until(lambda: clock.slept == [86_400 / 80], "the wait begun")
+            clock.now_ += 3600 / 80  # an hour of business time later
+            second = message(F17.wait_topic, withdrawal, key="F17-0000001", headers=trace, offset=1)
+            withdrawn = await deliver(tested, waits, second)
+            await until(lambda: wait.message.acked and withdrawn.message.acked, "both acked")
+            seen["sent"] = list(sent)
+            seen["left"] = dict(deps.withdrawals)
+
+    asyncio.run(scenario_run())
+    (answer,) = seen["sent"]
+    assert answer.value["request_id"].endswith("/delivery")
+    assert float(answer.headers[h.B_DONE]) == pytest.approx(400_000.0 + 3600)
+    assert seen["left"] == {}, "nothing is kept of a wait once answered"

@@ -407,6 +407,7 @@ def test_wait_step_is_emitted_on_the_wait_topic_and_has_no_delivery() -> None:
         "step": "deliver",
         "party": "supplier",
         "lasts_seconds": None,  # the scenario draws how long
+        "withdrawn": False,  # a deadline no longer needed says so in a second message
     }
     answer = outcome_for(flow, flow.step("deliver"), wait.value, random.Random(1))
     assert answer.value["agency"] == "supplier"

@@ -7,10 +7,11 @@ Times are chosen by hand, so every join time and hand-over below is worked out i
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import pytest
-from test_orchestrator import CASE, SOURCE, agency_step, trigger
+from test_orchestrator import CASE, SOURCE, agency_step, steps_of, trigger
 
 from processors.events import Record
 from processors.flow import AtLeast, CaseView, Each, FlowSpec, Handover, ItemJoin, Step
@@ -276,3 +277,76 @@ def test_a_hand_over_at_a_step_opens_the_other_case_at_the_answer() -> None:
     state = orchestrator.open(None, trigger(), opened_at=10.0, now=12.0).state
     [started] = answer(orchestrator, state, _plain("ruling"), 30.0).started
     assert started.at == 30.0
+
+
+# -- a deadline: all of the steps before, unless a wait passes first ------------------------
+
+
+def deadline_flow() -> FlowSpec:
+    """A bank asks tax and hrss at once and decides when both have answered, or when its own
+    deadline passes."""
+    deadline = Step("deadline", "the bank's own deadline", agency=None, party="bank")
+    decide = agency_step("decide", after=("tax", "hrss", "deadline"), after_rejection="run")
+    return flow_with(
+        agency_step("tax"),
+        agency_step("hrss"),
+        deadline,
+        dataclasses.replace(decide, until="deadline"),
+    )
+
+
+def _timer(step: str) -> Record:
+    return {**_plain(step), "agency": step if step != "deadline" else "bank"}
+
+
+def test_a_step_with_a_deadline_starts_once_every_step_before_it_is_done_and_withdraws_it() -> None:
+    orchestrator = Orchestrator(deadline_flow())
+    opened = orchestrator.open(None, trigger(), 0.0, 0.0)
+    assert steps_of(opened) == ["tax", "hrss", "deadline"]
+    assert not any(e.value.get("withdrawn") for e in opened.emits)
+    tax = answer(orchestrator, opened.state, _plain("tax"), 10.0)
+    assert tax.emits == [], "hrss is still out and the deadline has not passed"
+    both = answer(orchestrator, tax.state, _plain("hrss"), 20.0)
+    assert steps_of(both) == ["decide", "deadline"]
+    withdrawal = both.emits[1]
+    assert withdrawal.value["withdrawn"] is True and withdrawal.recipient is None
+    assert withdrawal.value["request_id"] == f"{CASE}/deadline"
+    assert both.transition.requested == ("decide",), "a withdrawal is not a request"
+    assert [e.step for e in orchestrator.outstanding(both.state)] == [
+        "deadline",
+        "deadline",
+        "decide",
+    ], "owed again: the wait, its withdrawal and the decision"
+    timer = answer(orchestrator, both.state, _timer("deadline"), 20.0)
+    assert timer.emits == [] and timer.completion is None
+    done = answer(orchestrator, timer.state, _plain("decide"), 30.0)
+    assert done.completion is not None
+    assert case_marks(done.state)["decide.acted"] == 30.0
+
+
+def test_a_deadline_that_passes_first_starts_the_step_with_what_has_come() -> None:
+    orchestrator = Orchestrator(deadline_flow())
+    state = orchestrator.open(None, trigger(), 0.0, 0.0).state
+    tax = answer(orchestrator, state, _plain("tax"), 10.0)
+    passed = answer(orchestrator, tax.state, _timer("deadline"), 50.0)
+    assert steps_of(passed) == ["decide"], "no withdrawal: the deadline is over"
+    decided = answer(orchestrator, passed.state, _plain("decide"), 60.0)
+    assert decided.completion is None, "hrss's answer is still out"
+    late = answer(orchestrator, decided.state, _plain("hrss"), 70.0)
+    assert late.emits == [] and late.completion is not None
+
+
+def test_a_deadline_is_a_wait_among_the_steps_before() -> None:
+    deadline = Step("deadline", "the bank's own deadline", agency=None, party="bank")
+    with pytest.raises(ValueError, match="'until' names a wait among its 'after'"):
+        flow_with(
+            agency_step("tax"),
+            deadline,
+            Step("decide", "d", "decide", "d.v1", until="deadline", after=("tax",)),
+        )
+    with pytest.raises(ValueError, match="is a wait"):
+        flow_with(
+            agency_step("tax"),
+            agency_step("hrss"),
+            Step("decide", "d", "decide", "d.v1", until="hrss", after=("tax", "hrss")),
+        )

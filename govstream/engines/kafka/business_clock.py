@@ -74,6 +74,10 @@ class CaseClock:
         """When the run's one business clock reaches `business`: answers go out in that order."""
         return self.t0 + business / self.speedup
 
+    def run_at(self, wall: float) -> float:
+        """The run's one business clock at wall time `wall` (`wall_of`'s inverse)."""
+        return (wall - self.t0) * self.speedup
+
     def after_stay(self, wall: float, business: float, exchange: float = 0.0) -> dict[str, str]:
         """The clock an answer carries on: `wall` seconds spent here stood for `business`
         seconds, and the exchange drew `exchange` on the way here and back."""

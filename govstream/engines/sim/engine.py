@@ -203,9 +203,10 @@ class _Request:
 
 
 class _Wait:
-    """A step that waits outside any agency: a drawn duration, then its outcome."""
+    """A step that waits outside any agency: a drawn duration, then its outcome; or, for a
+    deadline withdrawn before it passed, its outcome at once."""
 
-    __slots__ = ("emit", "engine", "flow", "flow_id", "step")
+    __slots__ = ("answered", "emit", "engine", "flow", "flow_id", "step")
 
     def __init__(self, engine: SimEngine, flow_id: str, emit: Emit) -> None:
         self.engine = engine
@@ -213,10 +214,19 @@ class _Wait:
         self.flow = FLOWS[flow_id]
         self.emit = emit
         self.step = engine.step_of(flow_id, str(emit.step))
+        self.answered = False
         lasts = engine.waits.duration(flow_id, self.step.id, emit.value)
         engine.after(lasts, self.over)
 
+    def withdraw(self) -> None:
+        """Answered next, on the same instant: the transition that withdrew it is still
+        being stored."""
+        self.engine.after(0.0, self.over)
+
     def over(self, _: object = None) -> None:
+        if self.answered:
+            return  # a deadline withdrawn, answered already
+        self.answered = True
         outcome = self.engine.waits.act(self.flow, self.step, self.emit.value)
         self.engine._outcome(self.flow_id, self.emit, outcome.value, None)
 
@@ -405,6 +415,11 @@ class SimEngine:
             self._start(started.flow, dict(started.emit.value), started.at, self.env.now)
         for emit in progress.emits:
             request_id = str(emit.value["request_id"])
+            if emit.value.get("withdrawn"):
+                withdrawn = self.open_requests.get(request_id)
+                if isinstance(withdrawn, _Wait):
+                    withdrawn.withdraw()
+                continue
             if emit.recipient is None:
                 self.open_requests[request_id] = _Wait(self, flow_id, emit)
             else:

@@ -4,11 +4,13 @@ the run's business clock reaches its end.
 Every wait runs at once, however many there are: nobody queues for a supplier. Its message is
 acknowledged by hand once its outcome is sent, not when the timer takes the next one: a worker
 lost mid-wait leaves the wait unacknowledged, and the worker that inherits the partition starts
-it again.
+it again. A deadline no longer needed is withdrawn by a second message for the same request,
+on the same partition and so after it: the timer answers that wait at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,8 @@ class WaitTimerDeps:
     clock: Clock = field(default_factory=Clock)
     beside: Beside = field(init=False)
     """The waits under way."""
+    withdrawals: dict[str, asyncio.Event] = field(default_factory=dict)
+    """By request id, the waits under way that a withdrawal would end."""
 
     def __post_init__(self) -> None:
         self.beside = Beside(self.outbox, self.codec)
@@ -62,6 +66,13 @@ async def start(deps: WaitTimerDeps, waiting: faust.StreamT, event: faust.EventT
 
     async def handle(request: dict[str, Any], trace: dict[str, str]) -> None:
         assert flow is not None  # the timer reads only the flows' wait topics
+        if request.get("withdrawn"):
+            # Its wait, earlier on the partition, registered as its task began; none
+            # registered means it was over already.
+            withdrawn = deps.withdrawals.get(str(request["request_id"]))
+            if withdrawn is not None:
+                withdrawn.set()
+            return
         await finish(deps, flow, request, trace)
 
     await deps.beside.start(waiting, event, event.value, flow.id if flow else None, handle)
@@ -81,7 +92,17 @@ async def finish(
     lasts = 0.0
     if h.WARM_UP not in trace:  # start-up traffic is answered at once
         lasts = deps.waits.duration(flow.id, step.id, request)
-        await clock.sleep_until(case.wall_of(begun + lasts))
+        withdrawn = deps.withdrawals[str(request["request_id"])] = asyncio.Event()
+        over = asyncio.ensure_future(clock.sleep_until(case.wall_of(begun + lasts)))
+        told = asyncio.ensure_future(withdrawn.wait())
+        try:
+            await asyncio.wait({over, told}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            over.cancel()
+            told.cancel()
+            deps.withdrawals.pop(str(request["request_id"]), None)
+        if withdrawn.is_set():
+            lasts = max(0.0, min(lasts, case.run_at(clock.now()) - begun))
     sent = clock.now()
     marks = h.answered(
         trace,
