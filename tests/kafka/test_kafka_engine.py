@@ -14,6 +14,7 @@ from govstream.engines import RunSettings
 from govstream.engines.kafka.app import app_id
 from govstream.engines.kafka.engine import run_on_kafka
 from govstream.engines.sim.engine import SimEngine
+from govstream.pipeline.book import step_key
 from govstream.result import RunResult
 from govstream.scenario.loader import load_scenario, parse_scenario
 from govstream.scenario.model import Scenario
@@ -520,7 +521,9 @@ def test_verdicts_do_not_depend_on_the_speedup(district_runs: dict[str, RunResul
     """At 2,000x and at 20,000x every target has the sim engine's verdict, or is undecided
     and says why and at what speedup it could be decided: never a miss the platform's own
     milliseconds made. The bank's own system reserves F01's account numbers with 16 clerks
-    that are hardly ever all busy: its wait stays the sim engine's, near nothing."""
+    that are hardly ever all busy: its wait stays the sim engine's, near nothing, give or take
+    what the run measured its order of requests could move it by (a busy machine delays some
+    requests past later ones by a second's jitter times the speedup)."""
     sim = district_runs["sim"]
     expected = {(v.flow, v.id, v.step): v.verdict for v in sim.targets}
     assert "missed" in expected.values() and "met" in expected.values()
@@ -533,9 +536,14 @@ def test_verdicts_do_not_depend_on_the_speedup(district_runs: dict[str, RunResul
             assert verdict.verdict == "undecided", (speedup, on_sim, verdict)
             assert verdict.reason and f"speedup {speedup:g}" in verdict.reason, verdict
         for desk in ("bank@F01", "tax@F09"):
+            agency, flow_id = desk.split("@")
+            off = max(
+                result.resolution.get(step_key(flow_id, "acted", step.id), 0.0)
+                for step in FLOWS[flow_id].steps_of(agency)
+            )
             waited = result.latency[f"wait:{desk}"]
             on_sim = sim.latency[f"wait:{desk}"]
-            assert waited["p99"] <= on_sim["p99"] + 1.0, (speedup, desk, waited, on_sim)
+            assert waited["p99"] <= on_sim["p99"] + 1.0 + off, (speedup, desk, off, waited, on_sim)
 
 
 def test_the_time_series_agree_with_the_sim_engine(kafka_bootstrap: str, tmp_path: Path) -> None:
