@@ -312,3 +312,33 @@ def test_f02_places_learn_the_company_and_its_licence_never_the_holders_identity
             assert value["uscc"] == trigger["uscc"]
             assert value["licence_id"].startswith(f"EL{trigger['uscc']}")
     assert seen == {"amr", "housing-fund", "bank", "real-estate"}
+
+
+def test_f07_links_carry_no_person_the_region_no_phone_the_counter_no_identity_number(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """The links route an envelope and never learn who applied; the handling region handles
+    the item on the applicant's name and identity number, and the Yuzhong counter that tells
+    the applicant learns the phone, not the identity number (the card is shown in person)."""
+    regions = {"cq-district", "sichuan", "other-province"}
+    links = {"yukuaiban", "chuanyu-zone", "national-platform"}
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F07", make_triggers, walk_case):
+        person = trigger["applicant"]
+        identity, phone = {person["id_number"]}, {person["phone"]}
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the applicant's journey: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            found = leaks(value, encoded, identity | phone | {person["name"]})
+            if recipient in links:
+                assert not found, (recipient, found)
+                assert value["application_number"] == trigger["application_number"]
+            elif recipient in regions:
+                assert found == identity | {person["name"]}, (recipient, found)
+            else:
+                assert recipient == "gov-services"
+                assert found == phone | {person["name"]}, found
+    assert seen == regions | links | {"gov-services"}
