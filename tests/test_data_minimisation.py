@@ -342,3 +342,29 @@ def test_f07_links_carry_no_person_the_region_no_phone_the_counter_no_identity_n
                 assert recipient == "gov-services"
                 assert found == phone | {person["name"]}, found
     assert seen == regions | links | {"gov-services"}
+
+
+def test_f08_systems_share_the_survey_and_only_the_reviewing_clerk_learns_the_contact(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """Each system recognises the survey result and learns no one's contact; construction's
+    review learns whom to chase for a missing document, its completion does not."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F08", make_triggers, walk_case):
+        developer = trigger["developer"]
+        contact = {developer["contact_name"], developer["contact_phone"]}
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the developer's late document: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            step = str(emit.step)
+            seen.add(step)
+            found = leaks(value, encoded, contact)
+            if step.startswith("review"):
+                assert found == contact, step
+            else:
+                assert not found, step
+            if step.startswith("recognise-"):
+                assert value["result_number"] == trigger["survey"]["result_number"]
+    assert {"recognise-construction", "recognise-real-estate", "recognise-drc"} <= seen
+    assert {"review", "review-after-document", "completion"} <= seen

@@ -62,6 +62,9 @@ NOT_PERSONAL = {
     "item_name": "a government service item (政务服务事项)",
     "HandlingRegion.region_name": "a region of China",
     "handling_region_name": "a region of China",
+    "developer_name": "the developer, a company",
+    "surveyor_name": "the surveying firm, a company",
+    "Project.name": "a construction project",
 }
 """Fields named like personal data that are not: each exemption says why."""
 
