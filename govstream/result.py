@@ -190,7 +190,8 @@ class Curves(Frozen):
 
 
 class PlanTargetInfo(Frozen):
-    """A number the plan sets for one of the run's flows that no scenario target checked."""
+    """A number the plan sets for one of the run's flows that no scenario target checked, or
+    a target of the plan no run can check (a go-live date), with the reason."""
 
     flow: str
     measure: str
@@ -198,6 +199,8 @@ class PlanTargetInfo(Frozen):
     limit: str
     quote: str
     span: str | None = None
+    reason: str = ""
+    """Why no run can check it; empty for a number a scenario target could have checked."""
 
 
 class CalendarInfo(Frozen):
@@ -297,6 +300,9 @@ class RunResult(Frozen):
     legal_working_days: dict[str, Summary] = Field(default_factory=dict)
     """Working days as the law counts a deadline: after the day of receipt, to the day done."""
     unchecked_plan_targets: list[PlanTargetInfo] = Field(default_factory=list)
+    not_checkable_plan_targets: list[PlanTargetInfo] = Field(default_factory=list)
+    """The plan's targets for the run's flows that no run can check (go-live dates), named in
+    every report with the reason; they fail no run, since no target could check them."""
     calendar: CalendarInfo | None = None
     replications: list[Replication] = Field(default_factory=list)
     """Every replication when the run had several; the figures above then merge them."""

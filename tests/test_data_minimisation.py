@@ -312,3 +312,59 @@ def test_f02_places_learn_the_company_and_its_licence_never_the_holders_identity
             assert value["uscc"] == trigger["uscc"]
             assert value["licence_id"].startswith(f"EL{trigger['uscc']}")
     assert seen == {"amr", "housing-fund", "bank", "real-estate"}
+
+
+def test_f07_links_carry_no_person_the_region_no_phone_the_counter_no_identity_number(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """The links route an envelope and never learn who applied; the handling region handles
+    the item on the applicant's name and identity number, and the Yuzhong counter that tells
+    the applicant learns the phone, not the identity number (the card is shown in person)."""
+    regions = {"cq-district", "sichuan", "other-province"}
+    links = {"yukuaiban", "chuanyu-zone", "national-platform"}
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F07", make_triggers, walk_case):
+        person = trigger["applicant"]
+        identity, phone = {person["id_number"]}, {person["phone"]}
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the applicant's journey: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            found = leaks(value, encoded, identity | phone | {person["name"]})
+            if recipient in links:
+                assert not found, (recipient, found)
+                assert value["application_number"] == trigger["application_number"]
+            elif recipient in regions:
+                assert found == identity | {person["name"]}, (recipient, found)
+            else:
+                assert recipient == "gov-services"
+                assert found == phone | {person["name"]}, found
+    assert seen == regions | links | {"gov-services"}
+
+
+def test_f08_systems_share_the_survey_and_only_the_reviewing_clerk_learns_the_contact(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """Each system recognises the survey result and learns no one's contact; construction's
+    review learns whom to chase for a missing document, its completion does not."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F08", make_triggers, walk_case):
+        developer = trigger["developer"]
+        contact = {developer["contact_name"], developer["contact_phone"]}
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the developer's late document: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            step = str(emit.step)
+            seen.add(step)
+            found = leaks(value, encoded, contact)
+            if step.startswith("review"):
+                assert found == contact, step
+            else:
+                assert not found, step
+            if step.startswith("recognise-"):
+                assert value["result_number"] == trigger["survey"]["result_number"]
+    assert {"recognise-construction", "recognise-real-estate", "recognise-drc"} <= seen
+    assert {"review", "review-after-document", "completion"} <= seen

@@ -58,6 +58,13 @@ NOT_PERSONAL = {
     "Purchaser.name": "the purchasing budget unit, a public body",
     "Supplier.name": "the supplier, a company",
     "administrator_name": "a bankruptcy administrator, a law firm",
+    "Item.name": "a government service item (政务服务事项)",
+    "item_name": "a government service item (政务服务事项)",
+    "HandlingRegion.region_name": "a region of China",
+    "handling_region_name": "a region of China",
+    "developer_name": "the developer, a company",
+    "surveyor_name": "the surveying firm, a company",
+    "Project.name": "a construction project",
 }
 """Fields named like personal data that are not: each exemption says why."""
 

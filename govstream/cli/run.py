@@ -130,9 +130,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     out.print(f"{args.scenario}: valid — {scenario.name}", markup=False, soft_wrap=True)
     for line in describe_scenario(scenario):
         out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
-    from govstream.report.plan_targets import unchecked_lines
+    from govstream.report.plan_targets import not_checkable_lines, unchecked_lines
 
-    for line in unchecked_lines(scenario):
+    for line in [*unchecked_lines(scenario), *not_checkable_lines(scenario)]:
         out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     return EXIT_OK
 

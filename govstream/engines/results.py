@@ -9,7 +9,7 @@ from importlib import metadata
 from govstream.calendar.working import OfficeHours, cn_package_years
 from govstream.metrics import CURVE_PERCENTILES, LatencySummary
 from govstream.pipeline.ledger import Ledger
-from govstream.plan.targets import unchecked
+from govstream.plan.targets import PlanTimeTarget, not_checkable, unchecked
 from govstream.result import (
     AgencyLoad,
     BooksCheck,
@@ -76,18 +76,25 @@ def calendar_info(scenario: Scenario) -> CalendarInfo:
     )
 
 
+def _info(entry: PlanTimeTarget) -> PlanTargetInfo:
+    return PlanTargetInfo(
+        flow=entry.flow,
+        measure=entry.measure,
+        what=entry.what,
+        limit=entry.limit_text(),
+        quote=entry.quote,
+        span=entry.span,
+        reason=entry.cannot_check,
+    )
+
+
 def unchecked_info(scenario: Scenario) -> list[PlanTargetInfo]:
-    return [
-        PlanTargetInfo(
-            flow=entry.flow,
-            measure=entry.measure,
-            what=entry.what,
-            limit=entry.limit_text(),
-            quote=entry.quote,
-            span=entry.span,
-        )
-        for entry in unchecked(scenario)
-    ]
+    return [_info(entry) for entry in unchecked(scenario)]
+
+
+def not_checkable_info(scenario: Scenario) -> list[PlanTargetInfo]:
+    """The plan's targets no run can check, for the report to name with their reasons."""
+    return [_info(entry) for entry in not_checkable(scenario)]
 
 
 def build_result(
@@ -154,6 +161,7 @@ def build_result(
         ),
         legal_working_days=legal_data,
         unchecked_plan_targets=unchecked_info(scenario),
+        not_checkable_plan_targets=not_checkable_info(scenario),
         calendar=calendar_info(scenario),
         dead_letters=ledger.dead_letters(),
         books=[

@@ -11,12 +11,19 @@ words still bound any honest reading (nothing a day late is 实时), so the tabl
 loosest limit a `source: plan` target may read them as; a limit past it is refused, and such a
 word, like a number, is named in every report when no target checks it. The quotes are the
 plan's own text (渝中府办〔2021〕16号), verbatim.
+
+Some targets are dates, not times a case takes: M22's go-live dates for the 通办 batches (F07).
+A scenario gives them as its source's knobs, so a run shows what each date saves but cannot
+check whether it was kept. The table says so (`cannot_check`, the reason), and every report of
+a run with such a flow names them as not checked, with that reason, apart from the numbers a
+target left out: no scenario target could check them, so they fail no run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal, Protocol
 
 from govstream.durations import Duration, format_seconds
@@ -80,6 +87,10 @@ class PlanTimeTarget:
     """For a word: the longest limit, in seconds, that can still be called a reading of it."""
     reading: str = ""
     """Why that is the loosest reading."""
+    live_by: date | None = None
+    """For a go-live date: the day by whose end the plan has the items live."""
+    cannot_check: str = ""
+    """Why no run can check it (a go-live date is the scenario's input, not its outcome)."""
 
     @property
     def numeric(self) -> bool:
@@ -92,6 +103,8 @@ class PlanTimeTarget:
 
     def limit_text(self) -> str:
         """`≤ 9 WD`, `mean ≤ 30 WD`, `≤ 20 days`, or the word and that it has no number."""
+        if self.live_by is not None:
+            return f"{self.word}: live by {self.live_by.isoformat()}, a date, not a latency"
         if self.number is None:
             bound = f", read as ≤ {format_seconds(self.loosest)} at most" if self.loosest else ""
             return f"{self.word}: no number{bound}"
@@ -109,6 +122,11 @@ REAL_TIME = 60.0
 REAL_TIME_READING = (
     "an online exchange between systems: a minute is already far past any interface's timeout, "
     "and anything slower is a batch"
+)
+
+GO_LIVE_READING = (
+    "a go-live date, not a latency: the scenario gives it as the source's knob {knob}, so a run "
+    "shows what the date saves (the spans live against in person), never whether it was kept"
 )
 
 
@@ -192,6 +210,34 @@ PLAN_TARGETS: tuple[PlanTimeTarget, ...] = (
         "wd",
         "every",
         span="gas-connection",
+    ),
+    PlanTimeTarget(
+        "F07",
+        "M22",
+        "跨区县通办 batch 3 live",
+        "落实第三批“跨区县通办”事项及高频政务服务事项，2021年12月底实现线上线下融合互认、无差别协同办理",
+        word="2021年12月底",
+        live_by=date(2021, 12, 31),
+        cannot_check=GO_LIVE_READING.format(knob="cross_district_batch3_live_from"),
+    ),
+    PlanTimeTarget(
+        "F07",
+        "M22",
+        "川渝通办 batch 2 live",
+        "加快推动第二批“川渝通办”事项落地见效，今年10月底前实现同一事项在成渝地区双城经济圈同标准受理、"
+        "无差别办理、行政审批结果互认",
+        word="今年10月底前",
+        live_by=date(2021, 10, 31),
+        cannot_check=GO_LIVE_READING.format(knob="chuanyu_batch2_live_from"),
+    ),
+    PlanTimeTarget(
+        "F07",
+        "M22",
+        "74 high-frequency items 跨省通办",
+        "74项高频政务服务事项年内实现“跨省通办”",
+        word="年内",
+        live_by=date(2021, 12, 31),
+        cannot_check=GO_LIVE_READING.format(knob="cross_province_74_live_from"),
     ),
     PlanTimeTarget(
         "F08",
@@ -376,6 +422,12 @@ def plan_problem(flow_id: str, target: Target) -> str | None:
             f"measure: {target.measure!r} sets {flow_id} no time target in the plan; "
             f"measures with one: {allowed} (use source: author for a target of your own)"
         )
+    if all(e.cannot_check for e in own):
+        dates = "; ".join(f"{e.what} «{e.quote}»: {e.cannot_check}" for e in own)
+        return (
+            f"measure: {target.measure} sets {flow_id} dates, not times a run can check "
+            f"({dates}); use source: author for a target of your own"
+        )
     match = _numeric_match(target, own)
     if match is not None:
         reason = looser_than_plan(target, match)
@@ -444,6 +496,14 @@ def unchecked(scenario: Scenario) -> list[PlanTimeTarget]:
             if not any(t.measure == entry.measure and _checks(t, entry) for t in checks):
                 missing.append(entry)
     return missing
+
+
+def not_checkable(scenario: Scenario) -> list[PlanTimeTarget]:
+    """The plan's targets for the scenario's flows that no run can check (go-live dates): each
+    report names them, with the reason, so none is dropped unsaid."""
+    return [
+        entry for flow_id in scenario.flows for entry in targets_of(flow_id) if entry.cannot_check
+    ]
 
 
 def _checks(target: Target, entry: PlanTimeTarget) -> bool:

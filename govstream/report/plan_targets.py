@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from govstream.engines.results import unchecked_info
+from govstream.engines.results import not_checkable_info, unchecked_info
 from govstream.plan.targets import plan_target_rows
 from govstream.report.console import escape
 from govstream.scenario.model import Scenario
@@ -34,4 +34,12 @@ def unchecked_lines(scenario: Scenario) -> list[str]:
         f"plan target not checked: {u.flow} {u.measure} {u.what} ({u.limit}, span {u.span}): "
         "a run will say so, and --fail-on-sla exits 3"
         for u in unchecked_info(scenario)
+    ]
+
+
+def not_checkable_lines(scenario: Scenario) -> list[str]:
+    """What `validate` says of the plan's targets no run can check (go-live dates)."""
+    return [
+        f"plan target no run can check: {u.flow} {u.measure} {u.what} ({u.limit}): {u.reason}"
+        for u in not_checkable_info(scenario)
     ]

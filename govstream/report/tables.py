@@ -486,9 +486,19 @@ def sla_summary(result: RunResult) -> str:
             parts.append(part(chosen, words))
     if result.unchecked_plan_targets:
         parts.append(f"plan target not checked: {unchecked_text(result)}")
+    beyond = not_checkable_text(result)
     if not parts:
-        return "all targets met"
-    return "; ".join(parts)
+        return "all targets met" + (f"; {beyond}" if beyond else "")
+    return "; ".join([*parts, *([beyond] if beyond else [])])
+
+
+def not_checkable_text(result: RunResult) -> str:
+    """The plan's targets no run can check (go-live dates), said beside every verdict."""
+    if not result.not_checkable_plan_targets:
+        return ""
+    return "plan target no run can check: " + "; ".join(
+        f"{u.flow} {u.measure} {u.what} ({u.limit})" for u in result.not_checkable_plan_targets
+    )
 
 
 def verdict_word(verdict: TargetVerdict) -> str:
@@ -499,7 +509,9 @@ def verdict_word(verdict: TargetVerdict) -> str:
 
 def reports_verdict(result: RunResult) -> bool:
     """Whether a report has a verdict line to print: targets, or plan targets left out."""
-    return bool(result.targets or result.unchecked_plan_targets)
+    return bool(
+        result.targets or result.unchecked_plan_targets or result.not_checkable_plan_targets
+    )
 
 
 def targets_table(result: RunResult) -> Table:
@@ -548,6 +560,18 @@ def unchecked_table(result: RunResult) -> Table | None:
         [(u.flow, u.measure, u.what, u.limit, u.span or "-") for u in missing],
         "add a target with source: plan and this measure on this span; "
         + "; ".join(f"{u.flow} {u.measure}: «{u.quote}»" for u in missing),
+    )
+
+
+def not_checkable_table(result: RunResult) -> Table | None:
+    beyond = result.not_checkable_plan_targets
+    if not beyond:
+        return None
+    return Table(
+        "The plan's targets no run can check",
+        ("flow", "measure", "what", "the plan's words", "why not"),
+        [(u.flow, u.measure, u.what, u.limit, u.reason) for u in beyond],
+        "; ".join(f"{u.flow} {u.measure}: «{u.quote}»" for u in beyond),
     )
 
 
@@ -668,4 +692,5 @@ def all_tables(result: RunResult) -> list[Table]:
     if result.targets:
         tables.append(targets_table(result))
     tables.append(unchecked_table(result))
+    tables.append(not_checkable_table(result))
     return [table for table in tables if table is not None]

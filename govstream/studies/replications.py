@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from govstream.engines.results import calendar_info, package_versions, unchecked_info
+from govstream.engines.results import (
+    calendar_info,
+    not_checkable_info,
+    package_versions,
+    unchecked_info,
+)
 from govstream.metrics import STAT_NAMES, LatencySummary, RecorderSet
 from govstream.result import (
     AgencyLoad,
@@ -200,6 +205,7 @@ def merge_replications(
         exposures=exposures,
         tallies=counted,
         unchecked_plan_targets=unchecked_info(scenario),
+        not_checkable_plan_targets=not_checkable_info(scenario),
         calendar=calendar_info(scenario),
         replications=[
             Replication(
