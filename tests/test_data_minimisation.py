@@ -312,3 +312,31 @@ def test_f02_places_learn_the_company_and_its_licence_never_the_holders_identity
             assert value["uscc"] == trigger["uscc"]
             assert value["licence_id"].startswith(f"EL{trigger['uscc']}")
     assert seen == {"amr", "housing-fund", "bank", "real-estate"}
+
+
+def test_f11_only_the_refund_decision_learns_the_refund_account(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """The declaration is the taxes, the pre-fill the credit figures; only the decision, which
+    pays the refund, learns the account it is paid into."""
+    seen: set[str] = set()
+    spec = flow("F11")
+    rng = random.Random("minimisation:F11")
+    refunds = {"general_share": 0.5, "refund_probability": 0.5, "prefilled_share": 0.5}
+    for trigger in make_triggers(spec, TRIGGERS, seed="minimisation", population=refunds):
+        requests = walk_case(spec, trigger, rng).requests
+        application = trigger["refund_application"]
+        private = {application["refund_account_number"]} if application else set()
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # a wait for the taxpayer: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            step = str(emit.step)
+            seen.add(step)
+            assert value["uscc"] == trigger["uscc"]
+            if step.endswith("refund-decision"):
+                assert leaks(value, encoded, private) == private
+                assert "merged_taxes" not in value, "the refund desk needs none of the other taxes"
+                continue
+            assert not leaks(value, encoded, private), step
+    assert seen == {s.id for s in spec.steps if not s.is_wait}

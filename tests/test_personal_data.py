@@ -58,6 +58,7 @@ NOT_PERSONAL = {
     "Purchaser.name": "the purchasing budget unit, a public body",
     "Supplier.name": "the supplier, a company",
     "administrator_name": "a bankruptcy administrator, a law firm",
+    "taxpayer_name": "the taxpayer, a company named by its USCC (its taxpayer number)",
 }
 """Fields named like personal data that are not: each exemption says why."""
 
