@@ -340,3 +340,27 @@ def test_f11_only_the_refund_decision_learns_the_refund_account(
                 continue
             assert not leaks(value, encoded, private), step
     assert seen == {s.id for s in spec.steps if not s.is_wait}
+
+
+def test_f20_each_department_learns_the_company_from_the_register_and_only_what_it_needs(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """The transport bureau licenses nobody and learns no identity number; the food desk only
+    the representative's name; the health commission and hrss the representative who signs or
+    is licensed. Nobody but the transport bureau, which supervises, has the phone, and nobody
+    learns another way's premises or vehicles."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F20", make_triggers, walk_case):
+        holder = trigger["legal_representative"]
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the company's own filing, commitment or application: nothing restated
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            assert recipient == trigger["department"]
+            assert value["uscc"] == trigger["uscc"]
+            identity = leaks(value, encoded, {holder["id_number"]})
+            assert bool(identity) == (recipient in {"health", "hrss"}), recipient
+            assert bool(leaks(value, encoded, {holder["phone"]})) == (recipient == "transport")
+    assert seen == {"transport", "amr", "health", "hrss"}

@@ -59,6 +59,8 @@ NOT_PERSONAL = {
     "Supplier.name": "the supplier, a company",
     "administrator_name": "a bankruptcy administrator, a law firm",
     "taxpayer_name": "the taxpayer, a company named by its USCC (its taxpayer number)",
+    "premises_address": "where a company operates its licensed business",
+    "Premises.address": "where a company operates its licensed business",
 }
 """Fields named like personal data that are not: each exemption says why."""
 
