@@ -368,3 +368,55 @@ def test_f08_systems_share_the_survey_and_only_the_reviewing_clerk_learns_the_co
                 assert value["result_number"] == trigger["survey"]["result_number"]
     assert {"recognise-construction", "recognise-real-estate", "recognise-drc"} <= seen
     assert {"review", "review-after-document", "completion"} <= seen
+
+
+def test_f11_only_the_refund_decision_learns_the_refund_account(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """The declaration is the taxes, the pre-fill the credit figures; only the decision, which
+    pays the refund, learns the account it is paid into."""
+    seen: set[str] = set()
+    spec = flow("F11")
+    rng = random.Random("minimisation:F11")
+    refunds = {"general_share": 0.5, "refund_probability": 0.5, "prefilled_share": 0.5}
+    for trigger in make_triggers(spec, TRIGGERS, seed="minimisation", population=refunds):
+        requests = walk_case(spec, trigger, rng).requests
+        application = trigger["refund_application"]
+        private = {application["refund_account_number"]} if application else set()
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # a wait for the taxpayer: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            step = str(emit.step)
+            seen.add(step)
+            assert value["uscc"] == trigger["uscc"]
+            if step.endswith("refund-decision"):
+                assert leaks(value, encoded, private) == private
+                assert "merged_taxes" not in value, "the refund desk needs none of the other taxes"
+                continue
+            assert not leaks(value, encoded, private), step
+    assert seen == {s.id for s in spec.steps if not s.is_wait}
+
+
+def test_f20_each_department_learns_the_company_from_the_register_and_only_what_it_needs(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """The transport bureau licenses nobody and learns no identity number; the food desk only
+    the representative's name; the health commission and hrss the representative who signs or
+    is licensed. Nobody but the transport bureau, which supervises, has the phone, and nobody
+    learns another way's premises or vehicles."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F20", make_triggers, walk_case):
+        holder = trigger["legal_representative"]
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the company's own filing, commitment or application: nothing restated
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            assert recipient == trigger["department"]
+            assert value["uscc"] == trigger["uscc"]
+            identity = leaks(value, encoded, {holder["id_number"]})
+            assert bool(identity) == (recipient in {"health", "hrss"}), recipient
+            assert bool(leaks(value, encoded, {holder["phone"]})) == (recipient == "transport")
+    assert seen == {"transport", "amr", "health", "hrss"}

@@ -65,6 +65,9 @@ NOT_PERSONAL = {
     "developer_name": "the developer, a company",
     "surveyor_name": "the surveying firm, a company",
     "Project.name": "a construction project",
+    "taxpayer_name": "the taxpayer, a company named by its USCC (its taxpayer number)",
+    "premises_address": "where a company operates its licensed business",
+    "Premises.address": "where a company operates its licensed business",
 }
 """Fields named like personal data that are not: each exemption says why."""
 

@@ -259,6 +259,20 @@ PLAN_TARGETS: tuple[PlanTimeTarget, ...] = (
         reading="done while the applicant waits at the counter: within one half-day session",
     ),
     PlanTimeTarget(
+        "F11",
+        "M28",
+        "taxes filed and paid: fewer filings, less time",
+        "压减税费缴纳次数和时间",
+        word="压减",
+    ),
+    PlanTimeTarget(
+        "F11",
+        "M30",
+        "VAT excess-credit refund handled",
+        "压减留抵退税办理时间",
+        word="压减",
+    ),
+    PlanTimeTarget(
         "F12",
         "M32",
         "sharing stops after credit repair",
