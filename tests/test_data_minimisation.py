@@ -312,3 +312,30 @@ def test_f02_places_learn_the_company_and_its_licence_never_the_holders_identity
             assert value["uscc"] == trigger["uscc"]
             assert value["licence_id"].startswith(f"EL{trigger['uscc']}")
     assert seen == {"amr", "housing-fund", "bank", "real-estate"}
+
+
+def test_f05_sources_learn_the_company_and_who_asks_never_the_loan_or_its_signatory(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """Tax, hrss and drc answer a bank's query on the company's authorisation: they learn the
+    company, the bank and the authorisation, not what the company asked for nor who signed;
+    the bank's decision carries the sources' answers, and nobody's identity number."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F05", make_triggers, walk_case):
+        signatory = trigger["legal_representative"]
+        private = {signatory["id_number"], signatory["phone"], signatory["name"]}
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the bank's deadline: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            assert not leaks(value, encoded, private), recipient
+            assert value["uscc"] == trigger["uscc"]
+            if recipient == "bank":
+                assert value["amount_yuan"] == trigger["amount_yuan"]
+                continue
+            assert "amount_yuan" not in value and "term_months" not in value, recipient
+            assert value["authorisation_no"] == trigger["authorisation_no"]
+            assert value["bank_code"] == trigger["bank"]["bank_code"]
+    assert seen == {"tax", "hrss", "drc", "bank"}
