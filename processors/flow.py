@@ -315,7 +315,9 @@ class Tally:
 class Span:
     """A named interval between two marks of a case, on which the plan sets a deadline.
 
-    A mark is `trigger` or `<step>.delivered` / `<step>.acted`. A span's end may lie in a flow
+    A mark is `trigger` or `<step>.delivered` / `<step>.acted`, and for a step done per item
+    `<step>.first`, its first item done (a company's first offer among its banks' answers),
+    which a case whose every item was rejected never reaches. A span's end may lie in a flow
     this one hands over to, `<flow>:<mark>` (from the bankruptcy ruling to the bank accounts
     closed in the deregistration it started).
     """
@@ -649,6 +651,8 @@ class FlowSpec:
         names = [TRIGGER]
         for step in self.steps:
             names += [f"{step.id}.delivered", f"{step.id}.acted"]
+            if step.each is not None:
+                names.append(f"{step.id}.first")
         return tuple(names)
 
 

@@ -523,7 +523,8 @@ def _blocks(done: Mapping[str, Any]) -> bool:
 
 def case_marks(state: CaseState) -> dict[str, float]:
     """`trigger`, and `<step>.delivered` / `<step>.acted` for every step that finished. A step
-    done per item is delivered once every item's request is."""
+    done per item is delivered once every item's request is, and reached `<step>.first` at
+    its first item done."""
     marks = {TRIGGER: float(state["opened_at"])}
     items = state.get("items", {})
     for step_id, done in state["done"].items():
@@ -531,6 +532,9 @@ def case_marks(state: CaseState) -> dict[str, float]:
             continue
         marks[f"{step_id}.acted"] = float(done["at"])
         if step_id in items:
+            done_at = [a["at"] for a in items[step_id].values() if a and a["status"] == COMPLETED]
+            if done_at:
+                marks[f"{step_id}.first"] = float(min(done_at))
             delivered = [state["delivered"].get(item_unit(step_id, i)) for i in items[step_id]]
             if delivered and None not in delivered:
                 marks[f"{step_id}.delivered"] = float(max(delivered))  # type: ignore[type-var]

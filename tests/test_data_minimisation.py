@@ -420,3 +420,54 @@ def test_f20_each_department_learns_the_company_from_the_register_and_only_what_
             assert bool(identity) == (recipient in {"health", "hrss"}), recipient
             assert bool(leaks(value, encoded, {holder["phone"]})) == (recipient == "transport")
     assert seen == {"transport", "amr", "health", "hrss"}
+
+
+def test_f05_sources_learn_the_company_and_who_asks_never_the_loan_or_its_signatory(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """Tax, hrss and drc answer a bank's query on the company's authorisation: they learn the
+    company, the bank and the authorisation, not what the company asked for nor who signed;
+    the bank's decision carries the sources' answers, and nobody's identity number."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F05", make_triggers, walk_case):
+        signatory = trigger["legal_representative"]
+        private = {signatory["id_number"], signatory["phone"], signatory["name"]}
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the bank's deadline: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            assert not leaks(value, encoded, private), recipient
+            assert value["uscc"] == trigger["uscc"]
+            if recipient == "bank":
+                assert value["amount_yuan"] == trigger["amount_yuan"]
+                continue
+            assert "amount_yuan" not in value and "term_months" not in value, recipient
+            assert value["authorisation_no"] == trigger["authorisation_no"]
+            assert value["bank_code"] == trigger["bank"]["bank_code"]
+    assert seen == {"tax", "hrss", "drc", "bank"}
+
+
+def test_f06_a_matched_bank_learns_the_demand_and_its_own_product_never_the_contact(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """Each bank the platform matched sees the company's demand and its own product: not the
+    contact person, whom the platform keeps until the company chooses, nor the other banks
+    matched; the platform's record of the choice carries the offers, and no contact either."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F06", make_triggers, walk_case):
+        contact = {trigger["contact"]["name"], trigger["contact"]["phone"]}
+        products = {p["bank_code"]: p["product_code"] for p in trigger["matched_products"]}
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the company's deadline: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            assert not leaks(value, encoded, contact), recipient
+            if recipient == "bank":
+                others = set(products.values()) - {products[value["bank_code"]]}
+                assert value["product_code"] == products[value["bank_code"]]
+                assert not leaks(value, encoded, others), "another bank's product"
+    assert seen == {"bank", "finance-office"}

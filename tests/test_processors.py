@@ -166,7 +166,9 @@ def test_agencies_and_waits_follow_the_steps(flow_spec: FlowSpec) -> None:
         assert all(s.agency == agency for s in flow_spec.steps_of(agency))
     marks = flow_spec.marks()
     assert marks[0] == TRIGGER
-    assert len(marks) == 1 + 2 * len(steps)
+    per_item = [f"{s.id}.first" for s in steps if s.each is not None]
+    assert len(marks) == 1 + 2 * len(steps) + len(per_item)
+    assert set(per_item) <= set(marks), "a step done per item marks its first item done"
 
 
 # -- every flow: generated cases walked through the orchestrator ----------------------------
@@ -214,8 +216,10 @@ def test_each_step_falls_due_when_its_dependencies_finish(flow_spec: FlowSpec, w
             if not step.after:
                 assert due[step.id] == 0.0, f"{step.id} depends on the trigger only"
                 continue
-            finished = [done[dep]["at"] for dep in step.after]
+            finished = [done[dep]["at"] for dep in step.after if dep != step.until]
             expected = max(finished) if step.join == "all" else min(finished)
+            if step.until is not None:  # all of the others, unless the deadline came first
+                expected = min(expected, done[step.until]["at"])
             assert due[step.id] == expected, (case.trigger["case_id"], step.id)
             assert done[step.id]["at"] >= due[step.id]
 
@@ -251,7 +255,8 @@ def test_replies_reach_the_case(flow_spec: FlowSpec, walked: Any) -> None:
                 continue
             assert set(reply) == set(step.reply_fields), step.id
             assert all(isinstance(v, str) for v in reply.values())
-            assert case.state["replies"][step.id] == reply
+            # kept under what it answered: the step, or one item of a step done per item
+            assert case.state["replies"][unit_of(outcome.value)] == reply
 
 
 def test_marks_are_the_times_steps_finished(flow_spec: FlowSpec, walked: Any) -> None:
@@ -264,6 +269,12 @@ def test_marks_are_the_times_steps_finished(flow_spec: FlowSpec, walked: Any) ->
             expected[f"{step.id}.acted"] = acted
             if not step.is_wait:
                 expected[f"{step.id}.delivered"] = acted - 0.5
+            items = case.state["items"].get(step.id, {})
+            if items:  # every item delivered; with a join of k, some after the step finished
+                expected[f"{step.id}.delivered"] = max(a["at"] for a in items.values()) - 0.5
+            done = [a["at"] for a in items.values() if a["status"] == COMPLETED]
+            if done:  # a step done per item: its first item done
+                expected[f"{step.id}.first"] = min(done)
         assert marks == expected
 
 

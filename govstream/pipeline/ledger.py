@@ -48,7 +48,15 @@ from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.events import Record
 from processors.flow import COMPLETED_MARK, TRIGGER, FlowSpec, Step, unit_step, upstream_of
-from processors.orchestrator import ANSWERED, DUPLICATE, OPENED, REFUSED, REJECTED, Transition
+from processors.orchestrator import (
+    ANSWERED,
+    COMPLETED,
+    DUPLICATE,
+    OPENED,
+    REFUSED,
+    REJECTED,
+    Transition,
+)
 
 
 class Hop(StrEnum):
@@ -210,6 +218,11 @@ class Ledger:
             pair: Counter() for pair in self._rate_steps
         }
         self._waits = {f: {step.id for step in FLOWS[f].waits} for f in self.flow_ids}
+        self._deadlines = {
+            f: {step.until: step.id for step in FLOWS[f].steps if step.until is not None}
+            for f in self.flow_ids
+        }
+        """Each flow's deadlines -> the step each is for (`Step.until`)."""
         self.beside = BesideBook(scenario)
         """Subscribers' checks, retractions and counted values (`exposures.py`)."""
         self._retraction = {
@@ -271,10 +284,14 @@ class Ledger:
                 joined_at = case.item_done[step] = max(at, case.item_done.get(step, at))
             if unit == step and seen.status == REJECTED:
                 case.rejected.add(step)
+            if unit != step and seen.status == COMPLETED:
+                first = f"{step}.first"
+                case.marks[first] = min(at, case.marks.get(first, at))
             if unit == step or step in seen.joined:
                 case.acted.add(step)
-                case.marks[f"{step}.acted"] = joined_at
-                self.book.acted(flow_id, step, case.opened_at, joined_at)
+                if not self._withdrawn(flow_id, case, step):  # else it never passed
+                    case.marks[f"{step}.acted"] = joined_at
+                    self.book.acted(flow_id, step, case.opened_at, joined_at)
                 if self._retraction.get(flow_id) == f"{step}.acted":
                     self.beside.retracted(seen.case_id, joined_at)
         for unit in seen.requested:
@@ -298,6 +315,15 @@ class Ledger:
         if seen.completed:
             case.rejected.update(seen.rejected)
             self._completed(flow_id, seen.case_id, case, rejected=bool(seen.rejected))
+
+    def _withdrawn(self, flow_id: str, case: _Case, step: str) -> bool:
+        """Whether `step` is a deadline withdrawn before it passed: the step it was for had
+        started already (or fallen due and not run). Its timer answered at once, but nothing
+        was decided at it: it sets no mark and no latency, so its `acted` count is the cases
+        decided at the deadline, beside the whole case's count. The orchestrator withdraws it
+        in the transition that starts that step, which the books are told first."""
+        waiting = self._deadlines[flow_id].get(step)
+        return waiting is not None and (waiting in case.steps_requested or waiting in case.not_run)
 
     def signal_sent(self, flow_id: str, signal_id: str) -> None:
         """A scoring flow's signal left its source: the run is not over until it is counted."""
