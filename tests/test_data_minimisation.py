@@ -312,3 +312,26 @@ def test_f02_places_learn_the_company_and_its_licence_never_the_holders_identity
             assert value["uscc"] == trigger["uscc"]
             assert value["licence_id"].startswith(f"EL{trigger['uscc']}")
     assert seen == {"amr", "housing-fund", "bank", "real-estate"}
+
+
+def test_f21_only_the_issuing_bank_learns_the_bidders_account(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """A bank reviews the applicant's account and charges its fee to it; an insurer underwrites
+    the applicant and reaches its contact, the premium paid on the platform; the platform
+    verifies the guarantee's number with its issuer and learns neither the account nor the
+    contact."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F21", make_triggers, walk_case):
+        bidder = trigger["bidder"]
+        account, contact = {bidder["account_number"]}, {bidder["contact_phone"]}
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the bid's close: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            assert bool(leaks(value, encoded, account)) == (recipient == "bank"), recipient
+            assert bool(leaks(value, encoded, contact)) == (recipient != "finance-bureau")
+            assert value["project_no"] == trigger["project_no"]
+    assert seen == {"bank", "insurer", "finance-bureau"}

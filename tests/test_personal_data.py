@@ -58,6 +58,11 @@ NOT_PERSONAL = {
     "Purchaser.name": "the purchasing budget unit, a public body",
     "Supplier.name": "the supplier, a company",
     "administrator_name": "a bankruptcy administrator, a law firm",
+    "bidder_name": "the bidder, a company",
+    "Bidder.name": "the bidder, a company",
+    "beneficiary_name": "the beneficiary of a guarantee: the purchaser, a public body",
+    "Beneficiary.name": "the beneficiary of a guarantee: the purchaser, a public body",
+    "Issuer.name": "the issuer of a guarantee: a bank or an insurer",
 }
 """Fields named like personal data that are not: each exemption says why."""
 
