@@ -335,3 +335,29 @@ def test_f21_only_the_issuing_bank_learns_the_bidders_account(
             assert bool(leaks(value, encoded, contact)) == (recipient != "finance-bureau")
             assert value["project_no"] == trigger["project_no"]
     assert seen == {"bank", "insurer", "finance-bureau"}
+
+
+def test_f18_a_push_names_its_one_enterprise_and_departments_no_contact(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """The platform's push to an enterprise carries that enterprise alone, never the directory
+    it was matched in; a department settles a request knowing the enterprise, not its contact,
+    which only the platform's feedback carries."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F18", make_triggers, walk_case):
+        directory = {e["uscc"] for e in trigger["directory"] or ()}
+        phones = {e["contact_phone"] for e in trigger["directory"] or ()}
+        if trigger["request"] is not None:
+            phones = {trigger["request"]["enterprise"]["contact_phone"]}
+        for emit in requests:
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            if emit.step == "push":
+                assert leaks(value, encoded, directory) == {value["uscc"]}
+                assert leaks(value, encoded, phones) == {value["contact_phone"]}
+            elif emit.step == "feedback":
+                assert leaks(value, encoded, phones) == phones
+            else:
+                assert not leaks(value, encoded, phones), recipient
+    assert seen == {"gov-services", "industry-department", "amr", "tax", "hrss"}

@@ -63,6 +63,8 @@ NOT_PERSONAL = {
     "beneficiary_name": "the beneficiary of a guarantee: the purchaser, a public body",
     "Beneficiary.name": "the beneficiary of a guarantee: the purchaser, a public body",
     "Issuer.name": "the issuer of a guarantee: a bank or an insurer",
+    "Enterprise.name": "an enterprise of the service platform's directory, a company",
+    "AskingEnterprise.name": "the enterprise that asks, a company",
 }
 """Fields named like personal data that are not: each exemption says why."""
 
