@@ -8,6 +8,7 @@ confidence interval of the statistic instead of one run's value.
 A rate target (`of: rate`) is judged the same way over counts: the share of the cases a step fell
 due in that it was acted on is met only if it holds with every case still open at the cut-off
 counted as failed, missed if it fails even with them all counted as done, undecided in between.
+On a step done per item the counts are its items' (`Ledger.rates`).
 
 On Kafka a statistic is also only as exact as the order requests reached their pools in: a
 request that came after one later on the business clock, and waited, may have waited for the

@@ -59,6 +59,8 @@ _DEPARTMENTS = (
     "重庆市渝中区财政局",
     "重庆市渝中区应急管理局",
 )
+PURCHASING_DEPARTMENTS = _DEPARTMENTS
+"""The district departments that buy, for the procurement's other sources (F21's guarantees)."""
 
 # What each category buys, and its award amount in yuan: median and spread of a lognormal.
 _SUBJECTS = {

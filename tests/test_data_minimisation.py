@@ -471,3 +471,52 @@ def test_f06_a_matched_bank_learns_the_demand_and_its_own_product_never_the_cont
                 assert value["product_code"] == products[value["bank_code"]]
                 assert not leaks(value, encoded, others), "another bank's product"
     assert seen == {"bank", "finance-office"}
+
+
+def test_f21_only_the_issuing_bank_learns_the_bidders_account(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """A bank reviews the applicant's account and charges its fee to it; an insurer underwrites
+    the applicant and reaches its contact, the premium paid on the platform; the platform
+    verifies the guarantee's number with its issuer and learns neither the account nor the
+    contact."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F21", make_triggers, walk_case):
+        bidder = trigger["bidder"]
+        account, contact = {bidder["account_number"]}, {bidder["contact_phone"]}
+        for emit in requests:
+            if emit.recipient is None:
+                continue  # the bid's close: its request names the step only
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            assert bool(leaks(value, encoded, account)) == (recipient == "bank"), recipient
+            assert bool(leaks(value, encoded, contact)) == (recipient != "finance-bureau")
+            assert value["project_no"] == trigger["project_no"]
+    assert seen == {"bank", "insurer", "finance-bureau"}
+
+
+def test_f18_a_push_names_its_one_enterprise_and_departments_no_contact(
+    codec: AvroCodec, make_triggers: Callable[..., Any], walk_case: Callable[..., Any]
+) -> None:
+    """The platform's push to an enterprise carries that enterprise alone, never the directory
+    it was matched in; a department settles a request knowing the enterprise, not its contact,
+    which only the platform's feedback carries."""
+    seen: set[str] = set()
+    for trigger, requests in walked_triggers("F18", make_triggers, walk_case):
+        directory = {e["uscc"] for e in trigger["directory"] or ()}
+        phones = {e["contact_phone"] for e in trigger["directory"] or ()}
+        if trigger["request"] is not None:
+            phones = {trigger["request"]["enterprise"]["contact_phone"]}
+        for emit in requests:
+            value, encoded = round_trip(codec, emit)
+            recipient = str(emit.recipient)
+            seen.add(recipient)
+            if emit.step == "push":
+                assert leaks(value, encoded, directory) == {value["uscc"]}
+                assert leaks(value, encoded, phones) == {value["contact_phone"]}
+            elif emit.step == "feedback":
+                assert leaks(value, encoded, phones) == phones
+            else:
+                assert not leaks(value, encoded, phones), recipient
+    assert seen == {"gov-services", "industry-department", "amr", "tax", "hrss"}

@@ -68,6 +68,13 @@ NOT_PERSONAL = {
     "taxpayer_name": "the taxpayer, a company named by its USCC (its taxpayer number)",
     "premises_address": "where a company operates its licensed business",
     "Premises.address": "where a company operates its licensed business",
+    "bidder_name": "the bidder, a company",
+    "Bidder.name": "the bidder, a company",
+    "beneficiary_name": "the beneficiary of a guarantee: the purchaser, a public body",
+    "Beneficiary.name": "the beneficiary of a guarantee: the purchaser, a public body",
+    "Issuer.name": "the issuer of a guarantee: a bank or an insurer",
+    "Enterprise.name": "an enterprise of the service platform's directory, a company",
+    "AskingEnterprise.name": "the enterprise that asks, a company",
 }
 """Fields named like personal data that are not: each exemption says why."""
 

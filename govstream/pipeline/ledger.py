@@ -47,7 +47,7 @@ from govstream.result import AgencyLoad, Counts, DeadLetters
 from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.events import Record
-from processors.flow import COMPLETED_MARK, TRIGGER, FlowSpec, Step, unit_step, upstream_of
+from processors.flow import COMPLETED_MARK, TRIGGER, Each, FlowSpec, Step, unit_step, upstream_of
 from processors.orchestrator import (
     ANSWERED,
     COMPLETED,
@@ -133,6 +133,8 @@ class _Case:
     cancelled: set[str] = field(default_factory=set)
     rejected: set[str] = field(default_factory=set)
     """Steps whose answer was a rejection (for a step done per item, as its completion says)."""
+    items_rejected: set[str] = field(default_factory=set)
+    """The items of steps done per item whose agency rejected them (`push/<enterprise>`)."""
     last_answer: float | None = None
     item_done: dict[str, float] = field(default_factory=dict)
     """For a step done per item: its latest item answer so far. A join is met, on the business
@@ -280,7 +282,9 @@ class Ledger:
                 counts.requests_acted += 1
             joined_at = at
             if unit != step:  # one item of a step done per item: its own latency
-                self.book.acted(flow_id, unit_metric(unit), case.opened_at, at)
+                self.book.acted(flow_id, self._unit_metric(flow_id, unit), case.opened_at, at)
+                if seen.status == REJECTED:
+                    case.items_rejected.add(unit)
                 joined_at = case.item_done[step] = max(at, case.item_done.get(step, at))
             if unit == step and seen.status == REJECTED:
                 case.rejected.add(step)
@@ -352,7 +356,7 @@ class Ledger:
         self._counters[flow_id].requests_delivered += 1
         step = unit_step(unit)
         if unit != step:
-            self.book.delivered(flow_id, unit_metric(unit), case.opened_at, at)
+            self.book.delivered(flow_id, self._unit_metric(flow_id, unit), case.opened_at, at)
             if any(u not in case.delivered for u in case.requested if unit_step(u) == step):
                 return
         case.marks[f"{step}.delivered"] = at
@@ -710,13 +714,29 @@ class Ledger:
         if self._rate_steps:
             self._rates_of(case, open_case=True)
 
+    def _unit_metric(self, flow_id: str, unit: str) -> str:
+        return unit_metric(unit, FLOWS[flow_id].step(unit_step(unit)).each)
+
     def _rates_of(self, case: _Case, *, open_case: bool) -> None:
         """Where a step a rate target is on fell due in the case: done, failed, or (in a case
-        open at the cut-off) open. A step the case's data skips never fell due."""
+        open at the cut-off) open. A step the case's data skips never fell due. A step done per
+        item counts each item it requested (a policy pushed to forty enterprises, one
+        unreachable: 39 done, 1 failed); where it requested none (cancelled, or not yet due at
+        the cut-off) it counts once, as a step of one request."""
         flow = case.flow
         for step in flow.steps:
             counts = self._rates.get((flow.id, step.id))
             if counts is None:
+                continue
+            items = [u for u in case.requested if u != step.id and unit_step(u) == step.id]
+            if step.each is not None and items:
+                for unit in items:
+                    if unit in case.items_rejected:
+                        counts["failed"] += 1
+                    elif unit in case.answered:
+                        counts["done"] += 1
+                    elif open_case:
+                        counts["open"] += 1
                 continue
             if step.id in case.rejected or step.id in case.cancelled:
                 counts["failed"] += 1
@@ -734,10 +754,12 @@ def _needs(case: _Case, step: Step) -> bool:
     return case.trigger is not None and step.concerns(case.trigger)
 
 
-def unit_metric(unit: str) -> str:
+def unit_metric(unit: str, each: Each | None = None) -> str:
     """The name a request's latency goes by: its step's, or for one item of a step done per
-    item, `bank-freeze@ICBC`."""
+    item, `bank-freeze@ICBC` (or its group's, `push@finance`, where the step groups them)."""
     step, _, item = unit.partition("/")
+    if item and each is not None:
+        item = each.metric(item)
     return f"{step}@{item}" if item else step
 
 

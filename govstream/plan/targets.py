@@ -351,6 +351,7 @@ PLAN_TARGETS: tuple[PlanTimeTarget, ...] = (
         "enterprise requests finished and answered",
         "企业诉求在线提交、按时办结、及时反馈",
         word="及时",
+        span="request-settled",
     ),
     PlanTimeTarget(
         "F19",

@@ -396,8 +396,9 @@ class Target(Strict):
     two marks (`from: invoice.acted`, `to: payment.acted`). Three targets are not latencies
     and have no `within` or `stat`: `of: rate` is a share of the cases a step fell due in that
     it was acted on (`step: lead`, `at_least: 100%`), rejected and cancelled counting against
-    it; `of: exposures` limits the checks that found a record after its retraction
-    (`at_most`, on one `subscriber` or all); and `of: count` sets a least number of distinct
+    it (on a step done per item, the share of its items: F18's enterprises a policy reached);
+    `of: exposures` limits the checks that found a record after its retraction (`at_most`, on
+    one `subscriber` or all); and `of: count` sets a least number of distinct
     values counted (`count`, `at_least`) by a day (`by`, else the run's end).
     """
 

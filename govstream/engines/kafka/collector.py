@@ -214,7 +214,7 @@ class Collector(TopicTail):
         step_id, case_id = str(seen_record.step), seen_record.case_id
         step = FLOWS[flow_id].step(unit_step(step_id))
         waited = case.agency_wall
-        metric = unit_metric(step_id)
+        metric = unit_metric(step_id, step.each)
         ledger.platform(step_key(flow_id, "acted", metric), seen - case.intended - waited)
         delivered, acted = h.mark(trace, h.DELIVERED), h.mark(trace, h.ACTED)
         business = [h.mark(trace, key) for key in BUSINESS_MARKS]
