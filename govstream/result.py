@@ -47,6 +47,9 @@ class Counts(Frozen):
     """Answers the orchestrator refused: from an agency that does not own the step, or to a
     request it never sent (`unexpected` in results before it said why)."""
     dead_lettered: int = 0
+    deadlines_withdrawn: int = 0
+    """Deadlines answered at once because the step they were for started first
+    (`Step.until`): answers recorded that set no mark and no latency."""
     signals_received: int = 0
     """A scoring flow's signals its scorer counted."""
     crossings: int = 0

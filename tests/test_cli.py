@@ -277,14 +277,12 @@ def test_flows_graph_without_a_flow_says_which_to_give() -> None:
     assert all(flow_id in result.stderr for flow_id in FLOWS)
 
 
-def test_flows_graph_of_a_plan_flow_not_yet_implemented_says_so() -> None:
-    planned = [flow_id for flow_id in PLAN_FLOW_IDS if flow_id not in FLOWS]
-    if not planned:
-        pytest.skip("every plan flow is implemented")
-    result = govstream("flows", "--graph", planned[-1])
+def test_every_plan_flow_is_implemented_and_an_unknown_one_is_bad_input() -> None:
+    assert set(PLAN_FLOW_IDS) == set(FLOWS)
+    result = govstream("flows", "--graph", "F22")
     assert result.returncode == EXIT_BAD_INPUT
     message = words(result.stderr)
-    assert planned[-1] in message and "not implemented" in message
+    assert "no flow 'F22'" in message
     assert all(flow_id in message for flow_id in FLOWS)
 
 

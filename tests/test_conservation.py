@@ -123,7 +123,10 @@ def check_flow(result: RunResult, spec: FlowSpec) -> None:
     assert delivered == c.requests_delivered
     agency_outcomes = sum(count(result, key) for key in request_keys(result, spec, "acted"))
     wait_outcomes = sum(count(result, step_key(f, "acted", s.id)) for s in spec.waits)
-    assert agency_outcomes + wait_outcomes == c.outcomes_recorded
+    # A deadline withdrawn is answered at once and sets no latency (`Step.until`).
+    assert agency_outcomes + wait_outcomes + c.deadlines_withdrawn == c.outcomes_recorded
+    if not any(step.until for step in spec.steps):
+        assert c.deadlines_withdrawn == 0
     assert agency_outcomes <= c.requests_acted
     for kind in ("service-work", "service-elapsed", "sojourn"):
         at_pools = sum(count(result, agency_key(kind, pool, f)) for pool in pools_of(result, f))

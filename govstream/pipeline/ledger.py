@@ -154,6 +154,7 @@ class _Counters:
         "cases_completed",
         "cases_rejected",
         "cases_started",
+        "deadlines_withdrawn",
         "duplicates",
         "outcomes_recorded",
         "refused",
@@ -293,7 +294,9 @@ class Ledger:
                 case.marks[first] = min(at, case.marks.get(first, at))
             if unit == step or step in seen.joined:
                 case.acted.add(step)
-                if not self._withdrawn(flow_id, case, step):  # else it never passed
+                if self._withdrawn(flow_id, case, step):  # it never passed
+                    counts.deadlines_withdrawn += 1
+                else:
                     case.marks[f"{step}.acted"] = joined_at
                     self.book.acted(flow_id, step, case.opened_at, joined_at)
                 if self._retraction.get(flow_id) == f"{step}.acted":
@@ -511,6 +514,7 @@ class Ledger:
             lost=sum(cut.get(f, (0, 0))[1] for f in flows),
             duplicates=total("duplicates"),
             refused=total("refused"),
+            deadlines_withdrawn=total("deadlines_withdrawn"),
             dead_lettered=sum(self.dead_letters_by_reason.values()) if flow_id is None else 0,
             signals_received=sum(sum(self._signals[f].values()) for f in flows),
             crossings=sum(len(self._crossed[f]) for f in flows),

@@ -75,6 +75,7 @@ COUNT_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("requests delivered", ("requests_delivered",)),
     ("requests acted on", ("requests_acted",)),
     ("answers recorded", ("outcomes_recorded",)),
+    ("deadlines withdrawn (the step they were for started first)", ("deadlines_withdrawn",)),
     ("steps skipped (the case's data did not call for them)", ("steps_skipped",)),
     ("steps cancelled (a step before them was rejected)", ("steps_cancelled",)),
     ("requests in flight at the end", ("requests_in_flight",)),
