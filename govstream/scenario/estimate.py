@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from govstream.scenario.model import Arrivals, Scenario, signal_stream
 from processors import FLOWS
 
-LARGE_EVENTS = 2_000_000
-"""Events a run may have without `--allow-large`: over three times the district's year on
-every flow (about 600,000 events, a minute or two on the sim engine)."""
+LARGE_EVENTS = 10_000_000
+"""Events a run may have without `--allow-large`: over twice the district's year on all 21
+flows (about 4.5 million by this upper bound, which counts every step of every case; a minute
+or two on the sim engine)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,9 +268,10 @@ def agree(sim: RunResult, kafka: RunResult, hops: dict[str, int], per_hop: float
 
 def district(*overrides: str) -> Scenario:
     """The district, every flow over its shared pools and desks, cut to a day's arrivals:
-    offices, calendars and desks as they are, the hours-long stages and waits of F04, F12, F15,
-    F16, F17 and F19 cut to minutes (F04 and F17 at four times their load, F12 at 2.5 times,
-    F16 at 12 times, so that a day has some of each; F12's repairs in minutes, not months), and
+    offices, calendars and desks as they are, the hours-long stages and waits of F04 to F08,
+    F11, F12 and F15 to F21 cut to minutes (F04 and F17 at four times their load, F08 at five,
+    F12 at 2.5 times, F16 at 12 times, so that a day has some of each, and F11 at a tenth;
+    F12's repairs in minutes, not months, and F05's and F06's deadlines racing the answers), and
     F02's waits of days and months for the company as well, so that every case closes within
     days, and every agency refusing some requests, so that steps after a refusal are
     cancelled. F13 scores its signals over fewer entities, so that a day of them crosses the
@@ -284,13 +285,22 @@ def district(*overrides: str) -> Scenario:
     minutes = "{dist: exponential, mean: 20min}"
     for flow_id, rate in (
         ("F04", 40),
+        ("F05", None),
+        ("F06", None),
+        ("F07", None),
+        ("F08", 10),
+        ("F11", 60),
         ("F12", 5),
         ("F15", 5),
         ("F16", 5),
         ("F17", 40),
+        ("F18", None),
         ("F19", 5),
+        ("F20", None),
+        ("F21", None),
     ):
-        quick.append(f"flows.{flow_id}.arrivals.rate={rate}/d")
+        if rate is not None:
+            quick.append(f"flows.{flow_id}.arrivals.rate={rate}/d")
         for step in FLOWS[flow_id].steps:
             kind = "duration" if step.is_wait else "service_time"
             quick.append(f"flows.{flow_id}.steps.{step.id}.{kind}={minutes}")
