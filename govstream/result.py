@@ -292,6 +292,10 @@ class RunResult(Frozen):
     """A scoring flow -> the cases its crossings started, in id order: each is named after
     the signal that took its entity's score to the threshold (`F13.complaint-0000012`)."""
     rates: dict[str, dict[str, int]] = Field(default_factory=dict)
+    items_reached: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """For each step done per item (`F06/items:offer`): the completed cases it ran in
+    (`cases`) and those in which none of its items was done (`none done`: a demand no bank
+    made an offer on, a debtor frozen at no bank)."""
     """`F13/rate:lead` -> the cases the step fell due in: done, failed, open at the cut-off."""
     latency: dict[str, Summary]
     working_days: dict[str, Summary] = Field(default_factory=dict)

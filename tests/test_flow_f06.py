@@ -15,6 +15,7 @@ from flow_kit import answer_value, field_names, generate
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
 from govstream.pipeline.book import case_key, span_key, step_key
+from govstream.report.tables import all_tables
 from govstream.scenario.loader import load_scenario
 from processors import FLOWS
 from processors.events import Emit
@@ -159,6 +160,14 @@ def test_the_scenario_completes_and_counts_the_demands_with_no_offer() -> None:
     assert 0 < offered < cases, "some demands get no offer at a third declining"
     first = result.latency[span_key("F06", "demand-to-first-offer")]
     assert first["max"] <= result.latency[step_key("F06", "acted", "offer")]["max"]
+    # The report counts them: every demand is matched to a bank, so the step runs in each.
+    assert result.items_reached["F06/items:offer"] == {
+        "cases": cases,
+        "none done": cases - offered,
+    }
+    (table,) = [t for t in all_tables(result) if t.title.startswith("Steps done per item")]
+    (row,) = [r for r in table.rows if r[:2] == ("F06", "offer")]
+    assert row[4:] == (str(cases - offered), f"{(cases - offered) / cases:.1%}")
 
 
 def test_every_demand_gets_an_offer_where_no_bank_declines_and_none_where_all_do() -> None:
@@ -167,4 +176,7 @@ def test_every_demand_gets_an_offer_where_no_bank_declines_and_none_where_all_do
     assert every.latency[span_key("F06", "demand-to-first-offer")]["count"] == cases
     never = run("steps.offer.reject_probability=1")
     assert span_key("F06", "demand-to-first-offer") not in never.latency
+    assert every.items_reached["F06/items:offer"]["none done"] == 0
+    none = never.items_reached["F06/items:offer"]
+    assert none["none done"] == none["cases"] == never.counts.cases_completed
     assert never.counts.cases_completed == never.counts.cases_started

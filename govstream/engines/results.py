@@ -148,6 +148,7 @@ def build_result(
         signals=ledger.signals(),
         crossed=ledger.crossed(),
         rates=ledger.rates(),
+        items_reached=ledger.items_reached(),
         series=ledger.series.data(
             business_seconds,
             start=scenario.start,

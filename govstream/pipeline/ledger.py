@@ -221,6 +221,16 @@ class Ledger:
             pair: Counter() for pair in self._rate_steps
         }
         self._waits = {f: {step.id for step in FLOWS[f].waits} for f in self.flow_ids}
+        self._per_item = {
+            f: [step.id for step in FLOWS[f].steps if step.each is not None] for f in self.flow_ids
+        }
+        self._reached: dict[str, Counter[str]] = {
+            step_key(f, "items", step): Counter()
+            for f, steps in self._per_item.items()
+            for step in steps
+        }
+        """For each step done per item: the completed cases it ran in, and those in which no
+        item was done (a demand no bank made an offer on)."""
         self._deadlines = {
             f: {step.until: step.id for step in FLOWS[f].steps if step.until is not None}
             for f in self.flow_ids
@@ -533,6 +543,11 @@ class Ledger:
         """Each scoring flow's cases started by crossings, in id order."""
         return {flow_id: sorted(cases) for flow_id, cases in self._crossed.items() if cases}
 
+    def items_reached(self) -> dict[str, dict[str, int]]:
+        """For each step done per item (`F06/items:offer`): the completed cases it ran in, and
+        those in which no item was done."""
+        return {key: dict(counts) for key, counts in sorted(self._reached.items()) if counts}
+
     def rates(self) -> dict[str, dict[str, int]]:
         """For each step a rate target is on, the cases it fell due in: `done` (acted on),
         `failed` (rejected, or cancelled after a rejection) and `open` at the cut-off."""
@@ -664,6 +679,11 @@ class Ledger:
         if self._rate_steps:
             self._rates_of(case, open_case=False)
         marks = case.marks
+        for step in self._per_item[flow_id]:
+            if step in case.steps_requested:
+                reached = self._reached[step_key(flow_id, "items", step)]
+                reached["cases"] += 1
+                reached["none done"] += f"{step}.first" not in marks
         completed_at = case.opened_at if case.last_answer is None else case.last_answer
         self.book.completed_marks(flow_id, case.opened_at, completed_at, marks)
         self._across(case)

@@ -653,6 +653,25 @@ def signals_table(result: RunResult) -> Table | None:
     )
 
 
+def items_table(result: RunResult) -> Table | None:
+    """Steps done per item: in how many cases none of the items was done (F06's demands that
+    got no offer)."""
+    rows = []
+    for key, counts in result.items_reached.items():
+        flow_id, _, step = key.partition("/items:")
+        cases, none = counts.get("cases", 0), counts.get("none done", 0)
+        share = f"{none / cases:.1%}" if cases else "-"
+        rows.append((flow_id, step, str(cases), str(cases - none), str(none), share))
+    if not rows:
+        return None
+    return Table(
+        "Steps done per item: cases with none done",
+        ("flow", "step", "cases", "some item done", "none done", "share none"),
+        rows,
+        "completed cases the step ran in; an item rejected (a bank that declined) is not done",
+    )
+
+
 def dead_letters_table(result: RunResult) -> Table | None:
     """What reached the dead-letter topic during a run, and from where: counted whoever wrote
     the message (this run's agents or another producer on the same topics), so junk on a
@@ -689,6 +708,7 @@ def all_tables(result: RunResult) -> list[Table]:
     tables.append(exposures_table(result))
     tables.append(tallies_table(result))
     tables.append(signals_table(result))
+    tables.append(items_table(result))
     tables.append(dead_letters_table(result))
     if result.targets:
         tables.append(targets_table(result))

@@ -202,6 +202,7 @@ def merge_replications(
         ),
         signals=_sum_tallies([run.result.signals for run in runs]),
         rates=rates,
+        items_reached=_sum_tallies([run.result.items_reached for run in runs]),
         exposures=exposures,
         tallies=counted,
         unchecked_plan_targets=unchecked_info(scenario),
