@@ -214,17 +214,21 @@ class Collector(TopicTail):
         step_id, case_id = str(seen_record.step), seen_record.case_id
         step = FLOWS[flow_id].step(unit_step(step_id))
         waited = case.agency_wall
-        metric = unit_metric(step_id, step.each)
-        ledger.platform(step_key(flow_id, "acted", metric), seen - case.intended - waited)
+        # An item's own metric, and its step's: the step's join is one of its items' answers,
+        # so the items' shares are what a verdict on the step's statistic weighs.
+        metrics = dict.fromkeys((unit_metric(step_id, step.each), step.id))
+        for metric in metrics:
+            ledger.platform(step_key(flow_id, "acted", metric), seen - case.intended - waited)
         delivered, acted = h.mark(trace, h.DELIVERED), h.mark(trace, h.ACTED)
         business = [h.mark(trace, key) for key in BUSINESS_MARKS]
         if not step.is_wait and delivered is not None and acted is not None:
             if None not in business:
                 self._at_pool(flow_id, case_id, step_id, trace, business)
             before = waited - (acted - delivered)  # at agencies before this one
-            ledger.platform(
-                step_key(flow_id, "delivered", metric), delivered - case.intended - before
-            )
+            for metric in metrics:
+                ledger.platform(
+                    step_key(flow_id, "delivered", metric), delivered - case.intended - before
+                )
             overshoot = h.mark(trace, h.OVERSHOOT)
             if overshoot is not None:
                 ledger.platform_hop(Hop.AGENCY_OVERSHOOT, overshoot)
