@@ -181,7 +181,9 @@ def check_drawing(flow: FlowSpec, output: str) -> None:
         ), f"{step.id} is not drawn under any of {step.after}"
         if len(step.after) > 1:
             joiner = " + " if step.join == "all" else " or "
-            assert f"after {joiner.join(step.after)} ({step.join})" in line
+            waited = [dep for dep in step.after if dep != step.until]
+            deadline = f", or at {step.until}" if step.until else ""
+            assert f"after {joiner.join(waited)} ({step.join}){deadline}" in line
     for span in flow.spans:
         assert any(span.id in line and f"{span.start} → {span.end}" in line for line in lines), (
             f"span {span.id} not drawn"

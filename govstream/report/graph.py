@@ -16,7 +16,7 @@ PIPE, GAP = "│   ", "    "
 
 LEGEND = {
     "after": "after a + b (all): starts once all of them are done; after a or b (any): once "
-    "the first is done",
+    "the first is done; or at d: or once the deadline d passes first (withdrawn otherwise)",
     "conditional": "conditional: skipped when the case's data does not concern it (it then "
     "counts as done, so the steps after it still run)",
     "reply": "reply: a request/reply step; the agency answers with these fields, which later "
@@ -49,7 +49,9 @@ def step_notes(step: Step) -> list[str]:
     notes = []
     if len(step.after) > 1:
         joiner = " + " if step.join == "all" else " or "
-        notes.append(f"after {joiner.join(step.after)} ({step.join})")
+        waited = [dep for dep in step.after if dep != step.until]
+        deadline = f", or at {step.until}" if step.until else ""
+        notes.append(f"after {joiner.join(waited)} ({step.join}){deadline}")
     if step.applies is not always:
         notes.append("conditional")
     if step.reply is not None or step.reply_fields:
