@@ -212,18 +212,19 @@ def test_progress_records_carry_no_personal_data(
     """The collector reads the progress records: their contract marks nothing, and no value
     of a case, personal or shaped like a personal number, reaches them."""
     assert marked_fields(codec.catalog.schema_json(flow_spec.progress_topic)) == {}
+    # A scored case carries no personal data of its own; its signals may (a complainant's name
+    # and phone), and none of that may reach its records either. A sample of each signal is
+    # drawn once: drawing one builds its source's population of entities.
+    signalled: set[str] = set()
+    for topic in flow_spec.scoring.topics if flow_spec.scoring is not None else ():
+        marked = marked_fields(codec.catalog.schema_json(topic))
+        signalled |= personal_values(marked, sample_value(topic))
     for case in walked:
-        carried = {
+        carried = signalled | {
             text
             for topic, value in messages(case, flow_spec)
             for text in personal_values(marked_fields(codec.catalog.schema_json(topic)), value)
         }
-        if flow_spec.scoring is not None:
-            # A scored case carries no personal data of its own; its signals may (a
-            # complainant's name and phone), and none of that may reach its records either.
-            for topic in flow_spec.scoring.topics:
-                marked = marked_fields(codec.catalog.schema_json(topic))
-                carried |= personal_values(marked, sample_value(topic))
         # A flow whose trigger marks nothing personal (F12's records are of companies) is
         # still checked for values shaped like a personal number.
         source_marks = marked_fields(codec.catalog.schema_json(flow_spec.source_topic))
