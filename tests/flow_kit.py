@@ -1,6 +1,6 @@
 """What the tests of one flow share: its generated triggers, the field names of its contracts,
-every string a message holds, an agency's answer to a request, and the progress records of a
-walked case, as plain values."""
+every string a message holds, an agency's answer to a request, a case walked to its end, and
+the progress records of a walked case, as plain values."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from govstream.contracts.catalog import load_catalog
 from processors.agency import outcome_for
 from processors.events import Emit, Record
 from processors.flow import FlowSpec
-from processors.orchestrator import CaseState, Orchestrator
+from processors.orchestrator import CaseState, Orchestrator, Progress
 
 
 def generate(
@@ -47,6 +47,28 @@ def answer_value(
     """The outcome a simulated agency sends for the request, or its rejection."""
     step = flow.step(str(emit.step))
     return dict(outcome_for(flow, step, emit.value, rng, rejected_reason=rejected).value)
+
+
+def by_step(emits: list[Emit]) -> dict[str, Emit]:
+    return {str(emit.step): emit for emit in emits}
+
+
+def run_case(flow: FlowSpec, trigger: dict[str, Any]) -> tuple[dict[str, Emit], Progress]:
+    """Walk a case to completion, answering every request; returns every request by step."""
+    orchestrator = Orchestrator(flow)
+    progress = orchestrator.open(None, trigger, 0.0, 0.0)
+    sent = by_step(progress.emits)
+    pending = list(progress.emits)
+    rng = random.Random(3)
+    now = 0.0
+    while pending:
+        now += 1.0
+        answer = answer_value(flow, pending.pop(0), rng)
+        progress = orchestrator.record(progress.state, answer, now, now)
+        sent.update(by_step(progress.emits))
+        pending += progress.emits
+    assert progress.completion is not None
+    return sent, progress
 
 
 def only(emits: list[Emit]) -> Emit:

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_kit import answer_value, field_names, generate, strings_in
+from flow_kit import answer_value, by_step, field_names, generate, run_case, strings_in
 
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
 from govstream.scenario.loader import load_scenario
 from processors import FLOWS
-from processors.events import Emit
-from processors.orchestrator import SKIPPED, Orchestrator, Progress
+from processors.orchestrator import SKIPPED, Orchestrator
 from producers import identifiers
 from producers.amr_establishment import CompanyEstablishmentGenerator, EstablishmentMix
 
@@ -35,29 +34,6 @@ def with_employees(count: int) -> dict[str, Any]:
         if len(trigger["employees"]) == count:
             return trigger
     raise AssertionError(f"no company with {count} employees in 400 draws")
-
-
-def by_step(emits: list[Emit]) -> dict[str, Emit]:
-    return {str(emit.step): emit for emit in emits}
-
-
-def run_case(trigger: dict[str, Any]) -> tuple[dict[str, Emit], Progress]:
-    """Walk a case to completion, answering every request; returns every request by step."""
-    orchestrator = Orchestrator(FLOW)
-    progress = orchestrator.open(None, trigger, 0.0, 0.0)
-    sent = by_step(progress.emits)
-    pending = list(progress.emits)
-    rng = random.Random(3)
-    now = 0.0
-    while pending:
-        now += 1.0
-        progress = orchestrator.record(
-            progress.state, answer_value(FLOW, pending.pop(0), rng), now, now
-        )
-        sent.update(by_step(progress.emits))
-        pending += progress.emits
-    assert progress.completion is not None
-    return sent, progress
 
 
 # -- the trigger ----------------------------------------------------------------------------
@@ -105,7 +81,7 @@ def test_mix_refuses_a_wrong_number_of_size_weights() -> None:
 
 def test_every_request_fits_its_contract_and_carries_only_its_fields(codec: AvroCodec) -> None:
     for trigger in triggers(60):
-        sent, _ = run_case(trigger)
+        sent, _ = run_case(FLOW, trigger)
         for emit in sent.values():
             assert set(emit.value) == field_names(emit.topic), emit.step
             decoded = codec.decode(codec.encode(emit.topic, emit.value), emit.topic).value
@@ -116,7 +92,7 @@ def test_identity_numbers_reach_only_the_steps_that_need_them() -> None:
     trigger = with_employees(3)
     legal_id = trigger["legal_representative"]["id_number"]
     employee_ids = {e["id_number"] for e in trigger["employees"]}
-    sent, _ = run_case(trigger)
+    sent, _ = run_case(FLOW, trigger)
     seen = {step: set(strings_in(dict(emit.value))) for step, emit in sent.items()}
     assert not seen["bank-reservation"] & (employee_ids | {legal_id})
     assert seen["social-insurance"] >= employee_ids and legal_id not in seen["social-insurance"]
@@ -157,7 +133,7 @@ def test_a_reply_written_by_hand_is_the_one_tax_receives() -> None:
 
 def test_housing_fund_is_skipped_for_a_company_without_employees() -> None:
     trigger = with_employees(0)
-    sent, last = run_case(trigger)
+    sent, last = run_case(FLOW, trigger)
     assert "housing-fund" not in sent
     assert last.state["done"]["housing-fund"]["status"] == SKIPPED
     completion = last.completion
@@ -168,7 +144,7 @@ def test_housing_fund_is_skipped_for_a_company_without_employees() -> None:
 
 
 def test_housing_fund_applies_to_a_company_with_employees() -> None:
-    sent, last = run_case(with_employees(1))
+    sent, last = run_case(FLOW, with_employees(1))
     assert "housing-fund" in sent
     assert last.completion is not None and last.completion.emit.value["skipped"] == []
 

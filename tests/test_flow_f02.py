@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 from cli_runner import govstream
-from flow_kit import answer_value, field_names, generate, strings_in
+from flow_kit import answer_value, by_step, field_names, generate, run_case, strings_in
 
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
 from govstream.scenario.loader import load_scenario
 from processors import FLOWS
-from processors.events import Emit
 from processors.flow import TRIGGER, CaseView, handover_case_id
-from processors.orchestrator import CANCELLED, SKIPPED, Orchestrator, Progress
+from processors.orchestrator import CANCELLED, SKIPPED, Orchestrator
 from producers.amr_e_licence import MORTGAGE_PROBABILITY, ELicenceMix
 
 FLOW = FLOWS["F02"]
@@ -44,28 +43,6 @@ def company(*, employees: bool, mortgages: bool) -> dict[str, Any]:
         if bool(trigger["employee_count"]) == employees:
             return trigger
     raise AssertionError("no such company in 400 draws")
-
-
-def by_step(emits: list[Emit]) -> dict[str, Emit]:
-    return {str(emit.step): emit for emit in emits}
-
-
-def run_case(trigger: dict[str, Any]) -> tuple[dict[str, Emit], Progress]:
-    """Walk a case to completion, answering every request; returns every request by step."""
-    orchestrator = Orchestrator(FLOW)
-    progress = orchestrator.open(None, trigger, 0.0, 0.0)
-    sent = by_step(progress.emits)
-    pending = list(progress.emits)
-    rng = random.Random(3)
-    now = 0.0
-    while pending:
-        now += 1.0
-        answer = answer_value(FLOW, pending.pop(0), rng)
-        progress = orchestrator.record(progress.state, answer, now, now)
-        sent.update(by_step(progress.emits))
-        pending += progress.emits
-    assert progress.completion is not None
-    return sent, progress
 
 
 # -- the trigger, from the register or from F01 ---------------------------------------------
@@ -128,7 +105,7 @@ def test_the_mix_refuses_a_probability_past_one() -> None:
 
 def test_every_request_fits_its_contract_and_carries_only_its_fields(codec: AvroCodec) -> None:
     for trigger in triggers(60, mortgage_probability=0.5):
-        sent, _ = run_case(trigger)
+        sent, _ = run_case(FLOW, trigger)
         for emit in sent.values():
             if FLOW.step(str(emit.step)).is_wait:
                 continue
@@ -140,7 +117,7 @@ def test_every_request_fits_its_contract_and_carries_only_its_fields(codec: Avro
 def test_only_the_register_learns_the_holders_identity_number_and_phone() -> None:
     trigger = company(employees=True, mortgages=True)
     holder = trigger["legal_representative"]
-    sent, _ = run_case(trigger)
+    sent, _ = run_case(FLOW, trigger)
     assert sorted(sent) == sorted(s.id for s in FLOW.steps)
     for step, emit in sent.items():
         seen = set(strings_in(dict(emit.value)))
@@ -171,7 +148,7 @@ def test_each_place_checks_the_licence_and_seal_the_register_issued() -> None:
 
 
 def test_a_company_without_employees_or_property_skips_the_fund_and_the_register() -> None:
-    sent, last = run_case(company(employees=False, mortgages=False))
+    sent, last = run_case(FLOW, company(employees=False, mortgages=False))
     assert sorted(sent) == ["account-opening", "account-visit", "issue"]
     skipped = ["first-deposit", "deposit-acceptance", "mortgage-application", "mortgage-acceptance"]
     for step in skipped:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_kit import answer_value, field_names, generate
+from flow_kit import answer_value, by_step, field_names, generate
 
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
@@ -29,10 +29,6 @@ SOURCES = ("tax-credit", "social-insurance", "public-credit")
 
 def triggers(count: int, seed: int = 1, **mix: Any) -> list[dict[str, Any]]:
     return generate(FLOW, count, seed=seed, on=ON, **mix)
-
-
-def by_step(emits: list[Emit]) -> dict[str, Emit]:
-    return {str(emit.step): emit for emit in emits}
 
 
 def answer(

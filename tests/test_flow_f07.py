@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_kit import answer_value, field_names, generate, strings_in
+from flow_kit import answer_value, by_step, field_names, generate, strings_in
 
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
@@ -49,10 +49,6 @@ def one(route: str, live: bool, on: dt.date = BEFORE) -> dict[str, Any]:
         if trigger["route"] == route and trigger["live"] == live:
             return trigger
     raise AssertionError(f"no {route} application, live={live}, in 300 draws on {on}")
-
-
-def by_step(emits: list[Emit]) -> dict[str, Emit]:
-    return {str(emit.step): emit for emit in emits}
 
 
 def run_case(trigger: dict[str, Any]) -> tuple[list[list[str]], dict[str, Emit], Progress]:

@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_kit import answer_value, field_names, generate
+from flow_kit import answer_value, by_step, field_names, generate
 
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
 from govstream.plan.targets import targets_of
 from govstream.scenario.loader import ScenarioError, load_scenario
 from processors import FLOWS
-from processors.events import Emit
 from processors.orchestrator import SKIPPED, Orchestrator, Progress
 from producers.construction import SurveyMix
 
@@ -33,10 +32,6 @@ def filed(*, missing: bool, trusted: bool) -> dict[str, Any]:
         "trusted_probability": 1.0 if trusted else 0.0,
     }
     return generate(FLOW, 1, seed=4, on=ON, **mix)[0]
-
-
-def by_step(emits: list[Emit]) -> dict[str, Emit]:
-    return {str(emit.step): emit for emit in emits}
 
 
 def answer(orchestrator: Orchestrator, progress: Progress, step: str, at: float) -> Progress:

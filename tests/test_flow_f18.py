@@ -48,10 +48,6 @@ def request(department: str) -> dict[str, Any]:
     raise AssertionError(f"no request to {department} in 200 draws")
 
 
-def by_step(emits: list[Emit]) -> dict[str, Emit]:
-    return {str(emit.step): emit for emit in emits}
-
-
 def run_case(trigger: dict[str, Any]) -> tuple[list[Emit], Progress]:
     """Walk a case to completion, answering every request; returns every request sent."""
     orchestrator = Orchestrator(FLOW)

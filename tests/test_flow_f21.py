@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_kit import answer_value, field_names, generate, strings_in
+from flow_kit import answer_value, by_step, field_names, generate, run_case, strings_in
 
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
 from govstream.scenario.loader import load_scenario, parse_scenario
 from processors import FLOWS
-from processors.events import Emit
-from processors.orchestrator import CANCELLED, SKIPPED, Orchestrator, Progress
+from processors.orchestrator import CANCELLED, SKIPPED, Orchestrator
 from producers.bid_guarantee import GuaranteeMix
 from producers.identifiers import uscc_is_valid
 
@@ -35,28 +34,6 @@ def one(*, insurer: bool, bid: bool = True) -> dict[str, Any]:
     kinds = (1.0, 0.0, 0.0, 0.0) if bid else (0.0, 0.0, 1.0, 0.0)
     (trigger,) = triggers(1, seed=7, insurer_share=1.0 if insurer else 0.0, kind_weights=kinds)
     return trigger
-
-
-def by_step(emits: list[Emit]) -> dict[str, Emit]:
-    return {str(emit.step): emit for emit in emits}
-
-
-def run_case(trigger: dict[str, Any]) -> tuple[dict[str, Emit], Progress]:
-    """Walk a case to completion, answering every request; returns every request by step."""
-    orchestrator = Orchestrator(FLOW)
-    progress = orchestrator.open(None, trigger, 0.0, 0.0)
-    sent = by_step(progress.emits)
-    pending = list(progress.emits)
-    rng = random.Random(3)
-    now = 0.0
-    while pending:
-        now += 1.0
-        answer = answer_value(FLOW, pending.pop(0), rng)
-        progress = orchestrator.record(progress.state, answer, now, now)
-        sent.update(by_step(progress.emits))
-        pending += progress.emits
-    assert progress.completion is not None
-    return sent, progress
 
 
 # -- the requests ----------------------------------------------------------------------------
@@ -97,7 +74,7 @@ def test_the_mix_refuses_a_share_past_one() -> None:
 
 def test_every_request_fits_its_contract(codec: AvroCodec) -> None:
     for trigger in triggers(60, insurer_share=0.5):
-        sent, _ = run_case(trigger)
+        sent, _ = run_case(FLOW, trigger)
         for emit in sent.values():
             if FLOW.step(str(emit.step)).is_wait:
                 continue
@@ -115,7 +92,7 @@ def test_the_bidders_choice_routes_the_issuance(insurer: bool, issuer: str, skip
     opened = Orchestrator(FLOW).open(None, trigger, 0.0, 0.0)
     assert sorted(e.step for e in opened.emits) == sorted([issuer, "bid-closing"])
     assert opened.state["done"][skipped]["status"] == SKIPPED
-    sent, last = run_case(trigger)
+    sent, last = run_case(FLOW, trigger)
     assert sorted(sent) == sorted([issuer, "verification", "bid-closing"])
     assert last.completion is not None and last.completion.rejected == ()
 
@@ -138,7 +115,7 @@ def test_only_the_bank_learns_the_account_and_the_platform_no_contact() -> None:
     for insurer in (False, True):
         trigger = one(insurer=insurer)
         bidder = trigger["bidder"]
-        sent, _ = run_case(trigger)
+        sent, _ = run_case(FLOW, trigger)
         for step, emit in sent.items():
             seen = set(strings_in(dict(emit.value)))
             assert (bidder["account_number"] in seen) == (step == "bank-issue"), step

@@ -669,13 +669,14 @@ def delivery_request() -> bytes:
     raise AssertionError("no delivery wait in the flow")
 
 
-def test_the_wait_timer_answers_after_the_wait_and_acknowledges_only_then() -> None:
+def wait_timer_under_test(
+    sent: list[Sent], clock: FakeClock
+) -> tuple[faust.App, WaitTimerDeps, faust.TopicT]:
+    """F17's wait timer, its delivery a day long, sending into `sent` on `clock`."""
     scenario = load_scenario(
         ROOT / "scenarios" / "procurement-lifecycle.yaml",
         ["steps.delivery.duration={dist: constant, value: 1d}"],
     )
-    sent: list[Sent] = []
-    clock = FakeClock(5000.0)
     app = new_app()
     deps = WaitTimerDeps(
         Waits(scenario),
@@ -687,6 +688,13 @@ def test_the_wait_timer_answers_after_the_wait_and_acknowledges_only_then() -> N
     )
     waits = app.topic(F17.wait_topic, value_serializer="raw")
     app.agent(waits, name="wait-timer")(wait_timer(deps))
+    return app, deps, waits
+
+
+def test_the_wait_timer_answers_after_the_wait_and_acknowledges_only_then() -> None:
+    sent: list[Sent] = []
+    clock = FakeClock(5000.0)
+    app, _, waits = wait_timer_under_test(sent, clock)
     # A case whose business clock reads 400,000 s (wall 5000 at a speedup of 80) on arrival.
     trace = {h.RUN: "r1", h.SPEEDUP: "80", h.T0: "0", h.INTENDED: "5000", h.FLOW: "F17"}
     seen: dict[str, Any] = {}
@@ -719,23 +727,9 @@ def test_the_wait_timer_answers_after_the_wait_and_acknowledges_only_then() -> N
 def test_a_withdrawn_wait_is_answered_at_once_and_both_messages_acknowledged() -> None:
     """A deadline no longer needed: the withdrawal, after the wait on its partition, ends the
     wait where it stands; the answer says it lasted until then."""
-    scenario = load_scenario(
-        ROOT / "scenarios" / "procurement-lifecycle.yaml",
-        ["steps.delivery.duration={dist: constant, value: 1d}"],
-    )
     sent: list[Sent] = []
     clock = FakeClock(5000.0)
-    app = new_app()
-    deps = WaitTimerDeps(
-        Waits(scenario),
-        {F17.wait_topic: F17},
-        recording_outbox(sent),
-        CODEC,
-        speedup=scenario.kafka.speedup,
-        clock=clock.clock(),
-    )
-    waits = app.topic(F17.wait_topic, value_serializer="raw")
-    app.agent(waits, name="wait-timer")(wait_timer(deps))
+    app, deps, waits = wait_timer_under_test(sent, clock)
     trace = {h.RUN: "r1", h.SPEEDUP: "80", h.T0: "0", h.INTENDED: "5000", h.FLOW: "F17"}
     request = CODEC.decode(delivery_request(), expected_topic=F17.wait_topic).value
     withdrawal = CODEC.encode(F17.wait_topic, {**request, "withdrawn": True})
