@@ -19,8 +19,11 @@ from govstream.result import RunResult
 DAY = 86_400.0
 
 
-def rate_text(per_second: float | str) -> str:
-    """Events per second (as result.json stores a rate) in the unit a reader thinks in."""
+def rate_text(per_second: float | str | None) -> str:
+    """Events per second (as result.json stores a rate) in the unit a reader thinks in; a
+    replayed file of arrivals has none."""
+    if per_second is None:
+        return "-"
     if isinstance(per_second, str):
         return per_second
     per_day = float(per_second) * DAY
