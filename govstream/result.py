@@ -268,6 +268,63 @@ class TallyCount(Frozen):
         return sum(count for seen, count in self.new_by_day.items() if seen <= day)
 
 
+class Breakdown(Frozen):
+    """Where the time of the cases that decide one statistic of a latency went: for a
+    percentile those at or beyond it, for a mean all (`pipeline.breakdown`). Finished cases
+    only: a value still open at the end has no end to walk back from."""
+
+    stat: str
+    scale: Literal["latency", "working_days", "legal_working_days"]
+    """The scale the cases were ranked on: clock seconds, or working days either way."""
+    value: float
+    """The statistic, on its scale."""
+    cases: int
+    seconds: float
+    """Their mean latency in clock seconds: the sum of `parts`."""
+    parts: dict[str, float]
+    """Part (`queue:hrss`, `closed:real-estate`, `transport:outcome-return`, `wait:applicant`)
+    -> its mean clock seconds in those cases, largest first."""
+    earlier: float = 0.0
+    """Of `seconds`, the mean time before the request that ended the latency went out:
+    waiting on earlier steps (already split among the parts)."""
+    complete: bool = True
+    """Whether every deciding case was split. A run splits a latency's cases from about its
+    85th percentile so far up (all of them for a mean target); where its values fell during
+    the run, a tail may reach below a floor held earlier, and the parts are then of the
+    deciding cases that were split."""
+
+
+class Shrink(Frozen):
+    """What would have to shrink for a missed target to be met: the case at the statistic must
+    end `needed` sooner (for a mean, every case on average); the part named is the largest in
+    the deciding cases."""
+
+    part: str
+    """The largest part in those cases."""
+    part_seconds: float
+    """Its mean clock seconds in them."""
+    needed: float
+    unit: Literal["s", "wd"]
+    needed_seconds: float | None = None
+    """`needed` as clock seconds, at least: for office working days, an office day's open time
+    each; None for working days as the law counts them, which a case passes by ending before
+    an office's close, however little sooner."""
+    cases: int
+    """The deciding cases the part's mean is over."""
+
+
+class TargetBreakdown(Frozen):
+    """One latency verdict's cases, split into parts; for a miss, what would have to shrink."""
+
+    target: str
+    flow: str
+    step: str
+    stat: str
+    verdict: Verdict | None
+    breakdown: Breakdown
+    shrink: Shrink | None = None
+
+
 class RunResult(Frozen):
     result_schema: str = Field(default=SCHEMA_ID, alias="schema")
     scenario_name: str
@@ -321,6 +378,10 @@ class RunResult(Frozen):
     resolution: dict[str, float] = Field(default_factory=dict)
     """Kafka: by metric, how many business seconds its values may be off at the run's speedup,
     from requests that reached a busy pool out of business order; empty when exact."""
+    breakdowns: dict[str, Breakdown] = Field(default_factory=dict)
+    """Every latency's slowest tenth (its p90 on the clock and beyond), split into parts."""
+    target_breakdowns: list[TargetBreakdown] = Field(default_factory=list)
+    """Each latency verdict's deciding cases split into parts, in the order of `targets`."""
     incomplete: str | None = None
     """Why the run stopped before its scenario's end (interrupted, the broker lost); None for a
     run that ended as its scenario does. An incomplete result holds what was measured until it

@@ -125,7 +125,9 @@ def test_the_report_draws_in_headless_chromium(outage_dir: Path, tmp_path: Path)
     assert state == "drawn"
     assert errors == []
     by_id = {chart["id"]: chart for chart in charts}
-    assert set(by_id) == {"latency-F03", "queue", "open-cases", "rates", "busy", "hops"}
+    assert set(by_id) == {"latency-F03", "queue", "open-cases", "rates", "busy", "hops", "why"}
+    # where the time went: the bank's outage is a part of the missed backlog target's cases
+    assert "outage at bank" in by_id["why"]["legend"]
     for chart in charts:
         assert chart["marks"] > 0, chart
     assert by_id["queue"]["legend"] == ["police", "bank", "housing-fund"]

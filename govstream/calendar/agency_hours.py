@@ -34,6 +34,29 @@ class AgencyHours:
                 return t
             t = moved
 
+    def split(self, start: float, end: float) -> tuple[float, float, float]:
+        """`[start, end]` as (open, closed, in an outage): where a request's time at the
+        agency went. Outage time is counted as such whether or not the office would have been
+        open then; closed time is outside office hours (nights, lunch, holidays)."""
+        if end <= start:
+            return 0.0, 0.0, 0.0
+        if not self._outages:
+            open_ = self._open(start, end)
+            return open_, max(0.0, end - start - open_), 0.0
+        outage = open_in_outage = 0.0
+        for first, last in self._outages:
+            lo, hi = max(first, start), min(last, end)
+            if hi > lo:
+                outage += hi - lo
+                open_in_outage += self._open(lo, hi)
+        open_ = self._open(start, end) - open_in_outage
+        return open_, max(0.0, end - start - open_ - outage), outage
+
+    def _open(self, start: float, end: float) -> float:
+        if self.calendar is None:
+            return end - start
+        return self.calendar.working_seconds_between(start, end)
+
     def finish_time(self, start: float, work: float) -> float:
         """Work under an office calendar only progresses while the office is open."""
         if self.calendar is None:

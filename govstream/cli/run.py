@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    from govstream.cli.report import add_why
+
     run = commands.add_parser(
         "run",
         help="run a scenario and report latencies and SLA verdicts",
@@ -66,6 +68,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     add_jobs_arg(run, "the replications")
     add_allow_large(run)
+    add_why(run)
     kafka = run.add_argument_group("kafka engine")
     kafka.add_argument(
         "--bootstrap",
@@ -157,12 +160,28 @@ def describe_scenario(scenario: Scenario) -> list[str]:
     ]
 
 
+def unknown_why(scenario: Scenario, target: str | None) -> str | None:
+    """`--why` names a latency target of the scenario, checked before a long run."""
+    from govstream.scenario.model import LATENCY_TARGETS
+
+    if target is None:
+        return None
+    wanted = target.partition("/")[0]
+    latency = [t.id for t in scenario.targets if t.of in LATENCY_TARGETS]
+    if wanted in latency:
+        return None
+    return f"--why {target}: no latency target of that id; the scenario's: " + (
+        ", ".join(latency) or "none"
+    )
+
+
 def _servers(n: int) -> str:
     return f"{n} server" + ("" if n == 1 else "s")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from govstream.calendar.working import CalendarError
+    from govstream.cli.report import print_why
     from govstream.engines.stopped import RunStopped
     from govstream.progress import delayed_progress
     from govstream.report.console import print_report
@@ -189,6 +208,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     large = too_large(scenario, args.allow_large)
     if large:
         return bad_input(err, escape(f"{args.scenario}: {large}"))
+    unknown = unknown_why(scenario, args.why)
+    if unknown:
+        return bad_input(err, escape(unknown))
     unfit = engine_problem(scenario, args.engine)
     if unfit:
         return bad_input(err, escape(f"{args.scenario}: {unfit}"))
@@ -228,6 +250,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         json_path, md_path, html_path = write_outputs(result, out_dir)
     except OSError as error:
         return _unwritable(err, out_dir, error)
+    if args.why:
+        shown = print_why(result, args.why)
+        if shown != EXIT_OK:
+            return shown
+        return EXIT_SLA_MISSED if args.fail_on_sla and not result.targets_met else EXIT_OK
     console = report_console()
     if not args.quiet:
         print_report(result, console)

@@ -9,6 +9,7 @@ from importlib import metadata
 from govstream.calendar.working import OfficeHours, cn_package_years
 from govstream.metrics import CURVE_PERCENTILES, LatencySummary
 from govstream.pipeline.ledger import Ledger
+from govstream.pipeline.why import latency_breakdowns, target_breakdowns
 from govstream.plan.targets import PlanTimeTarget, not_checkable, unchecked
 from govstream.result import (
     AgencyLoad,
@@ -118,6 +119,15 @@ def build_result(
     resolution = ledger.resolution()
     exposures, tallies = ledger.beside.exposures(), ledger.beside.tallies()
     ended_on = (scenario.start + timedelta(seconds=business_seconds)).date().isoformat()
+    targets = evaluate_targets(
+        scenario,
+        latency_data,
+        wd_data,
+        legal_data,
+        resolution=_resolution(scenario, resolution, speedup, platform_ms),
+        beside=Beside(exposures, tallies, ended_on),
+        rates=ledger.rates(),
+    )
     return RunResult(
         scenario_name=scenario.name,
         scenario_file=scenario_file,
@@ -136,15 +146,7 @@ def build_result(
         working_days=wd_data,
         platform_ms={name: s.to_data() for name, s in platform_ms.items()},
         agencies=agencies,
-        targets=evaluate_targets(
-            scenario,
-            latency_data,
-            wd_data,
-            legal_data,
-            resolution=_resolution(scenario, resolution, speedup, platform_ms),
-            beside=Beside(exposures, tallies, ended_on),
-            rates=ledger.rates(),
-        ),
+        targets=targets,
         signals=ledger.signals(),
         crossed=ledger.crossed(),
         rates=ledger.rates(),
@@ -170,7 +172,14 @@ def build_result(
             for i in ledger.identities()
         ],
         resolution=resolution,
+        breakdowns=latency_breakdowns(ledger.tails, latency_data),
+        target_breakdowns=target_breakdowns(ledger.tails, targets, office_day(scenario)),
     )
+
+
+def office_day(scenario: Scenario) -> float:
+    """The open seconds of one office working day: what a working day of office time is."""
+    return OfficeHours.from_strings(scenario.calendar.office_hours).open_seconds
 
 
 def _resolution(
@@ -182,8 +191,7 @@ def _resolution(
     """How far a run that acted business time out faster than real time may be off."""
     if not speedup:
         return None
-    office_day = OfficeHours.from_strings(scenario.calendar.office_hours).open_seconds
-    return Resolution(by_metric, speedup, office_day, platform)
+    return Resolution(by_metric, speedup, office_day(scenario), platform)
 
 
 def outage_windows(scenario: Scenario, agencies: dict[str, AgencyLoad]) -> dict[str, list[Window]]:

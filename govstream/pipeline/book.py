@@ -105,7 +105,8 @@ class LatencyBook:
     def _both(self, key: str, start: float, end: float) -> None:
         self._record(self._scales(key), start, end)
 
-    def _record(self, scales: Scales, start: float, end: float) -> None:
+    def _record(self, scales: Scales, start: float, end: float) -> tuple[float, int]:
+        """Record on every scale; the working days both ways, for what else is kept by them."""
         if end < start:
             end = start
         latency, working_days, legal_days = scales
@@ -113,6 +114,7 @@ class LatencyBook:
         working, legal = self.calendar.working_days_both(start, end)
         working_days.record(working)
         legal_days.record(legal)
+        return working, legal
 
     def _open(self, key: str, start: float, now: float) -> None:
         """Still open at `now`: at least this long, on every scale."""
@@ -129,11 +131,11 @@ class LatencyBook:
         value = at - opened_at
         recorder.record(value if value > 0.0 else 0.0)
 
-    def acted(self, flow_id: str, step: str, opened_at: float, at: float) -> None:
+    def acted(self, flow_id: str, step: str, opened_at: float, at: float) -> tuple[float, int]:
         scales = self._acted.get((flow_id, step))
         if scales is None:
             scales = self._acted[flow_id, step] = self._scales(step_key(flow_id, "acted", step))
-        self._record(scales, opened_at, at)
+        return self._record(scales, opened_at, at)
 
     def agency_times(
         self,
@@ -206,12 +208,13 @@ class LatencyBook:
 
     def completed_marks(
         self, flow_id: str, opened_at: float, completed_at: float, marks: Mapping[str, float]
-    ) -> None:
-        """The whole case, and every span whose two marks the case reached."""
+    ) -> tuple[float, int]:
+        """The whole case, and every span whose two marks the case reached; the case's working
+        days both ways."""
         case = self._case.get(flow_id)
         if case is None:
             case = self._case[flow_id] = self._scales(case_key(flow_id))
-        self._record(case, opened_at, completed_at)
+        days = self._record(case, opened_at, completed_at)
         spans = self._spans.get(flow_id)
         if spans is None:
             spans = self._spans[flow_id] = tuple(
@@ -221,6 +224,7 @@ class LatencyBook:
             start, end = marks.get(span.start), marks.get(span.end)
             if start is not None and end is not None:
                 self._record(self._scales(key), start, end)
+        return days
 
     def open_case(
         self,

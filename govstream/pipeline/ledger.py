@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from govstream.calendar.agency_hours import describe_outage
+from govstream.calendar.agency_hours import AgencyHours, describe_outage
 from govstream.calendar.working import WorkingCalendar
 from govstream.metrics import RecorderSet
 from govstream.pipeline.agencies import AgencyPool
@@ -35,6 +35,15 @@ from govstream.pipeline.book import (
     span_key,
     step_key,
 )
+from govstream.pipeline.breakdown import (
+    KEEP,
+    Leg,
+    Tails,
+    Trail,
+    band_add,
+    from_opening,
+    walk,
+)
 from govstream.pipeline.exposures import BesideBook
 from govstream.pipeline.series import (
     SeriesBook,
@@ -44,7 +53,7 @@ from govstream.pipeline.series import (
     queue_name,
 )
 from govstream.result import AgencyLoad, Counts, DeadLetters
-from govstream.scenario.model import Scenario
+from govstream.scenario.model import LATENCY_TARGETS, Scenario
 from processors import FLOWS
 from processors.events import Record
 from processors.flow import COMPLETED_MARK, TRIGGER, Each, FlowSpec, Step, unit_step, upstream_of
@@ -86,6 +95,9 @@ class Work:
     started: float
     done: float
     work: float
+    case_id: str = ""
+    unit: str = ""
+    """The request's case and unit, for where its case's time went (`breakdown`)."""
 
 
 @dataclass(slots=True)
@@ -109,6 +121,9 @@ class _Upstream:
 
     flow: str
     marks: dict[str, float]
+    trail: Trail | None = None
+    """Its legs, to walk back into (`breakdown.walk`), and the answer that handed over."""
+    cause: str | None = None
 
 
 @dataclass(slots=True)
@@ -145,6 +160,10 @@ class _Case:
     """Flows this case has started a case of."""
     needs: tuple[str, ...] | None = None
     """The steps the case's data concerns, as its opening recorded them."""
+    trail: Trail | None = None
+    """Its requests' legs and what set its marks: where its time went (`breakdown`)."""
+    item_last: dict[str, str] = field(default_factory=dict)
+    """For a step done per item: the item answered latest so far, whose answer a join is."""
 
 
 class _Counters:
@@ -244,6 +263,12 @@ class Ledger:
             if (publication := FLOWS[f].publication) is not None
         }
         self._pool_of = {(f, pool.agency): name for name, pool in pools.items() for f in pool.flows}
+        self.tails = Tails(self._floor, _kept(scenario))
+        """Each latency's parts, by band: where the time of its slowest cases went."""
+        self._judged_in_days = _judged_in_days(scenario)
+        self._deliveries_judged = _deliveries_judged(scenario)
+        """Deliveries a target reads: the only ones split, a delivery being transport and the
+        steps before it."""
 
     # -- what the engines tell ------------------------------------------------------------------
 
@@ -263,7 +288,12 @@ class Ledger:
                 outcome = "not applicable" if verdict is None else ("met" if verdict else "not met")
                 self.rules[flow_id].setdefault(rule.id, Counter())[outcome] += 1
         upstream = handed[1] if handed is not None else None
-        self._cases[case_id] = _Case(flow, at, trigger, {TRIGGER: at}, upstream=upstream)
+        trail = Trail(at)
+        if handed is not None and upstream is not None and upstream.trail is not None:
+            trail.before = (upstream.trail, upstream.cause, handed[0])
+        self._cases[case_id] = _Case(
+            flow, at, trigger, {TRIGGER: at}, upstream=upstream, trail=trail
+        )
 
     def transition(self, flow_id: str, seen: Transition, at: float) -> None:
         """The orchestrator made a transition at business time `at`. A transition told twice
@@ -286,6 +316,13 @@ class Ledger:
             if unit in case.answered:
                 return
             case.answered.add(unit)
+            trail = case.trail
+            if trail is not None:
+                leg = trail.legs.get(unit)
+                if leg is not None:
+                    leg.answered = at
+                if case.last_answer is None or at >= case.last_answer:
+                    trail.last = unit
             case.last_answer = at if case.last_answer is None else max(case.last_answer, at)
             counts.outcomes_recorded += 1
             step = unit_step(unit)
@@ -296,11 +333,15 @@ class Ledger:
                 self.book.acted(flow_id, self._unit_metric(flow_id, unit), case.opened_at, at)
                 if seen.status == REJECTED:
                     case.items_rejected.add(unit)
+                if at >= case.item_done.get(step, at):
+                    case.item_last[step] = unit
                 joined_at = case.item_done[step] = max(at, case.item_done.get(step, at))
             if unit == step and seen.status == REJECTED:
                 case.rejected.add(step)
             if unit != step and seen.status == COMPLETED:
                 first = f"{step}.first"
+                if first not in case.marks and case.trail is not None:
+                    case.trail.set_by[first] = (unit, False)
                 case.marks[first] = min(at, case.marks.get(first, at))
             if unit == step or step in seen.joined:
                 case.acted.add(step)
@@ -308,11 +349,25 @@ class Ledger:
                     counts.deadlines_withdrawn += 1
                 else:
                     case.marks[f"{step}.acted"] = joined_at
-                    self.book.acted(flow_id, step, case.opened_at, joined_at)
+                    days = self.book.acted(flow_id, step, case.opened_at, joined_at)
+                    if case.trail is not None:
+                        self._tail(
+                            step_key(flow_id, "acted", step),
+                            case.trail,
+                            (case.item_last.get(step, unit), False),
+                            case.opened_at,
+                            joined_at,
+                            days,
+                        )
                 if self._retraction.get(flow_id) == f"{step}.acted":
                     self.beside.retracted(seen.case_id, joined_at)
+        cause = str(seen.step) if seen.event == ANSWERED else None
         for unit in seen.requested:
             if unit not in case.requested:
+                if case.trail is not None:
+                    step = unit_step(unit)
+                    wait = step if step in self._waits[flow_id] else None
+                    case.trail.legs[unit] = Leg(at, cause, wait)
                 case.requested.add(unit)
                 case.steps_requested.add(unit_step(unit))
                 counts.requests_emitted += 1
@@ -328,7 +383,10 @@ class Ledger:
             case.handed_to.add(started.split(".", 1)[0])
             if started not in self._ever_handed:
                 self._ever_handed.add(started)
-                self._handed_over[started] = (at, _Upstream(flow_id, dict(case.marks)))
+                self._handed_over[started] = (
+                    at,
+                    _Upstream(flow_id, dict(case.marks), case.trail, cause),
+                )
         if seen.completed:
             case.rejected.update(seen.rejected)
             self._completed(flow_id, seen.case_id, case, rejected=bool(seen.rejected))
@@ -367,12 +425,20 @@ class Ledger:
             return
         case.delivered.add(unit)
         self._counters[flow_id].requests_delivered += 1
+        trail = case.trail
+        if trail is not None and (leg := trail.legs.get(unit)) is not None:
+            leg.delivered = at
         step = unit_step(unit)
         if unit != step:
             self.book.delivered(flow_id, self._unit_metric(flow_id, unit), case.opened_at, at)
             if any(u not in case.delivered for u in case.requested if unit_step(u) == step):
                 return
         case.marks[f"{step}.delivered"] = at
+        if trail is not None:
+            trail.set_by[f"{step}.delivered"] = (unit, True)
+            key = step_key(flow_id, "delivered", step)
+            if key in self._deliveries_judged:
+                self._tail(key, trail, (unit, True), case.opened_at, at)
         self.book.delivered(flow_id, step, case.opened_at, at)
 
     def used(
@@ -404,6 +470,11 @@ class Ledger:
         if taken is None:
             taken = self._taken[pool] = Counter()
         taken[flow_id] += 1
+        case = self._cases.get(work.case_id)
+        if case is not None and case.trail is not None:
+            leg = case.trail.legs.get(work.unit)
+            if leg is not None:
+                leg.pool, leg.started, leg.done, leg.work = pool, work.started, work.done, work.work
 
     def at_pool_when_cut(
         self, flow_id: str, pool: str, *, delivered: float, started: float | None, now: float
@@ -685,7 +756,8 @@ class Ledger:
                 reached["cases"] += 1
                 reached["none done"] += f"{step}.first" not in marks
         completed_at = case.opened_at if case.last_answer is None else case.last_answer
-        self.book.completed_marks(flow_id, case.opened_at, completed_at, marks)
+        days = self.book.completed_marks(flow_id, case.opened_at, completed_at, marks)
+        self._split(flow_id, case, completed_at, days)
         self._across(case)
         self.series.count(completions_name(flow_id), completed_at)
         del self._cases[case_id]
@@ -701,6 +773,9 @@ class Ledger:
             start, end = upstream.marks.get(span.start), case.marks.get(mark)
             if target == case.flow.id and start is not None and end is not None:
                 self.book.span(upstream.flow, span.id, start, end)
+                if case.trail is not None:
+                    key = span_key(upstream.flow, span.id)
+                    self._tail(key, case.trail, case.trail.set_by.get(mark), start, end)
 
     def _open_across(self, case: _Case, now: float) -> None:
         """At the cut-off: the spans into other flows an open case has begun. An upstream case
@@ -733,6 +808,68 @@ class Ledger:
             start = upstream.marks.get(span.start)
             if start is not None:
                 self.book.span_open(upstream.flow, span.id, start, now)
+
+    def _split(
+        self, flow_id: str, case: _Case, completed_at: float, days: tuple[float, int]
+    ) -> None:
+        """Where the time of the completed case and of its spans went (a step's latency is
+        split when it is recorded)."""
+        trail = case.trail
+        if trail is None:
+            return
+        marks, set_by = case.marks, trail.set_by
+        last = (trail.last, False) if trail.last is not None else None
+        self._tail(case_key(flow_id), trail, last, case.opened_at, completed_at, days)
+        for span in self.book.spans.get(flow_id, ()):
+            start, end = marks.get(span.start), marks.get(span.end)
+            if start is not None and end is not None:
+                by = set_by.get(span.end) if span.end != TRIGGER else None
+                self._tail(span_key(flow_id, span.id), trail, by, start, end)
+
+    def _tail(
+        self,
+        key: str,
+        trail: Trail,
+        by: tuple[str, bool] | None,
+        start: float,
+        end: float,
+        days: tuple[float, int] | None = None,
+    ) -> None:
+        """One latency's parts into its tails, on clock seconds and any working-day scale a
+        target judges it on (`days`: its working days both ways, where the book has them).
+        `by`: the unit whose delivery or answer ended it."""
+        if end < start:
+            end = start
+        tails = self.tails
+        bands = [tails.band(key, "latency", end - start)]
+        for scale in self._judged_in_days.get(key, ()):
+            if days is None:
+                days = self.book.calendar.working_days_both(start, end)
+            bands.append(tails.band(key, scale, days[0] if scale == "working_days" else days[1]))
+        if not any(bands):
+            return  # far from every tail read: counted, not split
+        unit = by[0] if by is not None else None
+        leg = trail.legs.get(unit) if unit is not None else None
+        if leg is not None and by is not None and start == trail.opened_at:
+            parts = from_opening(trail, str(unit), by[1], self._hours)
+        else:
+            parts = tuple(walk(trail, unit, end, start, self._hours).items())
+        earlier = max(0.0, min(leg.sent, end) - start) if leg is not None else 0.0
+        for band in bands:
+            if band is not None:
+                band_add(band, parts, earlier)
+
+    def _floor(self, metric: str, scale: str, percentile: float) -> float:
+        """A latency's value so far at `percentile`, on `scale`: where its tails are split."""
+        recorders = {
+            "latency": self.book.latency,
+            "working_days": self.book.working_days,
+            "legal_working_days": self.book.legal_days,
+        }[scale]
+        return recorders[metric].value_at(percentile)
+
+    def _hours(self, pool: str) -> AgencyHours:
+        return self.pools[pool].hours
 
     def _rates_open(self, case: _Case) -> None:
         if self._rate_steps:
@@ -797,3 +934,47 @@ def _upstream(flow: FlowSpec, step_id: str) -> set[str]:
             seen.add(step)
             todo += flow.step(step).after
     return seen
+
+
+def _kept(scenario: Scenario) -> dict[tuple[str, str], float]:
+    """The percentile from which each latency a target reads is split (`breakdown.Tails`):
+    for a mean every case, for a percentile from well under it."""
+    from govstream.metrics import PERCENTILES
+    from govstream.sla import target_metrics, target_scale
+
+    kept: dict[tuple[str, str], float] = {}
+    for target in scenario.targets:
+        if target.of not in LATENCY_TARGETS:
+            continue
+        scale = target_scale(target)
+        percentile = 0.0 if target.stat == "mean" else PERCENTILES.get(target.stat, 100.0)
+        for _, key in target_metrics(scenario, target):
+            kept[key, scale] = min(kept.get((key, scale), KEEP), max(0.0, percentile - 15.0))
+    return kept
+
+
+def _deliveries_judged(scenario: Scenario) -> set[str]:
+    """The delivered latencies a target reads."""
+    from govstream.sla import target_metrics
+
+    return {
+        key
+        for target in scenario.targets
+        if target.of == "delivered"
+        for _, key in target_metrics(scenario, target)
+    }
+
+
+def _judged_in_days(scenario: Scenario) -> dict[str, tuple[str, ...]]:
+    """Each latency a target judges in working days -> the scales it is judged on."""
+    from govstream.sla import target_metrics, target_scale
+
+    found: dict[str, set[str]] = {}
+    for target in scenario.targets:
+        if target.of not in LATENCY_TARGETS:
+            continue
+        scale = target_scale(target)
+        if scale in ("working_days", "legal_working_days"):
+            for _, key in target_metrics(scenario, target):
+                found.setdefault(key, set()).add(scale)
+    return {key: tuple(sorted(scales)) for key, scales in found.items()}

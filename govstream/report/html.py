@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from govstream.report import charts
+from govstream.report import charts, why
 from govstream.report.html_page import (
     badge,
     chart_html,
@@ -96,6 +96,20 @@ def _charts(figures: dict[str, Figure], items: list[tuple[str, Figure | None]]) 
     return parts
 
 
+def why_html(figures: dict[str, Figure], result: RunResult) -> list[str]:
+    """A stacked bar per target: where its deciding cases' time went (the tables with every
+    latency's parts and what would have to shrink are with all figures, below)."""
+    chart = _charts(figures, [("why", why.why_figure(result))])
+    if not chart:
+        return []
+    return [
+        "<h2>Where the time went</h2>",
+        f'<p class="note">{esc(why.NOTE)}. What a missed target would need, and every '
+        "latency's slowest tenth, are in the tables under All figures.</p>",
+        *chart,
+    ]
+
+
 def render_html(result: RunResult) -> str:
     figures: dict[str, Figure] = {}
     description = str(result.scenario.get("description") or "").strip()
@@ -104,6 +118,7 @@ def render_html(result: RunResult) -> str:
         body.append(f'<p class="lede">{esc(description)}</p>')
     body.append(heading_html(heading(result)))
     body += verdicts_html(result)
+    body += why_html(figures, result)
 
     body.append("<h2>Inputs</h2>")
     body += [table_html(table) for table in input_tables(result)]

@@ -712,6 +712,9 @@ def all_tables(result: RunResult) -> list[Table]:
     tables.append(dead_letters_table(result))
     if result.targets:
         tables.append(targets_table(result))
+    from govstream.report.why import why_tables  # it builds on the tables here
+
+    tables += why_tables(result)
     tables.append(unchecked_table(result))
     tables.append(not_checkable_table(result))
     return [table for table in tables if table is not None]

@@ -15,17 +15,20 @@ import os
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from govstream.engines.results import (
     calendar_info,
     not_checkable_info,
+    office_day,
     package_versions,
     unchecked_info,
 )
 from govstream.metrics import STAT_NAMES, LatencySummary, RecorderSet
+from govstream.pipeline.breakdown import Tails
+from govstream.pipeline.why import latency_breakdowns, target_breakdowns
 from govstream.result import (
     AgencyLoad,
     Counts,
@@ -75,6 +78,8 @@ class ReplicationRun:
     seed: int
     result: RunResult
     histograms: dict[str, dict[str, Any]]
+    tails: list[dict[str, Any]] = field(default_factory=list)
+    """Its latencies' parts by band (`breakdown.Tails.encode`), merged like the histograms."""
 
 
 def replicate(
@@ -92,7 +97,7 @@ def replicate(
         "working_days": book.working_days.encode(),
         "legal_working_days": book.legal_days.encode(),
     }
-    return ReplicationRun(seed, result, histograms)
+    return ReplicationRun(seed, result, histograms, engine.ledger.tails.encode())
 
 
 def warm_workers() -> None:
@@ -168,6 +173,18 @@ def merge_replications(
         (scenario.start + timedelta(seconds=run.result.business_seconds)).date().isoformat()
         for run in runs
     )
+    tails = Tails()
+    for run in runs:
+        tails.merge(run.tails)
+    targets = evaluate_targets(
+        scenario,
+        pooled["latency"],
+        pooled["working_days"],
+        pooled["legal_working_days"],
+        intervals=intervals,
+        rates=rates,
+        beside=Beside(exposures, counted, ended_on),
+    )
     return RunResult(
         scenario_name=first.scenario_name,
         scenario_file=scenario_file,
@@ -191,15 +208,9 @@ def merge_replications(
         working_days=pooled["working_days"],
         legal_working_days=pooled["legal_working_days"],
         agencies=_merge_agencies([run.result.agencies for run in runs]),
-        targets=evaluate_targets(
-            scenario,
-            pooled["latency"],
-            pooled["working_days"],
-            pooled["legal_working_days"],
-            intervals=intervals,
-            rates=rates,
-            beside=Beside(exposures, counted, ended_on),
-        ),
+        targets=targets,
+        breakdowns=latency_breakdowns(tails, pooled["latency"]),
+        target_breakdowns=target_breakdowns(tails, targets, office_day(scenario)),
         signals=_sum_tallies([run.result.signals for run in runs]),
         rates=rates,
         items_reached=_sum_tallies([run.result.items_reached for run in runs]),

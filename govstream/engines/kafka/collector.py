@@ -254,7 +254,16 @@ class Collector(TopicTail):
         self.ledger.delivered(flow_id, case_id, step_id, delivered)
         self.ledger.worked(
             flow_id,
-            Work(pool, delivered, taken, started, done, done - started if work is None else work),
+            Work(
+                pool,
+                delivered,
+                taken,
+                started,
+                done,
+                done - started if work is None else work,
+                case_id,
+                step_id,
+            ),
         )
         self.waiting[pool].append((delivered, taken))
         self.ledger.out_of_order(pool, h.mark(trace, h.UNCERTAIN) or 0.0)

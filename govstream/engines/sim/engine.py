@@ -185,6 +185,8 @@ class _Request:
                 self.started_at,
                 self.done_at,
                 self.work,
+                self.case_id,
+                self.unit,
             ),
         )
         self.outcome = self.pool.act(self.flow, self.step, self.emit.value).value
