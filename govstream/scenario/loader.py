@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from govstream.scenario.encoding import NotText, decode_scenario
 from govstream.scenario.model import Scenario, resolve_paths
 
 
@@ -27,9 +28,13 @@ class ScenarioError(Exception):
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as error:
         raise ScenarioError(source, [f"cannot read the file: {error.strerror or error}"]) from None
+    try:
+        text = decode_scenario(data)
+    except NotText as error:
+        raise ScenarioError(source, [str(error)]) from None
     return parse_scenario(text, source, overrides, base=Path(path).parent)
 
 

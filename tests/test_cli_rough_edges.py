@@ -1,0 +1,85 @@
+"""What a new user meets first: files in other encodings, a typo in `--set`, a CI log, a result
+cut short, `--log-level` in the wrong place. Each runs the command as a user would and checks
+the exit code and the message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_runner import ROOT, govstream
+
+FANOUT = ROOT / "scenarios" / "deregistration-fanout.yaml"
+EXIT_BAD_INPUT = 2
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- scenario files in other encodings ---------------------------------------------------------
+
+
+def test_the_scenario_has_text_that_gbk_writes_differently() -> None:
+    text = FANOUT.read_text(encoding="utf-8")
+    assert text.encode("gbk") != text.encode("utf-8")
+
+
+def test_a_gbk_scenario_validates_like_its_utf8_original(tmp_path: Path) -> None:
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes(FANOUT.read_text(encoding="utf-8").encode("gbk"))
+    done = govstream("validate", gbk)
+    assert done.returncode == 0, done.stderr
+    original = govstream("validate", FANOUT)
+    assert done.stdout.split("\n", 1)[1] == original.stdout.split("\n", 1)[1]
+
+
+def test_a_gbk_scenario_runs_with_its_chinese_text_intact(tmp_path: Path) -> None:
+    text = FANOUT.read_text(encoding="utf-8")
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes(("# -*- coding: gbk -*-\n" + text).encode("gbk"))
+    out = tmp_path / "run"
+    done = govstream("run", gbk, "--quiet", "--out", out, "--set", "duration=2d")
+    assert done.returncode == 0, done.stderr
+    assert "一网通" in (out / "result.json").read_text(encoding="utf-8")
+
+
+def test_a_coding_comment_on_the_second_line_is_read(tmp_path: Path) -> None:
+    text = "#!/usr/bin/env govstream\n# encoding: gb18030\n" + FANOUT.read_text(encoding="utf-8")
+    path = tmp_path / "declared.yaml"
+    path.write_bytes(text.encode("gb18030"))
+    done = govstream("validate", path)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_file_no_encoding_reads_names_the_encodings_tried(tmp_path: Path) -> None:
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(b"name: caf\x80\x80\nflow: F03\n")
+    done = govstream("validate", path)
+    assert done.returncode == EXIT_BAD_INPUT, done.stderr
+    said = one_line(done.stderr)
+    assert "UTF-8 and GB18030" in said and str(path) in said
+    assert "internal error" not in said
+
+
+def test_a_declared_encoding_the_file_does_not_hold_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "lies.yaml"
+    path.write_bytes(b"# coding: gbk\nname: \x80\x80\n")
+    done = govstream("validate", path)
+    assert done.returncode == EXIT_BAD_INPUT, done.stderr
+    assert "cannot be decoded as gb18030 (named by its coding comment)" in one_line(done.stderr)
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "it is a PNG image"),
+        (b"name: x\x00y\nflow: F03\n", "it holds binary data (a NUL byte at 7)"),
+    ],
+)
+def test_a_binary_file_is_not_a_text_scenario(tmp_path: Path, content: bytes, said: str) -> None:
+    path = tmp_path / "picture.yaml"
+    path.write_bytes(content)
+    done = govstream("validate", path)
+    assert done.returncode == EXIT_BAD_INPUT, done.stderr
+    assert f"the file is not a text scenario: {said}" in one_line(done.stderr)
