@@ -83,3 +83,16 @@ def test_a_binary_file_is_not_a_text_scenario(tmp_path: Path, content: bytes, sa
     done = govstream("validate", path)
     assert done.returncode == EXIT_BAD_INPUT, done.stderr
     assert f"the file is not a text scenario: {said}" in one_line(done.stderr)
+
+
+# -- --set values YAML cannot read -------------------------------------------------------------
+
+
+def test_a_set_value_yaml_cannot_read_is_bad_input_in_one_line() -> None:
+    done = govstream("validate", FANOUT, "--set", "agencies.bank.servers=[1")
+    assert done.returncode == EXIT_BAD_INPUT, done.stderr
+    problem = [line for line in done.stderr.splitlines() if "--set" in line]
+    assert len(problem) == 1, done.stderr
+    assert "--set 'agencies.bank.servers=[1': the value '[1' is not valid YAML" in problem[0]
+    assert "expected ',' or ']'" in problem[0]
+    assert "internal error" not in done.stderr and "^" not in done.stderr
