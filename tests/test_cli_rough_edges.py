@@ -4,10 +4,14 @@ the exit code and the message."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_runner import ROOT, govstream
+
+from govstream.cli import build_parser
 
 FANOUT = ROOT / "scenarios" / "deregistration-fanout.yaml"
 EXIT_BAD_INPUT = 2
@@ -96,3 +100,43 @@ def test_a_set_value_yaml_cannot_read_is_bad_input_in_one_line() -> None:
     assert "--set 'agencies.bank.servers=[1': the value '[1' is not valid YAML" in problem[0]
     assert "expected ',' or ']'" in problem[0]
     assert "internal error" not in done.stderr and "^" not in done.stderr
+
+
+# -- --log-level after the subcommand ----------------------------------------------------------
+
+
+def leaf_commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[Any]:
+    """Every subcommand path that takes no further subcommand, with its parser."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                nested = leaf_commands(sub, (*prefix, name))
+                found += nested or [((*prefix, name), sub)]
+    return found
+
+
+@pytest.mark.parametrize("path", [p for p, _ in leaf_commands(build_parser())], ids=" ".join)
+def test_every_subcommand_takes_log_level_after_it(path: tuple[str, ...]) -> None:
+    command = dict(leaf_commands(build_parser()))[path]
+    args: list[str] = list(path)
+    for action in command._actions:
+        if not action.option_strings and action.nargs not in ("?", "*"):
+            args.append("x")  # a positional argument: any value parses
+        elif action.required:
+            args += [action.option_strings[0], "x"]
+    for option in ("--log-level", "--log-format"):
+        assert option in command._option_string_actions, f"{path} lacks {option}"
+    parsed = build_parser().parse_known_args([*args, "--log-level", "debug"])[0]
+    assert parsed.log_level == "debug"
+    before = build_parser().parse_known_args(["--log-level", "error", *args])[0]
+    assert before.log_level == "error"  # given before the command, still counted
+
+
+def test_log_level_after_the_command_is_obeyed(tmp_path: Path) -> None:
+    done = govstream(
+        "run", FANOUT, "--quiet", "--out", tmp_path, "--set", "duration=2d",
+        "--log-level", "info", "--log-format", "json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert '"sim run finished"' in done.stderr
