@@ -5,6 +5,7 @@ the exit code and the message."""
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +141,41 @@ def test_log_level_after_the_command_is_obeyed(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert '"sim run finished"' in done.stderr
+
+
+# -- a result.json that cannot be read ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A short run of the fan-out scenario: its result.json, to cut and to spoil."""
+    out = tmp_path_factory.mktemp("short-run")
+    done = govstream("run", FANOUT, "--quiet", "--out", out, "--set", "duration=2d")
+    assert done.returncode == 0, done.stderr
+    return out / "result.json"
+
+
+def test_a_truncated_result_names_where_the_json_ends(short_run: Path, tmp_path: Path) -> None:
+    data = short_run.read_bytes()
+    cut = tmp_path / "result.json"
+    cut.write_bytes(data[: len(data) // 2])
+    line = data[: len(data) // 2].count(b"\n") + 1
+    done = govstream("report", tmp_path)
+    assert done.returncode == EXIT_BAD_INPUT, done.stderr
+    said = one_line(done.stderr)
+    assert f"the JSON ends at line {line}, column" in said
+    assert f"(byte {len(data) // 2}, the end of the file)" in said
+    assert "the file is cut short" in said
+    assert "validation error" not in said
+
+
+def test_a_result_with_a_wrong_field_names_it(short_run: Path, tmp_path: Path) -> None:
+    data = json.loads(short_run.read_text(encoding="utf-8"))
+    data["seed"] = "twelve"
+    spoiled = tmp_path / "result.json"
+    spoiled.write_text(json.dumps(data), encoding="utf-8")
+    for command in (["report", spoiled], ["compare", short_run, spoiled]):
+        done = govstream(*command)
+        assert done.returncode == EXIT_BAD_INPUT, done.stderr
+        said = one_line(done.stderr)
+        assert "seed: Input should be a valid integer" in said and "'twelve'" in said, said

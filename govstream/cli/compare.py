@@ -81,6 +81,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from govstream.report.console import escape, print_tables, report_console
     from govstream.report.gate import ThresholdError, evaluate, parse_threshold, thresholds_table
     from govstream.report.tables import condition_text
+    from govstream.report.unreadable import why_unreadable
 
     err = Console(stderr=True)
 
@@ -92,9 +93,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for path in (args.first, args.second):
         try:
             runs.append(read_run(path))
-        except (OSError, ValidationError, ValueError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not a govstream result"
-            return bad_input(f"{path}: {reason}")
+        except OSError as error:
+            return bad_input(f"{path}: {error.strerror}")
+        except (ValidationError, ValueError) as error:
+            source = path / "result.json" if path.is_dir() else path
+            return bad_input(f"{source}: not a govstream result ({why_unreadable(error, source)})")
     first, second = runs
     if first.flow_ids != second.flow_ids and not args.allow_different_flows:
         return bad_input(
