@@ -179,3 +179,32 @@ def test_a_result_with_a_wrong_field_names_it(short_run: Path, tmp_path: Path) -
         assert done.returncode == EXIT_BAD_INPUT, done.stderr
         said = one_line(done.stderr)
         assert "seed: Input should be a valid integer" in said and "'twelve'" in said, said
+
+
+# -- --quiet --fail-on-sla says what failed -----------------------------------------------------
+
+OUTAGE = ROOT / "scenarios" / "deregistration-bank-outage.yaml"
+
+
+def test_quiet_fail_on_sla_still_names_each_target_not_met(tmp_path: Path) -> None:
+    done = govstream("run", OUTAGE, "--fail-on-sla", "--quiet", "--out", tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.startswith("wrote ") and len(done.stdout.splitlines()) == 1
+    targets = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))["targets"]
+    failing = [t for t in targets if t["verdict"] != "met"]
+    assert failing, "the outage scenario is expected to miss a target"
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("SLA: ") and "MISSED" in lines[0]
+    for target in failing:
+        line = next(line for line in lines if f" {target['id']}: " in line)
+        assert line.startswith(target["verdict"].upper() + " ")
+        assert f"{target['flow']} " in line and f" {target['stat']} observed " in line
+        assert f"vs limit {target['within']}" in line
+    assert len(lines) == 1 + len(failing)
+
+
+def test_quiet_without_a_missed_target_prints_only_the_paths(tmp_path: Path) -> None:
+    done = govstream("run", FANOUT, "--fail-on-sla", "--quiet", "--out", tmp_path,
+                     "--set", "duration=2d")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("wrote ") and done.stderr == ""
