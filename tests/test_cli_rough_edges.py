@@ -208,3 +208,23 @@ def test_quiet_without_a_missed_target_prints_only_the_paths(tmp_path: Path) -> 
                      "--set", "duration=2d")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("wrote ") and done.stderr == ""
+
+
+# -- compare: no empty table, and grammar ------------------------------------------------------
+
+
+def test_compare_without_a_verdict_change_says_so_in_one_line(short_run: Path) -> None:
+    done = govstream("compare", short_run, short_run, "--fail-if", "case.p90 > +10%")
+    assert done.returncode == 0, done.stderr
+    assert "Verdict changes" not in done.stdout
+    assert "no verdict changed" in done.stdout
+    assert "the 1 threshold held" in done.stdout and "thresholds held" not in done.stdout
+
+
+def test_compare_counts_thresholds_that_held_in_the_plural(short_run: Path) -> None:
+    done = govstream(
+        "compare", short_run, short_run, "--fail-if", "case.p90 > +10%",
+        "--fail-if", "case.p99 > +10%", "--fail-if", "case.count < -5%",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "all 3 thresholds held" in done.stdout

@@ -127,7 +127,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     console.print(f"[bold]second[/]: {escape(describe(second))}")
     for warning in warnings:
         console.print(f"[bold red]WARNING[/]: [bold]{escape(warning)}[/]", soft_wrap=True)
-    print_tables(tables, console)
+    shown = [table for table in tables if table.rows or table.title != "Verdict changes"]
+    if len(shown) < len(tables):  # an empty table's borders say less than one line
+        console.print("no verdict changed: every target has the same verdict in both runs")
+    print_tables(shown, console)
     if args.html:
         from govstream.report.compare_html import render_comparison
 
@@ -141,5 +144,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if failures:
         return EXIT_GATE
     if crossings:
-        console.print(f"[green]all {len(crossings)} thresholds held[/]")
+        console.print(f"[green]{held_text(len(crossings))}[/]")
     return EXIT_OK
+
+
+def held_text(count: int) -> str:
+    """`the 1 threshold held`, `all 3 thresholds held`."""
+    return "the 1 threshold held" if count == 1 else f"all {count} thresholds held"
