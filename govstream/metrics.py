@@ -309,6 +309,13 @@ def _value_at(index: int, percentile: float) -> int:
     return int(_LAYOUT.get_lowest_equivalent_value(value))
 
 
+def _within(value: float, lowest: float, highest: float) -> float:
+    """A percentile inside the values recorded: HdrHistogram reads one back as its bucket's
+    highest equivalent value, which for the largest values lies above the largest of them
+    (a p99.9 over the max); no percentile is outside the smallest and the largest value."""
+    return min(max(value, lowest), highest)
+
+
 class LatencyRecorder:
     """Records non-negative durations; values past the histogram's range are clamped (counted).
 
@@ -320,6 +327,7 @@ class LatencyRecorder:
         "_chunks",
         "_counts",
         "_max",
+        "_min",
         "_open_counts",
         "_pending",
         "clamped",
@@ -343,6 +351,7 @@ class LatencyRecorder:
         self.count = 0
         self.total = 0.0
         self._max = 0.0
+        self._min = math.inf
         self.clamped = 0
         self.open_count = 0
         self.open_total = 0.0
@@ -373,11 +382,14 @@ class LatencyRecorder:
         if not np.isfinite(values).all():
             raise ValueError(f"latency must be finite: {values[~np.isfinite(values)][0]}")
         top = max(pending)  # as given: legal working days stay whole numbers
+        bottom = min(pending)
         pending.clear()
         self.count += len(values)
         self.total = float(np.cumsum(np.concatenate(([self.total], values)))[-1])
         if top > self._max:
             self._max = top
+        if bottom < self._min:
+            self._min = bottom
         scaled = np.rint(values * MICROS)  # round(value * MICROS): both round half to even
         over = scaled > HIGHEST_MICROS
         if over.any():
@@ -422,12 +434,19 @@ class LatencyRecorder:
             everything.merge(self._counts)
             everything.merge(self._open_counts)
         values = everything.percentile_values(list(PERCENTILES.values()))
-        at = {name: self._read(values[p]) for name, p in PERCENTILES.items()}
+        lowest = min(self._min, self.open_min)
+        highest = max(self._max, self.open_max)
+        at = {
+            name: _within(self._read(values[p]), lowest, highest) for name, p in PERCENTILES.items()
+        }
         upper: dict[str, float | None] | None = None
         if self.open_count:
             upper = {"mean": None, "max": None}
             for name, p in PERCENTILES.items():
-                upper[name] = self._finished_rank_value(math.ceil(p / 100 * total))
+                bound = self._finished_rank_value(math.ceil(p / 100 * total))
+                # Never below the statistic with the open values at their age, which each
+                # clamp to its own range could otherwise put it under.
+                upper[name] = None if bound is None else max(bound, at[name])
         return LatencySummary(
             count=self.count,
             mean=(self.total + self.open_total) / total,
@@ -435,7 +454,7 @@ class LatencyRecorder:
             p90=at["p90"],
             p99=at["p99"],
             p999=at["p99.9"],
-            max=max(self._max, self.open_max),
+            max=highest,
             clamped=self.clamped,
             open=self.open_count,
             open_min=self.open_min if self.open_count else None,
@@ -448,14 +467,15 @@ class LatencyRecorder:
         if not self.count:
             raise ValueError("no finished values recorded")
         clipped = min(100.0, max(0.0, percentile))
-        return self._read(self._counts.value_at_percentile(clipped))
+        return _within(self._read(self._counts.value_at_percentile(clipped)), self._min, self._max)
 
     def _finished_rank_value(self, rank: int) -> float | None:
         """The rank-th smallest finished value: the percentile if no open value ever ends."""
         rank = max(1, rank)
         if rank > self.count:
             return None
-        return self._read(self._counts.value_at_percentile(100.0 * rank / self.count))
+        value = self._read(self._counts.value_at_percentile(100.0 * rank / self.count))
+        return _within(value, self._min, self._max)
 
     def _read(self, micros: int) -> float:
         value = micros / MICROS
@@ -497,7 +517,10 @@ class LatencyRecorder:
         self._max = max(self._max, float(data["max"]))
         self.clamped += int(data.get("clamped", 0))
         if int(data["count"]):
-            self._counts.merge(Counts.of(HdrHistogram.decode(data["histogram"].encode("ascii"))))
+            counts = Counts.of(HdrHistogram.decode(data["histogram"].encode("ascii")))
+            # The encoding keeps no exact smallest value: the lowest bucket's floor is at most it.
+            self._min = min(self._min, counts.min_value() / MICROS)
+            self._counts.merge(counts)
         opened = data.get("open")
         if opened:
             if self._open_counts is None:

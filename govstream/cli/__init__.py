@@ -44,23 +44,44 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"govstream {__version__}")
+    add_logging_args(parser, defaults=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"govstream.cli.{name}").add_commands(commands)
+    for command in subcommand_parsers(parser):
+        add_logging_args(command, defaults=False)
+    return parser
+
+
+def add_logging_args(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """`--log-level` and `--log-format`, on the top-level parser and again on every
+    subcommand: an error's hint says `--log-level debug`, and a user adds it at the end of the
+    command they just ran. A subcommand's copy sets nothing unless given, so one given before
+    the subcommand still counts."""
     parser.add_argument(
         "--log-level",
-        default="warning",
+        default="warning" if defaults else argparse.SUPPRESS,
         choices=("debug", "info", "warning", "error"),
-        help="log level for the structured log on stderr (default: warning)",
+        help="log level for the structured log on stderr (default: warning); may come before "
+        "or after the command",
     )
     parser.add_argument(
         "--log-format",
-        default="auto",
+        default="auto" if defaults else argparse.SUPPRESS,
         choices=LOG_FORMATS,
         help="how the log on stderr is written: 'console' readable, 'json' one JSON object a "
         "line, 'auto' readable on a terminal and JSON otherwise (default: auto)",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"govstream.cli.{name}").add_commands(commands)
-    return parser
+
+
+def subcommand_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every subcommand's parser, nested ones (`kafka up`, `contracts check`) included."""
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                found += [child, *subcommand_parsers(child)]
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:

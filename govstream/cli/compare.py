@@ -81,6 +81,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from govstream.report.console import escape, print_tables, report_console
     from govstream.report.gate import ThresholdError, evaluate, parse_threshold, thresholds_table
     from govstream.report.tables import condition_text
+    from govstream.report.unreadable import why_unreadable
 
     err = Console(stderr=True)
 
@@ -92,9 +93,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for path in (args.first, args.second):
         try:
             runs.append(read_run(path))
-        except (OSError, ValidationError, ValueError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not a govstream result"
-            return bad_input(f"{path}: {reason}")
+        except OSError as error:
+            return bad_input(f"{path}: {error.strerror}")
+        except (ValidationError, ValueError) as error:
+            source = path / "result.json" if path.is_dir() else path
+            return bad_input(f"{source}: not a govstream result ({why_unreadable(error, source)})")
     first, second = runs
     if first.flow_ids != second.flow_ids and not args.allow_different_flows:
         return bad_input(
@@ -124,7 +127,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     console.print(f"[bold]second[/]: {escape(describe(second))}")
     for warning in warnings:
         console.print(f"[bold red]WARNING[/]: [bold]{escape(warning)}[/]", soft_wrap=True)
-    print_tables(tables, console)
+    shown = [table for table in tables if table.rows or table.title != "Verdict changes"]
+    if len(shown) < len(tables):  # an empty table's borders say less than one line
+        console.print("no verdict changed: every target has the same verdict in both runs")
+    print_tables(shown, console)
     if args.html:
         from govstream.report.compare_html import render_comparison
 
@@ -138,5 +144,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if failures:
         return EXIT_GATE
     if crossings:
-        console.print(f"[green]all {len(crossings)} thresholds held[/]")
+        console.print(f"[green]{held_text(len(crossings))}[/]")
     return EXIT_OK
+
+
+def held_text(count: int) -> str:
+    """`the 1 threshold held`, `all 3 thresholds held`."""
+    return "the 1 threshold held" if count == 1 else f"all {count} thresholds held"

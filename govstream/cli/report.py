@@ -69,6 +69,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from govstream.report.compare import read_run
     from govstream.report.console import print_report, report_console
     from govstream.report.outputs import write_renderings
+    from govstream.report.unreadable import why_unreadable
 
     source = args.run / "result.json" if args.run.is_dir() else args.run
     try:
@@ -77,9 +78,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         Console(stderr=True).print(f"error: {source}: {error.strerror}", markup=False)
         return 2
     except (ValidationError, ValueError) as error:
-        first = str(error).splitlines()[0]
         Console(stderr=True).print(
-            f"error: {source}: not a govstream result.json ({first})", markup=False
+            f"error: {source}: not a govstream result.json ({why_unreadable(error, source)})",
+            markup=False,
+            soft_wrap=True,
         )
         return 2
     out_dir = args.out or source.parent

@@ -260,6 +260,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_report(result, console)
     console.print(f"wrote {json_path}, {md_path} and {html_path} ({elapsed:.1f}s wall clock)")
     if args.fail_on_sla and not result.targets_met:
+        if args.quiet:  # the report was not printed: say on stderr what failed the run
+            from govstream.report.failing import failing_lines
+
+            for line in failing_lines(result):
+                err.print(line, markup=False, highlight=False, soft_wrap=True)
         return EXIT_SLA_MISSED
     return EXIT_OK
 

@@ -6,12 +6,18 @@ import argparse
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 
 from govstream.cli.args import add_jobs_arg, add_scenario_args, jobs_problem
 from govstream.report.console import escape, print_tables, report_console
+from govstream.report.tables import Table
 from govstream.result import RunResult
+
+if TYPE_CHECKING:
+    from govstream.studies.sweep import Vary
 
 EXIT_OK = 0
 EXIT_INTERRUPTED = 1
@@ -82,7 +88,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         point_key,
         run_sweep,
         sweep_settings,
-        sweep_table,
     )
 
     if args.replications < 1:
@@ -150,7 +155,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     records = [state.points[point_key(p)] for p in points]
-    print_tables([sweep_table(varies, records)], console)
+    print_sweep(varies, records, console)
     console.print(f"[bold]{escape(answer_text(varies, records, len(points)))}[/]")
     elapsed = time.monotonic() - started
     console.print(
@@ -159,3 +164,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         highlight=False,
     )
     return EXIT_OK
+
+
+def print_sweep(
+    varies: Sequence[Vary], records: Sequence[dict[str, Any]], console: Console
+) -> None:
+    """The sweep's table: a column per target where the console is wide enough for every
+    value, otherwise a row per point and target."""
+    from govstream.studies.sweep import sweep_rows_table, sweep_table
+
+    wide = sweep_table(varies, records)
+    print_tables(
+        [wide if table_width(wide) <= console.width else sweep_rows_table(varies, records)], console
+    )
+
+
+def table_width(table: Table) -> int:
+    """The width a table needs to show every cell on one line: each column as wide as its
+    widest cell or header, with rich's borders and padding (three cells a column, one more)."""
+    widths = [
+        max(cell_len(text) for text in (header, *(row[i] for row in table.rows)))
+        for i, header in enumerate(table.headers)
+    ]
+    return sum(widths) + 3 * len(widths) + 1

@@ -20,7 +20,11 @@ def _rich(table: Table) -> RichTable:
     )
     for index, header in enumerate(table.headers):
         right = index > 0 and table.numeric(index)
-        drawn.add_column(header, justify="right" if right else "left", no_wrap=index == 0)
+        # A value too long for its column folds onto the next line rather than end in "…":
+        # a table is read for its values, and a narrow terminal must not hide them.
+        drawn.add_column(
+            header, justify="right" if right else "left", no_wrap=index == 0, overflow="fold"
+        )
     for row in table.rows:
         drawn.add_row(*(_style(cell) for cell in row))
     return drawn

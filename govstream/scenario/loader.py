@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from govstream.scenario.encoding import NotText, decode_scenario
 from govstream.scenario.model import Scenario, resolve_paths
 
 
@@ -27,9 +28,13 @@ class ScenarioError(Exception):
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as error:
         raise ScenarioError(source, [f"cannot read the file: {error.strerror or error}"]) from None
+    try:
+        text = decode_scenario(data)
+    except NotText as error:
+        raise ScenarioError(source, [str(error)]) from None
     return parse_scenario(text, source, overrides, base=Path(path).parent)
 
 
@@ -92,11 +97,34 @@ def apply_override(data: dict[str, Any], override: str, source: str) -> None:
         node = node.setdefault(key, {})
         if not isinstance(node, dict | list):
             raise ScenarioError(source, [f"--set {override!r}: {key!r} holds a value, not fields"])
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    value = _override_value(raw, override, source)
     if isinstance(node, list):
         node[_index(keys[-1], node, override, source)] = value
     else:
         node[keys[-1]] = value
+
+
+def _override_value(raw: str, override: str, source: str) -> Any:
+    """The value of a `--set`, read as YAML; one that YAML cannot read is the argument's
+    mistake, said in one line with where it went wrong, not a parser's multi-line report."""
+    if not raw.strip():
+        return ""
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = ""
+        if mark is not None:
+            where = f" at column {mark.column + 1}"
+            if "\n" in raw.strip():
+                where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        context = getattr(error, "context", None)
+        said = f"{context}: {problem}" if context else problem
+        raise ScenarioError(
+            source,
+            [f"--set {override!r}: the value {raw.strip()!r} is not valid YAML{where} ({said})"],
+        ) from None
 
 
 def _index(key: str, items: list[Any], override: str, source: str) -> int:

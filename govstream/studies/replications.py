@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import statistics
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+
+import structlog
 
 from govstream.engines.results import (
     calendar_info,
@@ -26,6 +29,7 @@ from govstream.engines.results import (
     package_versions,
     unchecked_info,
 )
+from govstream.engines.stopped import INTERRUPTED, RunStopped, mark_incomplete
 from govstream.metrics import STAT_NAMES, LatencySummary, RecorderSet
 from govstream.pipeline.breakdown import Tails
 from govstream.pipeline.why import latency_breakdowns, target_breakdowns
@@ -41,6 +45,8 @@ from govstream.result import (
 )
 from govstream.scenario.model import Scenario
 from govstream.sla import SCALES, Beside, evaluate_targets
+
+log = structlog.get_logger(__name__)
 
 T_975 = (
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -129,21 +135,66 @@ def run_replications(
     workers: int | None = None,
 ) -> RunResult:
     """`count` replications in parallel on `workers` processes (default: one per core),
-    merged; each is deterministic for its seed, so the result does not depend on `workers`."""
+    merged; each is deterministic for its seed, so the result does not depend on `workers`.
+
+    Ctrl-C stops the workers and raises RunStopped with the replications finished by then
+    merged (marked incomplete): a long study interrupted keeps what it had measured."""
     seeds = replication_seeds(scenario, count)
     overrides = list(overrides)
     runs: dict[int, ReplicationRun] = {}
     warm_workers()
-    with ProcessPoolExecutor(max_workers=default_workers(count, workers)) as pool:
-        futures: list[Future[ReplicationRun]] = [
+    pool = ProcessPoolExecutor(
+        max_workers=default_workers(count, workers), initializer=ignore_interrupts
+    )
+    try:
+        remaining: set[Future[ReplicationRun]] = {
             pool.submit(replicate, scenario, seed, scenario_file, overrides) for seed in seeds
-        ]
-        for future in futures:
-            run = future.result()
-            runs[run.seed] = run
-            if progress is not None:
-                progress(len(runs) / count)
+        }
+        while remaining:
+            finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+            for future in finished:
+                run = future.result()
+                runs[run.seed] = run
+                log.info("replication finished", seed=run.seed, done=len(runs), of=count)
+                if progress is not None:
+                    progress(len(runs) / count)
+    except KeyboardInterrupt:
+        stop_workers(pool)
+        raise _interrupted(scenario, runs, count, scenario_file, overrides) from None
+    except BaseException:
+        stop_workers(pool)
+        raise
+    pool.shutdown()
     return merge_replications(scenario, [runs[seed] for seed in seeds], scenario_file, overrides)
+
+
+def ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the process that started them, which stops them and keeps
+    the replications they finished; an interrupt in a worker would lose its run instead."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the replications still running now, not when they would have finished."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _interrupted(
+    scenario: Scenario,
+    runs: dict[int, ReplicationRun],
+    count: int,
+    scenario_file: str,
+    overrides: list[str],
+) -> RunStopped:
+    """The replications done when Ctrl-C came, merged as any study of that many is."""
+    if not runs:
+        return RunStopped(INTERRUPTED, None, interrupted=True)
+    done = [runs[seed] for seed in sorted(runs)]
+    merged = merge_replications(scenario, done, scenario_file, overrides)
+    reason = f"{INTERRUPTED} with {len(done)} of {count} replications finished"
+    return RunStopped(INTERRUPTED, mark_incomplete(merged, reason), interrupted=True)
 
 
 def merge_replications(

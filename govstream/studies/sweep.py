@@ -308,6 +308,44 @@ def sweep_table(varies: Sequence[Vary], records: Sequence[dict[str, Any]]) -> Ta
     )
 
 
+def sweep_rows_table(varies: Sequence[Vary], records: Sequence[dict[str, Any]]) -> Table:
+    """The sweep table turned on its side: one row per point and target, for a console too
+    narrow for a column per target (a sweep of the district has dozens), where each column
+    would shrink to "…" and show no value at all."""
+    rows = []
+    for record in records:
+        values = point_values(varies, record)
+        every = "yes" if record["all_met"] else "no"
+        for index, v in enumerate(record["verdicts"]):
+            first = index == 0
+            rows.append(
+                (
+                    *(values if first else ["" for _ in values]),
+                    every if first else "",
+                    v.get("flow", ""),
+                    v["target"],
+                    f"{v['on']} {v['stat']} ≤ {v['within']}",
+                    v["shown"],
+                    v["word"],
+                )
+            )
+    return Table(
+        "Sweep: each target's statistic and verdict per point",
+        (
+            *(v.path for v in varies),
+            "every target met",
+            "flow",
+            "target",
+            "on",
+            "observed",
+            "verdict",
+        ),
+        rows,
+        "the same seeds at every point; ≥ = open cases counted at their age; "
+        "[a, b] = 95 % interval over replications",
+    )
+
+
 def render_markdown(name: str, table: Table, answer: str) -> str:
     lines = [f"# govstream sweep: {name}", "", f"**{answer}.**", "", f"## {table.title}", ""]
     lines.append("| " + " | ".join(table.headers) + " |")

@@ -41,7 +41,7 @@ from govstream.pipeline.schedule import (
     trigger_generators,
 )
 from govstream.pipeline.scoring import Scorer
-from govstream.progress import ProgressCallback
+from govstream.progress import ProgressCallback, run_fraction
 from govstream.result import EngineInfo, RunResult
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
@@ -449,9 +449,12 @@ class SimEngine:
 
     def _ticker(self, horizon: float) -> SimProcess:
         assert self.progress is not None
-        step = horizon / 200
+        arrivals_end = self.scenario.duration.clock_seconds()
+        step = min(arrivals_end, horizon) / 200
         while True:
-            self.progress(min(self.env.now / horizon, 1.0))
+            started = self.ledger.counts().cases_started
+            now, still_open = self.env.now, self.ledger.open_cases()
+            self.progress(run_fraction(now, arrivals_end, horizon, started, still_open))
             yield self.env.timeout(step)
 
     # -- run -------------------------------------------------------------------------------
