@@ -74,18 +74,51 @@ def _time_axis(values: Iterable[float | None], title: str) -> dict[str, Any]:
     }
 
 
+LEGEND_ROW = 20
+"""Pixels one legend entry takes, to make a chart tall enough for its legend."""
+
+
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    """A chart's frame, laid out so that no text can overlap another: the title sits in the
+    top margin, a legend in one column right of the plot (plotly widens the right margin to
+    fit it, whereas a legend under the plot lands on the x-axis title as soon as it wraps),
+    and both axes push their margins out to fit their tick labels and titles."""
     layout: dict[str, Any] = {
-        "title": {"text": title, "x": 0, "xanchor": "left"},
+        "title": {
+            "text": title,
+            "x": 0,
+            "xanchor": "left",
+            "xref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "yref": "container",
+            "pad": {"t": 12, "l": 4},
+        },
         "font": FONT,
         "height": 420,
-        "margin": {"l": 70, "r": 20, "t": 50, "b": 60},
-        "legend": {"orientation": "h", "y": -0.2},
+        "margin": {"l": 70, "r": 20, "t": 56, "b": 56},
+        "legend": {
+            "x": 1.02,
+            "xanchor": "left",
+            "y": 1,
+            "yanchor": "top",
+            "font": {"size": 12},
+            "tracegroupgap": 4,
+        },
         "plot_bgcolor": "white",
         "hovermode": "closest",
     }
     layout.update(extra)
+    for axis in ("xaxis", "yaxis"):
+        if axis in layout:
+            layout[axis] = {"automargin": True, **layout[axis]}
     return layout
+
+
+def legend_height(entries: int, low: int = 420, high: int = 760) -> int:
+    """A chart's height with room for a one-column legend of so many entries: past `high`
+    plotly scrolls the legend instead."""
+    return max(low, min(high, 140 + LEGEND_ROW * entries))
 
 
 # -- latency distributions ----------------------------------------------------------------------
@@ -213,6 +246,7 @@ def _time_figure(
     shapes, notes = outage_shapes(series)
     layout = _layout(
         title,
+        height=legend_height(len(traces)),
         xaxis={"type": "date", "title": {"text": "business time"}, "gridcolor": "#e5e5e5"},
         yaxis={"title": {"text": yaxis}, "rangemode": "tozero", "gridcolor": "#e5e5e5"},
         shapes=shapes,
@@ -342,8 +376,7 @@ def _bar_figure(title: str, labels: list[str], traces: list[dict[str, Any]], axi
     layout = _layout(
         title,
         barmode="group",
-        height=max(260, 60 + 55 * len(labels)),
-        margin={"l": 200, "r": 20, "t": 50, "b": 60},
+        height=max(280, 120 + 55 * len(labels)),
         xaxis=axis,
         yaxis={"automargin": True, "autorange": "reversed"},
     )
