@@ -22,8 +22,7 @@ from govstream.pipeline.series import (
     open_name,
     queue_name,
 )
-from govstream.report.tables import flow_metrics
-from govstream.result import FlowInfo, RunResult, TimeSeries
+from govstream.result import RunResult, TimeSeries
 
 Figure = dict[str, Any]
 
@@ -119,71 +118,6 @@ def legend_height(entries: int, low: int = 420, high: int = 760) -> int:
     """A chart's height with room for a one-column legend of so many entries: past `high`
     plotly scrolls the legend instead."""
     return max(low, min(high, 140 + LEGEND_ROW * entries))
-
-
-# -- latency distributions ----------------------------------------------------------------------
-
-
-def latency_figure(result: RunResult, flow: FlowInfo) -> Figure | None:
-    """Each step's acted latency and the whole case, from the trigger, as percentile curves,
-    with the flow's clock-time targets marked where they sit."""
-    curves = result.curves
-    if curves is None:
-        return None
-    metrics = flow_metrics(flow, curves.latency, ("acted",))
-    if not metrics:
-        return None
-    points = [(i, p) for i, p in enumerate(curves.percentiles) if p < 100.0]
-    data: list[dict[str, Any]] = []
-    all_values: list[float | None] = []
-    for label, key in metrics:
-        values = curves.latency[key]
-        ys = [values[i] if values[i] > 0 else None for i, _ in points]
-        all_values += ys
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": label,
-                "x": [nines(p) for _, p in points],
-                "y": ys,
-                "customdata": [_percent(p) for _, p in points],
-                "text": [format_seconds(values[i]) for i, _ in points],
-                "hovertemplate": "%{fullData.name}<br>%{customdata}: %{text}<extra></extra>",
-                "line": {"width": 3 if label == "whole case" else 1.5},
-                "marker": {"size": 4},
-            }
-        )
-    for verdict in result.targets:
-        if verdict.flow != flow.id or verdict.unit != "s" or verdict.of not in ("case", "acted"):
-            continue
-        if not verdict.stat.startswith("p"):
-            continue
-        percentile = float(verdict.stat[1:])
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": f"target {verdict.id} ({verdict.stat} ≤ {verdict.within})",
-                "x": [nines(percentile)],
-                "y": [verdict.limit],
-                "marker": {"symbol": "x-thin", "size": 14, "line": {"width": 3}},
-                "hovertemplate": f"{verdict.id}: {verdict.stat} ≤ {verdict.within}<extra></extra>",
-            }
-        )
-        all_values.append(verdict.limit)
-    layout = _layout(
-        f"{flow.id}: latency from the intended emit time, by percentile",
-        xaxis={
-            "title": {"text": "percentile (of the cases or requests)"},
-            "tickvals": [nines(p) for p in NINES_TICKS],
-            "ticktext": [_percent(p) for p in NINES_TICKS],
-            "gridcolor": "#e5e5e5",
-            "zeroline": False,
-        },
-        yaxis=_time_axis(all_values, "business latency (log scale)"),
-    )
-    return {"data": data, "layout": layout}
 
 
 # -- over time ----------------------------------------------------------------------------------
