@@ -223,6 +223,12 @@ TEXT_BOXES = """JSON.stringify(Array.from(document.querySelectorAll(".chart")).m
   };
 }))"""
 
+NOTES = """JSON.stringify({
+  listed: Array.from(document.querySelectorAll("ul.note li")).map(li => li.textContent),
+  verdicts: Array.from(document.querySelectorAll("td ul.note li")).map(li => li.textContent),
+  paragraphs: Array.from(document.querySelectorAll("p.note, div.note")).map(p => p.textContent),
+})"""
+
 
 def latency_targets(result: RunResult) -> list[tuple[str, str]]:
     """(flow, target) of every target on a latency the run measured: each must be marked."""
@@ -288,3 +294,24 @@ def test_every_latency_target_is_marked_and_no_axis_title_overlaps(
             assert axis["box"] is not None, (chart["id"], axis)
             for other in ("title", "legend"):
                 assert not overlaps(axis["box"], chart[other]), (chart["id"], axis["text"], other)
+
+
+def test_how_each_target_was_read_is_a_list(utilities_dir: Path, tmp_path: Path) -> None:
+    """Each target's note is an item of its own under the targets table, a note of several
+    points split into them, never one paragraph of every note."""
+    result = RunResult.read(utilities_dir / "result.json")
+    with open_page(utilities_dir / "report.html", tmp_path / "profile") as page:
+        page.wait_until("document.body.dataset.charts !== 'pending'")
+        notes = json.loads(page.evaluate(NOTES))
+    noted = {(v.flow, v.id): v.note for v in result.targets if v.note}
+    assert len(noted) >= 5
+    for (flow_id, target), note in noted.items():
+        items = [li for li in notes["listed"] if li.startswith(f"{flow_id} {target}")]
+        assert len(items) == 1, (target, items)
+        points = note.split("; ")
+        for point in points:
+            assert point in items[0]
+            # a point is an item of its own: in the verdicts and under the targets table
+            assert point in notes["verdicts"]
+            assert len(points) == 1 or point in notes["listed"]
+    assert not any(target in p for _, target in noted for p in notes["paragraphs"])

@@ -16,6 +16,7 @@ from govstream.report.html_page import (
     chart_html,
     esc,
     heading_html,
+    note_html,
     page,
     plotly_version,
     table_html,
@@ -59,7 +60,7 @@ def _verdict_row(verdict: TargetVerdict, quoted: set[tuple[str, str, str]]) -> s
         words.append(f"<blockquote>«{esc(verdict.quote)}»</blockquote>")
     if verdict.note and ("note", verdict.flow, verdict.id) not in quoted:
         quoted.add(("note", verdict.flow, verdict.id))
-        words.append(f'<div class="note">{esc(verdict.note)}</div>')
+        words.append(note_html(verdict.note))
     cells = [
         badge(verdict_word(verdict)),
         esc(verdict.flow),
