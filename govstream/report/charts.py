@@ -43,6 +43,11 @@ TIME_TICKS = (
     (365 * DAY, "1y"),
 )
 NINES_TICKS = (0.0, 50.0, 90.0, 99.0, 99.9, 99.99)
+COLOURS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+"""plotly's own colourway, set on a line where another line must share its colour."""
 OUTAGE_FILL = "rgba(214, 39, 40, 0.13)"
 FONT = {
     "family": "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'PingFang SC', "
@@ -258,7 +263,8 @@ def rates_figure(result: RunResult) -> Figure | None:
     x = bin_times(series)[::group]
     per_day = DAY / (series.bin_seconds * group)
     traces = []
-    for flow_id in result.flow_ids:
+    for index, flow_id in enumerate(result.flow_ids):
+        colour = COLOURS[index % len(COLOURS)]
         for label, name, dash in (
             ("arrivals", arrivals_name(flow_id), "solid"),
             ("completions", completions_name(flow_id), "dot"),
@@ -269,9 +275,9 @@ def rates_figure(result: RunResult) -> Figure | None:
                     round(sum(counts[i : i + group]) * per_day, 3)
                     for i in range(0, len(counts), group)
                 ]
-                traces.append(
-                    _line(f"{flow_id} {label}", x, rates, line={"shape": "hv", "dash": dash})
-                )
+                # a flow's arrivals and completions in one colour, toggled together
+                line = {"shape": "hv", "dash": dash, "color": colour}
+                traces.append(_line(f"{flow_id} {label}", x, rates, line=line, legendgroup=flow_id))
     days = group * series.bin_seconds / DAY
     return _time_figure(
         series, f"Arrivals and completions per day (over {days:.3g} d)", "cases per day", traces

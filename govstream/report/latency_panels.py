@@ -23,6 +23,7 @@ from typing import Any, Literal
 from govstream.durations import format_seconds
 from govstream.pipeline.book import case_key, span_key, step_key
 from govstream.report.charts import (
+    COLOURS,
     NINES_TICKS,
     Figure,
     _layout,
@@ -41,20 +42,6 @@ from govstream.report.tables import (
 from govstream.result import FlowInfo, RunResult, TargetVerdict
 
 Scale = Literal["s", "legal", "office"]
-
-COLOURS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
-"""plotly's own colourway: a panel holds at most this many lines, each its own colour."""
 
 LEGAL_STATS = ("p50", "p90", "p99", "p99.9")
 """What a run keeps of a latency in legal working days: its summary, not a whole curve."""
