@@ -168,9 +168,11 @@ def _line(result: RunResult, scale: Scale, line: Series, colour: str) -> dict[st
     }
 
 
-def _target(verdict: TargetVerdict, colour: str, name: str) -> dict[str, Any]:
+def _target(verdict: TargetVerdict, colour: str, name: str, floor: float) -> dict[str, Any]:
     """An × at a percentile target's place; a line across the panel at a mean's or a
-    maximum's limit, as neither has a percentile of its own."""
+    maximum's limit, as neither has a percentile of its own. A limit of nothing at all (`max
+    ≤ 0s`) is drawn at `floor`, the foot of a log axis, which has no 0."""
+    limit = verdict.limit if verdict.limit > 0 or verdict.unit != "s" else floor
     hover = (
         f"target {verdict.id}: {verdict.stat} ≤ {limit_text(verdict)}<br>"
         f"observed {observed_text(verdict)}: {verdict_word(verdict)}<extra></extra>"
@@ -185,7 +187,7 @@ def _target(verdict: TargetVerdict, colour: str, name: str) -> dict[str, Any]:
         trace |= {
             "mode": "markers",
             "x": [nines(float(verdict.stat[1:]))],
-            "y": [verdict.limit],
+            "y": [limit],
             "marker": {"symbol": "x-thin", "size": 16, "line": {"width": 3, "color": colour}},
         }
     else:
@@ -193,7 +195,7 @@ def _target(verdict: TargetVerdict, colour: str, name: str) -> dict[str, Any]:
         trace |= {
             "mode": "lines",
             "x": ends,
-            "y": [verdict.limit, verdict.limit],
+            "y": [limit, limit],
             "line": {"dash": "dash", "width": 2, "color": colour},
         }
     return trace
@@ -212,15 +214,18 @@ def _figure(
     targets: Mapping[str, list[TargetVerdict]],
     repeated: set[str],
 ) -> Figure:
-    data: list[dict[str, Any]] = []
-    marks: list[dict[str, Any]] = []
+    data = [
+        _line(result, scale, line, COLOURS[index % len(COLOURS)])
+        for index, line in enumerate(panel.series)
+    ]
+    shown = [y for trace in data for y in trace["y"] if y]
+    floor = min(shown, default=1.0) / 3
     for index, line in enumerate(panel.series):
         colour = COLOURS[index % len(COLOURS)]
-        data.append(_line(result, scale, line, colour))
-        marks += [
-            _target(v, colour, _target_name(v, v.id in repeated)) for v in targets.get(line.key, [])
+        data += [
+            _target(v, colour, _target_name(v, v.id in repeated), floor)
+            for v in targets.get(line.key, [])
         ]
-    data += marks
     xaxis = {
         "title": {"text": "percentile", "standoff": 8},
         "tickvals": [nines(p) for p in NINES_TICKS],
