@@ -17,6 +17,8 @@ from govstream.report.html import render_html
 from govstream.result import EngineInfo, RunResult
 
 OUTAGE = "scenarios/deregistration-bank-outage.yaml"
+UTILITIES = "scenarios/utility-connection.yaml"
+"""F04: fourteen steps and five spans, targets in seconds, days and working days."""
 
 DRAWN = """JSON.stringify(Array.from(document.querySelectorAll(".chart")).map(div => ({
   id: div.id,
@@ -33,6 +35,14 @@ def outage_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ran = govstream("run", OUTAGE, "--quiet", "--out", out)
     assert ran.returncode == 0, ran.stderr
     assert "report.html" in ran.stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def utilities_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("utilities")
+    ran = govstream("run", UTILITIES, "--quiet", "--out", out)
+    assert ran.returncode == 0, ran.stderr
     return out
 
 
@@ -125,7 +135,17 @@ def test_the_report_draws_in_headless_chromium(outage_dir: Path, tmp_path: Path)
     assert state == "drawn"
     assert errors == []
     by_id = {chart["id"]: chart for chart in charts}
-    assert set(by_id) == {"latency-F03", "queue", "open-cases", "rates", "busy", "hops", "why"}
+    # F03's targets in working days have a panel of their own, in working days
+    assert set(by_id) == {
+        "latency-F03",
+        "latency-F03-legal",
+        "queue",
+        "open-cases",
+        "rates",
+        "busy",
+        "hops",
+        "why",
+    }
     # where the time went: the bank's outage is a part of the missed backlog target's cases
     assert "outage at bank" in by_id["why"]["legend"]
     for chart in charts:
@@ -135,6 +155,7 @@ def test_the_report_draws_in_headless_chromium(outage_dir: Path, tmp_path: Path)
     for chart_id in ("queue", "open-cases", "rates", "busy"):
         assert by_id[chart_id]["shaded"] == 1, chart_id
     assert by_id["latency-F03"]["shaded"] == 0
+    assert by_id["latency-F03-legal"]["shaded"] == 0
     width, height = png_size(full)
     assert width == 1280 and height > 3000
     assert png_size(queue)[0] == round(box["width"])
@@ -172,3 +193,128 @@ def test_a_kafka_result_of_several_flows_draws_its_platform_latency(tmp_path: Pa
     assert charts["platform"]["marks"] > 0
     assert all(chart["marks"] > 0 for chart in charts.values())
     assert len(charts["open-cases"]["legend"]) == len(result.flows)
+
+
+TARGET_MARKS = """JSON.stringify(Array.from(document.querySelectorAll(".chart")).flatMap(div => {
+  const plot = div.querySelector("rect.nsewdrag").getBoundingClientRect();
+  return Array.from(div.querySelectorAll("g.trace.scatter"))
+    .filter(g => g.__data__ && g.__data__[0].trace.meta && g.__data__[0].trace.meta.target)
+    .map(g => {
+      const meta = g.__data__[0].trace.meta;
+      const drawn = Array.from(g.querySelectorAll("g.points path, path.js-line"))
+        .filter(p => (p.getAttribute("d") || "").length > 2)
+        .map(p => p.getBoundingClientRect());
+      const inside = drawn.length > 0 && drawn.every(r => r.left >= plot.left - 1
+        && r.right <= plot.right + 1 && r.top >= plot.top - 1 && r.bottom <= plot.bottom + 1);
+      return {chart: div.id, flow: meta.flow, target: meta.target, on: meta.on, inside};
+    });
+}))"""
+
+TEXT_BOXES = """JSON.stringify(Array.from(document.querySelectorAll(".chart")).map(div => {
+  const box = el => {
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return r.width && r.height ? {left: r.left, right: r.right, top: r.top, bottom: r.bottom}
+      : null;
+  };
+  return {
+    id: div.id,
+    title: box(div.querySelector(".infolayer .gtitle")),
+    legend: box(div.querySelector(".infolayer .legend .bg") || div.querySelector(".legend")),
+    axes: Array.from(div.querySelectorAll(".infolayer .xtitle, .infolayer .ytitle"))
+      .map(t => ({name: t.getAttribute("class"), text: t.textContent, box: box(t)})),
+  };
+}))"""
+
+NOTES = """JSON.stringify({
+  listed: Array.from(document.querySelectorAll("ul.note li")).map(li => li.textContent),
+  verdicts: Array.from(document.querySelectorAll("td ul.note li")).map(li => li.textContent),
+  paragraphs: Array.from(document.querySelectorAll("p.note, div.note")).map(p => p.textContent),
+})"""
+
+
+def latency_targets(result: RunResult) -> list[tuple[str, str]]:
+    """(flow, target) of every target on a latency the run measured: each must be marked."""
+    found = []
+    for verdict in result.targets:
+        if verdict.unit not in ("s", "wd") or verdict.of not in (
+            "case",
+            "acted",
+            "delivered",
+            "span",
+        ):
+            continue
+        data = result.latency if verdict.unit == "s" else result.legal_working_days
+        if verdict.working_days == "office":
+            data = result.working_days
+        key = {"case": f"{verdict.flow}/case", "span": f"{verdict.flow}/span:{verdict.step}"}.get(
+            verdict.of, f"{verdict.flow}/{verdict.of}:{verdict.step}"
+        )
+        if data.get(key, {}).get("count"):
+            found.append((verdict.flow, verdict.id))
+    return found
+
+
+def overlaps(a: dict[str, float] | None, b: dict[str, float] | None) -> bool:
+    if a is None or b is None:
+        return False
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )
+
+
+@pytest.mark.parametrize("scenario", ["utilities", "outage"])
+def test_every_latency_target_is_marked_and_no_axis_title_overlaps(
+    scenario: str, utilities_dir: Path, outage_dir: Path, tmp_path: Path
+) -> None:
+    """Every target on a latency the charts plot shows its limit, inside the plot, whether
+    in seconds, days or working days; and no axis title lies over a chart's title or legend,
+    F04's twenty lines included."""
+    run = {"utilities": utilities_dir, "outage": outage_dir}[scenario]
+    result = RunResult.read(run / "result.json")
+    with open_page(run / "report.html", tmp_path / "profile") as page:
+        assert (
+            page.wait_until(
+                "document.body.dataset.charts !== 'pending' && document.body.dataset.charts"
+            )
+            == "drawn"
+        )
+        marks = json.loads(page.evaluate(TARGET_MARKS))
+        charts = json.loads(page.evaluate(TEXT_BOXES))
+        page.screenshot(tmp_path / "report.png")
+        errors = page.errors()
+    assert errors == []
+    expected = latency_targets(result)
+    assert expected, "the scenario sets latency targets"
+    assert sorted((m["flow"], m["target"]) for m in marks) == sorted(expected)
+    assert all(mark["inside"] for mark in marks), [m for m in marks if not m["inside"]]
+    for chart in charts:
+        assert chart["title"] is not None and chart["axes"], chart["id"]
+        for axis in chart["axes"]:
+            assert axis["box"] is not None, (chart["id"], axis)
+            for other in ("title", "legend"):
+                assert not overlaps(axis["box"], chart[other]), (chart["id"], axis["text"], other)
+
+
+def test_how_each_target_was_read_is_a_list(utilities_dir: Path, tmp_path: Path) -> None:
+    """Each target's note is an item of its own under the targets table, a note of several
+    points split into them, never one paragraph of every note."""
+    result = RunResult.read(utilities_dir / "result.json")
+    with open_page(utilities_dir / "report.html", tmp_path / "profile") as page:
+        page.wait_until("document.body.dataset.charts !== 'pending'")
+        notes = json.loads(page.evaluate(NOTES))
+    noted = {(v.flow, v.id): v.note for v in result.targets if v.note}
+    assert len(noted) >= 5
+    for (flow_id, target), note in noted.items():
+        items = [li for li in notes["listed"] if li.startswith(f"{flow_id} {target}")]
+        assert len(items) == 1, (target, items)
+        points = note.split("; ")
+        for point in points:
+            assert point in items[0]
+            # a point is an item of its own: in the verdicts and under the targets table
+            assert point in notes["verdicts"]
+            assert len(points) == 1 or point in notes["listed"]
+    assert not any(target in p for _, target in noted for p in notes["paragraphs"])

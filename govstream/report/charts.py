@@ -22,8 +22,7 @@ from govstream.pipeline.series import (
     open_name,
     queue_name,
 )
-from govstream.report.tables import flow_metrics
-from govstream.result import FlowInfo, RunResult, TimeSeries
+from govstream.result import RunResult, TimeSeries
 
 Figure = dict[str, Any]
 
@@ -44,6 +43,11 @@ TIME_TICKS = (
     (365 * DAY, "1y"),
 )
 NINES_TICKS = (0.0, 50.0, 90.0, 99.0, 99.9, 99.99)
+COLOURS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+"""plotly's own colourway, set on a line where another line must share its colour."""
 OUTAGE_FILL = "rgba(214, 39, 40, 0.13)"
 FONT = {
     "family": "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'PingFang SC', "
@@ -74,83 +78,51 @@ def _time_axis(values: Iterable[float | None], title: str) -> dict[str, Any]:
     }
 
 
+LEGEND_ROW = 20
+"""Pixels one legend entry takes, to make a chart tall enough for its legend."""
+
+
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    """A chart's frame, laid out so that no text can overlap another: the title sits in the
+    top margin, a legend in one column right of the plot (plotly widens the right margin to
+    fit it, whereas a legend under the plot lands on the x-axis title as soon as it wraps),
+    and both axes push their margins out to fit their tick labels and titles."""
     layout: dict[str, Any] = {
-        "title": {"text": title, "x": 0, "xanchor": "left"},
+        "title": {
+            "text": title,
+            "x": 0,
+            "xanchor": "left",
+            "xref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "yref": "container",
+            "pad": {"t": 12, "l": 4},
+        },
         "font": FONT,
         "height": 420,
-        "margin": {"l": 70, "r": 20, "t": 50, "b": 60},
-        "legend": {"orientation": "h", "y": -0.2},
+        "margin": {"l": 70, "r": 20, "t": 56, "b": 56},
+        "legend": {
+            "x": 1.02,
+            "xanchor": "left",
+            "y": 1,
+            "yanchor": "top",
+            "font": {"size": 12},
+            "tracegroupgap": 4,
+        },
         "plot_bgcolor": "white",
         "hovermode": "closest",
     }
     layout.update(extra)
+    for axis in ("xaxis", "yaxis"):
+        if axis in layout:
+            layout[axis] = {"automargin": True, **layout[axis]}
     return layout
 
 
-# -- latency distributions ----------------------------------------------------------------------
-
-
-def latency_figure(result: RunResult, flow: FlowInfo) -> Figure | None:
-    """Each step's acted latency and the whole case, from the trigger, as percentile curves,
-    with the flow's clock-time targets marked where they sit."""
-    curves = result.curves
-    if curves is None:
-        return None
-    metrics = flow_metrics(flow, curves.latency, ("acted",))
-    if not metrics:
-        return None
-    points = [(i, p) for i, p in enumerate(curves.percentiles) if p < 100.0]
-    data: list[dict[str, Any]] = []
-    all_values: list[float | None] = []
-    for label, key in metrics:
-        values = curves.latency[key]
-        ys = [values[i] if values[i] > 0 else None for i, _ in points]
-        all_values += ys
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": label,
-                "x": [nines(p) for _, p in points],
-                "y": ys,
-                "customdata": [_percent(p) for _, p in points],
-                "text": [format_seconds(values[i]) for i, _ in points],
-                "hovertemplate": "%{fullData.name}<br>%{customdata}: %{text}<extra></extra>",
-                "line": {"width": 3 if label == "whole case" else 1.5},
-                "marker": {"size": 4},
-            }
-        )
-    for verdict in result.targets:
-        if verdict.flow != flow.id or verdict.unit != "s" or verdict.of not in ("case", "acted"):
-            continue
-        if not verdict.stat.startswith("p"):
-            continue
-        percentile = float(verdict.stat[1:])
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": f"target {verdict.id} ({verdict.stat} ≤ {verdict.within})",
-                "x": [nines(percentile)],
-                "y": [verdict.limit],
-                "marker": {"symbol": "x-thin", "size": 14, "line": {"width": 3}},
-                "hovertemplate": f"{verdict.id}: {verdict.stat} ≤ {verdict.within}<extra></extra>",
-            }
-        )
-        all_values.append(verdict.limit)
-    layout = _layout(
-        f"{flow.id}: latency from the intended emit time, by percentile",
-        xaxis={
-            "title": {"text": "percentile (of the cases or requests)"},
-            "tickvals": [nines(p) for p in NINES_TICKS],
-            "ticktext": [_percent(p) for p in NINES_TICKS],
-            "gridcolor": "#e5e5e5",
-            "zeroline": False,
-        },
-        yaxis=_time_axis(all_values, "business latency (log scale)"),
-    )
-    return {"data": data, "layout": layout}
+def legend_height(entries: int, low: int = 420, high: int = 760) -> int:
+    """A chart's height with room for a one-column legend of so many entries: past `high`
+    plotly scrolls the legend instead."""
+    return max(low, min(high, 140 + LEGEND_ROW * entries))
 
 
 # -- over time ----------------------------------------------------------------------------------
@@ -213,6 +185,7 @@ def _time_figure(
     shapes, notes = outage_shapes(series)
     layout = _layout(
         title,
+        height=legend_height(len(traces)),
         xaxis={"type": "date", "title": {"text": "business time"}, "gridcolor": "#e5e5e5"},
         yaxis={"title": {"text": yaxis}, "rangemode": "tozero", "gridcolor": "#e5e5e5"},
         shapes=shapes,
@@ -290,7 +263,8 @@ def rates_figure(result: RunResult) -> Figure | None:
     x = bin_times(series)[::group]
     per_day = DAY / (series.bin_seconds * group)
     traces = []
-    for flow_id in result.flow_ids:
+    for index, flow_id in enumerate(result.flow_ids):
+        colour = COLOURS[index % len(COLOURS)]
         for label, name, dash in (
             ("arrivals", arrivals_name(flow_id), "solid"),
             ("completions", completions_name(flow_id), "dot"),
@@ -301,9 +275,9 @@ def rates_figure(result: RunResult) -> Figure | None:
                     round(sum(counts[i : i + group]) * per_day, 3)
                     for i in range(0, len(counts), group)
                 ]
-                traces.append(
-                    _line(f"{flow_id} {label}", x, rates, line={"shape": "hv", "dash": dash})
-                )
+                # a flow's arrivals and completions in one colour, toggled together
+                line = {"shape": "hv", "dash": dash, "color": colour}
+                traces.append(_line(f"{flow_id} {label}", x, rates, line=line, legendgroup=flow_id))
     days = group * series.bin_seconds / DAY
     return _time_figure(
         series, f"Arrivals and completions per day (over {days:.3g} d)", "cases per day", traces
@@ -342,8 +316,7 @@ def _bar_figure(title: str, labels: list[str], traces: list[dict[str, Any]], axi
     layout = _layout(
         title,
         barmode="group",
-        height=max(260, 60 + 55 * len(labels)),
-        margin={"l": 200, "r": 20, "t": 50, "b": 60},
+        height=max(280, 120 + 55 * len(labels)),
         xaxis=axis,
         yaxis={"automargin": True, "autorange": "reversed"},
     )

@@ -16,12 +16,14 @@ from govstream.report.html_page import (
     chart_html,
     esc,
     heading_html,
+    note_html,
     page,
     plotly_version,
     table_html,
     verdict_cells,
 )
 from govstream.report.inputs import input_tables
+from govstream.report.latency_panels import latency_figures
 from govstream.report.tables import (
     all_tables,
     condition_text,
@@ -35,6 +37,18 @@ from govstream.result import RunResult, TargetVerdict
 
 Figure = dict[str, Any]
 
+LATENCY_CAPTION = (
+    "Business latency from each case's intended emit time to each step's outcome, to the "
+    "whole case and over each span, by percentile, a flow's lines split into panels of "
+    "related steps. Every latency a target is set on is drawn with its target in the line's "
+    "colour: × at the target's percentile and limit, or a dashed line at the limit of a mean "
+    "or a maximum. Targets in working days are not converted to clock time, since a working "
+    "day's length in hours depends on the weekends and holidays it spans: they are drawn on a "
+    "panel of their own, in working days counted as the target counts them (as the law counts "
+    "a deadline, whole working days after the day of receipt, at the run's p50, p90, p99 and "
+    "p99.9; or as office time)."
+)
+
 
 def _verdict_row(verdict: TargetVerdict, quoted: set[tuple[str, str, str]]) -> str:
     """One verdict; the plan's words and the author's note only where they first appear, as a
@@ -46,7 +60,7 @@ def _verdict_row(verdict: TargetVerdict, quoted: set[tuple[str, str, str]]) -> s
         words.append(f"<blockquote>«{esc(verdict.quote)}»</blockquote>")
     if verdict.note and ("note", verdict.flow, verdict.id) not in quoted:
         quoted.add(("note", verdict.flow, verdict.id))
-        words.append(f'<div class="note">{esc(verdict.note)}</div>')
+        words.append(note_html(verdict.note))
     cells = [
         badge(verdict_word(verdict)),
         esc(verdict.flow),
@@ -124,15 +138,12 @@ def render_html(result: RunResult) -> str:
     body += [table_html(table) for table in input_tables(result)]
 
     body.append("<h2>Latency distributions</h2>")
-    body.append(
-        "<p class=\"note\">Business latency from each case's intended emit time to each step's "
-        "outcome and to the whole case, by percentile; × marks a clock-time target at its "
-        "percentile. Targets in working days are in the verdicts above.</p>"
-    )
-    latency = _charts(
-        figures,
-        [(f"latency-{flow.id}", charts.latency_figure(result, flow)) for flow in result.flows],
-    )
+    body.append(f'<p class="note">{esc(LATENCY_CAPTION)}</p>')
+    latency = []
+    for flow in result.flows:
+        panels = _charts(figures, list(latency_figures(result, flow)))
+        if panels:
+            latency += [f"<h3>{esc(flow.id)}: {esc(flow.title)}</h3>", *panels]
     body += latency or ["<p>No latency was recorded.</p>"]
 
     body.append("<h2>Over time</h2>")

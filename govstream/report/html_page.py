@@ -12,6 +12,7 @@ import functools
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from importlib.resources import files
@@ -37,6 +38,11 @@ th, td { border-bottom: 1px solid #e5e5e5; padding: 4px 10px; text-align: left;
 th { background: #f5f5f7; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .note { color: #555; font-size: 13px; margin: 2px 0 12px; }
+ul.note { padding-left: 20px; }
+ul.note li { margin: 2px 0; }
+ul.note ul { margin: 0; padding-left: 18px; }
+td ul.note { margin: 2px 0 0; padding-left: 16px; }
+.subject { font-weight: 600; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-weight: 600;
   font-size: 12.5px; }
 .met { background: #e3f4e6; color: #17692b; }
@@ -101,9 +107,63 @@ def table_html(table: Table, *, title_level: int = 3, cell_html: Any = None) -> 
             cells.append(f"<td{css}>{inner if inner is not None else esc(cell)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
-    if table.note:
+    if table.points:
+        parts.append(points_html(table.points))
+    elif table.note:
         parts.append(f'<p class="note">{esc(table.note)}</p>')
     return "\n".join(parts)
+
+
+OPENING = {"(": ")", "[": "]", "«": "»", "“": "”", "（": "）"}
+SUBJECT = re.compile(r"(F\d\d [^:;«(]{1,80}?): (.+)", re.S)
+"""`F04 water-within-9wd: the plan says …`: a point about one flow's target or measure."""
+
+
+def clauses(text: str) -> list[str]:
+    """A note's clauses: authors join separate points with `; `, so split there, but never
+    inside brackets or quotes, where a `;` belongs to what is quoted."""
+    parts, depth, start = [], [], 0
+    for index, char in enumerate(text):
+        if char in OPENING:
+            depth.append(OPENING[char])
+        elif depth and char == depth[-1]:
+            depth.pop()
+        elif char == ";" and not depth and text[index + 1 : index + 2] == " ":
+            parts.append(text[start:index].strip())
+            start = index + 2
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]
+
+
+def _clauses_html(text: str) -> str:
+    found = clauses(text)
+    if len(found) == 1:
+        return esc(found[0])
+    return "<ul>" + "".join(f"<li>{esc(clause)}</li>" for clause in found) + "</ul>"
+
+
+def points_html(points: Iterable[str]) -> str:
+    """A note of many points as a list, one item per point: a point about a target (`F04
+    water-within-9wd: …`) leads with the target, and its clauses, where it has several,
+    are a list of their own, as one long paragraph of them cannot be read."""
+    items = []
+    for point in points:
+        subject = SUBJECT.fullmatch(point)
+        if subject:
+            head, body = subject.groups()
+            found = clauses(body)
+            sep = "" if len(found) > 1 else ": "
+            items.append(
+                f'<li><span class="subject">{esc(head)}</span>{sep}{_clauses_html(body)}</li>'
+            )
+        else:
+            items += [f"<li>{esc(clause)}</li>" for clause in clauses(point)]
+    return '<ul class="note">' + "".join(items) + "</ul>"
+
+
+def note_html(text: str) -> str:
+    """One target's note: its clauses as a list where it has several."""
+    return '<ul class="note">' + "".join(f"<li>{esc(c)}</li>" for c in clauses(text)) + "</ul>"
 
 
 def verdict_cells(header: str, cell: str) -> str | None:

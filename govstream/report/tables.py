@@ -26,6 +26,9 @@ class Table:
     headers: tuple[str, ...]
     rows: list[tuple[str, ...]]
     note: str = ""
+    points: tuple[str, ...] = ()
+    """The note's points one by one, where it lists many (how each target was read): the
+    HTML report shows them as a list, while text renderings keep `note`, their join."""
 
     def numeric(self, column: int) -> bool:
         """Whether a column holds figures (counts, durations, ratios), to align them right."""
@@ -398,8 +401,9 @@ def verdict_on(verdict: TargetVerdict) -> str:
     return "case" if verdict.of == "case" else f"{verdict.of} {verdict.step}"
 
 
-def target_sources(result: RunResult) -> str:
-    """The plan's own words behind each plan target, quoted once under the table."""
+def target_source_lines(result: RunResult) -> list[str]:
+    """The plan's own words behind each plan target, quoted once, then how each target was
+    read (its note), once per target."""
     quoted: dict[tuple[str, str | None], str] = {}
     notes: dict[tuple[str, str], str] = {}
     for v in result.targets:
@@ -409,7 +413,7 @@ def target_sources(result: RunResult) -> str:
             notes[v.flow, v.id] = v.note
     lines = [f"{flow_id} plan {measure}: «{quote}»" for (flow_id, measure), quote in quoted.items()]
     lines += [f"{flow_id} {target}: {note}" for (flow_id, target), note in notes.items()]
-    return "; ".join(lines)
+    return lines
 
 
 def _value(verdict: TargetVerdict, value: float) -> str:
@@ -529,7 +533,7 @@ def targets_table(result: RunResult) -> Table:
         )
         for verdict in result.targets
     ]
-    notes = [target_sources(result)]
+    notes = target_source_lines(result)
     if any(v.open for v in result.targets):
         notes.append(
             "≥ = open cases counted at their age; UNDECIDED = met only if the open ones finish "
@@ -543,11 +547,13 @@ def targets_table(result: RunResult) -> Table:
     if any(v.interval is not None for v in result.targets):
         notes.append("observed = mean over replications [95 % confidence interval]")
     notes += [f"{v.flow} {v.id} ({verdict_on(v)}): {v.reason}" for v in result.targets if v.reason]
+    points = tuple(note.strip() for note in notes if note.strip())
     return Table(
         "SLA targets",
         ("flow", "target", "on", "stat", "limit", "observed", "verdict", "source"),
         rows,
-        "; ".join(note.strip() for note in notes if note.strip()),
+        "; ".join(points),
+        points,
     )
 
 
