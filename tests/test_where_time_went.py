@@ -220,3 +220,35 @@ def test_every_report_shows_where_the_time_went(tmp_path: Path) -> None:
     again = RunResult.model_validate_json(result.to_json())
     assert again.target_breakdowns == result.target_breakdowns
     assert again.breakdowns == result.breakdowns
+
+
+def test_a_span_is_split_along_its_own_path(tmp_path: Path) -> None:
+    # F09: the tax certificate, then the registration; the span counter-wait runs from the
+    # application to the registration done, so it crosses both agencies' time
+    text = """
+name: f09-by-hand
+flow: F09
+start: 2021-06-01T00:00:00+08:00
+duration: 30d
+drain: 10d
+arrivals: {process: replay, file: arrivals.csv}
+platform: {servers: 1, service_time: {dist: constant, value: 0}}
+transport: {latency: {dist: constant, value: 10s}}
+agencies:
+  tax: {servers: 1, calendar: always, service_time: {dist: constant, value: 5min}}
+  real-estate: {servers: 1, calendar: office, service_time: {dist: constant, value: 1h}}
+"""
+    # Thursday 16:50: the certificate by 16:55:30, the registration from 16:55:40, 34 min 20 s
+    # before the close, the rest from Friday 09:00
+    result = run(tmp_path, text, "2021-06-03T16:50:00+08:00")
+    parts = only_case(result, "F09/span:counter-wait")
+    assert parts == pytest.approx(
+        {
+            "transport:trigger-to-orchestrator": 10.0,
+            "transport:orchestrator-to-agency": 20.0,
+            "transport:outcome-return": 20.0,
+            "work:tax": 5 * 60.0,
+            "work:real-estate": HOUR,
+            "closed:real-estate (in work)": 15.5 * HOUR,  # Thursday 17:30 to Friday 09:00
+        }
+    )

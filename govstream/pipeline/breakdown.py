@@ -285,7 +285,7 @@ report reads starts above it."""
 RECOUNT = 1024
 """Values told between two readings of a latency's floor, once it has that many; before, it
 is read at every power of two from `FIRST_COUNT`."""
-FIRST_COUNT = 32
+FIRST_COUNT = 256
 
 Floor = Callable[[str, str, float], float]
 """A latency's value at a percentile so far, on a scale (the latency book's)."""

@@ -351,14 +351,12 @@ class Ledger:
                     case.marks[f"{step}.acted"] = joined_at
                     days = self.book.acted(flow_id, step, case.opened_at, joined_at)
                     if case.trail is not None:
-                        self._tail(
-                            step_key(flow_id, "acted", step),
-                            case.trail,
-                            (case.item_last.get(step, unit), False),
-                            case.opened_at,
-                            joined_at,
-                            days,
+                        by = case.trail.set_by[f"{step}.acted"] = (
+                            case.item_last.get(step, unit),
+                            False,
                         )
+                        key = step_key(flow_id, "acted", step)
+                        self._tail(key, case.trail, by, case.opened_at, joined_at, days)
                 if self._retraction.get(flow_id) == f"{step}.acted":
                     self.beside.retracted(seen.case_id, joined_at)
         cause = str(seen.step) if seen.event == ANSWERED else None

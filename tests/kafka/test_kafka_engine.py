@@ -200,6 +200,12 @@ def test_office_hours_and_an_outage_mean_the_same_on_both_engines(
     # 2.8x the police's mean on the sim engine, against 1.14x without the outage
     acted = kafka.latency
     assert acted["F03/acted:bank"]["mean"] > 1.8 * acted["F03/acted:police"]["mean"]
+    # and the books say so on both: the bank's slowest tenth spent most of its time waiting out
+    # the outage (64 % on the sim engine), its parts adding up to its latency
+    for result in (sim, kafka):
+        slowest = result.breakdowns["F03/acted:bank"]
+        assert sum(slowest.parts.values()) == pytest.approx(slowest.seconds), result.engine.name
+        assert next(iter(slowest.parts)) == "outage:bank", (result.engine.name, slowest.parts)
 
 
 def test_engines_agree_on_a_chain_with_waits(kafka_bootstrap: str, tmp_path: Path) -> None:
