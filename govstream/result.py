@@ -295,9 +295,9 @@ class Breakdown(Frozen):
 
 
 class Shrink(Frozen):
-    """What would have to shrink for a missed target to be met: the case at the statistic must
-    end `needed` sooner (for a mean, every case on average); the part named is the largest in
-    the deciding cases."""
+    """What would have to shrink for a missed target to be met: the cases at the statistic
+    must end `needed` sooner (for a mean, every case on average); the part named is the largest
+    in them."""
 
     part: str
     """The largest part in those cases."""
@@ -310,7 +310,8 @@ class Shrink(Frozen):
     each; None for working days as the law counts them, which a case passes by ending before
     an office's close, however little sooner."""
     cases: int
-    """The deciding cases the part's mean is over."""
+    """The cases the part's mean is over: those at the statistic, to its band's width (a
+    percentile's value within about 2 %, a legal working day), or all of them for a mean."""
 
 
 class TargetBreakdown(Frozen):

@@ -96,7 +96,8 @@ Hours = Callable[[str], AgencyHours]
 
 
 def add(parts: Parts, part: str, seconds: float) -> None:
-    if seconds > 0.0:
+    """Add a part's seconds; under a microsecond is rounding in the calendar's sums."""
+    if seconds > 1e-6:
         parts[part] = parts.get(part, 0.0) + seconds
 
 
@@ -376,6 +377,18 @@ class Tails:
                 tail.take(band)
         lowest = -math.inf if first is None else first
         tail.complete = latency.unsplit == -math.inf or band_of(scale, latency.unsplit) < lowest
+        return tail
+
+    def at(self, metric: str, scale: str, value: float) -> Tail:
+        """The cases in the band of `value`: those at a statistic, to the band's width."""
+        tail = Tail()
+        latency = self._latencies.get((metric, scale))
+        if latency is None or not latency.bands:
+            return tail
+        index = min(band_of(scale, value), max(latency.bands))
+        band = latency.bands.get(index)
+        if band is not None:
+            tail.take(band)
         return tail
 
     # -- carried between processes (replications) -----------------------------------------------

@@ -100,11 +100,14 @@ def target_breakdowns(
 def _shrink(
     tails: Tails, metric: str, scale: str, verdict: TargetVerdict, office_day: float
 ) -> Shrink | None:
-    """For a percentile (or the largest value) to come within the limit, the case at it must
-    end the excess sooner; for a mean, every case by the excess on average. The part named is
-    the largest in the cases deciding the statistic."""
+    """For a percentile (or the largest value) to come within the limit, the cases at it must
+    end the excess sooner, and the part named is the largest in them; for a mean, every case
+    by the excess on average, the part the largest in all."""
     observed, limit = verdict.observed or 0.0, verdict.limit
-    over = deciding(tails, metric, scale, verdict.stat, observed)
+    if verdict.stat == "mean":
+        over = tails.beyond(metric, scale, None)
+    else:
+        over = tails.at(metric, scale, observed)
     means = over.means()
     if not means:  # no case took any time
         return None

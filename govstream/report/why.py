@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from govstream.durations import format_seconds
-from govstream.pipeline.breakdown import KINDS, part_kind, part_place
+from govstream.pipeline.breakdown import IN_WORK, KINDS, part_kind, part_place
 from govstream.report.tables import Table
 from govstream.result import Breakdown, RunResult, TargetBreakdown
 
@@ -26,10 +26,23 @@ KIND_COLOURS = {
     "queue": "#ff7f0e",
     "work": "#1f77b4",
     "closed": "#5b4a8b",
+    "closed-in-work": "#a99bd1",
     "outage": "#d62728",
     "wait": "#8c6d31",
     "untraced": "#cccccc",
 }
+GROUP_WORDS = {
+    "transport": "transport",
+    "queue": "queue (open, waiting for a clerk)",
+    "work": "work",
+    "closed": "closed hours, before work",
+    "closed-in-work": "closed hours, work paused",
+    "outage": "outage",
+    "wait": "waiting outside any agency",
+    "untraced": "untraced",
+}
+"""The chart's legend: one entry and one colour per kind of part; each bar's segments are
+its places (the hover names them)."""
 SHOWN_PARTS = 3
 """Parts a table row names; `--why` lists every one."""
 
@@ -40,6 +53,13 @@ NOTE = (
     "outages, waits outside any agency; the parts of each case add up to its latency. "
     "earlier = of it, before the request that ended the latency went out. Finished cases only"
 )
+
+
+def colour_group(part: str) -> str:
+    kind = part_kind(part)
+    if kind == "closed" and part.endswith(IN_WORK):
+        return "closed-in-work"
+    return kind if kind in KIND_COLOURS else "untraced"
 
 
 def part_label(part: str) -> str:
@@ -84,9 +104,13 @@ def shrink_text(found: TargetBreakdown, limit_text: str) -> str:
     if shrink is None:
         return ""
     needed = format_seconds(shrink.needed) if shrink.unit == "s" else f"{shrink.needed:.2f} wd"
-    which = "every case on average" if found.stat == "mean" else f"the case at {found.stat}"
+    if found.stat == "mean":
+        which, them = "every case on average", "the largest part of all"
+    else:
+        which = f"the {shrink.cases} cases at {found.stat}"
+        them = "their largest part"
     text = (
-        f"to meet {limit_text}, {which} must end {needed} sooner; the largest part is "
+        f"to meet {limit_text}, {which} must end {needed} sooner; {them} is "
         f"{part_label(shrink.part)}, {format_seconds(shrink.part_seconds)} on average"
     )
     if shrink.needed_seconds is None:
@@ -227,21 +251,25 @@ def why_figure(result: RunResult) -> Figure | None:
         key=lambda p: (KINDS.index(part_kind(p)) if part_kind(p) in KINDS else 99, p),
     )
     traces = []
+    in_legend: set[str] = set()
     for part in parts:
         seconds = [f.breakdown.parts.get(part, 0.0) for f in found]
         if not any(seconds):
             continue
+        group = colour_group(part)
         traces.append(
             {
                 "type": "bar",
                 "orientation": "h",
-                "name": part_label(part),
+                "name": GROUP_WORDS[group],
+                "legendgroup": group,
+                "showlegend": group not in in_legend,
                 "y": labels,
                 "x": [
                     round(100 * v / f.breakdown.seconds, 2) if f.breakdown.seconds else 0.0
                     for v, f in zip(seconds, found, strict=True)
                 ],
-                "marker": {"color": KIND_COLOURS.get(part_kind(part), "#777")},
+                "marker": {"color": KIND_COLOURS[group]},
                 "text": [
                     f"{part_label(part)}: {format_seconds(v)} ({share(v, f.breakdown.seconds)})"
                     for v, f in zip(seconds, found, strict=True)
@@ -250,6 +278,7 @@ def why_figure(result: RunResult) -> Figure | None:
                 "hovertemplate": "%{text}<extra></extra>",
             }
         )
+        in_legend.add(group)
     return {
         "data": traces,
         "layout": {
