@@ -1,0 +1,127 @@
+"""Where a latency target's verdict is made: a run's summary with cases still open at its end.
+
+`judge` alone is checked in test_censoring, and the recorder's censored bounds there too; what
+neither sees is which of a summary's numbers the verdict hands `judge` as the upper bound. A
+verdict that took the statistic as its own upper bound would call a run "met" whose open cases
+could still miss, which is the very report censoring exists to prevent.
+"""
+
+from __future__ import annotations
+
+import pytest
+from cli_runner import ROOT
+
+from govstream.metrics import LatencySummary
+from govstream.pipeline.book import case_key
+from govstream.result import Interval, TargetVerdict
+from govstream.scenario.loader import load_scenario
+from govstream.scenario.model import Scenario
+from govstream.sla import evaluate_targets
+
+UNEMPLOYMENT = ROOT / "scenarios" / "unemployment-benefit.yaml"
+LIMIT = 100.0
+"""The target's limit in seconds: the case's p90 within 100 s."""
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return load_scenario(
+        UNEMPLOYMENT,
+        ["targets=[{id: quick, of: case, stat: p90, within: 100s, source: author}]"],
+    )
+
+
+def summary(p90: float, open_: int = 0, upper: float | None = None) -> LatencySummary:
+    """A case's latencies with its p90 at `p90`; `open_` cases still open at the end, with the
+    p90 at `upper` if they never finished (None: unbounded)."""
+    return LatencySummary(
+        count=90,
+        mean=p90 / 2,
+        p50=p90 / 2,
+        p90=p90,
+        p99=p90 * 1.1,
+        p999=p90 * 1.2,
+        max=p90 * 1.2,
+        open=open_,
+        open_min=p90 / 2 if open_ else None,
+        upper={"p90": upper} if open_ else None,
+    )
+
+
+def verdict_of(scenario: Scenario, data: LatencySummary) -> TargetVerdict:
+    (verdict,) = evaluate_targets(scenario, {case_key("F14"): data.to_data()}, {})
+    return verdict
+
+
+def test_open_cases_that_could_still_miss_leave_the_verdict_undecided(
+    scenario: Scenario,
+) -> None:
+    """Within the limit as observed, past it if the open cases never finish."""
+    verdict = verdict_of(scenario, summary(p90=80.0, open_=10, upper=150.0))
+    assert (verdict.observed, verdict.upper, verdict.limit) == (80.0, 150.0, LIMIT)
+    assert verdict.at_least
+    assert (verdict.verdict, verdict.met) == ("undecided", None)
+
+
+def test_open_cases_with_no_upper_bound_leave_the_verdict_undecided(scenario: Scenario) -> None:
+    verdict = verdict_of(scenario, summary(p90=80.0, open_=10, upper=None))
+    assert (verdict.upper, verdict.verdict) == (None, "undecided")
+
+
+def test_open_cases_that_cannot_tip_the_statistic_leave_it_met(scenario: Scenario) -> None:
+    verdict = verdict_of(scenario, summary(p90=80.0, open_=10, upper=95.0))
+    assert (verdict.upper, verdict.verdict, verdict.met) == (95.0, "met", True)
+
+
+def test_a_statistic_past_the_limit_at_the_open_cases_age_is_missed(scenario: Scenario) -> None:
+    """Open cases only add time: counted at their age they are a floor, so past the limit
+    already is a miss whatever they turn out to take."""
+    verdict = verdict_of(scenario, summary(p90=120.0, open_=10, upper=None))
+    assert (verdict.verdict, verdict.met) == ("missed", False)
+
+
+@pytest.mark.parametrize(("p90", "expected"), [(80.0, "met"), (100.0, "met"), (120.0, "missed")])
+def test_without_open_cases_the_statistic_decides(
+    scenario: Scenario, p90: float, expected: str
+) -> None:
+    verdict = verdict_of(scenario, summary(p90=p90))
+    assert (verdict.upper, verdict.at_least, verdict.verdict) == (p90, False, expected)
+
+
+def test_no_cases_is_no_data(scenario: Scenario) -> None:
+    empty = LatencySummary(count=0, mean=0, p50=0, p90=0, p99=0, p999=0, max=0)
+    verdict = verdict_of(scenario, empty)
+    assert (verdict.verdict, verdict.observed, verdict.met) == ("no data", None, None)
+
+
+# -- over replications: the interval's ends -------------------------------------------------
+
+
+def interval_verdict(scenario: Scenario, interval: Interval) -> TargetVerdict:
+    intervals = {"latency": {case_key("F14"): {"p90": interval}}}
+    data = {case_key("F14"): summary(p90=interval.mean).to_data()}
+    (verdict,) = evaluate_targets(scenario, data, {}, intervals=intervals)
+    return verdict
+
+
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [
+        # the whole interval within the limit
+        (Interval(mean=80.0, low=70.0, high=90.0), "met"),
+        # its high end past it: the limit may or may not hold
+        (Interval(mean=90.0, low=80.0, high=110.0), "undecided"),
+        # its low end past it
+        (Interval(mean=120.0, low=110.0, high=130.0), "missed"),
+        # within as observed, but open values could carry the high end past the limit
+        (Interval(mean=80.0, low=70.0, high=90.0, at_least=True, upper_high=150.0), "undecided"),
+        (Interval(mean=80.0, low=70.0, high=90.0, at_least=True, upper_high=None), "undecided"),
+        (Interval(mean=80.0, low=70.0, high=90.0, at_least=True, upper_high=95.0), "met"),
+    ],
+)
+def test_over_replications_the_interval_decides(
+    scenario: Scenario, interval: Interval, expected: str
+) -> None:
+    verdict = interval_verdict(scenario, interval)
+    assert verdict.verdict == expected
+    assert verdict.interval == [interval.low, interval.high]
