@@ -43,10 +43,13 @@ def crossed(text: str, first: RunResult, second: RunResult) -> bool:
         ("case.p90 > +30min", "delta", 30 * MINUTE, False),
         ("case.p90 > 30min", "level", 30 * MINUTE, False),
         ("case.p90 > -10%", "relative", -10.0, False),
+        ("case.p90 > 1.5x", "ratio", 1.5, False),
+        ("wd:case.p90 > +0wd", "delta", 0.0, True),
     ],
 )
 def test_a_change_keeps_its_sign(text: str, kind: str, amount: float, working_days: bool) -> None:
     threshold = parse_threshold(text)
+    assert threshold.text == text
     assert (threshold.kind, threshold.amount, threshold.working_days) == (
         kind,
         amount,
@@ -117,6 +120,16 @@ def test_a_change_from_nothing_is_infinite_or_none() -> None:
     assert not evaluate(parse_threshold("case.p90 > +0%"), zero, zero).crossed
     assert not evaluate(parse_threshold("case.p90 > 1x"), zero, zero).crossed
     assert evaluate(parse_threshold("case.p90 >= 1x"), zero, zero).crossed
+
+
+def test_a_first_value_under_a_second_is_still_a_ratio() -> None:
+    """Only 0 has no ratio: half a second to one second doubled, not grew without bound."""
+    half, one = run(0.5), run(1.0)
+    assert crossed("case.p90 < 3x", half, one)
+    assert crossed("case.p90 < +150%", half, one)
+    # from nothing to half a second is growth, however small
+    assert crossed("case.p90 > 1x", run(0.0), half)
+    assert crossed("case.p90 > +0%", run(0.0), half)
 
 
 def test_the_statement_says_the_change_with_its_sign() -> None:

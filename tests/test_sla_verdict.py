@@ -16,7 +16,8 @@ from govstream.pipeline.book import case_key
 from govstream.result import Interval, TargetVerdict
 from govstream.scenario.loader import load_scenario
 from govstream.scenario.model import Scenario
-from govstream.sla import evaluate_targets
+from govstream.sla import evaluate_targets, judge_rate, rate_verdict, target_scale
+from processors import FLOWS
 
 UNEMPLOYMENT = ROOT / "scenarios" / "unemployment-benefit.yaml"
 LIMIT = 100.0
@@ -59,7 +60,7 @@ def test_open_cases_that_could_still_miss_leave_the_verdict_undecided(
     """Within the limit as observed, past it if the open cases never finish."""
     verdict = verdict_of(scenario, summary(p90=80.0, open_=10, upper=150.0))
     assert (verdict.observed, verdict.upper, verdict.limit) == (80.0, 150.0, LIMIT)
-    assert verdict.at_least
+    assert (verdict.at_least, verdict.open, verdict.within, verdict.unit) == (True, 10, "100s", "s")
     assert (verdict.verdict, verdict.met) == ("undecided", None)
 
 
@@ -92,6 +93,85 @@ def test_no_cases_is_no_data(scenario: Scenario) -> None:
     empty = LatencySummary(count=0, mean=0, p50=0, p90=0, p99=0, p999=0, max=0)
     verdict = verdict_of(scenario, empty)
     assert (verdict.verdict, verdict.observed, verdict.met) == ("no data", None, None)
+    assert (verdict.at_least, verdict.open, verdict.upper) == (False, 0, None)
+
+
+def test_a_limit_of_nothing_is_missed_by_any_time() -> None:
+    scenario = load_scenario(
+        UNEMPLOYMENT, ["targets=[{id: at-once, of: case, stat: p90, within: 0s, source: author}]"]
+    )
+    verdict = verdict_of(scenario, summary(p90=0.5))
+    assert (verdict.limit, verdict.verdict) == (0.0, "missed")
+
+
+def test_a_plan_target_quotes_the_plan_and_an_authors_does_not() -> None:
+    """The plan's own words go with its target (M40's, on the claim-decided span)."""
+    scenario = load_scenario(UNEMPLOYMENT)
+    plan, author = scenario.targets[0], scenario.targets[1]
+    assert (plan.source, plan.measure, author.source) == ("plan", "M40", "author")
+    verdicts = {v.id: v for v in evaluate_targets(scenario, {}, {})}
+    (quote,) = [t.quote_zh for t in FLOWS["F14"].plan_targets if t.measure == "M40"]
+    assert verdicts[plan.id].quote == quote
+    assert verdicts[author.id].quote is None
+    assert verdicts[plan.id].verdict == "no data"
+
+
+def test_each_kind_of_target_reads_its_own_table() -> None:
+    targets = (
+        "targets=[{id: clock, of: case, within: 100s, source: author},"
+        " {id: legal, of: case, within: 1wd, source: author},"
+        " {id: office, of: case, within: 1wd, working_days: office, source: author},"
+        " {id: share, of: rate, step: benefit-approval, at_least: 100%, source: author}]"
+    )
+    scenario = load_scenario(UNEMPLOYMENT, [targets])
+    assert [target_scale(t) for t in scenario.targets] == [
+        "latency",
+        "legal_working_days",
+        "working_days",
+        "rates",
+    ]
+
+
+# -- a rate target: counts, not latencies -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("done", "failed", "open_", "limit", "expected"),
+    [
+        (0, 0, 0, 0.9, "no data"),
+        (9, 1, 0, 0.9, "met"),  # exactly the share
+        (8, 2, 0, 0.9, "missed"),
+        (9, 0, 1, 0.9, "met"),  # the open one counted as failed still leaves 90 %
+        (8, 1, 1, 0.9, "undecided"),  # 80 % done, 90 % if the open one is
+        (7, 1, 2, 0.9, "undecided"),
+        (7, 2, 1, 0.9, "missed"),  # 80 % even if the open one is done
+        (10, 0, 0, 1.0, "met"),
+        (9, 0, 1, 1.0, "undecided"),
+    ],
+)
+def test_a_share_is_met_only_with_the_open_cases_failed(
+    done: int, failed: int, open_: int, limit: float, expected: str
+) -> None:
+    assert judge_rate(done, failed, open_, limit) == expected
+
+
+def test_a_rate_verdict_reports_the_share_and_its_bound() -> None:
+    target = load_scenario(
+        UNEMPLOYMENT,
+        ["targets=[{id: all, of: rate, step: benefit-approval, at_least: 90%, source: author}]"],
+    ).targets[0]
+    verdict = rate_verdict(target, "F14", "benefit-approval", {"done": 8, "failed": 1, "open": 1})
+    assert (verdict.verdict, verdict.met, verdict.step, verdict.stat) == (
+        "undecided",
+        None,
+        "benefit-approval",
+        "rate",
+    )
+    assert (verdict.observed, verdict.upper, verdict.limit) == (0.8, 0.9, 0.9)
+    assert (verdict.due, verdict.open, verdict.at_least, verdict.within) == (10, 1, True, "≥ 90%")
+    assert (verdict.unit, verdict.flow, verdict.id) == ("share", "F14", "all")
+    empty = rate_verdict(target, "F14", "benefit-approval", None)
+    assert (empty.verdict, empty.observed, empty.upper, empty.due) == ("no data", None, None, 0)
 
 
 # -- over replications: the interval's ends -------------------------------------------------
