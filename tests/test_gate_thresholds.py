@@ -142,6 +142,12 @@ def test_the_statement_says_the_change_with_its_sign() -> None:
     assert crossing.statement.endswith(f"threshold '{FASTER}'")
 
 
+@pytest.mark.parametrize("change", ["X2h", "*2h", "~30min"])
+def test_only_a_plus_or_minus_signs_a_change(change: str) -> None:
+    with pytest.raises(ThresholdError, match="not a duration"):
+        parse_threshold(f"case.p90 > {change}")
+
+
 def test_a_bare_metric_is_refused_where_the_runs_share_no_flow() -> None:
     with pytest.raises(ThresholdError, match="no latency 'case'"):
         evaluate(parse_threshold("case.p90 > +1h"), run(HOUR), run(HOUR, flow="F14"))

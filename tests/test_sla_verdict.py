@@ -12,14 +12,22 @@ import pytest
 from cli_runner import ROOT
 
 from govstream.metrics import LatencySummary
-from govstream.pipeline.book import case_key
+from govstream.pipeline.book import case_key, rate_key, span_key, step_key
 from govstream.result import Interval, TargetVerdict
 from govstream.scenario.loader import load_scenario
 from govstream.scenario.model import Scenario
-from govstream.sla import evaluate_targets, judge_rate, rate_verdict, target_scale
+from govstream.sla import (
+    evaluate_targets,
+    judge_rate,
+    rate_verdict,
+    target_metrics,
+    target_scale,
+)
 from processors import FLOWS
 
 UNEMPLOYMENT = ROOT / "scenarios" / "unemployment-benefit.yaml"
+PROCUREMENT = ROOT / "scenarios" / "procurement-lifecycle.yaml"
+"""F17: its steps include waits (the delivery, the invoice), which no step target is on."""
 LIMIT = 100.0
 """The target's limit in seconds: the case's p90 within 100 s."""
 
@@ -113,7 +121,7 @@ def test_a_plan_target_quotes_the_plan_and_an_authors_does_not() -> None:
     (quote,) = [t.quote_zh for t in FLOWS["F14"].plan_targets if t.measure == "M40"]
     assert verdicts[plan.id].quote == quote
     assert verdicts[author.id].quote is None
-    assert verdicts[plan.id].verdict == "no data"
+    assert (verdicts[plan.id].verdict, verdicts[plan.id].open) == ("no data", 0)
 
 
 def test_each_kind_of_target_reads_its_own_table() -> None:
@@ -130,6 +138,25 @@ def test_each_kind_of_target_reads_its_own_table() -> None:
         "working_days",
         "rates",
     ]
+
+
+def test_each_target_names_the_metrics_its_verdicts_read() -> None:
+    targets = (
+        "targets=[{id: case, of: case, within: 1d, source: author},"
+        " {id: every-acted, of: acted, step: all, within: 1d, source: author},"
+        " {id: one-delivered, of: delivered, step: payment, within: 1d, source: author},"
+        " {id: span, of: span, span: invoice-to-payment, within: 5wd, source: author},"
+        " {id: share, of: rate, step: payment, at_least: 90%, source: author}]"
+    )
+    scenario = load_scenario(PROCUREMENT, [targets])
+    case, every, one, span, share = (target_metrics(scenario, t) for t in scenario.targets)
+    assert case == [("case", case_key("F17"))]
+    acting = [step.id for step in FLOWS["F17"].steps if not step.is_wait]
+    assert len(acting) < len(FLOWS["F17"].steps)
+    assert every == [(step, step_key("F17", "acted", step)) for step in acting]
+    assert one == [("payment", "F17/delivered:payment")]
+    assert span == [("invoice-to-payment", span_key("F17", "invoice-to-payment"))]
+    assert share == [("payment", rate_key("F17", "payment"))]
 
 
 # -- a rate target: counts, not latencies -----------------------------------------------------
@@ -170,6 +197,8 @@ def test_a_rate_verdict_reports_the_share_and_its_bound() -> None:
     assert (verdict.observed, verdict.upper, verdict.limit) == (0.8, 0.9, 0.9)
     assert (verdict.due, verdict.open, verdict.at_least, verdict.within) == (10, 1, True, "≥ 90%")
     assert (verdict.unit, verdict.flow, verdict.id) == ("share", "F14", "all")
+    settled = rate_verdict(target, "F14", "benefit-approval", {"done": 9, "failed": 1})
+    assert (settled.verdict, settled.open, settled.at_least) == ("met", 0, False)
     empty = rate_verdict(target, "F14", "benefit-approval", None)
     assert (empty.verdict, empty.observed, empty.upper, empty.due) == ("no data", None, None, 0)
 
