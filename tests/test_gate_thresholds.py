@@ -148,6 +148,43 @@ def test_only_a_plus_or_minus_signs_a_change(change: str) -> None:
         parse_threshold(f"case.p90 > {change}")
 
 
+def runs_of(*flows: str, metrics: tuple[str, ...] = ("case",)) -> RunResult:
+    """A run of several flows, each with the given metrics (p90 of an hour)."""
+    row = {"count": 10, "mean": HOUR, "p50": HOUR, "p90": HOUR, "p99": HOUR, "max": HOUR}
+    table = {f"{flow}/{metric}": row for flow in flows for metric in metrics}
+    return RunResult.model_construct(
+        flows=[FlowInfo(id=flow, title=flow, measures=[], steps=[]) for flow in flows],
+        latency=table,
+        working_days={},
+    )
+
+
+def test_a_metric_is_named_in_full_or_by_the_one_shared_flow_that_has_it() -> None:
+    first, second = runs_of("F03", "F14", metrics=("case", "acted:bank")), runs_of("F03")
+    assert evaluate(parse_threshold("F03/case.p90 > +1h"), first, second).metric == "F03/case"
+    # `case` is in both flows of the first run but only F03 is in both runs
+    assert evaluate(parse_threshold("case.p90 > +1h"), first, second).metric == "F03/case"
+    with pytest.raises(ThresholdError, match="in several flows of both runs; name one: "
+                       "F03/case, F14/case"):  # fmt: skip
+        evaluate(parse_threshold("case.p90 > +1h"), first, first)
+
+
+def test_a_metric_only_one_run_has_is_refused_naming_that_run_and_the_close_ones() -> None:
+    first, second = runs_of("F03", metrics=("case", "acted:bank")), runs_of("F03")
+    with pytest.raises(ThresholdError) as raised:
+        evaluate(parse_threshold("F03/acted:bank.p90 > +1h"), first, second)
+    said = str(raised.value)
+    assert "no latency 'F03/acted:bank' (clock time) in the second run" in said
+    assert "first" not in said.split("in the")[1].split("run")[0]
+    with pytest.raises(ThresholdError) as raised:
+        evaluate(parse_threshold("F03/cases.p90 > +1h"), first, second)
+    said = str(raised.value)
+    assert "in the first and the second run; did you mean F03/case?" in said
+    assert "`govstream compare` lists them" in said
+    with pytest.raises(ThresholdError, match=r"\(working days\) in the first and the second"):
+        evaluate(parse_threshold("wd:F03/case.p90 > +1wd"), first, second)
+
+
 def test_a_bare_metric_is_refused_where_the_runs_share_no_flow() -> None:
     with pytest.raises(ThresholdError, match="no latency 'case'"):
         evaluate(parse_threshold("case.p90 > +1h"), run(HOUR), run(HOUR, flow="F14"))
