@@ -36,6 +36,7 @@ from govstream.contracts.personal import (
     values_at,
 )
 from govstream.contracts.samples import sample_value
+from processors import FLOWS
 from processors.flow import FlowSpec
 from producers.identifiers import BANKS
 
@@ -151,9 +152,17 @@ MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def resident_id(text: str) -> bool:
+    """Shaped like a resident identity number, judged by python-stdnum.
+
+    `ric.is_valid` turns every validation error into False, but where a number's check digit
+    and birth date hold and its division code names a province and no county of it (F09's tax
+    certificate numbers, 35001 and a serial, can), its county lookup raises KeyError instead
+    (python-stdnum 2.2): no resident's number, whose code is always a county's. That one error
+    is read as "no ID"; any other is not expected, and fails the scan rather than pass a value
+    it could not judge."""
     try:
         return bool(ric.is_valid(text))
-    except Exception:  # python-stdnum's division table can trip over numbers that are no ID
+    except KeyError:
         return False
 
 
@@ -184,6 +193,17 @@ def test_generated_personal_values_sit_in_marked_fields(
         topic: marked_fields(codec.catalog.schema_json(topic)) for topic in codec.catalog.topics
     }
 
+    for case in walked:
+        found = unmarked_personal(list(messages(case, flow_spec)), marked_of)
+        assert not found, found
+
+
+def unmarked_personal(
+    sent: list[tuple[str, dict[str, Any]]], marked_of: dict[str, dict[str, str]]
+) -> list[str]:
+    """What one case's messages carry unmarked: a value shaped like a personal number, or a
+    value marked personal in another message of the case."""
+
     # A marked map (an outcome's reply) may carry personal data among other things: what it
     # holds is allowed there, but does not make the same value personal elsewhere.
     def strings_marked(topic: str, value: dict[str, Any]) -> set[str]:
@@ -194,16 +214,72 @@ def test_generated_personal_values_sit_in_marked_fields(
             if isinstance(item, str)
         }
 
-    for case in walked:
-        found = [(t, v, personal_values(marked_of[t], v)) for t, v in messages(case, flow_spec)]
-        personal = set().union(*(strings_marked(t, v) for t, v, _ in found))
-        for topic, value, marked in found:
-            for text in strings_in(value):
-                kind = looks_personal(text)
-                assert kind is None or text in marked, f"{topic}: a {kind} in an unmarked field"
-                assert text not in personal or text in marked, (
-                    f"{topic}: a value marked personal elsewhere in the case travels unmarked"
-                )
+    found = [(t, v, personal_values(marked_of[t], v)) for t, v in sent]
+    personal = set().union(*(strings_marked(t, v) for t, v, _ in found))
+    problems: list[str] = []
+    for topic, value, marked in found:
+        for text in strings_in(value):
+            if text in marked:
+                continue
+            if kind := looks_personal(text):
+                problems.append(f"{topic}: a {kind} in an unmarked field")
+            elif text in personal:
+                problems.append(f"{topic}: a value marked personal elsewhere travels unmarked")
+    return problems
+
+
+def test_the_value_scan_reports_what_it_should(codec: AvroCodec, all_walked: Any) -> None:
+    """The scan above passes only if it can fail: a request of an F03 case that carries, in a
+    field its contract does not mark, the trigger's identity number (personal by its shape) or
+    its representative's name (personal because the trigger marks it), is reported."""
+    marked_of = {
+        topic: marked_fields(codec.catalog.schema_json(topic)) for topic in codec.catalog.topics
+    }
+    sent = list(messages(all_walked["F03"][0], FLOWS["F03"]))
+    assert unmarked_personal(sent, marked_of) == []
+    trigger = sent[0][1]["legal_representative"]
+    # a request that carries neither value: the police's carries the name, marked
+    request_topic, request = next(
+        (topic, value)
+        for topic, value in sent[1:]
+        if not {trigger["name"], trigger["id_number"]} & personal_values(marked_of[topic], value)
+    )
+    field = next(
+        key
+        for key, value in request.items()
+        if isinstance(value, str) and key not in marked_of[request_topic]
+    )
+
+    def leaked(text: str) -> list[str]:
+        return unmarked_personal([sent[0], (request_topic, {**request, field: text})], marked_of)
+
+    assert looks_personal(trigger["id_number"]) == "identity-number"
+    assert leaked(trigger["id_number"]) == [
+        f"{request_topic}: a identity-number in an unmarked field"
+    ]
+    assert looks_personal(trigger["name"]) is None
+    assert leaked(trigger["name"]) == [
+        f"{request_topic}: a value marked personal elsewhere travels unmarked"
+    ]
+
+
+def test_a_resident_id_is_judged_by_its_shape_and_an_unexpected_error_is_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert resident_id("110101199001011237")  # Beijing Dongcheng, 1 January 1990
+    assert not resident_id("110101199001011238")  # its check digit off by one
+    assert not resident_id("110101199013011234")  # no 13th month, check digit right
+    # Check digit and date hold, but the code names Beijing and no county of it: python-stdnum
+    # trips over its county lookup (KeyError), which reads as no ID.
+    assert not resident_id("110300199001011231")
+    assert not resident_id("350012178109056213")  # an F09 tax certificate number
+
+    def broken(_: str) -> bool:
+        raise RuntimeError("the division table could not be read")
+
+    monkeypatch.setattr(ric, "is_valid", broken)
+    with pytest.raises(RuntimeError):
+        resident_id("110101199001011237")
 
 
 def test_progress_records_carry_no_personal_data(
@@ -286,8 +362,6 @@ def test_scrub_masks_marked_values_and_long_numbers() -> None:
 def test_an_encode_error_quoting_a_record_is_scrubbed(codec: AvroCodec, make_triggers: Any) -> None:
     """fastavro's error text quotes the bad record's values; what reaches a dead-letter header
     is scrubbed of the record's personal values first."""
-    from processors import FLOWS
-
     spec = FLOWS["F03"]
     trigger = make_triggers(spec, 1, seed="scrub")[0]
     person = trigger["legal_representative"]

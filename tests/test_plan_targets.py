@@ -108,11 +108,24 @@ def test_a_plan_limit_looser_than_the_plan_is_bad_input_naming_both(
     assert run.returncode == EXIT_BAD_INPUT and not (tmp_path / "result.json").exists()
 
 
-def test_a_stricter_plan_limit_is_fine() -> None:
-    load_scenario(UNEMPLOYMENT, ["targets.0.within=0wd"])  # done the same day
-    load_scenario(UNEMPLOYMENT, ["targets.0.within=0.5wd", "targets.0.working_days=office"])
-    load_scenario(UNEMPLOYMENT, ["targets.0.within=20h"])  # ends before one working day does
-    load_scenario(UNEMPLOYMENT, ["targets.0.working_days=office"])
+@pytest.mark.parametrize(
+    ("overrides", "within", "working_days"),
+    [
+        (["targets.0.within=0wd"], "0wd", "legal"),  # done the same day
+        (["targets.0.within=0.5wd", "targets.0.working_days=office"], "0.5wd", "office"),
+        (["targets.0.within=20h"], "20h", "legal"),  # ends before one working day does
+        (["targets.0.working_days=office"], "1wd", "office"),
+    ],
+)
+def test_a_stricter_plan_limit_is_fine(
+    overrides: list[str], within: str, working_days: str
+) -> None:
+    """Stricter than the plan, the target keeps the plan's authority and checks its number."""
+    scenario = load_scenario(UNEMPLOYMENT, overrides)
+    target = scenario.targets[0]
+    assert (str(target.within), target.working_days) == (within, working_days)
+    assert (target.source, target.measure) == ("plan", "M40")
+    assert unchecked(scenario) == []
 
 
 def test_a_plan_target_must_cite_a_measure_with_a_time_in_the_table() -> None:
@@ -148,9 +161,14 @@ def test_a_plan_limit_past_any_reading_of_the_word_is_bad_input(
     assert run.returncode == EXIT_BAD_INPUT and not (tmp_path / "result.json").exists()
 
 
-def test_a_reading_of_the_word_within_its_bound_is_fine() -> None:
-    load_scenario(FANOUT, ["targets.0.within=1min"])
-    load_scenario(FANOUT, ["targets.0.within=500ms"])
+@pytest.mark.parametrize(("within", "seconds"), [("1min", 60.0), ("500ms", 0.5)])
+def test_a_reading_of_the_word_within_its_bound_is_fine(within: str, seconds: float) -> None:
+    """实时 read as anything up to a minute is a plan target that checks the word."""
+    scenario = load_scenario(FANOUT, [f"targets.0.within={within}"])
+    target = scenario.targets[0]
+    assert target.within is not None and target.within.clock_seconds() == seconds
+    assert (target.source, target.measure) == ("plan", "M5")
+    assert unchecked(scenario) == []
 
 
 def test_a_word_left_unchecked_fails_the_run_like_a_number(tmp_path: Path) -> None:

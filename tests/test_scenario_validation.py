@@ -23,9 +23,11 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 from cli_runner import ROOT, govstream
+from pydantic import ValidationError
 
 import processors
 from govstream.scenario.loader import ScenarioError, load_scenario, parse_scenario
+from govstream.scenario.model import Agency, Outage
 from processors import FLOWS
 from processors.flow import FlowSpec, Source, Step
 
@@ -62,6 +64,8 @@ EDITS: dict[str, tuple[str, str]] = {
     "measure": ("    measure: M5\n", ""),
     "target-step": ("recipient: all\n    stat: p90", "recipient: gas\n    stat: p90"),
     "yaml": ("name: deregistration-fanout\n", "name: a: b\n"),
+    "outage-empty": (POLICE, POLICE + "    outages: [{start: 5d, end: 5d}]\n"),
+    "outage-reversed": (POLICE, POLICE + "    outages: [{start: 5d, end: 4d}]\n"),
 }
 """Bad files: one replacement of text in the base scenario each."""
 
@@ -180,6 +184,13 @@ def test_working_days_are_refused_where_clock_time_is_needed(ran: dict[str, Ran]
 
 def test_negative_rate_is_refused(ran: dict[str, Ran]) -> None:
     rejected(ran, "rate", "arrivals.rate", "'-40/d'", "negative", "200/d")
+
+
+@pytest.mark.parametrize(("name", "end"), [("outage-empty", "5d"), ("outage-reversed", "4d")])
+def test_an_outage_must_end_after_it_starts(ran: dict[str, Ran], name: str, end: str) -> None:
+    """An outage of no length would close the agency for nothing, and one ending before it
+    starts is a typo: either is refused with the outage named, not run as no outage."""
+    rejected(ran, name, f"agencies.police.outages[0]: outage end ({end}) must be after its start")
 
 
 def test_unknown_flow_lists_the_implemented_ones(ran: dict[str, Ran]) -> None:
@@ -493,3 +504,23 @@ def test_every_flow_given_by_the_shorthand_or_in_full_is_the_same(flow_spec: Flo
     assert parse_scenario(dump(short, allow_unicode=True)) == parse_scenario(
         dump(full, allow_unicode=True)
     )
+
+
+# -- outages --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("start", "end"), [("5d", "5d"), ("5d", "4d"), ("1h", "0s")])
+def test_an_outage_that_does_not_end_after_its_start_is_refused(start: str, end: str) -> None:
+    with pytest.raises(ValidationError, match=rf"outage end \({end}\) must be after its start"):
+        Outage.model_validate({"start": start, "end": end})
+    # In an agency, the error is on the outage's place in its list.
+    with pytest.raises(ValidationError) as raised:
+        Agency.model_validate(
+            {"outages": [{"start": "0s", "end": "1d"}, {"start": start, "end": end}]}
+        )
+    assert [error["loc"] for error in raised.value.errors()] == [("outages", 1)]
+
+
+def test_an_outage_of_any_length_is_valid() -> None:
+    outage = Outage.model_validate({"start": "5d", "end": "432001s"})
+    assert outage.end.seconds - outage.start.seconds == 1.0

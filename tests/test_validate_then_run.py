@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from govstream.engines.sim.engine import SimEngine
 from govstream.scenario.estimate import estimate
 from govstream.scenario.loader import ScenarioError, parse_scenario
+from govstream.scenario.model import Arrivals, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = {
@@ -192,7 +193,44 @@ def test_validate_implies_a_run_that_ends(mutant: tuple[str, dict[str, Any]]) ->
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert result.counts.lost == 0
-    assert result.counts.cases_started >= 0
+    for flow_id, counts in result.flow_counts.items():
+        assert counts.cases_started == counts.cases_completed + counts.cases_open, flow_id
+        arrivals = scenario.flows[flow_id].arrivals
+        if arrivals is not None:
+            started_as_scheduled(arrivals, scenario, flow_id, counts.cases_started)
+    assert result.counts.cases_started == sum(
+        counts.cases_started for counts in result.flow_counts.values()
+    )
+
+
+def scheduled(arrivals: Arrivals, scenario: Scenario, flow_id: str) -> float:
+    """The arrivals the schedule implies over the scenario's window, read off the scenario."""
+    window = scenario.duration.clock_seconds()
+    if arrivals.process == "replay":
+        return float(len(scenario.replay_times(flow_id)))
+    expected = arrivals.base_rate * window
+    for burst in arrivals.bursts:
+        start = burst.start.clock_seconds()
+        expected += burst.rate * max(0.0, min(burst.duration.clock_seconds(), window - start))
+    return expected
+
+
+def started_as_scheduled(
+    arrivals: Arrivals, scenario: Scenario, flow_id: str, started: int
+) -> None:
+    """A flow's cases are its arrivals: a replay's times or the rate's (and bursts') expected
+    number over the window, within six standard deviations of a Poisson count (a constant
+    rate's is exact, but a burst on it is still Poisson). Office-hour arrivals bring at most
+    the rate's number, a profile only moves arrivals within the week: neither has a floor
+    over a short window, so those are bounded above only, and not at all with a profile."""
+    expected = scheduled(arrivals, scenario, flow_id)
+    spread = 6 * math.sqrt(expected) + 2
+    if arrivals.profile is not None:
+        return
+    event("arrivals checked against the schedule")
+    assert started <= expected + spread, (flow_id, started, expected)
+    if arrivals.hours == "always":
+        assert started >= expected - spread, (flow_id, started, expected)
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
