@@ -284,8 +284,8 @@ KEEP = 85.0
 """By default a latency's cases are split from its 85th percentile up: the slowest tenth a
 report reads starts above it."""
 RECOUNT = 1024
-"""Values told between two readings of a latency's floor, once it has that many; before, it
-is read at every power of two from `FIRST_COUNT`."""
+"""Values told between two readings of a latency's floor, once it has that many; before, at
+every doubling from `FIRST_COUNT`."""
 FIRST_COUNT = 256
 
 Floor = Callable[[str, str, float], float]
@@ -296,13 +296,15 @@ class _Latency:
     """One latency on one scale: its bands, the value under which a case is not split, and
     the largest value left unsplit."""
 
-    __slots__ = ("bands", "floor", "keep", "told", "unsplit")
+    __slots__ = ("bands", "floor", "keep", "recount", "told", "unsplit")
 
     def __init__(self, keep: float) -> None:
         self.bands: dict[int, Band] = {}
         self.keep = keep
         self.floor = -math.inf
         self.told = 0
+        self.recount = FIRST_COUNT if keep > 0 else -1
+        """The count at which the floor is read next."""
         self.unsplit = -math.inf
 
 
@@ -331,10 +333,9 @@ class Tails:
         if latency is None:
             latency = self._latencies[key] = _Latency(self._keep.get(key, KEEP))
         latency.told += 1
-        told = latency.told
-        recount = told % RECOUNT == 0 or (told >= FIRST_COUNT and told & (told - 1) == 0)
-        if recount and self._floor is not None and latency.keep > 0:
+        if latency.told == latency.recount and self._floor is not None:
             latency.floor = self._floor(metric, scale, latency.keep)
+            latency.recount = min(2 * latency.recount, latency.recount + RECOUNT)
         if value < latency.floor:
             if value > latency.unsplit:
                 latency.unsplit = value

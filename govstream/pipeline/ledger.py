@@ -37,6 +37,7 @@ from govstream.pipeline.book import (
 )
 from govstream.pipeline.breakdown import (
     KEEP,
+    Band,
     Leg,
     Tails,
     Trail,
@@ -839,12 +840,12 @@ class Ledger:
         if end < start:
             end = start
         tails = self.tails
-        bands = [tails.band(key, "latency", end - start)]
-        for scale in self._judged_in_days.get(key, ()):
-            if days is None:
-                days = self.book.calendar.working_days_both(start, end)
-            bands.append(tails.band(key, scale, days[0] if scale == "working_days" else days[1]))
-        if not any(bands):
+        band = tails.band(key, "latency", end - start)
+        in_days = self._judged_in_days.get(key)
+        bands = (
+            [band] if in_days is None else [band, *self._day_bands(key, in_days, start, end, days)]
+        )
+        if band is None and (in_days is None or not any(bands)):
             return  # far from every tail read: counted, not split
         unit = by[0] if by is not None else None
         leg = trail.legs.get(unit) if unit is not None else None
@@ -856,6 +857,21 @@ class Ledger:
         for band in bands:
             if band is not None:
                 band_add(band, parts, earlier)
+
+    def _day_bands(
+        self,
+        key: str,
+        scales: tuple[str, ...],
+        start: float,
+        end: float,
+        days: tuple[float, int] | None,
+    ) -> list[Band | None]:
+        if days is None:
+            days = self.book.calendar.working_days_both(start, end)
+        return [
+            self.tails.band(key, scale, days[0] if scale == "working_days" else days[1])
+            for scale in scales
+        ]
 
     def _floor(self, metric: str, scale: str, percentile: float) -> float:
         """A latency's value so far at `percentile`, on `scale`: where its tails are split."""
