@@ -24,16 +24,21 @@ TRANSPORT = {
     "transport:orchestrator-to-agency": 10.0,
     "transport:outcome-return": 10.0,
 }
-POLICE_ONLY = """
-name: police-by-hand
-flow: F03
+BY_HAND = """
 start: 2021-06-01T00:00:00+08:00
 duration: 30d
 drain: 10d
 arrivals: {process: replay, file: arrivals.csv}
-population: {bank_account_weights: [1, 0, 0, 0], housing_fund_probability: 0}
 platform: {servers: 1, service_time: {dist: constant, value: 0}}
 transport: {latency: {dist: constant, value: 10s}}
+"""
+"""A month of the arrivals in `arrivals.csv`, no platform time, 10 s a hop."""
+POLICE_ONLY = (
+    BY_HAND
+    + """
+name: police-by-hand
+flow: F03
+population: {bank_account_weights: [1, 0, 0, 0], housing_fund_probability: 0}
 agencies:
   police: {servers: 1, calendar: office, service_time: {dist: constant, value: 2h}}
   bank: {servers: 1, calendar: office, service_time: {dist: constant, value: 2h}}
@@ -41,6 +46,7 @@ agencies:
 targets:
   - {id: same-day, of: case, stat: max, within: 4h, source: author}
 """
+)
 
 
 def run(tmp_path: Path, text: str, *arrivals: str) -> RunResult:
@@ -225,19 +231,16 @@ def test_every_report_shows_where_the_time_went(tmp_path: Path) -> None:
 def test_a_span_is_split_along_its_own_path(tmp_path: Path) -> None:
     # F09: the tax certificate, then the registration; the span counter-wait runs from the
     # application to the registration done, so it crosses both agencies' time
-    text = """
+    text = (
+        BY_HAND
+        + """
 name: f09-by-hand
 flow: F09
-start: 2021-06-01T00:00:00+08:00
-duration: 30d
-drain: 10d
-arrivals: {process: replay, file: arrivals.csv}
-platform: {servers: 1, service_time: {dist: constant, value: 0}}
-transport: {latency: {dist: constant, value: 10s}}
 agencies:
   tax: {servers: 1, calendar: always, service_time: {dist: constant, value: 5min}}
   real-estate: {servers: 1, calendar: office, service_time: {dist: constant, value: 1h}}
 """
+    )
     # Thursday 16:50: the certificate by 16:55:30, the registration from 16:55:40, 34 min 20 s
     # before the close, the rest from Friday 09:00
     result = run(tmp_path, text, "2021-06-03T16:50:00+08:00")
