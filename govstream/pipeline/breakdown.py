@@ -107,12 +107,10 @@ def walk(
     end: float,
     start: float,
     hours: Hours,
-    parts: Parts | None = None,
 ) -> Parts:
     """The parts of `[start, end]` on the path back from `unit` (the leg whose delivery or
-    answer is at `end`; None: the case's opening), added to `parts` if given."""
-    if parts is None:
-        parts = {}
+    answer is at `end`; None: the case's opening)."""
+    parts: Parts = {}
     at = end
     while True:
         while unit is not None:
@@ -161,8 +159,6 @@ def from_opening(
     leg = trail.legs[unit]
     if by_delivery:
         to_agency = (leg.delivered or leg.sent) - leg.sent
-        if leg.cause is None:  # sent by the opening: the common delivery, two hops
-            return ((TO_PLATFORM, leg.sent - trail.opened_at), (TO_AGENCY, to_agency))
         parts = dict(_before(trail, leg, hours))
         add(parts, TO_AGENCY, to_agency)
         return tuple(parts.items())
@@ -346,19 +342,6 @@ class Tails:
         if band is None:
             band = bands[index] = Band()
         return band
-
-    def add(
-        self,
-        metric: str,
-        scale: str,
-        value: float,
-        parts: Iterable[tuple[str, float]],
-        earlier: float,
-    ) -> None:
-        """One case of `value` on `scale`, with its parts (which add up to its latency)."""
-        band = self.band(metric, scale, value)
-        if band is not None:
-            band_add(band, parts, earlier)
 
     def metrics(self, scale: str = "latency") -> list[str]:
         return sorted(metric for metric, on in self._latencies if on == scale)

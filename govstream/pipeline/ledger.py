@@ -138,6 +138,8 @@ class _Case:
     opened_at: float
     trigger: Record | None
     marks: dict[str, float]
+    trail: Trail
+    """Its requests' legs and what set its marks: where its time went (`breakdown`)."""
     requested: set[str] = field(default_factory=set)
     answered: set[str] = field(default_factory=set)
     delivered: set[str] = field(default_factory=set)
@@ -161,8 +163,6 @@ class _Case:
     """Flows this case has started a case of."""
     needs: tuple[str, ...] | None = None
     """The steps the case's data concerns, as its opening recorded them."""
-    trail: Trail | None = None
-    """Its requests' legs and what set its marks: where its time went (`breakdown`)."""
     item_last: dict[str, str] = field(default_factory=dict)
     """For a step done per item: the item answered latest so far, whose answer a join is."""
 
@@ -292,9 +292,7 @@ class Ledger:
         trail = Trail(at)
         if handed is not None and upstream is not None and upstream.trail is not None:
             trail.before = (upstream.trail, upstream.cause, handed[0])
-        self._cases[case_id] = _Case(
-            flow, at, trigger, {TRIGGER: at}, upstream=upstream, trail=trail
-        )
+        self._cases[case_id] = _Case(flow, at, trigger, {TRIGGER: at}, trail, upstream=upstream)
 
     def transition(self, flow_id: str, seen: Transition, at: float) -> None:
         """The orchestrator made a transition at business time `at`. A transition told twice
@@ -317,13 +315,11 @@ class Ledger:
             if unit in case.answered:
                 return
             case.answered.add(unit)
-            trail = case.trail
-            if trail is not None:
-                leg = trail.legs.get(unit)
-                if leg is not None:
-                    leg.answered = at
-                if case.last_answer is None or at >= case.last_answer:
-                    trail.last = unit
+            leg = case.trail.legs.get(unit)
+            if leg is not None:
+                leg.answered = at
+            if case.last_answer is None or at >= case.last_answer:
+                case.trail.last = unit
             case.last_answer = at if case.last_answer is None else max(case.last_answer, at)
             counts.outcomes_recorded += 1
             step = unit_step(unit)
@@ -341,7 +337,7 @@ class Ledger:
                 case.rejected.add(step)
             if unit != step and seen.status == COMPLETED:
                 first = f"{step}.first"
-                if first not in case.marks and case.trail is not None:
+                if first not in case.marks:
                     case.trail.set_by[first] = (unit, False)
                 case.marks[first] = min(at, case.marks.get(first, at))
             if unit == step or step in seen.joined:
@@ -351,22 +347,18 @@ class Ledger:
                 else:
                     case.marks[f"{step}.acted"] = joined_at
                     days = self.book.acted(flow_id, step, case.opened_at, joined_at)
-                    if case.trail is not None:
-                        by = case.trail.set_by[f"{step}.acted"] = (
-                            case.item_last.get(step, unit),
-                            False,
-                        )
-                        key = step_key(flow_id, "acted", step)
-                        self._tail(key, case.trail, by, case.opened_at, joined_at, days)
+                    by = (case.item_last.get(step, unit), False)  # the join's answer
+                    case.trail.set_by[f"{step}.acted"] = by
+                    key = step_key(flow_id, "acted", step)
+                    self._tail(key, case.trail, by, case.opened_at, joined_at, days)
                 if self._retraction.get(flow_id) == f"{step}.acted":
                     self.beside.retracted(seen.case_id, joined_at)
         cause = str(seen.step) if seen.event == ANSWERED else None
         for unit in seen.requested:
             if unit not in case.requested:
-                if case.trail is not None:
-                    step = unit_step(unit)
-                    wait = step if step in self._waits[flow_id] else None
-                    case.trail.legs[unit] = Leg(at, cause, wait)
+                step = unit_step(unit)
+                wait = step if step in self._waits[flow_id] else None
+                case.trail.legs[unit] = Leg(at, cause, wait)
                 case.requested.add(unit)
                 case.steps_requested.add(unit_step(unit))
                 counts.requests_emitted += 1
@@ -425,7 +417,8 @@ class Ledger:
         case.delivered.add(unit)
         self._counters[flow_id].requests_delivered += 1
         trail = case.trail
-        if trail is not None and (leg := trail.legs.get(unit)) is not None:
+        leg = trail.legs.get(unit)
+        if leg is not None:
             leg.delivered = at
         step = unit_step(unit)
         if unit != step:
@@ -433,11 +426,10 @@ class Ledger:
             if any(u not in case.delivered for u in case.requested if unit_step(u) == step):
                 return
         case.marks[f"{step}.delivered"] = at
-        if trail is not None:
-            trail.set_by[f"{step}.delivered"] = (unit, True)
-            key = step_key(flow_id, "delivered", step)
-            if key in self._deliveries_judged:
-                self._tail(key, trail, (unit, True), case.opened_at, at)
+        trail.set_by[f"{step}.delivered"] = (unit, True)
+        key = step_key(flow_id, "delivered", step)
+        if key in self._deliveries_judged:
+            self._tail(key, trail, (unit, True), case.opened_at, at)
         self.book.delivered(flow_id, step, case.opened_at, at)
 
     def used(
@@ -470,7 +462,7 @@ class Ledger:
             taken = self._taken[pool] = Counter()
         taken[flow_id] += 1
         case = self._cases.get(work.case_id)
-        if case is not None and case.trail is not None:
+        if case is not None:
             leg = case.trail.legs.get(work.unit)
             if leg is not None:
                 leg.pool, leg.started, leg.done, leg.work = pool, work.started, work.done, work.work
@@ -772,9 +764,8 @@ class Ledger:
             start, end = upstream.marks.get(span.start), case.marks.get(mark)
             if target == case.flow.id and start is not None and end is not None:
                 self.book.span(upstream.flow, span.id, start, end)
-                if case.trail is not None:
-                    key = span_key(upstream.flow, span.id)
-                    self._tail(key, case.trail, case.trail.set_by.get(mark), start, end)
+                key = span_key(upstream.flow, span.id)
+                self._tail(key, case.trail, case.trail.set_by.get(mark), start, end)
 
     def _open_across(self, case: _Case, now: float) -> None:
         """At the cut-off: the spans into other flows an open case has begun. An upstream case
@@ -814,8 +805,6 @@ class Ledger:
         """Where the time of the completed case and of its spans went (a step's latency is
         split when it is recorded)."""
         trail = case.trail
-        if trail is None:
-            return
         marks, set_by = case.marks, trail.set_by
         last = (trail.last, False) if trail.last is not None else None
         self._tail(case_key(flow_id), trail, last, case.opened_at, completed_at, days)
