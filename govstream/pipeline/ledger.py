@@ -57,7 +57,16 @@ from govstream.result import AgencyLoad, Counts, DeadLetters
 from govstream.scenario.model import LATENCY_TARGETS, Scenario
 from processors import FLOWS
 from processors.events import Record
-from processors.flow import COMPLETED_MARK, TRIGGER, Each, FlowSpec, Step, unit_step, upstream_of
+from processors.flow import (
+    COMPLETED_MARK,
+    TRIGGER,
+    Each,
+    FlowSpec,
+    Span,
+    Step,
+    unit_step,
+    upstream_of,
+)
 from processors.orchestrator import (
     ANSWERED,
     COMPLETED,
@@ -163,7 +172,7 @@ class _Case:
     """Flows this case has started a case of."""
     needs: tuple[str, ...] | None = None
     """The steps the case's data concerns, as its opening recorded them."""
-    item_last: dict[str, str] = field(default_factory=dict)
+    item_last: dict[str, str] | None = None
     """For a step done per item: the item answered latest so far, whose answer a join is."""
 
 
@@ -268,6 +277,9 @@ class Ledger:
         """Each latency's parts, by band: where the time of its slowest cases went."""
         self._judged_in_days = _judged_in_days(scenario)
         self._deliveries_judged = _deliveries_judged(scenario)
+        self._span_ends = _span_ends(self.flow_ids, self.book.spans)
+        """The marks spans end at, by the flow whose case sets them: what a span is split
+        from (`Trail.set_by`)."""
         """Deliveries a target reads: the only ones split, a delivery being transport and the
         steps before it."""
 
@@ -331,13 +343,15 @@ class Ledger:
                 if seen.status == REJECTED:
                     case.items_rejected.add(unit)
                 if at >= case.item_done.get(step, at):
+                    if case.item_last is None:
+                        case.item_last = {}
                     case.item_last[step] = unit
                 joined_at = case.item_done[step] = max(at, case.item_done.get(step, at))
             if unit == step and seen.status == REJECTED:
                 case.rejected.add(step)
             if unit != step and seen.status == COMPLETED:
                 first = f"{step}.first"
-                if first not in case.marks:
+                if first not in case.marks and first in self._span_ends[flow_id]:
                     case.trail.set_by[first] = (unit, False)
                 case.marks[first] = min(at, case.marks.get(first, at))
             if unit == step or step in seen.joined:
@@ -347,8 +361,10 @@ class Ledger:
                 else:
                     case.marks[f"{step}.acted"] = joined_at
                     days = self.book.acted(flow_id, step, case.opened_at, joined_at)
-                    by = (case.item_last.get(step, unit), False)  # the join's answer
-                    case.trail.set_by[f"{step}.acted"] = by
+                    joined = case.item_last.get(step, unit) if case.item_last else unit
+                    by = (joined, False)  # the answer the join is
+                    if f"{step}.acted" in self._span_ends[flow_id]:
+                        case.trail.set_by[f"{step}.acted"] = by
                     key = step_key(flow_id, "acted", step)
                     self._tail(key, case.trail, by, case.opened_at, joined_at, days)
                 if self._retraction.get(flow_id) == f"{step}.acted":
@@ -426,7 +442,8 @@ class Ledger:
             if any(u not in case.delivered for u in case.requested if unit_step(u) == step):
                 return
         case.marks[f"{step}.delivered"] = at
-        trail.set_by[f"{step}.delivered"] = (unit, True)
+        if f"{step}.delivered" in self._span_ends[flow_id]:
+            trail.set_by[f"{step}.delivered"] = (unit, True)
         key = step_key(flow_id, "delivered", step)
         if key in self._deliveries_judged:
             self._tail(key, trail, (unit, True), case.opened_at, at)
@@ -954,6 +971,18 @@ def _kept(scenario: Scenario) -> dict[tuple[str, str], float]:
         for _, key in target_metrics(scenario, target):
             kept[key, scale] = min(kept.get((key, scale), KEEP), max(0.0, percentile - 15.0))
     return kept
+
+
+def _span_ends(flow_ids: Sequence[str], spans: Mapping[str, Sequence[Span]]) -> dict[str, set[str]]:
+    ends: dict[str, set[str]] = {flow_id: set() for flow_id in flow_ids}
+    for flow_id, flow_spans in spans.items():
+        for span in flow_spans:
+            target, across, mark = span.end.partition(":")
+            if across:
+                ends.setdefault(target, set()).add(mark)
+            else:
+                ends[flow_id].add(span.end)
+    return ends
 
 
 def _deliveries_judged(scenario: Scenario) -> set[str]:
