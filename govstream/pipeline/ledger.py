@@ -278,6 +278,11 @@ class Ledger:
         self._judged_in_days = _judged_in_days(scenario)
         self._deliveries_judged = _deliveries_judged(scenario)
         self._span_ends = _span_ends(self.flow_ids, self.book.spans)
+        self._spans_into = {
+            flow_id: {span.end.partition(":")[0] for span in spans if ":" in span.end}
+            for flow_id, spans in self.book.spans.items()
+        }
+        """Each flow's spans' other flows: the hand-overs whose upstream legs a walk needs."""
         """The marks spans end at, by the flow whose case sets them: what a span is split
         from (`Trail.set_by`)."""
         """Deliveries a target reads: the only ones split, a delivery being transport and the
@@ -387,12 +392,16 @@ class Ledger:
                     counts.steps_cancelled += 1
                     case.cancelled.add(step)
         for started in seen.handed_over:
-            case.handed_to.add(started.split(".", 1)[0])
+            target = started.split(".", 1)[0]
+            case.handed_to.add(target)
             if started not in self._ever_handed:
                 self._ever_handed.add(started)
+                # the upstream legs are kept only for a span that runs into the new case:
+                # a case held open for weeks would keep them all otherwise
+                trail = case.trail if target in self._spans_into[flow_id] else None
                 self._handed_over[started] = (
                     at,
-                    _Upstream(flow_id, dict(case.marks), case.trail, cause),
+                    _Upstream(flow_id, dict(case.marks), trail, cause),
                 )
         if seen.completed:
             case.rejected.update(seen.rejected)
