@@ -67,10 +67,11 @@ class Leg:
     done: float | None = None
     work: float = 0.0
     answered: float | None = None
-    whole: tuple[tuple[str, float], ...] | None = None
+    whole: Parts | None = None
     """Its parts from going out to its answer, found once: most walks cross a leg whole."""
-    through: tuple[tuple[str, float], ...] | None = None
-    """The parts from its case's opening to its answer, found once (`from_opening`)."""
+    through: Parts | None = None
+    """The parts from its case's opening to its answer, found once (`from_opening`). Parts
+    are kept as dicts of names to seconds, which the cyclic collector never has to scan."""
 
 
 @dataclass(slots=True)
@@ -120,7 +121,7 @@ def walk(
             answered = leg.answered
             if answered is not None and answered <= at and start <= leg.sent:
                 add(parts, BACK, at - answered)  # the platform recording it, on Kafka
-                for part, seconds in whole(leg, hours):
+                for part, seconds in whole(leg, hours).items():
                     parts[part] = parts.get(part, 0.0) + seconds
                 if leg.sent <= start:
                     return parts
@@ -140,49 +141,43 @@ def walk(
         at = min(at, handed)
 
 
-def whole(leg: Leg, hours: Hours) -> tuple[tuple[str, float], ...]:
-    """An answered leg's parts, from going out to its answer."""
+def whole(leg: Leg, hours: Hours) -> Parts:
+    """An answered leg's parts, from going out to its answer (not to be changed)."""
     found = leg.whole
     if found is None:
-        parts: Parts = {}
-        _leg(leg, leg.answered or leg.sent, leg.sent, hours, parts)
-        found = leg.whole = tuple(parts.items())
+        found = leg.whole = {}
+        _leg(leg, leg.answered or leg.sent, leg.sent, hours, found)
     return found
 
 
-def from_opening(
-    trail: Trail, unit: str, by_delivery: bool, hours: Hours
-) -> tuple[tuple[str, float], ...]:
+def from_opening(trail: Trail, unit: str, by_delivery: bool, hours: Hours) -> Parts:
     """The parts from the case's opening to the leg's answer (or its delivery): what most
     latencies are. Each leg's is found once, from the leg whose answer sent it, so a case's
-    latencies share their walks."""
+    latencies share their walks (not to be changed)."""
     leg = trail.legs[unit]
     if by_delivery:
-        to_agency = (leg.delivered or leg.sent) - leg.sent
-        parts = dict(_before(trail, leg, hours))
-        add(parts, TO_AGENCY, to_agency)
-        return tuple(parts.items())
+        parts = _before(trail, leg, hours)
+        add(parts, TO_AGENCY, (leg.delivered or leg.sent) - leg.sent)
+        return parts
     found = leg.through
     if found is None:
-        parts = dict(_before(trail, leg, hours))
-        for part, seconds in whole(leg, hours):
-            parts[part] = parts.get(part, 0.0) + seconds
-        found = leg.through = tuple(parts.items())
+        found = leg.through = _before(trail, leg, hours)
+        for part, seconds in whole(leg, hours).items():
+            found[part] = found.get(part, 0.0) + seconds
     return found
 
 
-def _before(trail: Trail, leg: Leg, hours: Hours) -> tuple[tuple[str, float], ...]:
-    """The parts from the case's opening to the leg going out."""
+def _before(trail: Trail, leg: Leg, hours: Hours) -> Parts:
+    """The parts from the case's opening to the leg going out, in a new dict."""
     cause = trail.legs.get(leg.cause) if leg.cause is not None else None
     if cause is None or cause.answered is None:
-        seconds = leg.sent - trail.opened_at
-        if seconds <= 0.0:
-            return ()
+        parts: Parts = {}
         # sent by the opening, or by an answer the books hold no leg for
-        return ((TO_PLATFORM if leg.cause is None else UNTRACED, seconds),)
+        add(parts, TO_PLATFORM if leg.cause is None else UNTRACED, leg.sent - trail.opened_at)
+        return parts
     parts = dict(from_opening(trail, str(leg.cause), False, hours))
     add(parts, BACK, leg.sent - cause.answered)
-    return tuple(parts.items())
+    return parts
 
 
 def _leg(leg: Leg, end: float, start: float, hours: Hours, parts: Parts) -> bool:
@@ -410,10 +405,10 @@ class Tails:
                     band.parts[part] = band.parts.get(part, 0.0) + part_seconds
 
 
-def band_add(band: Band, parts: Iterable[tuple[str, float]], earlier: float) -> None:
+def band_add(band: Band, parts: Parts, earlier: float) -> None:
     band.cases += 1
     band.earlier += earlier
     sums = band.parts
-    for part, seconds in parts:
+    for part, seconds in parts.items():
         band.seconds += seconds
         sums[part] = sums.get(part, 0.0) + seconds

@@ -867,7 +867,7 @@ class Ledger:
         if leg is not None and by is not None and start == trail.opened_at:
             parts = from_opening(trail, str(unit), by[1], self._hours)
         else:
-            parts = tuple(walk(trail, unit, end, start, self._hours).items())
+            parts = walk(trail, unit, end, start, self._hours)
         earlier = max(0.0, min(leg.sent, end) - start) if leg is not None else 0.0
         for band in bands:
             if band is not None:
