@@ -53,11 +53,12 @@ def by_step(emits: list[Emit]) -> dict[str, Emit]:
     return {str(emit.step): emit for emit in emits}
 
 
-def run_case(flow: FlowSpec, trigger: dict[str, Any]) -> tuple[dict[str, Emit], Progress]:
-    """Walk a case to completion, answering every request; returns every request by step."""
+def walk_case(flow: FlowSpec, trigger: dict[str, Any]) -> tuple[list[list[Emit]], Progress]:
+    """Walk a case to completion, answering each request as it comes: the requests sent at
+    its opening, then at each answer that sent any, and the last progress."""
     orchestrator = Orchestrator(flow)
     progress = orchestrator.open(None, trigger, 0.0, 0.0)
-    sent = by_step(progress.emits)
+    turns = [list(progress.emits)]
     pending = list(progress.emits)
     rng = random.Random(3)
     now = 0.0
@@ -65,10 +66,17 @@ def run_case(flow: FlowSpec, trigger: dict[str, Any]) -> tuple[dict[str, Emit], 
         now += 1.0
         answer = answer_value(flow, pending.pop(0), rng)
         progress = orchestrator.record(progress.state, answer, now, now)
-        sent.update(by_step(progress.emits))
+        if progress.emits:
+            turns.append(list(progress.emits))
         pending += progress.emits
     assert progress.completion is not None
-    return sent, progress
+    return turns, progress
+
+
+def run_case(flow: FlowSpec, trigger: dict[str, Any]) -> tuple[dict[str, Emit], Progress]:
+    """Walk a case to completion, answering every request; returns every request by step."""
+    turns, progress = walk_case(flow, trigger)
+    return by_step([emit for turn in turns for emit in turn]), progress
 
 
 def only(emits: list[Emit]) -> Emit:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_kit import answer_value, by_step, field_names, generate, strings_in
+from flow_kit import answer_value, by_step, field_names, generate, strings_in, walk_case
 
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
@@ -54,23 +54,9 @@ def one(route: str, live: bool, on: dt.date = BEFORE) -> dict[str, Any]:
 def run_case(trigger: dict[str, Any]) -> tuple[list[list[str]], dict[str, Emit], Progress]:
     """Walk a case, answering each request as it comes: the steps requested at each turn,
     every request by step, and the last progress."""
-    orchestrator = Orchestrator(FLOW)
-    progress = orchestrator.open(None, trigger, 0.0, 0.0)
-    turns = [[str(e.step) for e in progress.emits]]
-    sent = by_step(progress.emits)
-    pending = list(progress.emits)
-    rng = random.Random(3)
-    now = 0.0
-    while pending:
-        now += 1.0
-        answer = answer_value(FLOW, pending.pop(0), rng)
-        progress = orchestrator.record(progress.state, answer, now, now)
-        if progress.emits:
-            turns.append([str(e.step) for e in progress.emits])
-        sent.update(by_step(progress.emits))
-        pending += progress.emits
-    assert progress.completion is not None
-    return turns, sent, progress
+    turns, progress = walk_case(FLOW, trigger)
+    sent = by_step([emit for turn in turns for emit in turn])
+    return [[str(e.step) for e in turn] for turn in turns], sent, progress
 
 
 # -- the source: routed by its data, live by its day ----------------------------------------

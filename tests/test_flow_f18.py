@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_kit import answer_value, field_names, generate, strings_in
+from flow_kit import answer_value, field_names, generate, strings_in, walk_case
 
 from govstream.contracts.codec import AvroCodec
 from govstream.engines.sim.engine import SimEngine
@@ -50,20 +50,8 @@ def request(department: str) -> dict[str, Any]:
 
 def run_case(trigger: dict[str, Any]) -> tuple[list[Emit], Progress]:
     """Walk a case to completion, answering every request; returns every request sent."""
-    orchestrator = Orchestrator(FLOW)
-    progress = orchestrator.open(None, trigger, 0.0, 0.0)
-    sent = list(progress.emits)
-    pending = list(progress.emits)
-    rng = random.Random(3)
-    now = 0.0
-    while pending:
-        now += 1.0
-        answer = answer_value(FLOW, pending.pop(0), rng)
-        progress = orchestrator.record(progress.state, answer, now, now)
-        sent += progress.emits
-        pending += progress.emits
-    assert progress.completion is not None
-    return sent, progress
+    turns, progress = walk_case(FLOW, trigger)
+    return [emit for turn in turns for emit in turn], progress
 
 
 # -- the platform's events -------------------------------------------------------------------
