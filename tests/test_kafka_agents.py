@@ -753,3 +753,23 @@ def test_a_withdrawn_wait_is_answered_at_once_and_both_messages_acknowledged() -
     assert answer.value["request_id"].endswith("/delivery")
     assert float(answer.headers[h.B_DONE]) == pytest.approx(400_000.0 + 3600)
     assert seen["left"] == {}, "nothing is kept of a wait once answered"
+
+
+def test_a_signal_read_again_neither_counts_twice_nor_crosses_again() -> None:
+    """At-least-once: a signal the scorer reads again (a rebalance, a stalled partition read
+    from its committed offset) finds itself in its window's row, which it leaves as it is:
+    the window's score is the one the sim engine counts, and the crossing it made stays the
+    one crossing, at the signal that made it."""
+    from govstream.engines.kafka.agents.scorer import SCORE, SIGNALS, with_signal
+    from govstream.pipeline.windows import crosses
+
+    first = {"weight": 3.0, "kind": "judgment", "event_id": "e-1"}
+    second = {"weight": 2.0, "kind": "complaint", "event_id": "e-2"}
+    row = with_signal(with_signal(None, first), second)
+    assert (row[SCORE], row[SIGNALS]) == (5.0, [["judgment", "e-1"], ["complaint", "e-2"]])
+    for again in (first, second):
+        assert with_signal(row, again) == row
+        assert not crosses(row[SCORE], with_signal(row, again)[SCORE], 5.0)
+    # The same event id of another kind is another signal.
+    other = {**first, "kind": "complaint"}
+    assert with_signal(row, other)[SCORE] == 8.0

@@ -59,8 +59,13 @@ def signal_time(event: faust.EventT | None) -> float:
 
 def with_signal(row: Mapping[str, Any] | None, signal: Mapping[str, Any]) -> dict[str, Any]:
     """A window's row with one more signal: its weight added to the score, as `ScoreBook`
-    adds it, and the signal named."""
+    adds it, and the signal named. A signal the row holds already is one read again (after
+    a rebalance, or a stalled partition read from its committed offset): it changes nothing,
+    so it neither counts twice nor moves a crossing to another signal."""
     row = row or {}
+    named = [signal["kind"], signal["event_id"]]
+    if any(list(held) == named for held in row.get(SIGNALS, ())):
+        return dict(row)
     return {
         SCORE: float(row.get(SCORE, 0.0)) + float(signal["weight"]),
         SIGNALS: [*row.get(SIGNALS, ()), [signal["kind"], signal["event_id"]]],
