@@ -469,13 +469,37 @@ def test_a_retracted_record_found_on_kafka_is_an_exposure_as_on_sim(
 def district_runs(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, RunResult]:
-    """The district on the sim engine, and on Kafka at two speedups ten times apart."""
+    """The district on the sim engine, and on Kafka at two speedups ten times apart (each
+    run's work directory, with its workers' logs, kept as `WORK_OF`)."""
     scenario = district()
     runs = {"sim": SimEngine(scenario).run()}
     for speedup in SPEEDUPS:
         work = tmp_path_factory.mktemp(f"district-{speedup:g}")
-        runs[f"{speedup:g}"] = run_kafka(scenario, kafka_bootstrap, work, speedup=speedup)
+        runs[f"{speedup:g}"] = result = run_kafka(scenario, kafka_bootstrap, work, speedup=speedup)
+        WORK_OF[result.engine.options["run_id"]] = work
     return runs
+
+
+WORK_OF: dict[str, Path] = {}
+"""A Kafka run's work directory, by run id."""
+
+READ_AGAIN = (
+    "partition stalled: reading it again from its committed offset",
+    "requests nobody answered sent again",
+    "table recovery stalled: rejoining the group to start it again",
+)
+"""What a worker logs when it reads or sends again what it may have handled already."""
+
+
+def read_again(result: RunResult) -> list[str]:
+    """The events of a Kafka run's workers after which an answer may come twice."""
+    work = WORK_OF[result.engine.options["run_id"]]
+    return [
+        event
+        for log in sorted(work.glob("worker-*.log"))
+        for line in log.read_text().splitlines()
+        if (event := json.loads(line).get("event")) in READ_AGAIN
+    ]
 
 
 def test_every_flow_runs_with_refusals_and_both_engines_keep_the_same_books(
@@ -494,7 +518,11 @@ def test_every_flow_runs_with_refusals_and_both_engines_keep_the_same_books(
         assert c.cases_completed == c.cases_started, name
         assert c.lost == 0 and c.requests_in_flight == 0, name
         assert c.requests_emitted == c.outcomes_recorded, name
-        assert c.refused == 0 and c.duplicates == 0, name
+        assert c.refused == 0, name
+        # At least once: an answer comes twice only after a worker read or sent again what it
+        # may have handled (a stalled partition on a busy machine), and the books drop it.
+        if c.duplicates:
+            assert read_again(result), (name, c.duplicates, "answered twice, nothing read again")
         assert [check.identity for check in result.books if not check.holds] == [], name
         assert c.steps_cancelled > 0 and c.cases_rejected > 0, name
         for flow_id in result.flow_ids:
