@@ -66,6 +66,9 @@ class DelayedProgress:
     def __call__(self, fraction: float) -> None:
         self.done = max(self.done, min(fraction, 1.0))
         if self.progress is None:
+            # Off a terminal (a CI log, a pipe) a bar cannot be redrawn, only left behind.
+            if not self.console.is_terminal:
+                return
             if time.monotonic() - self.started < SHOW_AFTER_SECONDS:
                 return
             self.progress = Progress(

@@ -17,7 +17,7 @@ from rich.progress import TimeRemainingColumn
 
 from govstream import progress as progress_module
 from govstream.engines.sim.engine import SimEngine
-from govstream.progress import DelayedProgress
+from govstream.progress import DelayedProgress, delayed_progress
 from govstream.scenario.loader import load_scenario
 
 LARGEST_STEP = 0.15
@@ -63,3 +63,15 @@ def test_the_bar_shows_the_time_left_and_never_moves_back(
         assert bar.progress.tasks[0].completed == 0.4
     finally:
         bar.close()
+
+
+def test_off_a_terminal_no_bar_is_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's stderr in a CI log or a pipe: a bar there could only be left behind as a blank
+    line before the first line anyone reads (`--quiet --fail-on-sla`'s verdicts)."""
+    monkeypatch.setattr("govstream.progress.SHOW_AFTER_SECONDS", 0.0)
+    for terminal, drawn in ((False, False), (True, True)):
+        out = io.StringIO()
+        with delayed_progress("run", Console(file=out, force_terminal=terminal)) as bar:
+            bar(0.5)
+            assert (bar.progress is not None) == drawn
+        assert (out.getvalue() != "") == drawn
