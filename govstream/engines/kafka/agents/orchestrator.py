@@ -76,6 +76,18 @@ class RefusedAnswer(Exception):
         )
 
 
+class MissingTrace(Exception):
+    """An external agency's answer without the trace its request carried: the run it belongs
+    to and the case's clock cannot be told, so it is dead-lettered and the case waits on."""
+
+    def __init__(self, answerer: str) -> None:
+        super().__init__(
+            f"an answer from {answerer} lacks the trace headers its request carried "
+            f"({', '.join(h.ECHOED_REQUIRED)}): an answer must carry back every gs_ header of "
+            "its request; the case waits on for an answer that does"
+        )
+
+
 def position(message: Any) -> str:
     return f"{message.topic}/{message.partition}/{message.offset}"
 
@@ -139,6 +151,9 @@ class OrchestratorDeps:
     """Per flow, the joins the scenario sets on its steps done per item."""
     exchange: Exchange | None = None
     """The exchange's drawn delays, for the triggers a hand-over writes (none: no delay)."""
+    external: frozenset[str] = frozenset()
+    """Agencies a system outside govstream answers for: their answers must carry back the
+    trace their requests carried (`headers.ECHOED`)."""
     orchestrators: dict[str, Orchestrator] = field(init=False)
     by_source: dict[str, str] = field(init=False)
     """Trigger topic -> flow."""
@@ -212,6 +227,9 @@ async def handle(deps: OrchestratorDeps, event: faust.EventT) -> None:
                 progress = deps.orchestrators[flow_id].open(stored, record, intended, arrived)
             else:
                 flow_id, answerer = deps.by_outcome[topic]
+                if answerer in deps.external and not h.echoes_trace(trace):
+                    await deps.outbox.dead_letter(event, h.MISSING_TRACE, MissingTrace(answerer))
+                    return
                 progress = deps.orchestrators[flow_id].record(
                     stored, record, arrived, answerer=answerer
                 )
