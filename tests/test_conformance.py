@@ -156,3 +156,59 @@ def test_run_external_names_the_allowed_agencies(agency: str, tmp_path: Path) ->
         assert "--external nowhere" in err and "allowed: bank, hrss, tax, housing-fund" in err
     else:
         assert "agencies.bank.external" in err and "kafka engine" in err
+
+
+def test_the_asyncapi_document_marks_what_an_external_agency_must_implement() -> None:
+    import json
+
+    import jsonschema
+
+    from govstream.contracts.asyncapi import asyncapi_document
+    from govstream.contracts.catalog import load_catalog
+
+    document = asyncapi_document(load_catalog(), ("bank",))
+    schema = json.loads((ROOT / "tests" / "data" / "asyncapi-3.0.0.schema.json").read_text())
+    errors = list(jsonschema.Draft7Validator(schema).iter_errors(document))
+    assert errors == []
+    marked = {
+        key: operation
+        for key, operation in document["operations"].items()
+        if operation.get("x-govstream-external")
+    }
+    assert {operation["x-govstream-party"] for operation in marked.values()} == {"bank"}
+    reserve = marked["bank.receive.bank.account-reservation-request.v1"]
+    assert reserve["reply"]["channel"] == {"$ref": "#/channels/f01.bank.step-outcome.v1"}
+    assert reserve["x-govstream-reply-fields"] == ["reservation_number"]
+    assert "gs_run" in reserve["description"]
+    assert "bank.send.f03.bank.step-outcome.v1" in marked
+    channel = document["channels"]["bank.account-reservation-request.v1"]
+    assert channel["x-govstream-steps"][0]["step"] == "bank-reservation"
+    answers = document["components"]["messages"]["f01.bank.step-outcome.v1.message"]
+    assert set(answers["headers"]["required"]) == {"gs_run", "gs_t0", "gs_intended"}
+    # without --external nothing is marked, and every answer still names its reply
+    plain = asyncapi_document(load_catalog())
+    assert not any(o.get("x-govstream-external") for o in plain["operations"].values())
+    assert (
+        "reply"
+        in plain["operations"]["housing-fund.receive.housing-fund.account-closure-request.v1"]
+    )
+
+
+def test_the_reference_agency_systems_import_nothing_of_govstream() -> None:
+    """They are written against the published contracts alone: only the standard library,
+    kafka-python, fastavro (and yaml for a YAML document), and each other."""
+    import ast
+    import sys
+
+    allowed = {"kafka", "fastavro", "yaml", "agency_system", "__future__"}
+    for path in sorted((ROOT / "examples" / "agencies").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                top = name.split(".")[0]
+                assert top in allowed or top in sys.stdlib_module_names, (path.name, name)
