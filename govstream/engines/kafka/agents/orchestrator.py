@@ -507,7 +507,13 @@ async def resend_owed(deps: OrchestratorDeps, partitions: set[int]) -> int:
         with structlog.contextvars.bound_contextvars(
             run_id=trace.get(h.RUN), flow=flow_id, case_id=case_id
         ):
-            owed = deps.orchestrators[flow_id].outstanding(state)
+            # An external agency's requests are not sent again: its system, not a worker of
+            # govstream's, holds what it was sent, and an answer still owed is its to give.
+            owed = [
+                emit
+                for emit in deps.orchestrators[flow_id].outstanding(state)
+                if emit.recipient not in deps.external
+            ]
             now = deps.clock.now()
             await send_due(deps, deps.flows[flow_id], state, owed, partial(_same, trace), now, now)
             record = raw.get(PROGRESS_OF_CASE)
