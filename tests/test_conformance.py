@@ -212,3 +212,15 @@ def test_the_reference_agency_systems_import_nothing_of_govstream() -> None:
             for name in names:
                 top = name.split(".")[0]
                 assert top in allowed or top in sys.stdlib_module_names, (path.name, name)
+
+
+def test_no_worker_of_govstream_reads_an_external_agency_s_requests() -> None:
+    from govstream.engines.kafka.app import consumer_groups, roles
+
+    run = scenario("agencies.bank.external=true")
+    assert "bank" not in roles(run) and "hrss" in roles(run)
+    for by_role in (False, True):
+        topics = {t for group in consumer_groups(run, by_role=by_role).values() for t in group}
+        assert "bank.account-reservation-request.v1" not in topics
+        assert "f01.bank.step-outcome.v1" in topics, "the platform reads the bank's answers"
+        assert "hrss.social-insurance-registration-request.v1" in topics
