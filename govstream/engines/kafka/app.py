@@ -13,6 +13,10 @@ each agent's dependency object and registers the agents and the workers' timers.
 On a secure cluster a faust app has one client identity, so each role runs as an app of its own
 (``build_app(..., role=...)``): the platform's orchestrator and wait timer as ``platform``, and
 each agency's endpoints as that agency, in a consumer group only that agency may join.
+
+An external agency (`agencies.<id>.external`) has no endpoint and no role here: a system outside
+govstream reads its request topics and answers on its outcome topics, and the orchestrator
+checks each answer as it checks any other, and that it carries back its request's trace.
 """
 
 from __future__ import annotations
