@@ -225,6 +225,9 @@ def test_each_fault_of_an_agency_system_shows_as_its_own_count_and_fails_the_run
         )
         said = {agency: process.stop() for agency, process in started.items()}
     assert done.returncode == 3, done.stderr
+    for agency in ("bank", "housing-fund", "tax"):
+        assert f"NOT CONFORMANT {agency}:" in done.stderr, done.stderr
+    assert "NOT CONFORMANT police" not in done.stderr, "late is a target's business"
     result = RunResult.read(out / "result.json")
     report = result.conformance
     faulted = {agency: said[agency]["faulted"] for agency in FAULTS}
