@@ -268,6 +268,41 @@ class TallyCount(Frozen):
         return sum(count for seen, count in self.new_by_day.items() if seen <= day)
 
 
+class Conformance(Frozen):
+    """One external agency's answers, judged (`pipeline.conformance`): every request it was
+    sent is answered validly or invalidly, or is missing at the end."""
+
+    requests: int
+    """Requests govstream sent it."""
+    valid: int
+    """Answers recorded: valid Avro of the contract, to a request it was sent, with the reply
+    fields later steps read, and not a repeat."""
+    invalid: dict[str, int] = Field(default_factory=dict)
+    """Answers refused or dead-lettered, by reason (`not-the-step-owner`, `unknown-schema`,
+    `reply-fields-missing`, `missing-trace-headers`, ...)."""
+    missing: int = 0
+    """Requests still unanswered (validly) when the run ended."""
+    late: int = 0
+    """Valid answers beyond the limit of a target on their step's acted latency."""
+    late_by_target: dict[str, int] = Field(default_factory=dict)
+    duplicated: int = 0
+    """Answers repeating one already recorded (dropped)."""
+
+    @property
+    def invalid_total(self) -> int:
+        return sum(self.invalid.values())
+
+    @property
+    def share_valid(self) -> float | None:
+        """Valid answers per request sent: 1.0 when every request was answered validly."""
+        return self.valid / self.requests if self.requests else None
+
+    @property
+    def passed(self) -> bool:
+        """No invalid answer and none missing: what `--fail-on-sla` requires of it."""
+        return self.invalid_total == 0 and self.missing == 0
+
+
 class Breakdown(Frozen):
     """Where the time of the cases that decide one statistic of a latency went: for a
     percentile those at or beyond it, for a mean all (`pipeline.breakdown`). Finished cases
@@ -383,6 +418,8 @@ class RunResult(Frozen):
     """Every latency's slowest tenth (its p90 on the clock and beyond), split into parts."""
     target_breakdowns: list[TargetBreakdown] = Field(default_factory=list)
     """Each latency verdict's deciding cases split into parts, in the order of `targets`."""
+    conformance: dict[str, Conformance] = Field(default_factory=dict)
+    """Each external agency's answers, judged; empty when every agency is govstream's own."""
     incomplete: str | None = None
     """Why the run stopped before its scenario's end (interrupted, the broker lost); None for a
     run that ended as its scenario does. An incomplete result holds what was measured until it
@@ -396,10 +433,12 @@ class RunResult(Frozen):
 
     @property
     def targets_met(self) -> bool:
-        """Every target measured and met, and none of the plan's numbers left unchecked: a
-        target without data, or one open cases could still tip, is not met."""
+        """Every target measured and met, every external agency's answers valid and none
+        missing, and none of the plan's numbers left unchecked: a target without data, or one
+        open cases could still tip, is not met."""
         met = all(verdict.met is True for verdict in self.targets)
-        return met and not self.unchecked_plan_targets
+        conformant = all(c.passed for c in self.conformance.values())
+        return met and conformant and not self.unchecked_plan_targets
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json", by_alias=True)

@@ -59,7 +59,11 @@ or unknown, or a request id that is not the step's."""
 NO_OPEN_CASE = "no-open-case"
 """An answer for a case the orchestrator holds no state of: never opened, or complete and
 forgotten (a late repeat)."""
-REFUSALS = (NOT_THE_OWNER, UNREQUESTED, NO_OPEN_CASE)
+REPLY_FIELDS_MISSING = "reply-fields-missing"
+"""A completed answer to a request/reply step that lacks a reply field later steps read (F01's
+bank answering without the reservation number): refused, so the case waits for an answer
+that carries it rather than going on without it."""
+REFUSALS = (NOT_THE_OWNER, UNREQUESTED, NO_OPEN_CASE, REPLY_FIELDS_MISSING)
 
 
 @dataclass(slots=True)
@@ -261,6 +265,8 @@ class Orchestrator:
         asked = step_id in state["due"] and done is None
         if not asked or outcome.get("request_id") != request_id(case_id, step_id):
             return self._refused(state, seen, UNREQUESTED)
+        if _lacks_reply(step, outcome):
+            return self._refused(state, seen, REPLY_FIELDS_MISSING)
         current = _copy(state)
         current["done"][step_id] = {"at": at, "status": seen.status}
         _keep(current, step_id, outcome, delivered_at)
@@ -290,6 +296,8 @@ class Orchestrator:
         if items[item] is not None:
             seen.event = DUPLICATE
             return Progress(state, seen)
+        if _lacks_reply(step, outcome):
+            return self._refused(state, seen, REPLY_FIELDS_MISSING)
         current = _copy(state)
         answers = current["items"][step.id] = dict(items)
         answers[item] = {"at": at, "status": seen.status}
@@ -513,6 +521,15 @@ def _keep(state: CaseState, unit: str, outcome: Record, delivered_at: float | No
     reply = outcome.get("reply")
     if reply:
         state["replies"][unit] = dict(reply)
+
+
+def _lacks_reply(step: Step, outcome: Record) -> bool:
+    """Whether a completed answer misses a reply field of its step (a rejection carries none):
+    later steps read them, so an answer without them cannot stand for the step."""
+    if not step.reply_fields or outcome.get("status") != COMPLETED:
+        return False
+    reply = outcome.get("reply") or {}
+    return any(name not in reply for name in step.reply_fields)
 
 
 def _blocks(done: Mapping[str, Any]) -> bool:

@@ -773,3 +773,33 @@ def test_a_signal_read_again_neither_counts_twice_nor_crosses_again() -> None:
     # The same event id of another kind is another signal.
     other = {**first, "kind": "complaint"}
     assert with_signal(row, other)[SCORE] == 8.0
+
+
+def test_an_external_agency_s_answer_without_its_request_s_trace_is_dead_lettered() -> None:
+    """The bank is external: its answer that drops the request's `gs_` headers cannot be told
+    to a run or placed on its case's clock, and is dead-lettered (`missing-trace-headers`);
+    the same answer carrying them back is recorded, and no request goes to the bank again."""
+    sent: list[Sent] = []
+    app, deps, topic = orchestrator_under_test(sent, FakeClock(2000.0))
+    deps.external = frozenset({"bank"})
+    _, raw = trigger_bytes()
+
+    async def scenario() -> None:
+        async with app.agents["orchestrator"].test_context() as tested:
+            await deliver(tested, topic, message(F03.source_topic, raw, headers=TRACE, offset=1))
+            await until(lambda: len(sent) == 4, "the requests and the record")
+            (bank,) = [s for s in requests_in(sent) if s.headers[h.STEP] == "bank"]
+            ((outcome_topic, answer),) = outcomes_for([bank])
+            await deliver(tested, topic, message(outcome_topic, answer, offset=2))
+            await until(lambda: len(sent) == 5, "the dead letter")
+            echoed = {k: v for k, v in bank.headers.items() if k.startswith(h.PREFIX)}
+            await deliver(tested, topic, message(outcome_topic, answer, headers=echoed, offset=3))
+            await until(lambda: len(sent) == 6, "the record of the answer")
+
+    asyncio.run(scenario())
+    letter, record = sent[4], sent[5]
+    assert letter.topic == CATALOG.dead_letter_topic
+    assert letter.headers[h.DLQ_REASON] == h.MISSING_TRACE
+    assert "gs_run" in letter.headers[h.DLQ_ERROR]
+    assert (record.value["event"], record.value["step"]) == ("ANSWERED", "bank")
+    assert deps.external == frozenset({"bank"})

@@ -106,6 +106,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     asyncapi.add_argument(
         "--format", choices=("json", "yaml"), default="json", help="output format (default json)"
     )
+    asyncapi.add_argument(
+        "--external",
+        action="append",
+        default=[],
+        metavar="AGENCY",
+        help="mark the operations this agency's own system must implement when a run treats it "
+        "as external (repeatable)",
+    )
     asyncapi.set_defaults(func=cmd_asyncapi)
 
     decode = actions.add_parser(
@@ -313,7 +321,17 @@ def cmd_asyncapi(args: argparse.Namespace) -> int:
     from govstream.contracts.asyncapi import asyncapi_document
     from govstream.contracts.catalog import load_catalog
 
-    document = asyncapi_document(load_catalog())
+    catalog = load_catalog()
+    parties = {p for spec in catalog.topics.values() for p in (*spec.producers, *spec.consumers)}
+    unknown = [name for name in args.external if name not in parties]
+    if unknown:
+        print(
+            f"error: --external {unknown[0]}: not an agency of the catalog; allowed: "
+            + ", ".join(sorted(parties)),
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    document = asyncapi_document(catalog, tuple(args.external))
     if args.format == "yaml":
         import yaml
 

@@ -85,6 +85,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         type=float,
         help="business seconds per wall second (default: the scenario's kafka.speedup)",
     )
+    kafka.add_argument(
+        "--external",
+        action="append",
+        default=[],
+        metavar="AGENCY",
+        help="a system outside govstream answers this agency's requests (repeatable; as "
+        "agencies.AGENCY.external: true): no endpoint is run for it, and every answer is "
+        "checked and reported per agency",
+    )
     run.set_defaults(func=cmd_run)
 
     validate = commands.add_parser(
@@ -151,10 +160,13 @@ def describe_scenario(scenario: Scenario) -> list[str]:
         desks = "".join(f", desk {f}: {d.servers}" for f, d in agency.desks.items())
         agencies.append(f"{name} ({_servers(agency.servers)}{desks})")
     targets = [f"{t.id} ({scenario.target_flow(t)} {t.of})" for t in scenario.targets]
+    external = [name for name, agency in scenario.agencies.items() if agency.external]
+    outside = f"external agencies {', '.join(external)} (kafka engine only: answered from outside)"
     return [
         f"flows {', '.join(scenario.flows)}",
         *(f"  {line}" for line in flows),
         f"agencies {', '.join(agencies)}",
+        *([outside] if external else []),
         f"targets {', '.join(targets) or 'none'}",
         f"expected load {describe(estimate(scenario))}",
     ]
@@ -172,6 +184,16 @@ def unknown_why(scenario: Scenario, target: str | None) -> str | None:
         return None
     return f"--why {target}: no latency target of that id; the scenario's: " + (
         ", ".join(latency) or "none"
+    )
+
+
+def unknown_agency(scenario: Scenario, names: list[str]) -> str | None:
+    """`--external` names agencies of the scenario, or says which it has."""
+    unknown = [name for name in names if name not in scenario.agencies]
+    if not unknown:
+        return None
+    return f"--external {unknown[0]}: not an agency of {scenario.name}; allowed: " + ", ".join(
+        scenario.agencies
     )
 
 
@@ -194,6 +216,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         scenario = load_scenario(args.scenario, overrides)
+        if args.external:
+            unknown = unknown_agency(scenario, args.external)
+            if unknown:
+                return bad_input(err, escape(unknown))
+            overrides += [f"agencies.{name}.external=true" for name in args.external]
+            scenario = load_scenario(args.scenario, overrides)
     except ScenarioError as error:
         return bad_input(err, escape(str(error)))
     problem = jobs_problem(args.jobs)

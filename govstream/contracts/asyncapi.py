@@ -7,6 +7,12 @@ a `send` operation on the channel and every consumer a `receive`, so the documen
 writes and who reads each topic, as the catalog does, and as which principal each connects to
 a secure cluster. An outcome topic has one sender, the agency (or the platform's wait timer)
 whose answers it carries.
+
+A request topic says which step of which flow it asks for, and the agency's `receive`
+operation on it names, as its `reply`, the outcome channel the answer goes to and the reply
+fields later steps read. Given the agencies a run treats as external (`--external`), their
+operations are marked `x-govstream-external`: what a system outside govstream must implement,
+with the rules every answer is checked against (`ANSWER_RULES`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from govstream.contracts.catalog import (
     TopicSpec,
 )
 from govstream.engines.kafka import headers as h
+from processors import FLOWS
 from processors.orchestrator import REFUSALS
 
 ASYNCAPI_VERSION = "3.0.0"
@@ -67,13 +74,34 @@ TRACE = {
 }
 DEAD_LETTER_HEADERS = {
     h.DLQ_REASON: "why: not-single-object, unknown-schema, malformed-body, unexpected-schema, "
-    "invalid-value, processing-failed, or an answer the orchestrator refused: "
-    + ", ".join(REFUSALS),
+    f"invalid-value, processing-failed, {h.MISSING_TRACE} (an external agency's answer "
+    "without its request's trace), or an answer the orchestrator refused: " + ", ".join(REFUSALS),
     h.DLQ_ERROR: "the error, for people",
     h.DLQ_TOPIC: "the topic the message came from",
     h.DLQ_PARTITION: "its partition there",
     h.DLQ_OFFSET: "its offset there",
 }
+
+ANSWER_RULES = (
+    "Read every request topic the agency receives (as its own principal on a secure cluster, "
+    "in a consumer group whose id starts with `govstream.<agency>.`). Answer each request "
+    "once, on the agency's outcome channel of the request's flow (the operation's `reply`), "
+    "with a StepOutcome in Avro single-object encoding (C3 01, the writer schema's 8-byte "
+    "CRC-64-AVRO fingerprint, the Avro binary body), keyed by the request's key (the case "
+    "id). The outcome names the request's `case_id` and `request_id`, its flow, the step "
+    f"(the request's `{h.STEP}` header), the agency's own id, COMPLETED or REJECTED, and, "
+    "for a completed answer to a step with reply fields, every one of them in `reply`. "
+    f"The answer carries back every `{h.PREFIX}` header of its request unchanged (at least "
+    f"{', '.join(h.ECHOED_REQUIRED)}); it may add `{h.DELIVERED}` and `{h.ACTED}` (epoch "
+    "seconds on its own clock when it took the request and sent the answer). Each answer is "
+    "checked: an answer that does not decode as the contract, lacks the trace or the reply "
+    "fields, answers a request not sent to this agency, or repeats one already recorded is "
+    "dead-lettered or dropped with its reason, and the case waits on; its time is judged "
+    "against the scenario's targets. A request with a `gs_warm_up` header is start-up "
+    "traffic: answer it at once."
+)
+"""What a system outside govstream must do with each request (README, Testing your agency's
+system)."""
 
 _ID = re.compile(r"[^\w.\-]")
 
@@ -91,6 +119,20 @@ def _headers(described: dict[str, str], required: tuple[str, ...]) -> dict[str, 
         },
         "required": list(required),
     }
+
+
+def _reply(outcome_topic: str) -> dict[str, Any]:
+    """An AsyncAPI reply: the outcome channel the answer to a request goes to."""
+    channel_id, message_id = _id(outcome_topic), _id(outcome_topic + ".message")
+    return {
+        "channel": {"$ref": f"#/channels/{channel_id}"},
+        "messages": [{"$ref": f"#/channels/{channel_id}/messages/{message_id}"}],
+    }
+
+
+def _answers_on(spec: TopicSpec, party: str) -> bool:
+    """Whether `spec` is the outcome topic `party` writes its answers on."""
+    return spec.schema_file == OUTCOME_SCHEMA and spec.producers == (party,)
 
 
 def _description(spec: TopicSpec) -> str:
@@ -125,14 +167,15 @@ def _description(spec: TopicSpec) -> str:
 def _message(catalog: Catalog, spec: TopicSpec) -> dict[str, Any]:
     schema = catalog.schema_json(spec.name)
     full_name = f"{schema.get('namespace', '')}.{schema['name']}".lstrip(".")
+    required: tuple[str, ...] = ("ce_specversion", "ce_id", "ce_source", "ce_type")
+    if spec.schema_file == OUTCOME_SCHEMA:
+        required = h.ECHOED_REQUIRED  # an answer carries back its request's trace
     return {
         "name": full_name,
         "title": schema["name"],
         "summary": str(schema.get("doc") or f"{full_name} on {spec.name}"),
         "contentType": "application/avro",
-        "headers": _headers(
-            {**CLOUD_EVENTS, **TRACE}, ("ce_specversion", "ce_id", "ce_source", "ce_type")
-        ),
+        "headers": _headers({**CLOUD_EVENTS, **TRACE}, required),
         "payload": {"schemaFormat": AVRO_FORMAT, "schema": schema},
         "bindings": {
             "kafka": {
@@ -146,10 +189,36 @@ def _message(catalog: Catalog, spec: TopicSpec) -> dict[str, Any]:
     }
 
 
-def asyncapi_document(catalog: Catalog) -> dict[str, Any]:
+def requested_steps(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
+    """Each request topic -> the steps it asks for: flow, step, agency, the reply fields a
+    completed answer must carry, and the topic the answer goes to."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for spec in catalog.topics.values():
+        flow = FLOWS.get(spec.flow)
+        if flow is None:
+            continue
+        for step in flow.steps:
+            if step.topic != spec.name or step.agency is None or step.published is not None:
+                continue
+            found.setdefault(spec.name, []).append(
+                {
+                    "flow": flow.id,
+                    "step": step.id,
+                    "agency": step.agency,
+                    "reply_fields": list(step.reply_fields),
+                    "outcome_topic": flow.outcome_topic(step.agency),
+                }
+            )
+    return found
+
+
+def asyncapi_document(catalog: Catalog, external: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The document; `external` are the agencies whose operations a system outside govstream
+    must implement, marked so."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
+    steps = requested_steps(catalog)
     for spec in catalog.topics.values():
         channel_id, message_id = _id(spec.name), _id(spec.name + ".message")
         messages[message_id] = _message(catalog, spec)
@@ -167,11 +236,13 @@ def asyncapi_document(catalog: Catalog) -> dict[str, Any]:
             },
             "x-govstream-flow": spec.flow,
         }
+        if spec.name in steps:
+            channels[channel_id]["x-govstream-steps"] = steps[spec.name]
         reference = [{"$ref": f"#/channels/{channel_id}/messages/{message_id}"}]
         for action, parties in (("send", spec.producers), ("receive", spec.consumers)):
             for party in parties:
                 verb = "writes" if action == "send" else "reads"
-                operations[_id(f"{party}.{action}.{spec.name}")] = {
+                operation: dict[str, Any] = {
                     "action": action,
                     "channel": {"$ref": f"#/channels/{channel_id}"},
                     "messages": reference,
@@ -179,6 +250,16 @@ def asyncapi_document(catalog: Catalog) -> dict[str, Any]:
                     "x-govstream-party": party,
                     "x-govstream-principal": principal_of(party),
                 }
+                answered = [s for s in steps.get(spec.name, ()) if s["agency"] == party]
+                if action == "receive" and answered:
+                    operation["reply"] = _reply(answered[0]["outcome_topic"])
+                    operation["x-govstream-reply-fields"] = sorted(
+                        {f for s in answered for f in s["reply_fields"]}
+                    )
+                if party in external and (answered or _answers_on(spec, party)):
+                    operation["x-govstream-external"] = True
+                    operation["description"] = ANSWER_RULES
+                operations[_id(f"{party}.{action}.{spec.name}")] = operation
     dead = catalog.dead_letter_topic
     dead_id = _id(dead)
     messages[_id(dead + ".message")] = {
@@ -210,6 +291,7 @@ def asyncapi_document(catalog: Catalog) -> dict[str, Any]:
             }
         },
     }
+    info_extra = {"x-govstream-external": list(external)} if external else {}
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
@@ -217,7 +299,14 @@ def asyncapi_document(catalog: Catalog) -> dict[str, Any]:
             "version": __version__,
             "description": "Every topic of every implemented flow: its Avro contract, who "
             "writes and who reads it, its key and headers. Generated by "
-            "`govstream contracts asyncapi` from the topic catalog.",
+            "`govstream contracts asyncapi` from the topic catalog."
+            + (
+                f" Operations marked x-govstream-external are what the systems of "
+                f"{', '.join(external)} must implement: {ANSWER_RULES}"
+                if external
+                else ""
+            ),
+            **info_extra,
         },
         "defaultContentType": "application/avro",
         "servers": {

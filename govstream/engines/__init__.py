@@ -46,6 +46,9 @@ def engine_problem(scenario: Scenario, engine_name: str) -> str | None:
             "transport: measured judges a real network, which only the kafka engine has; give "
             f"the exchange's model (transport.latency) to run on the {engine_name} engine"
         )
+    external = external_problem(scenario, engine_name)
+    if external:
+        return external
     if engine_name == "kafka":
         for flow_id in scenario.scoring_flows():
             if scenario.window(flow_id).kind == "sliding":
@@ -53,6 +56,40 @@ def engine_problem(scenario: Scenario, engine_name: str) -> str | None:
                     f"flows.{flow_id}.window.kind: sliding is not kept by the kafka engine, whose "
                     "scores are a faust windowed table and faust's tables keep tumbling and "
                     "hopping windows only; use tumbling or hopping, or run on the sim engine"
+                )
+    return None
+
+
+def external_problem(scenario: Scenario, engine_name: str) -> str | None:
+    """Why the scenario's external agencies cannot run on `engine_name`, or None.
+
+    An external agency is a real system answering on Kafka, which no simulation has; and it
+    answers requests only: a published record (F12) is kept in a table by govstream's own
+    subscriber agent, and a scoring flow's platform is govstream's."""
+    from processors import FLOWS
+
+    external = [name for name, agency in scenario.agencies.items() if agency.external]
+    if not external:
+        return None
+    if engine_name != "kafka":
+        return (
+            f"agencies.{external[0]}.external: an external agency is a system outside "
+            f"govstream answering on Kafka, so it needs the kafka engine (--engine kafka); "
+            f"the {engine_name} engine has no system to ask"
+        )
+    for name in external:
+        for flow_id in scenario.flows:
+            flow = FLOWS[flow_id]
+            if any(step.published is not None for step in flow.steps_of(name)):
+                return (
+                    f"agencies.{name}.external: {name} subscribes to {flow_id}'s publication, "
+                    "which govstream's own subscriber keeps; an external agency answers requests "
+                    "only"
+                )
+            if flow.scoring is not None and flow.scoring.agency == name:
+                return (
+                    f"agencies.{name}.external: {name} scores {flow_id}'s signals on the "
+                    "platform; an external agency answers requests only"
                 )
     return None
 

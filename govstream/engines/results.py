@@ -167,6 +167,7 @@ def build_result(
         not_checkable_plan_targets=not_checkable_info(scenario),
         calendar=calendar_info(scenario),
         dead_letters=ledger.dead_letters(),
+        conformance=ledger.conformances(),
         books=[
             BooksCheck(identity=i.name, left=i.left, right=i.right, holds=i.holds)
             for i in ledger.identities()

@@ -45,6 +45,7 @@ from govstream.pipeline.breakdown import (
     from_opening,
     walk,
 )
+from govstream.pipeline.conformance import ConformanceBook
 from govstream.pipeline.exposures import BesideBook
 from govstream.pipeline.series import (
     SeriesBook,
@@ -53,7 +54,7 @@ from govstream.pipeline.series import (
     completions_name,
     queue_name,
 )
-from govstream.result import AgencyLoad, Counts, DeadLetters
+from govstream.result import AgencyLoad, Conformance, Counts, DeadLetters
 from govstream.scenario.model import LATENCY_TARGETS, Scenario
 from processors import FLOWS
 from processors.events import Record
@@ -266,6 +267,8 @@ class Ledger:
         }
         """Each flow's deadlines -> the step each is for (`Step.until`)."""
         self.beside = BesideBook(scenario)
+        self.conformance = ConformanceBook(scenario, calendar)
+        """External agencies' answers, judged (`conformance.py`)."""
         """Subscribers' checks, retractions and counted values (`exposures.py`)."""
         self._retraction = {
             f: publication.retracted
@@ -317,10 +320,14 @@ class Ledger:
         counts = self._counters[flow_id]
         if seen.event == DUPLICATE:
             counts.duplicates += 1
+            if self.conformance.is_external(seen.answerer):
+                self.conformance.duplicated(str(seen.answerer))
             return
         if seen.event == REFUSED:
             counts.refused += 1
             self.refusals[flow_id][seen.reason or "unknown"] += 1
+            if self.conformance.is_external(seen.answerer):
+                self.conformance.refused(str(seen.answerer), seen.reason or "unknown")
             return
         case = self._cases.get(seen.case_id)
         if case is None:
@@ -342,6 +349,10 @@ class Ledger:
             step = unit_step(unit)
             if step not in self._waits[flow_id]:
                 counts.requests_acted += 1
+            if self.conformance:
+                agency = case.flow.step(step).agency
+                if self.conformance.is_external(agency):
+                    self.conformance.answered(flow_id, str(agency), step, case.opened_at, at)
             joined_at = at
             if unit != step:  # one item of a step done per item: its own latency
                 self.book.acted(flow_id, self._unit_metric(flow_id, unit), case.opened_at, at)
@@ -383,6 +394,10 @@ class Ledger:
                 case.requested.add(unit)
                 case.steps_requested.add(unit_step(unit))
                 counts.requests_emitted += 1
+                if self.conformance:
+                    agency = case.flow.step(step).agency
+                    if self.conformance.is_external(agency):
+                        self.conformance.requested(str(agency))
         for step in (*seen.skipped, *seen.cancelled):
             if step not in case.not_run:
                 case.not_run.add(step)
@@ -521,9 +536,13 @@ class Ledger:
         if seconds > self._uncertain.get(pool, 0.0):
             self._uncertain[pool] = seconds
 
-    def dead_lettered(self, reason: str, source_topic: str) -> None:
+    def dead_lettered(self, reason: str, source_topic: str, *, of_run: bool = True) -> None:
+        """A message dead-lettered, whoever wrote it; `of_run`: it may be this run's (an
+        external agency's answer to start-up traffic is not)."""
         self.dead_letters_by_reason[reason] += 1
         self.dead_letters_by_topic[source_topic] += 1
+        if of_run:
+            self.conformance.dead_lettered(reason, source_topic)
 
     def cut_off(self, now: float, held: Held, *, deliveries_told: bool = True) -> None:
         """The run ends at business time `now`. Whatever is open counts at its age: cases, the
@@ -561,6 +580,8 @@ class Ledger:
                 agency = flow.step(unit_step(unit)).agency
                 if agency is not None:
                     self._open_at_pools[self._pool_of[flow.id, agency]] += 1
+                if self.conformance.is_external(agency):
+                    self.conformance.missing(str(agency))
             self._open_across(case, now)
             publication = flow.publication
             if publication is not None and publication.retracted in case.marks:
@@ -746,6 +767,10 @@ class Ledger:
             by_reason=dict(sorted(self.dead_letters_by_reason.items())),
             by_source_topic=dict(sorted(self.dead_letters_by_topic.items())),
         )
+
+    def conformances(self) -> dict[str, Conformance]:
+        """Each external agency's answers, judged."""
+        return self.conformance.report()
 
     def flow_rules(self) -> dict[str, dict[str, dict[str, int]]]:
         return {

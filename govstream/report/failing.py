@@ -26,6 +26,13 @@ def failing_lines(result: RunResult) -> list[str]:
         f"NOT CHECKED {u.flow} plan {u.measure}: {u.what} ({u.limit}); add a target for it"
         for u in result.unchecked_plan_targets
     ]
+    lines += [
+        f"NOT CONFORMANT {agency}: invalid {c.invalid_total} "
+        + "".join(f", {reason} {n}" for reason, n in c.invalid.items())
+        + f"; missing {c.missing}"
+        for agency, c in result.conformance.items()
+        if not c.passed
+    ]
     return lines
 
 

@@ -491,6 +491,8 @@ def sla_summary(result: RunResult) -> str:
             parts.append(part(chosen, words))
     if result.unchecked_plan_targets:
         parts.append(f"plan target not checked: {unchecked_text(result)}")
+    if conformance_text(result):
+        parts.append(conformance_text(result))
     beyond = not_checkable_text(result)
     if not parts:
         return "all targets met" + (f"; {beyond}" if beyond else "")
@@ -515,7 +517,10 @@ def verdict_word(verdict: TargetVerdict) -> str:
 def reports_verdict(result: RunResult) -> bool:
     """Whether a report has a verdict line to print: targets, or plan targets left out."""
     return bool(
-        result.targets or result.unchecked_plan_targets or result.not_checkable_plan_targets
+        result.targets
+        or result.unchecked_plan_targets
+        or result.not_checkable_plan_targets
+        or result.conformance
     )
 
 
@@ -696,11 +701,66 @@ def dead_letters_table(result: RunResult) -> Table | None:
     )
 
 
+def conformance_table(result: RunResult) -> Table | None:
+    """Each external agency's answers, judged: what its developer reads first."""
+    rows = []
+    for agency, c in result.conformance.items():
+        share = c.share_valid
+        invalid = ", ".join(f"{reason} {n}" for reason, n in c.invalid.items())
+        rows.append(
+            (
+                agency,
+                str(c.requests),
+                str(c.valid),
+                "-" if share is None else f"{share:.1%}",
+                str(c.invalid_total),
+                invalid or "-",
+                str(c.missing),
+                str(c.late),
+                str(c.duplicated),
+                "passed" if c.passed else "FAILED",
+            )
+        )
+    if not rows:
+        return None
+    return Table(
+        "External agencies: conformance",
+        (
+            "agency",
+            "requests",
+            "valid",
+            "valid share",
+            "invalid",
+            "invalid by reason",
+            "missing at end",
+            "late",
+            "duplicated",
+            "verdict",
+        ),
+        rows,
+        "answers from systems outside govstream, checked one by one: valid = the contract's "
+        "Avro with its fingerprint, to a request sent to that agency, with the reply fields "
+        "later steps read, not a repeat; late = beyond a target's limit on its step; an "
+        "invalid answer is dead-lettered with its reason and its case waits on; any invalid "
+        "or missing answer fails --fail-on-sla",
+    )
+
+
+def conformance_text(result: RunResult) -> str:
+    """The external agencies whose answers fail a run, for the verdict line."""
+    failed = [
+        f"{agency} ({c.invalid_total} invalid, {c.missing} missing)"
+        for agency, c in result.conformance.items()
+        if not c.passed
+    ]
+    return "external agency not conformant: " + "; ".join(failed) if failed else ""
+
+
 # -- all of it ------------------------------------------------------------------------------
 
 
 def all_tables(result: RunResult) -> list[Table]:
-    tables: list[Table | None] = [counts_table(result)]
+    tables: list[Table | None] = [counts_table(result), conformance_table(result)]
     for flow in result.flows:
         tables += [
             latency_table(result, flow),

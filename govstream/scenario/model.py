@@ -210,6 +210,11 @@ class Agency(Strict):
     reject_probability: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     desks: dict[str, Desk] = Field(default_factory=dict)
     """Flow id -> that flow's own clerks here; flows without a desk share `servers`."""
+    external: bool = False
+    """A system outside govstream answers this agency's requests (kafka engine only): the
+    run starts no endpoint for it and checks every answer against the contract, the requests
+    it was sent and the targets (`pipeline.conformance`). Its clerks, calendar and service
+    time then describe nothing the run uses."""
 
 
 class Platform(Strict):

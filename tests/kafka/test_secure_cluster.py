@@ -331,3 +331,52 @@ def test_an_agency_answering_for_another_is_refused_and_the_case_waits_for_the_r
     assert result.agencies["police"].requests == {"F03": counts.cases_started}
     assert result.curves is not None
     assert result.curves.latency["F03/acted:police"][0] >= 2 * 3600
+
+
+def test_the_reference_bank_system_cannot_answer_a_housing_fund_step(
+    kafka_secure_cluster: ClusterInfo, admin: KafkaAdminClient, tmp_path: Path
+) -> None:
+    """The example in examples/agencies/, connected as the bank with the launcher's principal
+    file, may write its own outcome topic (where the orchestrator refuses an answer to another
+    agency's step, as the test above shows); the broker refuses its answer to a housing-fund
+    step on the fund's topic, and the bank cannot read the fund's requests."""
+    import json
+    import sys
+
+    from govstream.contracts.asyncapi import asyncapi_document
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "agencies"))
+    import agency_system
+
+    info = kafka_secure_cluster
+    bank_out, fund_out = "f01.bank.step-outcome.v1", "f01.housing-fund.step-outcome.v1"
+    fund_requests = "housing-fund.unit-account-opening-request.v1"
+    existing = set(admin.list_topics())
+    wanted = [bank_out, fund_out, fund_requests]
+    admin.create_topics([NewTopic(t, 6, 1) for t in wanted if t not in existing])
+    document = tmp_path / "asyncapi.json"
+    document.write_text(json.dumps(asyncapi_document(load_catalog(), ("bank",))))
+    contracts = agency_system.Contracts.load(document, "bank")
+    settings = agency_system.client_settings(None, info.security.client_properties("bank"))
+    assert settings["sasl_plain_username"] == "bank"
+    answer = contracts.outcomes[bank_out].encode(
+        {
+            "case_id": "F01-0000001",
+            "request_id": "F01-0000001/housing-fund",
+            "flow": "F01",
+            "step": "housing-fund",
+            "agency": "housing-fund",
+            "status": "COMPLETED",
+            "reason": None,
+            "reply": None,
+        }
+    )
+    producer = KafkaProducer(**settings, max_block_ms=10_000)
+    try:
+        producer.send(bank_out, answer, key=b"F01-0000001").get(timeout=30)
+        with pytest.raises(TopicAuthorizationFailedError):
+            producer.send(fund_out, answer, key=b"F01-0000001").get(timeout=30)
+    finally:
+        producer.close()
+    assert fund_requests not in contracts.requests, "nor do the contracts give it the fund's"
+    assert read_partition(info, "bank", fund_requests) == []

@@ -13,6 +13,10 @@ each agent's dependency object and registers the agents and the workers' timers.
 On a secure cluster a faust app has one client identity, so each role runs as an app of its own
 (``build_app(..., role=...)``): the platform's orchestrator and wait timer as ``platform``, and
 each agency's endpoints as that agency, in a consumer group only that agency may join.
+
+An external agency (`agencies.<id>.external`) has no endpoint and no role here: a system outside
+govstream reads its request topics and answers on its outcome topics, and the orchestrator
+checks each answer as it checks any other, and that it carries back its request's trace.
 """
 
 from __future__ import annotations
@@ -48,11 +52,12 @@ from govstream.engines.kafka.owed import resend_when_idle
 from govstream.engines.kafka.resync import resync_stalled_partitions
 from govstream.engines.kafka.transport import SCHEME
 from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools
+from govstream.pipeline.conformance import external_agencies
 from govstream.pipeline.exchange import Exchange
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.model import Scenario
 from processors import FLOWS
-from processors.flow import FlowSpec, Subscriber
+from processors.flow import FlowSpec, Step, Subscriber
 
 APP_ID = "govstream"
 
@@ -88,10 +93,18 @@ def role_app_id(scenario: Scenario, role: str | None) -> str:
 
 
 def roles(scenario: Scenario) -> list[str]:
-    """The apps a secure run starts: the platform, then every agency with a pool in it."""
+    """The apps a secure run starts: the platform, then every agency with a pool in it that
+    govstream serves itself (an external agency's system is started by its developer)."""
     pools = agency_pools(scenario, scenario_calendar(scenario))
-    agencies = {pool.agency for pool in pools.values()}
+    external = set(external_agencies(scenario))
+    agencies = {pool.agency for pool in pools.values() if pool.agency not in external}
     return [PLATFORM, *sorted(agencies)]
+
+
+def served_here(scenario: Scenario, step: Step) -> bool:
+    """Whether govstream's own workers read the step's requests: not an external agency's."""
+    agency = scenario.agencies.get(step.agency or "")
+    return agency is None or not agency.external
 
 
 def consumer_groups(scenario: Scenario, *, by_role: bool) -> dict[str, list[str]]:
@@ -115,7 +128,7 @@ def consumer_groups(scenario: Scenario, *, by_role: bool) -> dict[str, list[str]
                         step.topic
                         for flow_id in scenario.flows
                         for step in FLOWS[flow_id].steps_of(role)
-                        if step.topic
+                        if step.topic and served_here(scenario, step)
                     ),
                     *(
                         s.checks
@@ -160,7 +173,9 @@ def group_topics(scenario: Scenario) -> list[str]:
         flow = FLOWS[flow_id]
         topics.append(flow.source_topic)
         topics += signal_topics(flow_id)
-        topics += dict.fromkeys(step.topic for step in flow.steps if step.topic)
+        topics += dict.fromkeys(
+            step.topic for step in flow.steps if step.topic and served_here(scenario, step)
+        )
         if flow.waits:
             topics.append(flow.wait_topic)
         topics += flow.outcome_topics.values()
@@ -247,6 +262,7 @@ def build_app(
             resends_owed=role is None,
             joins={flow_id: scenario.joins(flow_id) for flow_id in flows},
             exchange=Exchange(scenario),
+            external=frozenset(external_agencies(scenario)),
         )
 
         @app.on_before_shutdown.connect
@@ -264,7 +280,10 @@ def build_app(
             app.agent(raw_topic(app, *scoring.topics), name=scoring.flow.scorer)(scorer(scoring))
 
     exchange = Exchange(scenario)
+    external = set(external_agencies(scenario))
     for pool in agency_pools(scenario, scenario_calendar(scenario)).values():
+        if pool.agency in external:
+            continue  # a system outside govstream answers for it
         if role is None or pool.agency == role:
             pool.rng = random.Random()  # each worker its own stream
             desk = EndpointDeps(

@@ -109,8 +109,13 @@ class Collector(TopicTail):
         if topic == self.dead_letter_topic:
             # Counted whoever wrote the message that was dead-lettered: junk from another
             # producer on a source topic is as much the run's business as its own.
+            # An answer's dead letter counts against its external agency when it is this
+            # run's, or says no run at all (an answer that dropped its request's trace).
+            run = trace.get(h.RUN)
             self.ledger.dead_lettered(
-                trace.get(h.DLQ_REASON) or "unknown", trace.get(h.DLQ_TOPIC) or "unknown"
+                trace.get(h.DLQ_REASON) or "unknown",
+                trace.get(h.DLQ_TOPIC) or "unknown",
+                of_run=not run or run == self.run_id,
             )
             if trace.get(h.RUN) == self.run_id:
                 self.dead_lettered_of_run += 1
@@ -221,6 +226,9 @@ class Collector(TopicTail):
             ledger.platform(step_key(flow_id, "acted", metric), seen - case.intended - waited)
         delivered, acted = h.mark(trace, h.DELIVERED), h.mark(trace, h.ACTED)
         business = [h.mark(trace, key) for key in BUSINESS_MARKS]
+        if ledger.conformance.is_external(step.agency) and None in business:
+            # A system outside govstream keeps no business clock: the time it took is real.
+            self._delivered_outside(flow_id, case_id, step_id, trace, case, seen)
         if not step.is_wait and delivered is not None and acted is not None:
             if None not in business:
                 self._at_pool(flow_id, case_id, step_id, trace, business)
@@ -239,6 +247,24 @@ class Collector(TopicTail):
             (Hop.AT_AGENCY, h.DELIVERED, h.ACTED),
             (Hop.OUTCOME_RETURN, h.ACTED, h.RECORDED),
         )
+
+    def _delivered_outside(
+        self,
+        flow_id: str,
+        case_id: str,
+        step_id: str,
+        trace: dict[str, str],
+        case: CaseClock,
+        seen: float,
+    ) -> None:
+        """An external agency's request reached it when its answer says (`gs_delivered`, on
+        its own clock), kept between the request's sending and the answer's recording, or
+        else when the answer was recorded: the platform cannot see into the system."""
+        recorded = h.mark(trace, h.RECORDED) or seen
+        sent = h.mark(trace, h.ORCH_OUT) or recorded
+        said = h.mark(trace, h.DELIVERED)
+        wall = recorded if said is None else min(max(said, sent), recorded)
+        self.ledger.delivered(flow_id, case_id, step_id, case.at(wall))
 
     def _at_pool(
         self,

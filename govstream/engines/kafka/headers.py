@@ -75,6 +75,18 @@ CASE_CLOCK = (AGENCY_WALL, AGENCY_BUSINESS, EXCHANGE)
 TRACE = (RUN, T0, SPEEDUP, INTENDED, EMITTED, WARM_UP, FLOW, *CASE_CLOCK)
 """What every hop passes on."""
 
+ECHOED_REQUIRED = (RUN, T0, INTENDED)
+"""What an external agency's answer must carry back at least: every `gs_` header of its
+request comes back unchanged, and without these the run it belongs to and its case's clock
+cannot be told (`MISSING_TRACE`)."""
+MISSING_TRACE = "missing-trace-headers"
+"""Dead-letter reason for an external agency's answer without its request's trace."""
+
+
+def echoes_trace(trace: Mapping[str, str]) -> bool:
+    """Whether an answer carries back the trace an external agency's answer must."""
+    return all(trace.get(key) for key in ECHOED_REQUIRED)
+
 
 def cloud_event(*, event_id: str, source: str, event_type: str, subject: str, at: float) -> Headers:
     return {

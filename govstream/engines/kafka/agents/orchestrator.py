@@ -76,6 +76,18 @@ class RefusedAnswer(Exception):
         )
 
 
+class MissingTrace(Exception):
+    """An external agency's answer without the trace its request carried: the run it belongs
+    to and the case's clock cannot be told, so it is dead-lettered and the case waits on."""
+
+    def __init__(self, answerer: str) -> None:
+        super().__init__(
+            f"an answer from {answerer} lacks the trace headers its request carried "
+            f"({', '.join(h.ECHOED_REQUIRED)}): an answer must carry back every gs_ header of "
+            "its request; the case waits on for an answer that does"
+        )
+
+
 def position(message: Any) -> str:
     return f"{message.topic}/{message.partition}/{message.offset}"
 
@@ -139,6 +151,9 @@ class OrchestratorDeps:
     """Per flow, the joins the scenario sets on its steps done per item."""
     exchange: Exchange | None = None
     """The exchange's drawn delays, for the triggers a hand-over writes (none: no delay)."""
+    external: frozenset[str] = frozenset()
+    """Agencies a system outside govstream answers for: their answers must carry back the
+    trace their requests carried (`headers.ECHOED`)."""
     orchestrators: dict[str, Orchestrator] = field(init=False)
     by_source: dict[str, str] = field(init=False)
     """Trigger topic -> flow."""
@@ -212,6 +227,9 @@ async def handle(deps: OrchestratorDeps, event: faust.EventT) -> None:
                 progress = deps.orchestrators[flow_id].open(stored, record, intended, arrived)
             else:
                 flow_id, answerer = deps.by_outcome[topic]
+                if answerer in deps.external and not h.echoes_trace(trace):
+                    await deps.outbox.dead_letter(event, h.MISSING_TRACE, MissingTrace(answerer))
+                    return
                 progress = deps.orchestrators[flow_id].record(
                     stored, record, arrived, answerer=answerer
                 )
@@ -489,7 +507,13 @@ async def resend_owed(deps: OrchestratorDeps, partitions: set[int]) -> int:
         with structlog.contextvars.bound_contextvars(
             run_id=trace.get(h.RUN), flow=flow_id, case_id=case_id
         ):
-            owed = deps.orchestrators[flow_id].outstanding(state)
+            # An external agency's requests are not sent again: its system, not a worker of
+            # govstream's, holds what it was sent, and an answer still owed is its to give.
+            owed = [
+                emit
+                for emit in deps.orchestrators[flow_id].outstanding(state)
+                if emit.recipient not in deps.external
+            ]
             now = deps.clock.now()
             await send_due(deps, deps.flows[flow_id], state, owed, partial(_same, trace), now, now)
             record = raw.get(PROGRESS_OF_CASE)
