@@ -2,7 +2,8 @@
 
 One run is one sample of a random process: its p99 moves with the seed. Replications show how
 far. Each runs on the sim engine with seed `seed + i` (so replication 0 is the plain run, and
-any one can be rerun alone with `--seed`), in parallel across the machine's cores. Their
+any one can be rerun alone with `--seed`), in parallel across the machine's cores or on a Dask
+cluster (`executors`), and merged here whichever ran them. Their
 histograms are merged (HdrHistograms add exactly) for the pooled statistics, and each
 statistic's mean and 95 % confidence interval across replications decides the verdicts:
 met when the whole interval holds, missed when none of it does, undecided otherwise.

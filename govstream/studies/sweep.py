@@ -7,7 +7,9 @@ with replications when asked. It prints and writes a table of each target's stat
 verdict per point, and answers the question: the least value at which every target is met.
 
 Each finished point is written at once (`sweep.json`, `sweep.md`, `sweep.csv`, and the point's
-own `result.json`), so an interrupted sweep keeps what it did; the same command resumes it.
+own `result.json`), so an interrupted sweep keeps what it did; the same command resumes it, on
+either executor (`executors`: the points' runs may go to a Dask cluster; each point is merged
+and written here).
 """
 
 from __future__ import annotations
