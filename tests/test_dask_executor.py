@@ -54,7 +54,7 @@ def cluster() -> Iterator[tuple[LocalCluster, Client]]:
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as local,
         Client(local, set_as_default=False) as client,
@@ -130,20 +130,35 @@ def test_replications_on_a_cluster_equal_the_processes(
 ) -> None:
     local, _ = cluster
     scenario = load_scenario(OUTAGE, SHORT)
-    told: list[float] = []
+    bar = Bar()
     on_dask = run_replications(
         scenario,
         3,
         scenario_file=str(OUTAGE),
         overrides=SHORT,
         executor=ExecutorChoice("dask", local.scheduler_address),
-        progress=told.append,
+        progress=bar,
     )
     on_processes = run_replications(
         scenario, 3, scenario_file=str(OUTAGE), overrides=SHORT, workers=2
     )
     assert on_dask.to_json() == on_processes.to_json()
-    assert told == [1 / 3, 2 / 3, 1.0]
+    assert bar.told == [1 / 3, 2 / 3, 1.0]
+    assert bar.where == [f"dask at {local.scheduler_address}, 2 workers"] * 3
+
+
+class Bar:
+    """Stands in for the progress bar: what it was told, and where the runs were said to go."""
+
+    def __init__(self) -> None:
+        self.told: list[float] = []
+        self.where: list[str] = []
+
+    def __call__(self, fraction: float) -> None:
+        self.told.append(fraction)
+
+    def describe(self, where: str) -> None:
+        self.where.append(where)
 
 
 def test_an_interrupted_sweep_on_a_cluster_resumes_to_the_same_files(

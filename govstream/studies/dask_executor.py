@@ -70,14 +70,19 @@ class DaskExecutor:
         """A client of the scheduler at `choice.scheduler`, or of a `LocalCluster` of
         `local_workers` single-threaded worker processes (a run holds the GIL throughout)."""
         if choice.scheduler is not None:
-            return cls(_connect(choice.scheduler, choice.timeout), None, f"at {choice.scheduler}")
+            client = _connect(choice.scheduler, choice.timeout)
+            # Dask's dashboard (where the scheduler has one) shows every worker's tasks.
+            log.info("dask scheduler", address=choice.scheduler, dashboard=client.dashboard_link)
+            return cls(client, None, f"at {choice.scheduler}")
         from govstream.logs import logging_settings
 
         cluster = LocalCluster(
             n_workers=local_workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # A free port: the scheduler serves HTTP even without a dashboard, and two studies
+            # on one machine (or a test's cluster) must not fight over Dask's default 8787.
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
         client = Client(cluster, set_as_default=False)
@@ -88,7 +93,10 @@ class DaskExecutor:
             cluster.close()
             raise
         log.info(
-            "local dask cluster started", workers=local_workers, address=cluster.scheduler_address
+            "local dask cluster started",
+            workers=local_workers,
+            address=cluster.scheduler_address,
+            dashboard=client.dashboard_link,
         )
         return cls(client, cluster, "on a local cluster")
 
