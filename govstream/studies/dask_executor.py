@@ -1,10 +1,11 @@
 """A study's runs on a Dask cluster (`dask.distributed`): a scheduler given by address, or a
 `LocalCluster` started on this machine's cores for the study.
 
-Each run is one Dask task (`runs.run_task`), named by its content (`RunTask.key`). Dask's own
-scheduler places the tasks; when a worker is lost it runs the worker's tasks again elsewhere,
-and a task's answer reaches the study once (`as_completed` gives each future once, and the
-study keeps its answer by the task's place in the list), so nothing is lost or counted twice.
+Each run is one Dask task (`runs.run_task`), named by its content (`RunTask.key`) and its place
+in the study. Dask's own scheduler places the tasks; when a worker is lost it runs the worker's
+tasks again elsewhere, and a task's answer reaches the study once (`as_completed` gives each
+future once, and the study keeps its answer by the task's place in the list), so nothing is
+lost or counted twice.
 An answer is dropped from the cluster as soon as it has arrived, so a worker lost afterwards
 costs nothing.
 
@@ -115,7 +116,9 @@ class DaskExecutor:
     def results(self, tasks: Sequence[RunTask]) -> Iterator[tuple[int, ReplicationRun]]:
         index_of: dict[str, int] = {}
         for index, task in enumerate(tasks):
-            key = task.key()
+            # Its place in the list too: a study that asks for the same run twice (a grid
+            # naming a value twice) gets both answers, as it does from the processes.
+            key = f"{task.key()}-{index}"
             index_of[key] = index
             self.futures[key] = self.client.submit(run_task, task, key=key, pure=False)
         finished = as_completed(

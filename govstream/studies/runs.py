@@ -40,8 +40,8 @@ class RunTask:
     overrides: tuple[str, ...]
 
     def key(self) -> str:
-        """A name for the run that only its content decides: a cluster that is handed the same
-        run twice (a resubmission, a second study of the same settings) keeps one copy."""
+        """A name for the run that only its content decides, for the cluster's books and
+        logs: `govstream-run-<seed>-<digest>`, the same wherever and whenever it is made."""
         content = [self.scenario.to_data(), self.seed, self.scenario_file, list(self.overrides)]
         text = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
