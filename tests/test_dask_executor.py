@@ -14,12 +14,14 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runner import ROOT, govstream
+from cli_runner import ENV, ROOT, govstream
 from distributed import Client, LocalCluster
 
 from govstream.cli import main
@@ -31,14 +33,6 @@ from govstream.studies.replications import (
     run_replications,
 )
 from govstream.studies.runs import RunTask
-from govstream.studies.sweep import (
-    Interrupted,
-    SweepState,
-    grid,
-    parse_vary,
-    run_sweep,
-    sweep_settings,
-)
 
 OUTAGE = ROOT / "scenarios" / "deregistration-bank-outage.yaml"
 SHORT = ["duration=10d", "drain=20d"]
@@ -71,15 +65,53 @@ def study_files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def test_a_sweep_on_a_local_cluster_writes_what_the_processes_write(tmp_path: Path) -> None:
-    args = ["sweep", OUTAGE, "--vary", "agencies.bank.servers=3,4", "--replications", "2", *SETS]
-    processes = govstream(*args, "--out", tmp_path / "processes", timeout=300)
+def test_a_sweep_on_a_local_cluster_interrupted_and_resumed_writes_what_processes_write(
+    tmp_path: Path,
+) -> None:
+    """The whole command as a user runs it: a LocalCluster of one worker started for the sweep,
+    Ctrl-C (SIGINT to the process group, workers included) once the first point is printed,
+    then the same command again. Three points of two replications run one at a time, so when
+    the first point is printed at least two more are still to run, each as long as it: the
+    interrupt lands inside the sweep however busy the machine."""
+    args = ["sweep", OUTAGE, "--vary", "agencies.bank.servers=3..5", "--replications", "2"]
+    processes = govstream(*args, *SETS, "--out", tmp_path / "processes", timeout=300)
     assert processes.returncode == 0, processes.stderr
-    dask = govstream(*args, "--executor", "dask", "--out", tmp_path / "dask", timeout=300)
-    assert dask.returncode == 0, dask.stderr
+    dask = [*map(str, args), *SETS, "--executor", "dask", "--jobs", "1"]
+    command = [sys.executable, "-m", "govstream", *dask, "--out", str(tmp_path / "dask")]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        seen = []
+        for line in process.stdout:
+            seen.append(line)
+            if line.startswith("  agencies.bank.servers="):
+                break
+        else:
+            raise AssertionError("no point finished:\n" + "".join(seen))
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 1, stderr
+    assert "interrupted:" in stderr and "Traceback" not in stderr, stderr
+    kept = json.loads((tmp_path / "dask" / "sweep.json").read_text(encoding="utf-8"))
+    assert 1 <= kept["points_done"] < 3
+    resumed = govstream(*dask, "--out", tmp_path / "dask", timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{kept['points_done']} kept from an earlier run" in resumed.stdout
     expected = study_files(tmp_path / "processes")
     assert {"sweep.json", "sweep.md", "sweep.csv"} <= set(expected)
-    assert len([name for name in expected if name.startswith("points/")]) == 2
+    assert len([name for name in expected if name.startswith("points/")]) == 3
     assert study_files(tmp_path / "dask") == expected
 
 
@@ -159,44 +191,6 @@ class Bar:
 
     def describe(self, where: str) -> None:
         self.where.append(where)
-
-
-def test_an_interrupted_sweep_on_a_cluster_resumes_to_the_same_files(
-    cluster: tuple[LocalCluster, Client], tmp_path: Path
-) -> None:
-    local, _ = cluster
-    varies = [parse_vary("agencies.bank.servers=3..5")]
-    points = grid(varies)
-    scenarios = {p: load_scenario(OUTAGE, [*SHORT, *p]) for p in points}
-    settings = sweep_settings(str(OUTAGE), SHORT, varies, 1)
-    common: dict[str, Any] = {
-        "replications": 1,
-        "scenario_file": str(OUTAGE),
-        "overrides": SHORT,
-        "name": "x",
-    }
-    dask = ExecutorChoice("dask", local.scheduler_address)
-
-    def stop_after_first(point: Any, result: Any) -> None:
-        raise KeyboardInterrupt
-
-    state = SweepState(tmp_path / "dask", settings, fresh=False)
-    with pytest.raises(Interrupted):
-        run_sweep(
-            points, scenarios, state, varies, on_point=stop_after_first, executor=dask, **common
-        )
-    kept = json.loads((tmp_path / "dask" / "sweep.json").read_text(encoding="utf-8"))
-    assert kept["points_done"] == 1 and not kept["complete"]
-    ran: list[Any] = []
-    resumed = SweepState(tmp_path / "dask", settings, fresh=False)
-    run_sweep(
-        points, scenarios, resumed, varies, on_point=lambda p, r: ran.append(p), executor=dask,
-        **common,
-    )  # fmt: skip
-    assert len(ran) == 2 and tuple(kept["points"][0]["overrides"]) not in ran
-    straight = SweepState(tmp_path / "processes", settings, fresh=False)
-    run_sweep(points, scenarios, straight, varies, jobs=2, **common)
-    assert study_files(tmp_path / "dask") == study_files(tmp_path / "processes")
 
 
 def closed_port() -> int:
