@@ -74,7 +74,11 @@ class DaskExecutor:
             client = _connect(choice.scheduler, choice.timeout)
             # Dask's dashboard (where the scheduler has one) shows every worker's tasks.
             log.info("dask scheduler", address=choice.scheduler, dashboard=client.dashboard_link)
-            return cls(client, None, f"at {choice.scheduler}")
+            executor = cls(client, None, f"at {choice.scheduler}")
+            if executor.where.endswith(" 0 workers"):
+                # Not an error: workers may join later, and the runs wait for them.
+                log.warning("the dask scheduler has no workers yet", address=choice.scheduler)
+            return executor
         from govstream.logs import logging_settings
 
         cluster = LocalCluster(
