@@ -6,7 +6,7 @@
 
 It writes `benchmarks/results.json` (every measurement, every repeat) and
 `benchmarks/RESULTS.md` (every ratio with its goal, and the command that made it), and prints
-the same tables. Four parts:
+the same tables. Five parts:
 
 - throughput: govstream against Ciw on the same M/M/2 queue and the same tandem of two,
   against the same F03 and district models written by hand in plain SimPy, and against a bare
@@ -16,6 +16,10 @@ the same tables. Four parts:
 - cores: `govstream run --replications` and `govstream sweep` on 1 and on 2 processes
   (`--jobs`): the wall speed-up, and the serial share of the same work by CPU seconds, from
   which Amdahl's law projects the speed-up on more cores.
+- executors: the same two commands on the process pool (1 and 2 processes) and on a Dask
+  `LocalCluster` of 1 and 2 workers (`--executor dask --jobs N`), each a speed-up over the
+  command on 1 process timed in the same turns; with the serial share and a local cluster's
+  start-up, Amdahl's projection to more cores.
 - kafka: F03 on a temporary single-node cluster the benchmark starts, rate by rate against a
   bare kafka-python relay timed alongside (`kafka_throughput.py`, which says what each
   measures); goals: the highest rate govstream sustains (p99 < 100 ms, no growing backlog) at
@@ -29,6 +33,7 @@ quote, and read `spread` (how far repeats disagreed) before trusting a ratio.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -227,13 +232,10 @@ def _timed(command: list[str]) -> tuple[float, float]:
     return wall, cpu
 
 
-def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
-    """Wall time of whole commands, as a user waits for them, on 1 and on 2 processes; and
-    the serial share of the same work by CPU seconds, from which Amdahl's law projects.
-
-    On two cores that other work also uses, the measured speed-up says more about the other
-    work than about govstream, so the projection comes from the serial share measured by CPU
-    time (`replication_parts`, `sweep_parts`); the wall speed-up is shown beside it."""
+def study_commands(sizes: Sizes) -> tuple[dict[str, list[str]], dict[str, int], str, int]:
+    """`govstream run --replications` and `govstream sweep` as a user types them, without
+    where they run (`--jobs`, `--executor`): the same study for every executor. Also the
+    runs each makes, the sweep's `--vary` and its replications per point."""
     scenario = sizes.parallel_scenario
     days = ["--set", f"duration={sizes.parallel_days}d"]
     out = Path(tempfile.mkdtemp(prefix="govstream-bench-"))
@@ -251,7 +253,18 @@ def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
             "--vary", vary, "--replications", str(per_point),
         ],
     }  # fmt: skip
-    parts = {
+    tasks = {"replications": sizes.replications, "sweep": points * per_point}
+    return commands, tasks, vary, per_point
+
+
+@functools.cache
+def serial_parts(sizes: Sizes) -> dict[str, Measurement]:
+    """Each study taken apart by CPU seconds in one process (`replication_parts`,
+    `sweep_parts`): the parent's serial share, the same whichever executor runs the runs.
+    Measured once for the parts that project from it."""
+    _, _, vary, per_point = study_commands(sizes)
+    scenario = sizes.parallel_scenario
+    return {
         "replications": in_child(
             "replication-parts",
             scenario=scenario,
@@ -266,7 +279,24 @@ def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
             replications=per_point,
         ),
     }
-    tasks = {"replications": sizes.replications, "sweep": points * per_point}
+
+
+def serial_share(part: Measurement, fixed: float = 0.0) -> float:
+    """The serial share of a study from its parts, with `fixed` seconds more of serial work
+    (a local cluster's start-up)."""
+    serial = part.extra["serial_cpu"] + fixed
+    return serial / (serial + part.extra["parallel_cpu"])
+
+
+def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
+    """Wall time of whole commands, as a user waits for them, on 1 and on 2 processes; and
+    the serial share of the same work by CPU seconds, from which Amdahl's law projects.
+
+    On two cores that other work also uses, the measured speed-up says more about the other
+    work than about govstream, so the projection comes from the serial share measured by CPU
+    time (`replication_parts`, `sweep_parts`); the wall speed-up is shown beside it."""
+    commands, tasks, _, _ = study_commands(sizes)
+    parts = serial_parts(sizes)
     data: dict[str, Any] = {}
     ratios = []
     for name, command in commands.items():
@@ -284,7 +314,7 @@ def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
         cpus = {jobs: min(cpu for _, cpu in runs) for jobs, runs in timed.items()}
         speedup = walls[1] / walls[2]
         split = parts[name].extra
-        serial = split["serial_cpu"] / (split["serial_cpu"] + split["parallel_cpu"])
+        serial = serial_share(parts[name])
         projected = {n: amdahl(1.0 - serial, n, tasks[name]) for n in (2, *PROJECTED_CORES)}
         data[name] = {
             "command": shlex.join(command),
@@ -315,6 +345,121 @@ def cores(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
             )
         )
     return data, ratios
+
+
+EXECUTOR_SETUPS = {
+    "1 process": ["--jobs", "1"],
+    "2 processes": ["--jobs", "2"],
+    "LocalCluster, 1 worker": ["--executor", "dask", "--jobs", "1"],
+    "LocalCluster, 2 workers": ["--executor", "dask", "--jobs", "2"],
+}
+"""Where a study's runs go, as the command line says it; the first is the baseline."""
+BASELINE_SETUP = "1 process"
+
+
+def executors(sizes: Sizes, repeats: int) -> tuple[dict[str, Any], list[Ratio]]:
+    """Each study on the process pool and on a `LocalCluster` of 1 and 2 workers, timed as
+    whole commands in turns (every setup once, then again), each as a speed-up over the same
+    study on 1 process measured in the same turns. The projection to more cores is Amdahl's
+    law from the serial share by CPU seconds (`serial_parts`), with a local cluster's
+    start-up, measured here too, counted as serial work of its own."""
+    commands, tasks, _, _ = study_commands(sizes)
+    parts = serial_parts(sizes)
+    starts = {n: in_child("dask-cluster-start", workers=n) for n in (1, 2)}
+    for n, started in starts.items():
+        print(f"  LocalCluster of {n}: started and closed in {started.wall_seconds:.1f} s")
+    data: dict[str, Any] = {
+        "cluster_start_seconds": {n: m.wall_seconds for n, m in starts.items()},
+    }
+    ratios = []
+    for name, command in commands.items():
+        timed: dict[str, list[tuple[float, float]]] = {setup: [] for setup in EXECUTOR_SETUPS}
+        for _ in range(min(repeats, 2)):
+            for setup, where in EXECUTOR_SETUPS.items():
+                timed[setup].append(_timed([*command, *where]))
+                wall, cpu = timed[setup][-1]
+                print(f"  {name} on {setup}: {wall:.1f} s ({cpu:.1f} CPU s)", flush=True)
+        walls = {setup: min(wall for wall, _ in runs) for setup, runs in timed.items()}
+        speedups = {setup: walls[BASELINE_SETUP] / wall for setup, wall in walls.items()}
+        serial = serial_share(parts[name])
+        start = starts[2].wall_seconds
+        local = serial_share(parts[name], start)
+        projected = {n: amdahl(1.0 - serial, n, tasks[name]) for n in (2, *PROJECTED_CORES)}
+        data[name] = {
+            "command": shlex.join(command),
+            "tasks": tasks[name],
+            "setups": EXECUTOR_SETUPS,
+            "wall_seconds": walls,
+            "runs": timed,
+            "speedup_over_1_process": speedups,
+            "serial_fraction": serial,
+            "serial_fraction_with_local_cluster_start": local,
+            "projected_speedup": projected,
+            "amdahl_limit": 1.0 / serial,
+        }
+        scaling = walls["LocalCluster, 1 worker"] / walls["LocalCluster, 2 workers"]
+        for setup in EXECUTOR_SETUPS:
+            if setup == BASELINE_SETUP:
+                continue
+            note = ""
+            if setup == "LocalCluster, 2 workers":
+                note = (
+                    f"×{scaling:.2f} over the LocalCluster of 1 worker; serial share by CPU "
+                    f"time {serial:.3f}, so Amdahl gives "
+                    + ", ".join(f"×{projected[n]:.2f} on {n}" for n in (2, *PROJECTED_CORES))
+                    + f" ({tasks[name]} runs), ×{1 / serial:.1f} at most with runs to spare; "
+                    f"a LocalCluster started per study adds {start:.1f} s of start-up "
+                    f"(serial share {local:.2f})"
+                )
+            ratios.append(
+                Ratio(
+                    f"{name} on {setup}: speed-up over 1 process",
+                    speedups[setup],
+                    None,
+                    numerator=f"{setup} {walls[setup]:.1f} s",
+                    denominator=f"1 process {walls[BASELINE_SETUP]:.1f} s",
+                    note=note,
+                )
+            )
+    return data, ratios
+
+
+def executor_table(data: dict[str, Any]) -> list[str]:
+    """The executors' section of RESULTS.md."""
+    setups = list(EXECUTOR_SETUPS)
+    starts = data["cluster_start_seconds"]
+    studies = {name: d for name, d in data.items() if name != "cluster_start_seconds"}
+    return [
+        "## Studies on the process pool and on Dask",
+        "",
+        "| command | runs | "
+        + " | ".join(f"{setup} s" for setup in setups)
+        + " | "
+        + " | ".join(f"{setup} ×" for setup in setups[1:])
+        + " | serial share (CPU) | "
+        + " | ".join(f"{n} cores" for n in (2, *PROJECTED_CORES))
+        + " |",
+        "|---|---:|" + "---:|" * (2 * len(setups) - 1) + "---:|" * (2 + len(PROJECTED_CORES)),
+        *(
+            f"| {name} | {d['tasks']} | "
+            + " | ".join(f"{d['wall_seconds'][setup]:.1f}" for setup in setups)
+            + " | "
+            + " | ".join(f"{d['speedup_over_1_process'][setup]:.2f}" for setup in setups[1:])
+            + f" | {d['serial_fraction']:.3f} | "
+            + " | ".join(f"×{d['projected_speedup'][n]:.2f}" for n in (2, *PROJECTED_CORES))
+            + " |"
+            for name, d in studies.items()
+        ),
+        "",
+        "Each × is the wall speed-up over the same command on 1 process, timed in the same "
+        "turns. A LocalCluster is started and closed by each command: "
+        + ", ".join(f"{s:.1f} s for {n} worker(s)" for n, s in starts.items())
+        + " here, a fixed cost no number of runs shares out (a cluster started once with "
+        "`dask scheduler` and `dask worker` does not pay it per study). The projection is "
+        "Amdahl's law from the serial share by CPU seconds (start-up, reading the scenario, "
+        "merging, writing), never more workers than runs.",
+        "",
+    ]
 
 
 def kafka(sizes: Sizes) -> tuple[dict[str, Any], list[Ratio], str]:
@@ -422,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("throughput", "memory", "cores", "kafka"),
+        choices=("throughput", "memory", "cores", "executors", "kafka"),
         action="append",
         help="run only these parts (repeatable; default all)",
     )
@@ -431,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     repeats = args.repeat or (1 if args.quick else 3)
-    parts = args.only or ["throughput", "memory", "cores", "kafka"]
+    parts = args.only or ["throughput", "memory", "cores", "executors", "kafka"]
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     started = time.perf_counter()
     load_before = load_average()
@@ -508,6 +653,12 @@ def main(argv: list[str] | None = None) -> int:
             "other work; the load average before each run is in results.json.",
             "",
         ]
+    if "executors" in parts:
+        print("executors", flush=True)
+        data, found = executors(sizes, repeats)
+        ratios += found
+        results["executors"] = data
+        sections += executor_table(data)
     if "kafka" in parts:
         print("kafka", flush=True)
         steps, found, report = kafka(sizes)

@@ -281,6 +281,26 @@ def sweep_parts(scenario: str, days: float, vary: str, replications: int) -> Mea
     )
 
 
+def dask_cluster_start(workers: int) -> Measurement:
+    """A `LocalCluster` as `--executor dask` without `--scheduler` starts one for a study: its
+    worker processes spawned, readied (`LocalWorkerSetup`) and closed again. Its wall seconds
+    are a fixed cost of each study on a local cluster that no number of runs shares out; a
+    cluster started once with `dask scheduler` and `dask worker` does not pay it per study."""
+    from govstream.studies.dask_executor import DaskExecutor
+    from govstream.studies.executors import ExecutorChoice
+
+    with Stopwatch() as clock:
+        executor = DaskExecutor.start(ExecutorChoice("dask"), workers)
+        executor.client.wait_for_workers(workers)
+        executor.close()
+    return Measurement(
+        workload=f"LocalCluster of {workers} worker(s)",
+        cases=0,
+        wall_seconds=clock.wall,
+        cpu_seconds=clock.cpu,
+    )
+
+
 # -- baselines ---------------------------------------------------------------------------------
 
 
@@ -420,6 +440,7 @@ WORKLOADS: dict[str, Callable[..., Measurement]] = {
     "govstream-run-length": govstream_run_length,
     "replication-parts": replication_parts,
     "sweep-parts": sweep_parts,
+    "dask-cluster-start": dask_cluster_start,
     "handwritten-f03": handwritten_f03,
     "handwritten-district": handwritten_district,
     "ciw-mm2": ciw_mm2,

@@ -22,7 +22,7 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "console", "json")
 
 _DIGITS = re.compile(r"\d{6,}")
 _SENSITIVE = ("account", "id_number", "phone", "uscc")
-_settings: dict[str, Any] = {"format": "auto"}
+_settings: dict[str, Any] = {"format": "auto", "level": "warning"}
 _worker: dict[str, str] = {}
 """The worker's role and run, for lines logged outside its context (`bind_worker`)."""
 
@@ -80,6 +80,7 @@ def _context() -> list[Any]:
 def configure_logging(level: str = "warning", log_format: LogFormat = "auto") -> None:
     """`auto`: readable on a terminal, JSON lines otherwise."""
     _settings["format"] = log_format
+    _settings["level"] = level
     structlog.configure(
         processors=[*_context(), mask_personal_data, _renderer(log_format)],
         wrapper_class=structlog.make_filtering_bound_logger(
@@ -88,6 +89,12 @@ def configure_logging(level: str = "warning", log_format: LogFormat = "auto") ->
         logger_factory=_to_stderr,
         cache_logger_on_first_use=False,
     )
+
+
+def logging_settings() -> tuple[str, LogFormat]:
+    """The level and format last configured, for processes started since to log alike (a
+    study's workers on a local Dask cluster start fresh and would otherwise print everything)."""
+    return _settings["level"], _settings["format"]
 
 
 def _to_stderr(*_: Any) -> structlog.PrintLogger:

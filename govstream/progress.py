@@ -57,6 +57,7 @@ class DelayedProgress:
 
     def __init__(self, label: str, console: Console) -> None:
         self.label = label
+        self.description = label
         self.console = console
         self.started = time.monotonic()
         self.progress: Progress | None = None
@@ -82,9 +83,14 @@ class DelayedProgress:
                 transient=True,
             )
             self.progress.start()
-            self.task_id = self.progress.add_task(self.label, total=1.0)
+            self.task_id = self.progress.add_task(self.description, total=1.0)
         assert self.task_id is not None
-        self.progress.update(self.task_id, completed=self.done)
+        self.progress.update(self.task_id, completed=self.done, description=self.description)
+
+    def describe(self, where: str) -> None:
+        """Say where the work runs: a study on a cluster shows its workers as they come and
+        go, the bar counting the runs finished on all of them."""
+        self.description = f"{self.label} ({where})"
 
     def close(self) -> None:
         if self.progress is not None:

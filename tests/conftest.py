@@ -206,10 +206,8 @@ class InlinePool:
 @pytest.fixture
 def inline_pool(monkeypatch: pytest.MonkeyPatch) -> type[InlinePool]:
     """Replications and sweeps run in this process; `InlinePool.sizes` lists the pools asked."""
-    import govstream.studies.replications
-    import govstream.studies.sweep
+    import govstream.studies.executors
 
     InlinePool.sizes = []
-    monkeypatch.setattr(govstream.studies.replications, "ProcessPoolExecutor", InlinePool)
-    monkeypatch.setattr(govstream.studies.sweep, "ProcessPoolExecutor", InlinePool)
+    monkeypatch.setattr(govstream.studies.executors, "ProcessPoolExecutor", InlinePool)
     return InlinePool

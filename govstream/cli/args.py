@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from govstream.report.console import escape as escape
+
+if TYPE_CHECKING:
+    from govstream.studies.executors import ExecutorChoice
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -49,8 +53,61 @@ def add_jobs_arg(parser: argparse.ArgumentParser, what: str) -> None:
         type=int,
         metavar="N",
         help=f"processes that run {what} at the same time (default: one per core, {cores} "
-        "here); the results do not depend on it",
+        "here), or with --executor dask and no --scheduler the local cluster's workers; the "
+        "results do not depend on it",
     )
+
+
+def add_executor_args(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--executor`, `--scheduler` and `--scheduler-timeout`: where `what` run. A study that
+    outgrows one machine runs on a Dask cluster; the results are the same wherever it runs."""
+    from govstream.studies.executors import DEFAULT_SCHEDULER_TIMEOUT, EXECUTORS, PROCESSES
+
+    group = parser.add_argument_group("where the runs go")
+    group.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default=PROCESSES,
+        help=f"what runs {what}: processes = worker processes on this machine (the default); "
+        "dask = a Dask cluster (dask.distributed): the one at --scheduler, or without it a "
+        "local cluster started on this machine's cores. The results are the same byte for "
+        "byte either way",
+    )
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="the Dask scheduler to send the runs to, e.g. tcp://HOST:8786 (needs --executor "
+        "dask; its workers need this project installed and the scenario files)",
+    )
+    group.add_argument(
+        "--scheduler-timeout",
+        type=float,
+        default=DEFAULT_SCHEDULER_TIMEOUT,
+        metavar="SECONDS",
+        help="how long to try reaching --scheduler before giving up with exit 2 "
+        f"(default: {DEFAULT_SCHEDULER_TIMEOUT:g})",
+    )
+
+
+def executor_choice(args: argparse.Namespace) -> ExecutorChoice | str:
+    """The executor the arguments ask for, or why they cannot be used together."""
+    from govstream.studies.executors import DASK, ExecutorChoice
+
+    if args.scheduler is not None and args.executor != DASK:
+        return (
+            f"--scheduler {args.scheduler} needs --executor dask (the runs go to processes on "
+            f"this machine with --executor {args.executor}): add --executor dask, or leave "
+            "out --scheduler"
+        )
+    if args.scheduler is not None and args.jobs is not None:
+        return (
+            f"--jobs {args.jobs} with --scheduler {args.scheduler}: a cluster given by its "
+            "scheduler runs on the workers it has; --jobs sizes a local one (leave out "
+            "--scheduler)"
+        )
+    if args.scheduler_timeout <= 0:
+        return f"--scheduler-timeout {args.scheduler_timeout:g}: give more than 0 seconds"
+    return ExecutorChoice(args.executor, args.scheduler, args.scheduler_timeout)
 
 
 def jobs_problem(jobs: int | None) -> str | None:

@@ -15,10 +15,12 @@ from govstream.cli.args import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SLA_MISSED,
+    add_executor_args,
     add_jobs_arg,
     add_scenario_args,
     bad_input,
     escape,
+    executor_choice,
     jobs_problem,
 )
 from govstream.engines import DEFAULT_ENGINE, RunSettings, engine, engine_names, engine_problem
@@ -67,6 +69,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "each statistic's mean and 95 %% interval, verdicts from the interval (default: 1)",
     )
     add_jobs_arg(run, "the replications")
+    add_executor_args(run, "the replications")
     add_allow_large(run)
     add_why(run)
     kafka = run.add_argument_group("kafka engine")
@@ -209,6 +212,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from govstream.report.console import print_report
     from govstream.runner import as_overrides, run_scenario, write_outputs
     from govstream.scenario.loader import ScenarioError, load_scenario
+    from govstream.studies.executors import SchedulerUnreachable
 
     err = Console(stderr=True)
     overrides = as_overrides(
@@ -232,6 +236,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             err,
             f"--replications {args.replications}: give 1 or more; several run on the sim "
             "engine only (a kafka run measures one cluster's wall clock: rerun it with --seed)",
+        )
+    executor = executor_choice(args)
+    if isinstance(executor, str):
+        return bad_input(err, escape(executor))
+    if executor.kind != "processes" and args.replications < 2:
+        return bad_input(
+            err,
+            f"--executor {executor.kind} shares out replications: give --replications 2 or "
+            "more (a single run runs here)",
         )
     large = too_large(scenario, args.allow_large)
     if large:
@@ -263,11 +276,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                     overrides=overrides,
                     progress=progress,
                     workers=args.jobs,
+                    executor=executor,
                 )
             else:
                 result = run_scenario(scenario, settings, args.engine)
     except RunStopped as stopped:
         return _stopped(stopped, out_dir, err)
+    except SchedulerUnreachable as error:
+        return bad_input(err, escape(str(error)))
     except CalendarError as error:
         return bad_input(err, escape(str(error)))
     except RuntimeError as error:

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 from rich.cells import cell_len
 from rich.console import Console
 
-from govstream.cli.args import add_jobs_arg, add_scenario_args, jobs_problem
+from govstream.cli.args import (
+    add_executor_args,
+    add_jobs_arg,
+    add_scenario_args,
+    executor_choice,
+    jobs_problem,
+)
 from govstream.report.console import escape, print_tables, report_console
 from govstream.report.tables import Table
 from govstream.result import RunResult
@@ -24,7 +30,8 @@ EXIT_INTERRUPTED = 1
 EXIT_BAD_INPUT = 2
 
 EPILOG = """exit codes: 0 ok (the answer may be that no point meets every target),
-1 interrupted (the points done are kept; the same command resumes), 2 bad input"""
+1 interrupted or the cluster failed (the points done are kept; the same command resumes),
+2 bad input (or a --scheduler that cannot be reached)"""
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -56,6 +63,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "interval (default: 1)",
     )
     add_jobs_arg(sweep, "the points' replications")
+    add_executor_args(sweep, "the points' replications")
     sweep.add_argument(
         "--out",
         type=Path,
@@ -77,7 +85,9 @@ def _bad_input(message: str) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from govstream.engines import engine_problem
+    from govstream.progress import delayed_progress
     from govstream.scenario.loader import ScenarioError, load_scenario
+    from govstream.studies.executors import ExecutorError, SchedulerUnreachable
     from govstream.studies.sweep import (
         Interrupted,
         SweepError,
@@ -95,6 +105,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     problem = jobs_problem(args.jobs)
     if problem is not None:
         return _bad_input(problem)
+    executor = executor_choice(args)
+    if isinstance(executor, str):
+        return _bad_input(executor)
     try:
         varies = [parse_vary(text) for text in args.vary]
         points = grid(varies)
@@ -134,18 +147,32 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         console.print(f"  {escape(point_key(point))}: {said}", highlight=False)
 
     try:
-        run_sweep(
-            points,
-            scenarios,
-            state,
-            varies,
-            replications=args.replications,
-            scenario_file=str(args.scenario),
-            overrides=args.overrides,
-            name=name,
-            on_point=on_point,
-            jobs=args.jobs,
+        with delayed_progress(f"sweep of {name}", Console(stderr=True)) as progress:
+            run_sweep(
+                points,
+                scenarios,
+                state,
+                varies,
+                replications=args.replications,
+                scenario_file=str(args.scenario),
+                overrides=args.overrides,
+                name=name,
+                on_point=on_point,
+                jobs=args.jobs,
+                executor=executor,
+                progress=progress,
+            )
+    except SchedulerUnreachable as error:
+        return _bad_input(str(error))
+    except ExecutorError as error:
+        done = sum(state.done(point) for point in points)
+        Console(stderr=True).print(
+            f"[bold red]error[/]: {escape(str(error))}; {done} of {len(points)} points done, "
+            f"kept in {escape(str(out_dir))}: run the same command to resume",
+            highlight=False,
+            soft_wrap=True,
         )
+        return EXIT_INTERRUPTED
     except Interrupted:
         done = sum(state.done(point) for point in points)
         Console(stderr=True).print(

@@ -2,7 +2,8 @@
 
 One run is one sample of a random process: its p99 moves with the seed. Replications show how
 far. Each runs on the sim engine with seed `seed + i` (so replication 0 is the plain run, and
-any one can be rerun alone with `--seed`), in parallel across the machine's cores. Their
+any one can be rerun alone with `--seed`), in parallel across the machine's cores or on a Dask
+cluster (`executors`), and merged here whichever ran them. Their
 histograms are merged (HdrHistograms add exactly) for the pooled statistics, and each
 statistic's mean and 95 % confidence interval across replications decides the verdicts:
 met when the whole interval holds, missed when none of it does, undecided otherwise.
@@ -11,12 +12,8 @@ met when the whole interval holds, missed when none of it does, undecided otherw
 from __future__ import annotations
 
 import math
-import os
-import signal
 import statistics
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -45,6 +42,12 @@ from govstream.result import (
 )
 from govstream.scenario.model import Scenario
 from govstream.sla import SCALES, Beside, evaluate_targets
+from govstream.studies.executors import ExecutorChoice, study_executor, tell_progress
+from govstream.studies.runs import ReplicationRun as ReplicationRun
+from govstream.studies.runs import RunTask
+from govstream.studies.runs import default_workers as default_workers
+from govstream.studies.runs import replicate as replicate
+from govstream.studies.runs import warm_workers as warm_workers
 
 log = structlog.get_logger(__name__)
 
@@ -77,52 +80,8 @@ def confidence_interval(values: Sequence[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-@dataclass(frozen=True)
-class ReplicationRun:
-    """What one replication sends back from its worker process."""
-
-    seed: int
-    result: RunResult
-    histograms: dict[str, dict[str, Any]]
-    tails: list[dict[str, Any]] = field(default_factory=list)
-    """Its latencies' parts by band (`breakdown.Tails.encode`), merged like the histograms."""
-
-
-def replicate(
-    scenario: Scenario, seed: int, scenario_file: str, overrides: list[str]
-) -> ReplicationRun:
-    """One replication, in a worker process: the sim engine, then its histograms encoded."""
-    from govstream.engines.sim.engine import SimEngine
-
-    seeded = scenario.model_copy(update={"seed": seed})
-    engine = SimEngine(seeded, scenario_file=scenario_file, overrides=overrides)
-    result = engine.run()
-    book = engine.ledger.book
-    histograms = {
-        "latency": book.latency.encode(),
-        "working_days": book.working_days.encode(),
-        "legal_working_days": book.legal_days.encode(),
-    }
-    return ReplicationRun(seed, result, histograms, engine.ledger.tails.encode())
-
-
-def warm_workers() -> None:
-    """Import the engine here, before the pool starts: where workers are forked (Linux) each
-    then starts with it loaded instead of importing it again, which on a short replication
-    costs as much as the run."""
-    import govstream.engines.sim.engine  # noqa: F401
-
-
 def replication_seeds(scenario: Scenario, count: int) -> list[int]:
     return [scenario.seed + index for index in range(count)]
-
-
-def default_workers(tasks: int, jobs: int | None = None) -> int:
-    """Processes for `tasks` independent runs: `jobs` if given, else one per core, and never
-    more than there are runs (an idle worker process only costs its start-up)."""
-    if jobs is not None and jobs < 1:
-        raise ValueError(f"jobs must be 1 or more, not {jobs}")
-    return max(1, min(tasks, jobs or os.cpu_count() or 1))
 
 
 def run_replications(
@@ -133,52 +92,27 @@ def run_replications(
     overrides: Iterable[str] = (),
     progress: Callable[[float], None] | None = None,
     workers: int | None = None,
+    executor: ExecutorChoice | None = None,
 ) -> RunResult:
-    """`count` replications in parallel on `workers` processes (default: one per core),
-    merged; each is deterministic for its seed, so the result does not depend on `workers`.
+    """`count` replications in parallel on `executor` (default: `workers` processes, one per
+    core unless given), merged here; each is deterministic for its seed, so the result does
+    not depend on the executor or on `workers`.
 
     Ctrl-C stops the workers and raises RunStopped with the replications finished by then
     merged (marked incomplete): a long study interrupted keeps what it had measured."""
     seeds = replication_seeds(scenario, count)
     overrides = list(overrides)
+    tasks = [RunTask(scenario, seed, scenario_file, tuple(overrides)) for seed in seeds]
     runs: dict[int, ReplicationRun] = {}
-    warm_workers()
-    pool = ProcessPoolExecutor(
-        max_workers=default_workers(count, workers), initializer=ignore_interrupts
-    )
     try:
-        remaining: set[Future[ReplicationRun]] = {
-            pool.submit(replicate, scenario, seed, scenario_file, overrides) for seed in seeds
-        }
-        while remaining:
-            finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
-            for future in finished:
-                run = future.result()
+        with study_executor(executor, len(tasks), workers) as running:
+            for _, run in running.results(tasks):
                 runs[run.seed] = run
                 log.info("replication finished", seed=run.seed, done=len(runs), of=count)
-                if progress is not None:
-                    progress(len(runs) / count)
+                tell_progress(progress, len(runs) / count, running)
     except KeyboardInterrupt:
-        stop_workers(pool)
         raise _interrupted(scenario, runs, count, scenario_file, overrides) from None
-    except BaseException:
-        stop_workers(pool)
-        raise
-    pool.shutdown()
     return merge_replications(scenario, [runs[seed] for seed in seeds], scenario_file, overrides)
-
-
-def ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the process that started them, which stops them and keeps
-    the replications they finished; an interrupt in a worker would lose its run instead."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End the replications still running now, not when they would have finished."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _interrupted(

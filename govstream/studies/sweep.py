@@ -7,7 +7,9 @@ with replications when asked. It prints and writes a table of each target's stat
 verdict per point, and answers the question: the least value at which every target is met.
 
 Each finished point is written at once (`sweep.json`, `sweep.md`, `sweep.csv`, and the point's
-own `result.json`), so an interrupted sweep keeps what it did; the same command resumes it.
+own `result.json`), so an interrupted sweep keeps what it did; the same command resumes it, on
+either executor (`executors`: the points' runs may go to a Dask cluster; each point is merged
+and written here).
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ import json
 import math
 import os
 import re
-import signal
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,14 +29,9 @@ from typing import Any
 from govstream.report.tables import Table, observed_text, verdict_on, verdict_word
 from govstream.result import RunResult
 from govstream.scenario.model import Scenario
-from govstream.studies.replications import (
-    ReplicationRun,
-    default_workers,
-    merge_replications,
-    replicate,
-    replication_seeds,
-    warm_workers,
-)
+from govstream.studies.executors import ExecutorChoice, study_executor, tell_progress
+from govstream.studies.replications import merge_replications, replication_seeds
+from govstream.studies.runs import ReplicationRun, RunTask
 
 SCHEMA_ID = "govstream.sweep/1"
 RANGE_RE = re.compile(r"^\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\s*(?::\s*([\d.]+))?\s*$")
@@ -373,11 +368,6 @@ def render_csv(varies: Sequence[Vary], records: Sequence[dict[str, Any]]) -> str
 # -- running ----------------------------------------------------------------------------------
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the sweep, which stops them and keeps the points done."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class Interrupted(Exception):
     """The sweep was interrupted; the points done are kept."""
 
@@ -394,51 +384,47 @@ def run_sweep(
     name: str,
     on_point: Any = None,
     jobs: int | None = None,
+    executor: ExecutorChoice | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> None:
-    """Every point not done yet, its replications in parallel with the others' on `jobs`
-    processes (default: one per core)."""
+    """Every point not done yet, its replications in parallel with the others' on `executor`
+    (default: `jobs` processes, one per core unless given). Each point is merged and saved
+    here as soon as its last replication is in, whichever worker ran them, so the resume file
+    holds every point finished, and only those."""
     pending = [(i, p) for i, p in enumerate(points) if not state.done(p)]
     state.save(points, varies, name)
     if not pending:
         return
-    tasks = len(pending) * replications
-    warm_workers()
-    pool = ProcessPoolExecutor(
-        max_workers=default_workers(tasks, jobs), initializer=_ignore_interrupts
-    )
+    tasks: list[RunTask] = []
+    owner: list[tuple[int, tuple[str, ...]]] = []
+    for index, point in pending:
+        scenario = scenarios[point]
+        point_overrides = (*overrides, *point)
+        for seed in replication_seeds(scenario, replications):
+            tasks.append(RunTask(scenario, seed, scenario_file, point_overrides))
+            owner.append((index, point))
     runs: dict[tuple[str, ...], list[ReplicationRun]] = {p: [] for _, p in pending}
-    futures: dict[Future[ReplicationRun], tuple[int, tuple[str, ...]]] = {}
+    finished = 0
     try:
-        for index, point in pending:
-            scenario = scenarios[point]
-            point_overrides = [*overrides, *point]
-            for seed in replication_seeds(scenario, replications):
-                future = pool.submit(replicate, scenario, seed, scenario_file, point_overrides)
-                futures[future] = (index, point)
-        remaining = set(futures)
-        while remaining:
-            finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
-            for future in finished:
-                index, point = futures[future]
-                runs[point].append(future.result())
+        with study_executor(executor, len(tasks), jobs) as running:
+            for task_index, run in running.results(tasks):
+                finished += 1
+                tell_progress(progress, finished / len(tasks), running)
+                index, point = owner[task_index]
+                runs[point].append(run)
                 if len(runs[point]) < replications:
                     continue
                 done = sorted(runs[point], key=lambda run: run.seed)
-                point_overrides = [*overrides, *point]
                 if replications == 1:
                     result = done[0].result
                 else:
                     result = merge_replications(
-                        scenarios[point], done, scenario_file, point_overrides
+                        scenarios[point], done, scenario_file, [*overrides, *point]
                     )
                 state.add(point, result, point_folder(index, point))
                 state.save(points, varies, name)
                 if on_point is not None:
                     on_point(point, result)
     except KeyboardInterrupt:
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
         state.save(points, varies, name)
         raise Interrupted from None
-    pool.shutdown()
