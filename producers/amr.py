@@ -11,11 +11,13 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from producers import identifiers, names
 from producers.draw import Weighted
 from producers.ids import event_id
+from producers.lazy import LazyRecord, case_stream
 
 TOPIC = "amr.company-deregistered.v1"
 
@@ -54,16 +56,33 @@ class CompanyDeregistrationGenerator:
 
     def __init__(self, rng: random.Random, mix: DeregistrationMix | None = None) -> None:
         self._rng = rng
+        self._seed = rng.getrandbits(32)
         self.mix = mix if mix is not None else DeregistrationMix()
         weights = self.mix.bank_account_weights
         self._account_count = Weighted(range(len(weights)), weights)
 
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
         """One deregistration recorded on `on`, valid for f03/CompanyDeregistered.avsc."""
+        return dict(self.lazy(case_id, on))
+
+    def lazy(self, case_id: str, on: dt.date) -> LazyRecord:
+        """The same deregistration, its company's names and numbers drawn only when read:
+        who must act depends only on what the company holds (`lazy.py`)."""
         rng = self._rng
+        known = {
+            "case_id": case_id,
+            "deregistration_type": self._deregistration_type(),
+            "deregistered_on": on,
+            "seals": draw_seals(rng),
+            "bank_accounts": draw_bank_accounts(rng, self._account_count.pick(rng)),
+            "housing_fund_account": self._housing_fund_account(),
+        }
+        return LazyRecord(known, partial(self._company, case_id))
+
+    def _company(self, case_id: str) -> dict[str, Any]:
+        rng = case_stream(self._seed, case_id)
         return {
             "event_id": event_id(rng),
-            "case_id": case_id,
             "uscc": identifiers.uscc(rng),
             "company_name": names.company_name(rng),
             "legal_representative": {
@@ -71,11 +90,6 @@ class CompanyDeregistrationGenerator:
                 "id_number": identifiers.resident_id(rng),
             },
             "registered_address": names.yuzhong_address(rng).text,
-            "deregistration_type": self._deregistration_type(),
-            "deregistered_on": on,
-            "seals": draw_seals(rng),
-            "bank_accounts": draw_bank_accounts(rng, self._account_count.pick(rng)),
-            "housing_fund_account": self._housing_fund_account(),
         }
 
     def _deregistration_type(self) -> str:

@@ -288,7 +288,10 @@ class SimEngine:
         self.all_done = self.env.event()
         self._schedule = schedule(scenario)
         generators = trigger_generators(scenario)
-        self.make_trigger = {f: made.generate for f, made in generators.items()}
+        # A trigger is drawn as far as the sim engine reads it, where its generator can.
+        self.make_trigger = {
+            f: getattr(made, "lazy", made.generate) for f, made in generators.items()
+        }
         self.side = SideEvents(scenario, generators)
         self.tables: dict[tuple[str, str], RecordTable] = {}
         """Each subscriber's table of the records it holds, by flow and agency."""
