@@ -135,6 +135,10 @@ def test_conformance_round_trips_in_result_json_and_fails_the_run(tmp_path: Path
     assert clean.targets_met == result.targets_met
     failed = result.model_copy(update={"conformance": {"bank": broken}})
     assert not failed.targets_met
+    from govstream.report.failing import failing_lines
+
+    assert "NOT CONFORMANT bank: invalid 1 (unknown-schema 1); missing 0" in failing_lines(failed)
+    assert not any(line.startswith("NOT CONFORMANT") for line in failing_lines(clean))
 
 
 def test_external_is_for_the_kafka_engine_only_and_names_the_field() -> None:

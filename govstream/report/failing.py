@@ -27,8 +27,12 @@ def failing_lines(result: RunResult) -> list[str]:
         for u in result.unchecked_plan_targets
     ]
     lines += [
-        f"NOT CONFORMANT {agency}: invalid {c.invalid_total} "
-        + "".join(f", {reason} {n}" for reason, n in c.invalid.items())
+        f"NOT CONFORMANT {agency}: invalid {c.invalid_total}"
+        + (
+            f" ({', '.join(f'{reason} {n}' for reason, n in c.invalid.items())})"
+            if c.invalid
+            else ""
+        )
         + f"; missing {c.missing}"
         for agency, c in result.conformance.items()
         if not c.passed
