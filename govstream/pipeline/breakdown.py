@@ -236,6 +236,16 @@ def band_of(scale: str, value: float) -> int:
 
 
 class Band:
+    """The cases of one band of a latency: how many, and their parts summed.
+
+    A band that has held `SAMPLE_FROM` cases goes on splitting a systematic sample of the
+    next ones, as a tracer keeps a sample of its traces: from its k-th thousand of cases on,
+    one in k, each standing for the k cases it was drawn from. Its sums are then estimates of
+    the sums over all its cases, and the means a report reads from them are the cases' own
+    (exact while a band holds fewer). Most of a long run's cases fall in a few crowded bands
+    (a legal working day holds every case answered on it); each is a thousand or so splits
+    rather than tens of thousands."""
+
     __slots__ = ("cases", "earlier", "parts", "seconds")
 
     def __init__(self) -> None:
@@ -243,6 +253,12 @@ class Band:
         self.seconds = 0.0
         self.earlier = 0.0
         self.parts: Parts = {}
+
+    def weight(self) -> int:
+        """Counts one more case; how many cases its split stands for (0: not split)."""
+        self.cases = cases = self.cases + 1
+        stride = 1 + cases // SAMPLE_FROM
+        return stride if cases % stride == 0 else 0
 
 
 @dataclass(slots=True)
@@ -278,6 +294,8 @@ RECOUNT = 1024
 """Values told between two readings of a latency's floor, once it has that many; before, at
 every doubling from `FIRST_COUNT`."""
 FIRST_COUNT = 256
+SAMPLE_FROM = 1000
+"""Cases a band splits every one of before it samples them (`Band`)."""
 
 Floor = Callable[[str, str, float], float]
 """A latency's value at a percentile so far, on a scale (the latency book's)."""
@@ -317,8 +335,8 @@ class Tails:
         self._keep = dict(keep or {})
 
     def band(self, metric: str, scale: str, value: float) -> Band | None:
-        """The band a case of `value` is split into (the caller adds its parts there), or
-        None when it is under the floor."""
+        """The band a case of `value` falls in (the caller counts it there, `Band.weight`,
+        and adds its parts if it is split), or None when it is under the floor."""
         key = (metric, scale)
         latency = self._latencies.get(key)
         if latency is None:
@@ -405,10 +423,12 @@ class Tails:
                     band.parts[part] = band.parts.get(part, 0.0) + part_seconds
 
 
-def band_add(band: Band, parts: Parts, earlier: float) -> None:
-    band.cases += 1
-    band.earlier += earlier
+def band_add(band: Band, parts: Parts, earlier: float, weight: int = 1) -> None:
+    """A split case's parts into its band (after `Band.weight` counted it), for `weight`
+    cases."""
+    band.earlier += earlier * weight
     sums = band.parts
     for part, seconds in parts.items():
+        seconds *= weight
         band.seconds += seconds
         sums[part] = sums.get(part, 0.0) + seconds

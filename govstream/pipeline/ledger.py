@@ -887,6 +887,9 @@ class Ledger:
         )
         if band is None and (in_days is None or not any(bands)):
             return  # far from every tail read: counted, not split
+        weights = [(band, band.weight()) for band in bands if band is not None]
+        if not any(weight for _, weight in weights):
+            return  # counted in its bands, left out of their samples
         unit = by[0] if by is not None else None
         leg = trail.legs.get(unit) if unit is not None else None
         if leg is not None and by is not None and start == trail.opened_at:
@@ -894,9 +897,9 @@ class Ledger:
         else:
             parts = walk(trail, unit, end, start, self._hours)
         earlier = max(0.0, min(leg.sent, end) - start) if leg is not None else 0.0
-        for band in bands:
-            if band is not None:
-                band_add(band, parts, earlier)
+        for band, weight in weights:
+            if weight:
+                band_add(band, parts, earlier, weight)
 
     def _day_bands(
         self,
