@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -320,6 +320,28 @@ def build_app(
             on_ready()
 
     return app
+
+
+def table_changelogs(
+    scenario: Scenario, bootstrap: str, roles_: Sequence[str | None]
+) -> list[tuple[str, int, dict[str, str]]]:
+    """The changelog topic of every table the given roles' apps keep (None: the one app of a
+    plain cluster), as faust would declare it: compacted, and a windowed table's also
+    deleted after its windows expire (`topics.ensure_changelogs`)."""
+    changelogs = []
+    for role in roles_:
+        app = build_app(scenario, bootstrap, role=role)
+        for kept in app.tables.values():
+            topic = kept.changelog_topic
+            policy = [
+                p for p, on in (("compact", topic.compacting), ("delete", topic.deleting)) if on
+            ]
+            config = {"cleanup.policy": ",".join(policy)} if policy else {}
+            if topic.deleting and topic.retention:
+                config["retention.ms"] = str(int(topic.retention * 1000))
+            name = topic.get_topic_name()
+            changelogs.append((name, topic.partitions or kept.partitions or 1, config))
+    return changelogs
 
 
 def subscriptions(pool: AgencyPool, flows: dict[str, FlowSpec]) -> list[tuple[str, Subscriber]]:

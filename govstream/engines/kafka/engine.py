@@ -20,11 +20,17 @@ from govstream.contracts.catalog import load_catalog
 from govstream.contracts.codec import AvroCodec
 from govstream.engines import RunSettings, engine_problem
 from govstream.engines.kafka.access import access_for
-from govstream.engines.kafka.app import consumer_groups, roles, scenario_topics
+from govstream.engines.kafka.app import consumer_groups, roles, scenario_topics, table_changelogs
 from govstream.engines.kafka.collector import Collector
 from govstream.engines.kafka.generator import OpenLoopGenerator
 from govstream.engines.kafka.queue_depth import peak_queue
-from govstream.engines.kafka.topics import admin_client, consumer_lag, ensure_topics, skip_stale
+from govstream.engines.kafka.topics import (
+    admin_client,
+    consumer_lag,
+    ensure_changelogs,
+    ensure_topics,
+    skip_stale,
+)
 from govstream.engines.kafka.watch import RunWatch
 from govstream.engines.kafka.workers import (
     WorkerProcess,
@@ -75,7 +81,9 @@ def run_on_kafka(scenario: Scenario, settings: RunSettings) -> RunResult:
     access = access_for(bootstrap)
     admin = admin_client(bootstrap)
     try:
-        ensure_topics(admin, catalog, scenario_topics(scenario))
+        replication = ensure_topics(admin, catalog, scenario_topics(scenario))
+        apps = roles(scenario) if access.secure else [None]
+        ensure_changelogs(admin, table_changelogs(scenario, bootstrap, apps), replication)
     finally:
         admin.close()
     groups = consumer_groups(scenario, by_role=access.secure)

@@ -25,6 +25,10 @@ from govstream.engines.kafka.access import ADMIN, access_for, kafka_python
 log = structlog.get_logger(__name__)
 
 
+Changelog = tuple[str, int, dict[str, str]]
+"""A table's changelog topic: its name, partitions and topic configs."""
+
+
 class BrokerUnavailable(RuntimeError):
     """No broker answered at the given address; the message says how to get one."""
 
@@ -95,6 +99,29 @@ def ensure_topics(admin: KafkaAdminClient, catalog: Catalog, topics: Iterable[st
             admin.create_topics(missing, timeout_ms=30_000)
         log.info("created topics", topics=[t.name for t in missing], replication=replication)
     return replication
+
+
+def ensure_changelogs(
+    admin: KafkaAdminClient, changelogs: Iterable[Changelog], replication: int
+) -> None:
+    """Creates the workers' table changelogs that are missing, before any worker starts.
+
+    faust would create them itself as a worker starts, after its consumer has fetched the
+    cluster's metadata: until that metadata is next refreshed (minutes later) the consumer
+    sees a changelog of 0 partitions, and each write to the table fails faust's check that
+    the changelog has its source topic's partitions. On a fresh cluster a run's first signals
+    and records were dead-lettered so, and its cases waited on. Created here, they are in the
+    metadata a worker fetches first."""
+    existing = set(admin.list_topics())
+    missing = [
+        NewTopic(name, partitions, replication, topic_configs=dict(config))
+        for name, partitions, config in changelogs
+        if name not in existing
+    ]
+    if missing:
+        with contextlib.suppress(TopicAlreadyExistsError):
+            admin.create_topics(missing, timeout_ms=30_000)
+        log.info("created changelogs", topics=[t.name for t in missing])
 
 
 def consumer_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
