@@ -269,6 +269,8 @@ class Ledger:
         self.beside = BesideBook(scenario)
         self.conformance = ConformanceBook(scenario, calendar)
         """External agencies' answers, judged (`conformance.py`)."""
+        self._external = bool(self.conformance)
+        """Whether any agency is external: most runs have none, and every answer asks."""
         """Subscribers' checks, retractions and counted values (`exposures.py`)."""
         self._retraction = {
             f: publication.retracted
@@ -349,7 +351,7 @@ class Ledger:
             step = unit_step(unit)
             if step not in self._waits[flow_id]:
                 counts.requests_acted += 1
-            if self.conformance:
+            if self._external:
                 agency = case.flow.step(step).agency
                 if self.conformance.is_external(agency):
                     self.conformance.answered(flow_id, str(agency), step, case.opened_at, at)
@@ -394,7 +396,7 @@ class Ledger:
                 case.requested.add(unit)
                 case.steps_requested.add(unit_step(unit))
                 counts.requests_emitted += 1
-                if self.conformance:
+                if self._external:
                     agency = case.flow.step(step).agency
                     if self.conformance.is_external(agency):
                         self.conformance.requested(str(agency))
@@ -882,11 +884,12 @@ class Ledger:
         tails = self.tails
         band = tails.band(key, "latency", end - start)
         in_days = self._judged_in_days.get(key)
-        bands = (
-            [band] if in_days is None else [band, *self._day_bands(key, in_days, start, end, days)]
-        )
-        if band is None and (in_days is None or not any(bands)):
-            return  # far from every tail read: counted, not split
+        if in_days is None:
+            if band is None:
+                return  # far from every tail read: counted, not split
+            bands = [band]
+        else:
+            bands = [band, *self._day_bands(key, in_days, start, end, days)]
         weights = [(band, band.weight()) for band in bands if band is not None]
         if not any(weight for _, weight in weights):
             return  # counted in its bands, left out of their samples
