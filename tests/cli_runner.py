@@ -23,6 +23,20 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "COLUMNS": "400", "PYTHONIOENCODING": "utf-8"}
 
 
+def started(*args: str | Path) -> subprocess.Popen[str]:
+    """`govstream ARGS` started in a session of its own, so a test can signal its whole
+    process group (as Ctrl-C on a terminal would) while reading what it prints."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "govstream", *map(str, args)],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def govstream(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "govstream", *map(str, args)],

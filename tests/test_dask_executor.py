@@ -14,14 +14,12 @@ import logging
 import os
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runner import ENV, ROOT, govstream
+from cli_runner import ROOT, govstream, started
 from distributed import Client, LocalCluster
 
 from govstream.cli import main
@@ -77,16 +75,7 @@ def test_a_sweep_on_a_local_cluster_interrupted_and_resumed_writes_what_processe
     processes = govstream(*args, *SETS, "--out", tmp_path / "processes", timeout=300)
     assert processes.returncode == 0, processes.stderr
     dask = [*map(str, args), *SETS, "--executor", "dask", "--jobs", "1"]
-    command = [sys.executable, "-m", "govstream", *dask, "--out", str(tmp_path / "dask")]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process = started(*dask, "--out", tmp_path / "dask")
     try:
         assert process.stdout is not None
         seen = []

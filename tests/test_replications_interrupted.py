@@ -13,11 +13,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from cli_runner import ENV, ROOT
+from cli_runner import ROOT, started
 
 FANOUT = ROOT / "scenarios" / "deregistration-fanout.yaml"
 REPLICATIONS = 3
@@ -25,20 +23,10 @@ REPLICATIONS = 3
 
 def test_ctrl_c_keeps_the_replications_finished(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    command = [
-        sys.executable, "-m", "govstream", "run", str(FANOUT), "--replications",
-        str(REPLICATIONS), "--jobs", "1", "--out", str(out), "--log-level", "info",
-        "--log-format", "json",
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process = started(
+        "run", FANOUT, "--replications", REPLICATIONS, "--jobs", "1", "--out", out,
+        "--log-level", "info", "--log-format", "json",
+    )  # fmt: skip
     try:
         assert process.stderr is not None
         seen = []
