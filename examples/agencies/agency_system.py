@@ -43,6 +43,8 @@ from fastavro.schema import fingerprint, to_parsing_canonical_form
 from kafka import KafkaConsumer, KafkaProducer
 
 MAGIC = b"\xc3\x01"
+JOIN_SECONDS = 20.0
+"""How long a consumer may take to be given its partitions before a new one asks again."""
 FAULTS = ("wrong-field", "silent", "late", "duplicate", "foreign-step")
 Reply = Callable[[str, Mapping[str, Any]], str]
 """A reply field's value, from the field's name and the request."""
@@ -219,13 +221,9 @@ class AgencySystem:
         self.options = options
         self.replies = dict(replies or {})
         self.agency = contracts.agency
-        self.consumer = KafkaConsumer(
-            **settings,
-            group_id=group or f"govstream.{self.agency}.external",
-            auto_offset_reset="earliest",
-            metadata_max_age_ms=1000,  # topics a run creates are found within a second
-        )
-        self.consumer.subscribe(list(contracts.requests))
+        self.settings = settings
+        self.group = group or f"govstream.{self.agency}.external"
+        self.consumer = self.subscribed()
         self.producer = KafkaProducer(**settings, acks="all", linger_ms=2)
         self.started = time.time()
         self.due: list[Due] = []
@@ -233,9 +231,26 @@ class AgencySystem:
         self.stats = {"requests": 0, "answers": 0, "faulted": 0, "skipped_old": 0}
         self.stopping = False
 
+    def subscribed(self) -> KafkaConsumer:
+        """A consumer in the agency's group, reading its request topics."""
+        consumer = KafkaConsumer(
+            **self.settings,
+            group_id=self.group,
+            auto_offset_reset="earliest",
+            metadata_max_age_ms=1000,  # topics a run creates are found within a second
+        )
+        consumer.subscribe(list(self.contracts.requests))
+        self.joining = time.monotonic()
+        return consumer
+
     def serve(self) -> None:
         ready = False
         while not self.stopping:
+            if not ready and time.monotonic() - self.joining > JOIN_SECONDS:
+                # A join a busy cluster never completed: a new consumer asks again.
+                print(f"{self.agency}: no partitions yet, joining again", file=sys.stderr)
+                self.consumer.close()
+                self.consumer = self.subscribed()
             wait = 0.2
             if self.due:
                 wait = min(wait, max(0.0, self.due[0].at - time.time()))
