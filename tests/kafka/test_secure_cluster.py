@@ -250,6 +250,9 @@ class Forger(threading.Thread):
         )
         self.producer = KafkaProducer(**client(info, "bank"), max_block_ms=10_000)
         self.stopping = threading.Event()
+        self.reading = threading.Event()
+        """Set once the group has given it the bank's partitions and it knows where their ends
+        are: it reads from the latest offset, so a request sent before that it never sees."""
         self.forged = self.refused_by_broker = self.taken_by_broker = 0
 
     def run(self) -> None:
@@ -257,6 +260,10 @@ class Forger(threading.Thread):
             for records in self.consumer.poll(timeout_ms=200).values():
                 for record in records:
                     self.forge(record)
+            if not self.reading.is_set() and self.consumer.assignment():
+                for partition in self.consumer.assignment():
+                    self.consumer.position(partition)
+                self.reading.set()
 
     def forge(self, record: Any) -> None:
         trace = h.read(record.headers)
@@ -314,6 +321,8 @@ def test_an_agency_answering_for_another_is_refused_and_the_case_waits_for_the_r
     forger = Forger(info)
     forger.start()
     try:
+        # On a busy machine a group's join can take longer than a run's start.
+        assert forger.reading.wait(timeout=120), "the forger was given no bank partitions"
         result = run_on_kafka(scenario, RunSettings(bootstrap=info.bootstrap, work_dir=tmp_path))
     finally:
         forger.close()
