@@ -265,7 +265,7 @@ class Orchestrator:
         asked = step_id in state["due"] and done is None
         if not asked or outcome.get("request_id") != request_id(case_id, step_id):
             return self._refused(state, seen, UNREQUESTED)
-        if step.reply_fields and _lacks_reply(step, outcome):
+        if _lacks_reply(step, outcome):
             return self._refused(state, seen, REPLY_FIELDS_MISSING)
         current = _copy(state)
         current["done"][step_id] = {"at": at, "status": seen.status}
@@ -296,7 +296,7 @@ class Orchestrator:
         if items[item] is not None:
             seen.event = DUPLICATE
             return Progress(state, seen)
-        if step.reply_fields and _lacks_reply(step, outcome):
+        if _lacks_reply(step, outcome):
             return self._refused(state, seen, REPLY_FIELDS_MISSING)
         current = _copy(state)
         answers = current["items"][step.id] = dict(items)

@@ -50,6 +50,7 @@ from govstream.engines.kafka.business_clock import Clerks
 from govstream.engines.kafka.faust_codec import register_topic_codecs
 from govstream.engines.kafka.owed import resend_when_idle
 from govstream.engines.kafka.resync import resync_stalled_partitions
+from govstream.engines.kafka.topics import Changelog
 from govstream.engines.kafka.transport import SCHEME
 from govstream.pipeline.agencies import AgencyPool, Waits, agency_pools
 from govstream.pipeline.conformance import external_agencies
@@ -324,11 +325,11 @@ def build_app(
 
 def table_changelogs(
     scenario: Scenario, bootstrap: str, roles_: Sequence[str | None]
-) -> list[tuple[str, int, dict[str, str]]]:
+) -> list[Changelog]:
     """The changelog topic of every table the given roles' apps keep (None: the one app of a
     plain cluster), as faust would declare it: compacted, and a windowed table's also
     deleted after its windows expire (`topics.ensure_changelogs`)."""
-    changelogs = []
+    changelogs: list[Changelog] = []
     for role in roles_:
         app = build_app(scenario, bootstrap, role=role)
         for kept in app.tables.values():
