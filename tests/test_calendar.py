@@ -271,3 +271,35 @@ def test_both_working_day_measures_at_once_are_the_two_asked_apart(always: bool)
         assert both == (calendar.working_days_between(a, b), calendar.legal_working_days(a, b))
     with pytest.raises(ValueError):
         calendar.working_days_both(10.0, 5.0)
+
+
+def _open_day_by_day(calendar: WorkingCalendar, a: float, b: float) -> float:
+    """Open seconds within [a, b], summed over each date's office intervals in turn."""
+    total, day, last = 0.0, calendar.to_datetime(a).date(), calendar.to_datetime(b).date()
+    while day <= last:
+        for opens, closes in calendar.office_hours.intervals if calendar.is_workday(day) else ():
+            zone = calendar.start.tzinfo
+            lo = calendar.from_datetime(datetime.combine(day, opens, tzinfo=zone))
+            hi = calendar.from_datetime(datetime.combine(day, closes, tzinfo=zone))
+            total += max(0.0, min(hi, b) - max(lo, a))
+        day += timedelta(days=1)
+    return total
+
+
+@pytest.mark.parametrize("zone", [TZ, timezone(timedelta(hours=8))], ids=["zoneinfo", "fixed"])
+def test_open_time_across_days_is_each_days_open_time_summed(zone: timezone | ZoneInfo) -> None:
+    """Across days, open time comes from running totals kept from the calendar's first day;
+    spans before that day, across National Day and a make-up Saturday, and ending a
+    microsecond either side of midnight give what walking day by day gives."""
+    calendar = WorkingCalendar(START.replace(tzinfo=zone))
+    origin = calendar.from_datetime(datetime(2021, 9, 25, tzinfo=zone))
+    rng = random.Random(11)
+    for _ in range(3_000):
+        a = origin + rng.uniform(-140 * 86_400, 60 * 86_400)  # from before the first day
+        b = a + rng.choice([rng.uniform(0, 86_400), rng.uniform(0, 30 * 86_400)])
+        if rng.random() < 0.2:  # end on a midnight, give or take a microsecond
+            b = origin + 86_400 * math.ceil((b - origin) / 86_400) + rng.choice([-1e-6, 0, 1e-6])
+        expected = _open_day_by_day(calendar, a, b)
+        assert calendar.working_seconds_between(a, b) == pytest.approx(expected, abs=1e-6)
+        working, _ = calendar.working_days_both(a, b)
+        assert working == pytest.approx(expected / calendar.working_day_seconds, abs=1e-9)

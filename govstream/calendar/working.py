@@ -40,6 +40,9 @@ _FIXED_ZONES = (timezone, TzInfo)
 """Time zones that are one offset from UTC all year: a scenario's `+08:00` comes as either,
 from YAML or from pydantic."""
 _EPOCH = date(1970, 1, 1)
+_MIDNIGHT_MARGIN = 1e-3
+"""How near midnight a time is taken through the exact date arithmetic rather than the
+current day's bounds: far wider than a float's error on a run's timestamps."""
 _SPAN_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -218,6 +221,15 @@ class WorkingCalendar:
     _offset: int | None = field(init=False, repr=False, default=None)
     """The time zone's fixed offset from UTC in seconds, when it has one (dates by arithmetic)."""
     _dates: dict[int, date] = field(init=False, repr=False, default_factory=dict)
+    _today: tuple[float, float, date] = field(
+        init=False, repr=False, default=(math.inf, -math.inf, _EPOCH)
+    )
+    """The sim seconds of the date last looked up, a margin inside its midnights, and the date:
+    the latencies of a case mostly start and end on one day."""
+    _anchor: date = field(init=False, repr=False, default=_EPOCH)
+    """The date of ``start``: where the running counts of days begin."""
+    _open_before: list[float] = field(init=False, repr=False, default_factory=lambda: [0.0])
+    _open_before_back: list[float] = field(init=False, repr=False, default_factory=lambda: [0.0])
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.start.utcoffset() is None:
@@ -228,6 +240,7 @@ class WorkingCalendar:
         if self.holidays not in ("cn", "none"):
             raise CalendarError(f"holidays must be 'cn' or 'none', not {self.holidays!r}")
         self._start_ts = self.start.timestamp()
+        self._anchor = self.start.date()
         zone = self.start.tzinfo
         if isinstance(zone, _FIXED_ZONES):
             offset = zone.utcoffset(None)
@@ -263,23 +276,33 @@ class WorkingCalendar:
         """The local date at ``t``: ``to_datetime(t).date()``.
 
         Every latency recorded asks for a date or two, so with a fixed UTC offset (the
-        scenario's ``+08:00``) the date is worked out by arithmetic, rounding the timestamp to
-        the microsecond exactly as ``datetime.fromtimestamp`` does (half to even), and cached
-        per day; a time zone with daylight saving goes through ``datetime``.
+        scenario's ``+08:00``) the date is worked out by arithmetic: the day last found answers
+        at once, and within a millisecond of midnight the timestamp is first rounded to the
+        microsecond exactly as ``datetime.fromtimestamp`` does (half to even). A time zone with
+        daylight saving goes through ``datetime``.
         """
+        low, high, day = self._today
+        if low <= t < high:
+            return day
         offset = self._offset
         if offset is None:
             return self.to_datetime(t).date()
-        fraction, whole = math.modf(self._start_ts + t)
-        micros = round(fraction * 1e6)
-        if micros >= 1_000_000:
-            whole += 1.0
-        elif micros < 0:
-            whole -= 1.0
-        number = (int(whole) + offset) // 86_400
+        local = self._start_ts + t + offset
+        number = int(local // 86_400)
+        since_midnight = local - number * 86_400
+        if not _MIDNIGHT_MARGIN <= since_midnight < 86_400 - _MIDNIGHT_MARGIN:
+            fraction, whole = math.modf(self._start_ts + t)
+            micros = round(fraction * 1e6)
+            if micros >= 1_000_000:
+                whole += 1.0
+            elif micros < 0:
+                whole -= 1.0
+            number = (int(whole) + offset) // 86_400
         day = self._dates.get(number)
         if day is None:
             day = self._dates[number] = _EPOCH + timedelta(days=number)
+        midnight = number * 86_400 - offset - self._start_ts
+        self._today = (midnight + _MIDNIGHT_MARGIN, midnight + 86_400 - _MIDNIGHT_MARGIN, day)
         return day
 
     # -- days ------------------------------------------------------------------------------
@@ -374,19 +397,46 @@ class WorkingCalendar:
         return self._open_between(a, b, self._date_of(a), self._date_of(b))
 
     def _open_between(self, a: float, b: float, day: date, last: date) -> float:
-        """Open time within ``[a, b]``, which fall on the dates ``day`` and ``last``."""
+        """Open time within ``[a, b]``, which fall on the dates ``day`` and ``last``: within
+        one day from its intervals, across days from the open seconds before each."""
+        if day != last:
+            return self._open_until(b, last) - self._open_until(a, day)
+        intervals, day_total = self._day(day)
+        if intervals and a <= intervals[0][0] and intervals[-1][1] <= b:
+            return day_total
         total = 0.0
-        while day <= last:
-            intervals, day_total = self._day(day)
-            if intervals and a <= intervals[0][0] and intervals[-1][1] <= b:
-                total += day_total
-            else:
-                for lo, hi in intervals:
-                    lo, hi = max(lo, a), min(hi, b)
-                    if hi > lo:
-                        total += hi - lo
-            day += _ONE_DAY
+        for lo, hi in intervals:
+            lo, hi = max(lo, a), min(hi, b)
+            if hi > lo:
+                total += hi - lo
         return total
+
+    def _open_until(self, t: float, day: date) -> float:
+        """Open seconds from the start of the calendar's first day to ``t``, on ``day``."""
+        total = self._open_days_before(day)
+        intervals, day_total = self._day(day)
+        if intervals and t >= intervals[-1][1]:
+            return total + day_total
+        for lo, hi in intervals:
+            if t <= lo:
+                break
+            total += (hi if hi < t else t) - lo
+        return total
+
+    def _open_days_before(self, day: date) -> float:
+        """The open seconds of the days from the calendar's first up to ``day`` (negative
+        before it); cached, like `_workday_ordinal`, so a span of months costs two look-ups."""
+        anchor = self._anchor
+        offset = (day - anchor).days
+        if offset >= 0:
+            table = self._open_before
+            while len(table) <= offset:
+                table.append(table[-1] + self._day(anchor + timedelta(days=len(table) - 1))[1])
+            return table[offset]
+        back = self._open_before_back
+        while len(back) <= -offset:
+            back.append(back[-1] + self._day(anchor - timedelta(days=len(back)))[1])
+        return -back[-offset]
 
     @property
     def working_day_seconds(self) -> float:
@@ -461,8 +511,26 @@ class WorkingCalendar:
         if b < a:
             raise ValueError(f"interval end {b} is before its start {a}")
         first, last = self._date_of(a), self._date_of(b)
-        working = self._open_between(a, b, first, last) / self.office_hours.open_seconds
-        return working, self._legal_days(b, first, last)
+        if first != last:
+            working = self._open_until(b, last) - self._open_until(a, first)
+            return working / self.office_hours.open_seconds, self._legal_days(b, first, last)
+        # one day, as most latencies are: its intervals give both
+        intervals, day_total = self._day(first)
+        if not intervals:
+            return 0.0, 0
+        if a <= intervals[0][0] and intervals[-1][1] <= b:
+            working = day_total
+        else:
+            working = 0.0
+            for lo, hi in intervals:
+                if hi <= a:
+                    continue
+                if lo >= b:
+                    break
+                working += (hi if hi < b else b) - (lo if lo > a else a)
+        if b <= intervals[-1][1]:
+            return working / self.office_hours.open_seconds, 0
+        return working / self.office_hours.open_seconds, self._legal_days(b, first, last)
 
     def _legal_days(self, b: float, received: date, done: date) -> int:
         """`legal_working_days` of a span received on ``received`` and ending at ``b``, on
@@ -479,7 +547,7 @@ class WorkingCalendar:
     def _workday_ordinal(self, day: date) -> int:
         """A running count of working days such that ``ordinal(E) - ordinal(D)`` is the number
         of working days in (D, E]; cached, so a span of months costs two look-ups."""
-        anchor = self.start.date()
+        anchor = self._anchor
         offset = (day - anchor).days
         if offset >= 0:
             table = self._forward_ordinals

@@ -881,18 +881,23 @@ class Ledger:
         `by`: the unit whose delivery or answer ended it."""
         if end < start:
             end = start
-        tails = self.tails
-        band = tails.band(key, "latency", end - start)
+        band = self.tails.band(key, "latency", end - start)
         in_days = self._judged_in_days.get(key)
         if in_days is None:
             if band is None:
                 return  # far from every tail read: counted, not split
-            bands = [band]
+            weight = band.weight()
+            if not weight:
+                return  # counted in its band, left out of its sample
+            weights = [(band, weight)]
         else:
-            bands = [band, *self._day_bands(key, in_days, start, end, days)]
-        weights = [(band, band.weight()) for band in bands if band is not None]
-        if not any(weight for _, weight in weights):
-            return  # counted in its bands, left out of their samples
+            weights = [
+                (band, weight)
+                for band in (band, *self._day_bands(key, in_days, start, end, days))
+                if band is not None and (weight := band.weight())
+            ]
+            if not weights:
+                return  # counted in its bands, left out of their samples
         unit = by[0] if by is not None else None
         leg = trail.legs.get(unit) if unit is not None else None
         if leg is not None and by is not None and start == trail.opened_at:
@@ -901,8 +906,7 @@ class Ledger:
             parts = walk(trail, unit, end, start, self._hours)
         earlier = max(0.0, min(leg.sent, end) - start) if leg is not None else 0.0
         for band, weight in weights:
-            if weight:
-                band_add(band, parts, earlier, weight)
+            band_add(band, parts, earlier, weight)
 
     def _day_bands(
         self,
