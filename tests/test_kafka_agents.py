@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Lock
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -45,9 +47,11 @@ from govstream.engines.kafka.agents.wait_timer import WaitTimerDeps, wait_timer
 from govstream.engines.kafka.app import broker_urls
 from govstream.engines.kafka.arrival import ArrivalStampedSchema
 from govstream.engines.kafka.business_clock import Clerks
-from govstream.engines.kafka.collector import BUSINESS_MARKS
+from govstream.engines.kafka.collector import BUSINESS_MARKS, Collector
+from govstream.engines.kafka.tail import TopicTail
 from govstream.pipeline.agencies import Waits, agency_pools
 from govstream.pipeline.exchange import Exchange
+from govstream.pipeline.ledger import Ledger
 from govstream.pipeline.schedule import trigger_makers
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.loader import load_scenario
@@ -55,7 +59,7 @@ from govstream.scenario.model import Scenario
 from processors import FLOWS
 from processors.agency import outcome_for
 from processors.flow import TIMER
-from processors.orchestrator import Orchestrator
+from processors.orchestrator import ANSWERED, COMPLETED, Orchestrator, Transition
 
 ROOT = Path(__file__).resolve().parents[1]
 F03 = FLOWS["F03"]
@@ -575,6 +579,46 @@ def test_the_endpoint_places_the_work_on_the_business_clock() -> None:
     assert float(marks[h.AGENCY_WALL]) == pytest.approx(float(marks[h.ACTED]) - T0 - at / SPEEDUP)
     assert (marks[h.STEP], marks[h.POOL], marks[h.RUN]) == ("police", "police", "r1")
     assert marks[h.ORCH_OUT] == "999"
+
+
+def test_an_answer_recorded_twice_counts_its_work_at_the_pool_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that reads an answer again before it committed it records the answer again;
+    the collector counts the request's moments at its pool the first time only, as the sim
+    engine, which never reads anything twice, does."""
+    at = 3600.0
+    (answer,), _ = serve([(T0 + at / SPEEDUP, at, CASE)])
+    scenario = f03_scenario()
+    calendar = scenario_calendar(scenario)
+    ledger = Ledger(scenario, calendar, agency_pools(scenario, calendar))
+    monkeypatch.setattr(
+        TopicTail, "__init__", lambda self, *args, **kwargs: setattr(self, "_lock", Lock())
+    )
+    collector = Collector(
+        bootstrap="",
+        run_id="r1",
+        flows=["F03"],
+        codec=CODEC,
+        dead_letter_topic=CATALOG.dead_letter_topic,
+        t0=T0,
+        speedup=SPEEDUP,
+        ledger=ledger,
+    )
+    collector.expect(CASE, "F03", T0 + at / SPEEDUP, None)
+    answered = Transition(
+        CASE, "F03", ANSWERED, step="police", answerer="police", status=COMPLETED
+    ).to_record()
+    headers = h.encode(h.progress(answer.headers, float(answer.headers[h.ACTED]) + 0.01))
+    record = SimpleNamespace(
+        topic=F03.progress_topic,
+        value=CODEC.encode(F03.progress_topic, answered),
+        headers=headers,
+    )
+    for seen in (1.0, 2.0):
+        collector.take(record, float(answer.headers[h.ACTED]) + seen)
+    assert ledger.agency_loads({})["police"].requests == {"F03": 1}
+    assert ledger.counts("F03").outcomes_recorded == 1
 
 
 def test_the_endpoint_waits_for_opening_hours() -> None:

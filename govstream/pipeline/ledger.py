@@ -601,6 +601,13 @@ class Ledger:
         """Whether the case has started and not completed."""
         return case_id in self._cases
 
+    def has_answer(self, case_id: str, unit: str) -> bool:
+        """Whether the books hold this answer already, or its case as complete: a progress
+        record of it told again (its answer read again by a worker that had not committed
+        it), whose moments at the pool were counted the first time."""
+        case = self._cases.get(case_id)
+        return case is None or unit in case.answered
+
     def open_cases(self) -> int:
         """Cases started and not complete, and cases a hand-over started that the engine has
         not told started yet: a run ends when none is left."""

@@ -153,7 +153,9 @@ class Collector(TopicTail):
                 # A hand-over's trigger is sent after its intended time by the upstream case's
                 # own time, not by a generator's lag.
                 self._hops(trace, (Hop.GENERATOR_LAG, h.INTENDED, h.EMITTED))
-        elif seen_record.event == ANSWERED:
+        elif seen_record.event == ANSWERED and not self.ledger.has_answer(
+            seen_record.case_id, str(seen_record.step)
+        ):
             self._answered(flow_id, seen_record, trace, case, seen)
         if seen_record.completed:
             self.ledger.platform(case_key(flow_id), seen - intended)
