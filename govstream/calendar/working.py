@@ -511,26 +511,12 @@ class WorkingCalendar:
         if b < a:
             raise ValueError(f"interval end {b} is before its start {a}")
         first, last = self._date_of(a), self._date_of(b)
-        if first != last:
-            working = self._open_until(b, last) - self._open_until(a, first)
-            return working / self.office_hours.open_seconds, self._legal_days(b, first, last)
-        # one day, as most latencies are: its intervals give both
-        intervals, day_total = self._day(first)
-        if not intervals:
-            return 0.0, 0
-        if a <= intervals[0][0] and intervals[-1][1] <= b:
-            working = day_total
-        else:
-            working = 0.0
-            for lo, hi in intervals:
-                if hi <= a:
-                    continue
-                if lo >= b:
-                    break
-                working += (hi if hi < b else b) - (lo if lo > a else a)
-        if b <= intervals[-1][1]:
-            return working / self.office_hours.open_seconds, 0
-        return working / self.office_hours.open_seconds, self._legal_days(b, first, last)
+        working = self._open_between(a, b, first, last) / self.office_hours.open_seconds
+        if first == last:  # as most latencies are: done by the day's close is 0 legal days
+            intervals = self._day(first)[0]
+            if not intervals or b <= intervals[-1][1]:
+                return working, 0
+        return working, self._legal_days(b, first, last)
 
     def _legal_days(self, b: float, received: date, done: date) -> int:
         """`legal_working_days` of a span received on ``received`` and ending at ``b``, on
