@@ -10,7 +10,6 @@ dead-letter headers free of the personal data it carried.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from govstream.engines import RunSettings
 from govstream.engines.kafka import headers as h
 from govstream.engines.kafka.access import Access, register
 from govstream.engines.kafka.engine import run_on_kafka
+from govstream.engines.kafka.tail import TopicTail
 from govstream.pipeline.schedule import case_id, schedule, trigger_date, trigger_makers
 from govstream.scenario.model import Scenario
 from processors import FLOWS
@@ -233,37 +233,22 @@ def test_a_kafka_run_passes_with_each_role_as_its_own_principal_and_leaks_nothin
     assert not leaked, f"{len(leaked)} personal values in logs or dead-letter headers"
 
 
-class Forger(threading.Thread):
+class Forger(TopicTail):
     """A client connected as the bank, as a careless or compromised bank system might be: for
     every bank request of a run it reads, it answers that case's police step as completed,
-    first on the police's outcome topic, then on its own."""
+    first on the police's outcome topic, then on its own. It reads the bank's partitions from
+    their ends as they are when it is made, before the run starts, joining no group (a join
+    on a busy machine can take longer than the run's start)."""
 
     def __init__(self, info: ClusterInfo) -> None:
-        super().__init__(daemon=True)
+        super().__init__(info.bootstrap, [BANK_REQUESTS], name="forger", principal="bank")
         self.codec = AvroCodec(load_catalog())
-        # The bank's partitions taken directly, at their ends, before the run starts: a group
-        # join on a busy machine can take longer than the run's start (or not end at all).
-        self.consumer = KafkaConsumer(
-            **client(info, "bank"), group_id=None, enable_auto_commit=False
-        )
-        partitions = [
-            TopicPartition(BANK_REQUESTS, p)
-            for p in sorted(self.consumer.partitions_for_topic(BANK_REQUESTS) or ())
-        ]
-        self.consumer.assign(partitions)
-        self.consumer.seek_to_end()
-        for partition in partitions:
-            self.consumer.position(partition)
         self.producer = KafkaProducer(**client(info, "bank"), max_block_ms=10_000)
-        self.stopping = threading.Event()
-        self.partitions = len(partitions)
+        self.partitions = len(self._consumer.assignment())
         self.forged = self.refused_by_broker = self.taken_by_broker = 0
 
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            for records in self.consumer.poll(timeout_ms=200).values():
-                for record in records:
-                    self.forge(record)
+    def take(self, record: Any, seen: float) -> None:
+        self.forge(record)
 
     def forge(self, record: Any) -> None:
         trace = h.read(record.headers)
@@ -295,9 +280,8 @@ class Forger(threading.Thread):
         self.forged += 1
 
     def close(self) -> None:
-        self.stopping.set()
+        self.stop()
         self.join(timeout=10)
-        self.consumer.close()
         self.producer.close()
 
 
