@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property, lru_cache
@@ -183,6 +183,32 @@ def _cn_is_workday(day: date) -> bool:
         ) from None
 
 
+class _DayTotals:
+    """A value of each day summed from a first day: `before(day)` is its sum over the days
+    from the first up to ``day`` (negative, over those from ``day`` up to the first, before
+    it), kept in running tables, so that a span of months costs two look-ups."""
+
+    __slots__ = ("_backward", "_first", "_forward", "_of_day")
+
+    def __init__(self, first: date, of_day: Callable[[date], float]) -> None:
+        self._first, self._of_day = first, of_day
+        self._forward: list[float] = [0]
+        self._backward: list[float] = [0]
+
+    def before(self, day: date) -> float:
+        first = self._first
+        offset = (day - first).days
+        if offset >= 0:
+            table = self._forward
+            while len(table) <= offset:
+                table.append(table[-1] + self._of_day(first + timedelta(days=len(table) - 1)))
+            return table[offset]
+        back = self._backward
+        while len(back) <= -offset:
+            back.append(back[-1] + self._of_day(first - timedelta(days=len(back))))
+        return -back[-offset]
+
+
 # (open intervals as absolute sim seconds, total open seconds that day)
 _DayPlan = tuple[tuple[tuple[float, float], ...], float]
 
@@ -216,8 +242,6 @@ class WorkingCalendar:
     begun near its end) reaches past it, and no figure of the run is taken there."""
     _start_ts: float = field(init=False, repr=False)
     _days: dict[date, _DayPlan] = field(init=False, repr=False, default_factory=dict)
-    _forward_ordinals: list[int] = field(init=False, repr=False, default_factory=list)
-    _backward_ordinals: list[int] = field(init=False, repr=False, default_factory=lambda: [0])
     _offset: int | None = field(init=False, repr=False, default=None)
     """The time zone's fixed offset from UTC in seconds, when it has one (dates by arithmetic)."""
     _dates: dict[int, date] = field(init=False, repr=False, default_factory=dict)
@@ -228,8 +252,10 @@ class WorkingCalendar:
     the latencies of a case mostly start and end on one day."""
     _anchor: date = field(init=False, repr=False, default=_EPOCH)
     """The date of ``start``: where the running counts of days begin."""
-    _open_before: list[float] = field(init=False, repr=False, default_factory=lambda: [0.0])
-    _open_before_back: list[float] = field(init=False, repr=False, default_factory=lambda: [0.0])
+    _open_seconds: _DayTotals = field(init=False, repr=False)
+    """Open seconds summed day by day from ``start``'s date (`_open_until`)."""
+    _workdays: _DayTotals = field(init=False, repr=False)
+    """Working days counted day by day from ``start``'s date (`_workday_ordinal`)."""
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.start.utcoffset() is None:
@@ -241,6 +267,8 @@ class WorkingCalendar:
             raise CalendarError(f"holidays must be 'cn' or 'none', not {self.holidays!r}")
         self._start_ts = self.start.timestamp()
         self._anchor = self.start.date()
+        self._open_seconds = _DayTotals(self._anchor, lambda day: self._day(day)[1])
+        self._workdays = _DayTotals(self._anchor, self.is_workday)
         zone = self.start.tzinfo
         if isinstance(zone, _FIXED_ZONES):
             offset = zone.utcoffset(None)
@@ -413,7 +441,7 @@ class WorkingCalendar:
 
     def _open_until(self, t: float, day: date) -> float:
         """Open seconds from the start of the calendar's first day to ``t``, on ``day``."""
-        total = self._open_days_before(day)
+        total = self._open_seconds.before(day)
         intervals, day_total = self._day(day)
         if intervals and t >= intervals[-1][1]:
             return total + day_total
@@ -422,21 +450,6 @@ class WorkingCalendar:
                 break
             total += (hi if hi < t else t) - lo
         return total
-
-    def _open_days_before(self, day: date) -> float:
-        """The open seconds of the days from the calendar's first up to ``day`` (negative
-        before it); cached, like `_workday_ordinal`, so a span of months costs two look-ups."""
-        anchor = self._anchor
-        offset = (day - anchor).days
-        if offset >= 0:
-            table = self._open_before
-            while len(table) <= offset:
-                table.append(table[-1] + self._day(anchor + timedelta(days=len(table) - 1))[1])
-            return table[offset]
-        back = self._open_before_back
-        while len(back) <= -offset:
-            back.append(back[-1] + self._day(anchor - timedelta(days=len(back)))[1])
-        return -back[-offset]
 
     @property
     def working_day_seconds(self) -> float:
@@ -532,16 +545,5 @@ class WorkingCalendar:
 
     def _workday_ordinal(self, day: date) -> int:
         """A running count of working days such that ``ordinal(E) - ordinal(D)`` is the number
-        of working days in (D, E]; cached, so a span of months costs two look-ups."""
-        anchor = self._anchor
-        offset = (day - anchor).days
-        if offset >= 0:
-            table = self._forward_ordinals
-            while len(table) <= offset:
-                previous = table[-1] if table else 0
-                table.append(previous + self.is_workday(anchor + timedelta(days=len(table))))
-            return table[offset]
-        back = self._backward_ordinals
-        while len(back) <= -offset - 1:
-            back.append(back[-1] + self.is_workday(anchor - timedelta(days=len(back))))
-        return -back[-offset - 1]
+        of working days in (D, E]."""
+        return int(self._workdays.before(day + _ONE_DAY))
