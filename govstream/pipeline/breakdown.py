@@ -292,7 +292,8 @@ KEEP = 85.0
 report reads starts above it."""
 RECOUNT = 1024
 """Values told between two readings of a latency's floor, once it has that many; before, at
-every doubling from `FIRST_COUNT`."""
+every doubling from `FIRST_COUNT`; past four times as many, at every quarter more (a floor
+read from tens of thousands of values moves little with the next thousand)."""
 FIRST_COUNT = 256
 SAMPLE_FROM = 1000
 """Cases a band splits every one of before it samples them (`Band`)."""
@@ -301,20 +302,51 @@ Floor = Callable[[str, str, float], float]
 """A latency's value at a percentile so far, on a scale (the latency book's)."""
 
 
-class _Latency:
+class Latency:
     """One latency on one scale: its bands, the value under which a case is not split, and
-    the largest value left unsplit."""
+    the largest value left unsplit. The books hold on to it, so a case is told in one call."""
 
-    __slots__ = ("bands", "floor", "keep", "recount", "told", "unsplit")
+    __slots__ = (
+        "bands",
+        "floor",
+        "keep",
+        "metric",
+        "read_floor",
+        "recount",
+        "scale",
+        "told",
+        "unsplit",
+    )
 
-    def __init__(self, keep: float) -> None:
+    def __init__(self, metric: str, scale: str, keep: float, read_floor: Floor | None) -> None:
+        self.metric = metric
+        self.scale = scale
         self.bands: dict[int, Band] = {}
         self.keep = keep
+        self.read_floor = read_floor
         self.floor = -math.inf
         self.told = 0
-        self.recount = FIRST_COUNT if keep > 0 else -1
+        self.recount = FIRST_COUNT if keep > 0 and read_floor is not None else -1
         """The count at which the floor is read next."""
         self.unsplit = -math.inf
+
+    def band(self, value: float) -> Band | None:
+        """The band a case of `value` falls in (the caller counts it there, `Band.weight`,
+        and adds its parts if it is split), or None when it is under the floor."""
+        self.told = told = self.told + 1
+        if told == self.recount:
+            assert self.read_floor is not None
+            self.floor = self.read_floor(self.metric, self.scale, self.keep)
+            self.recount = told + min(told, max(RECOUNT, told // 4))
+        if value < self.floor:
+            if value > self.unsplit:
+                self.unsplit = value
+            return None
+        index = band_of(self.scale, value)
+        band = self.bands.get(index)
+        if band is None:
+            band = self.bands[index] = Band()
+        return band
 
 
 class Tails:
@@ -330,31 +362,21 @@ class Tails:
     def __init__(
         self, floor: Floor | None = None, keep: Mapping[tuple[str, str], float] | None = None
     ) -> None:
-        self._latencies: dict[tuple[str, str], _Latency] = {}
+        self._latencies: dict[tuple[str, str], Latency] = {}
         self._floor = floor
         self._keep = dict(keep or {})
 
-    def band(self, metric: str, scale: str, value: float) -> Band | None:
-        """The band a case of `value` falls in (the caller counts it there, `Band.weight`,
-        and adds its parts if it is split), or None when it is under the floor."""
+    def of(self, metric: str, scale: str) -> Latency:
+        """The latency `metric` on `scale`, made on first use."""
         key = (metric, scale)
         latency = self._latencies.get(key)
         if latency is None:
-            latency = self._latencies[key] = _Latency(self._keep.get(key, KEEP))
-        latency.told += 1
-        if latency.told == latency.recount and self._floor is not None:
-            latency.floor = self._floor(metric, scale, latency.keep)
-            latency.recount = min(2 * latency.recount, latency.recount + RECOUNT)
-        if value < latency.floor:
-            if value > latency.unsplit:
-                latency.unsplit = value
-            return None
-        index = band_of(scale, value)
-        bands = latency.bands
-        band = bands.get(index)
-        if band is None:
-            band = bands[index] = Band()
-        return band
+            keep = self._keep.get(key, KEEP)
+            latency = self._latencies[key] = Latency(metric, scale, keep, self._floor)
+        return latency
+
+    def band(self, metric: str, scale: str, value: float) -> Band | None:
+        return self.of(metric, scale).band(value)
 
     def metrics(self, scale: str = "latency") -> list[str]:
         return sorted(metric for metric, on in self._latencies if on == scale)
@@ -409,7 +431,7 @@ class Tails:
             key = (row["metric"], row["scale"])
             latency = self._latencies.get(key)
             if latency is None:
-                latency = self._latencies[key] = _Latency(KEEP)
+                latency = self._latencies[key] = Latency(*key, KEEP, None)
             if row["unsplit"] is not None:
                 latency.unsplit = max(latency.unsplit, row["unsplit"])
             for index, cases, seconds, earlier, parts in row["bands"]:

@@ -37,7 +37,7 @@ from govstream.pipeline.book import (
 )
 from govstream.pipeline.breakdown import (
     KEEP,
-    Band,
+    Latency,
     Leg,
     Tails,
     Trail,
@@ -281,6 +281,8 @@ class Ledger:
         self.tails = Tails(self._floor, _kept(scenario))
         """Each latency's parts, by band: where the time of its slowest cases went."""
         self._judged_in_days = _judged_in_days(scenario)
+        self._tail_scales: dict[str, tuple[Latency, tuple[Latency, ...]]] = {}
+        """Each latency's tails, found once (`_scales_of`)."""
         self._deliveries_judged = _deliveries_judged(scenario)
         self._span_ends = _span_ends(self.flow_ids, self.book.spans)
         self._spans_into = {
@@ -888,9 +890,12 @@ class Ledger:
         `by`: the unit whose delivery or answer ended it."""
         if end < start:
             end = start
-        band = self.tails.band(key, "latency", end - start)
-        in_days = self._judged_in_days.get(key)
-        if in_days is None:
+        scales = self._tail_scales.get(key)
+        if scales is None:
+            scales = self._tail_scales[key] = self._scales_of(key)
+        on_clock, in_days = scales
+        band = on_clock.band(end - start)
+        if not in_days:
             if band is None:
                 return  # far from every tail read: counted, not split
             weight = band.weight()
@@ -898,10 +903,13 @@ class Ledger:
                 return  # counted in its band, left out of its sample
             weights = [(band, weight)]
         else:
+            if days is None:
+                days = self.book.calendar.working_days_both(start, end)
+            bands = [band]
+            for on in in_days:
+                bands.append(on.band(days[0] if on.scale == "working_days" else days[1]))
             weights = [
-                (band, weight)
-                for band in (band, *self._day_bands(key, in_days, start, end, days))
-                if band is not None and (weight := band.weight())
+                (band, weight) for band in bands if band is not None and (weight := band.weight())
             ]
             if not weights:
                 return  # counted in its bands, left out of their samples
@@ -915,20 +923,10 @@ class Ledger:
         for band, weight in weights:
             band_add(band, parts, earlier, weight)
 
-    def _day_bands(
-        self,
-        key: str,
-        scales: tuple[str, ...],
-        start: float,
-        end: float,
-        days: tuple[float, int] | None,
-    ) -> list[Band | None]:
-        if days is None:
-            days = self.book.calendar.working_days_both(start, end)
-        return [
-            self.tails.band(key, scale, days[0] if scale == "working_days" else days[1])
-            for scale in scales
-        ]
+    def _scales_of(self, key: str) -> tuple[Latency, tuple[Latency, ...]]:
+        """A latency's tails on clock seconds and on each working-day scale it is judged on."""
+        in_days = self._judged_in_days.get(key, ())
+        return self.tails.of(key, "latency"), tuple(self.tails.of(key, s) for s in in_days)
 
     def _floor(self, metric: str, scale: str, percentile: float) -> float:
         """A latency's value so far at `percentile`, on `scale`: where its tails are split."""
