@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from functools import partial
+from typing import Any
 
 from processors.events import Emit, Record
 from processors.flow import FlowSpec, Step
 from processors.orchestrator import COMPLETED, REJECTED
+from producers.lazy import LazyRecord
 
 
 def outcome_for(
@@ -23,9 +26,13 @@ def outcome_for(
     reservation number); a rejected request answers with none.
     """
     case_id = str(request["case_id"])
-    reply = None
+    reply: Record | None = None
     if step.reply is not None and not rejected_reason:
-        reply = dict(step.reply(request, rng))
+        if isinstance(request, LazyRecord) and not request.drawn:
+            # the request's body was not built (the sim engine): nor is the answer, unless read
+            reply = LazyRecord({}, partial(_reply, step, request, rng), promised=step.reply_fields)
+        else:
+            reply = _reply(step, request, rng)
     value = {
         "case_id": case_id,
         "request_id": str(request["request_id"]),
@@ -37,3 +44,8 @@ def outcome_for(
         "reply": reply,
     }
     return Emit(flow.outcome_topic(flow.answerer(step)), case_id, value, step.agency, step.id)
+
+
+def _reply(step: Step, request: Record, rng: random.Random) -> dict[str, Any]:
+    assert step.reply is not None
+    return dict(step.reply(request, rng))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from processors.events import Emit, Record
@@ -33,6 +34,7 @@ from processors.flow import (
     item_unit,
     request_id,
 )
+from producers.lazy import LazyRecord
 
 CaseState = dict[str, Any]
 
@@ -184,10 +186,10 @@ class Progress:
 class Orchestrator:
     """Pure transitions over one case's state; the engine owns storage and clocks.
 
-    With `bodies=False` a request carries only its ids unless its step answers with data (a
-    request/reply step, whose answer is drawn from the request): an engine that sends no
-    message and checks no contract (the sim engine) has no use for the rest of the body, and
-    building it is most of the cost of emitting a request.
+    With `bodies=False` a request carries only its ids: an engine that sends no message and
+    checks no contract (the sim engine) has no use for the rest of the body, and building it
+    is most of the cost of emitting a request. A request/reply step's body is built only if
+    its answer is read (`_with_body`).
     """
 
     def __init__(
@@ -451,9 +453,10 @@ class Orchestrator:
                 continue
             wanted.discard(name)
             unit = item_unit(step.id, name)
-            value: dict[str, Any] = {"request_id": request_id(case_id, unit), "case_id": case_id}
+            value: Record = {"request_id": request_id(case_id, unit), "case_id": case_id}
             if self.bodies or step.reply is not None:
-                value.update(step.request(CaseView(case_id, view.trigger, view.replies, item)))
+                of_item = CaseView(case_id, view.trigger, view.replies, item)
+                value = self._with_body(step, of_item, value)
             emits.append(Emit(step.topic, case_id, value, step.agency, step.id))
         return emits
 
@@ -478,7 +481,16 @@ class Orchestrator:
         if not self.bodies and step.reply is None:
             return Emit(step.topic, case_id, head, step.agency, step.id)
         view = CaseView(case_id, state["trigger"], state["replies"])
-        return Emit(step.topic, case_id, {**head, **step.request(view)}, step.agency, step.id)
+        return Emit(step.topic, case_id, self._with_body(step, view, head), step.agency, step.id)
+
+    def _with_body(self, step: Step, view: CaseView, head: dict[str, Any]) -> Record:
+        """A request's ids and body. Without bodies, a request/reply step's body is built
+        only if its answer reads it: the answer is then drawn only if a later step reads it
+        (`processors.agency`), and most never are on an engine that sends no message."""
+        assert step.request is not None
+        if self.bodies:
+            return {**head, **step.request(view)}
+        return LazyRecord(head, partial(step.request, view))
 
     def _withdrawal(self, deadline: Step, state: CaseState) -> Emit:
         """Tells the timer a deadline is no longer needed: the step it was for has started.
@@ -520,7 +532,7 @@ def _keep(state: CaseState, unit: str, outcome: Record, delivered_at: float | No
         state["delivered"][unit] = delivered_at
     reply = outcome.get("reply")
     if reply:
-        state["replies"][unit] = dict(reply)
+        state["replies"][unit] = reply if isinstance(reply, LazyRecord) else dict(reply)
 
 
 def _lacks_reply(step: Step, outcome: Record) -> bool:

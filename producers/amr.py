@@ -66,20 +66,28 @@ class CompanyDeregistrationGenerator:
         return dict(self.lazy(case_id, on))
 
     def lazy(self, case_id: str, on: dt.date) -> LazyRecord:
-        """The same deregistration, its company's names and numbers drawn only when read:
-        who must act depends only on what the company holds (`lazy.py`)."""
+        """The same deregistration, drawn only as far as it is read: who must act depends
+        only on what the company holds, and on how many of each, not on which (`lazy.py`)."""
         rng = self._rng
-        known = {
-            "case_id": case_id,
-            "deregistration_type": self._deregistration_type(),
-            "deregistered_on": on,
-            "seals": draw_seals(rng),
-            "bank_accounts": draw_bank_accounts(rng, self._account_count.pick(rng)),
-            "housing_fund_account": self._housing_fund_account(),
-        }
-        return LazyRecord(known, partial(self._company, case_id))
+        extra_seals = _EXTRA_SEAL_COUNT.pick(rng)
+        accounts = self._account_count.pick(rng)
+        housing_fund = rng.random() < self.mix.housing_fund_probability
+        return LazyRecord(
+            {
+                "case_id": case_id,
+                "deregistration_type": self._deregistration_type(),
+                "deregistered_on": on,
+                "housing_fund_account": None,
+            },
+            partial(self._company, case_id, extra_seals, accounts, housing_fund),
+            lists={"seals": 1 + extra_seals, "bank_accounts": accounts},
+            records=("housing_fund_account",) if housing_fund else (),
+        )
 
-    def _company(self, case_id: str) -> dict[str, Any]:
+    def _company(
+        self, case_id: str, extra_seals: int, accounts: int, housing_fund: bool
+    ) -> dict[str, Any]:
+        """What the company is and holds, from the case's own stream."""
         rng = case_stream(self._seed, case_id)
         return {
             "event_id": event_id(rng),
@@ -90,6 +98,9 @@ class CompanyDeregistrationGenerator:
                 "id_number": identifiers.resident_id(rng),
             },
             "registered_address": names.yuzhong_address(rng).text,
+            "seals": draw_seals(rng, extra_seals),
+            "bank_accounts": draw_bank_accounts(rng, accounts),
+            "housing_fund_account": _housing_fund_account(rng) if housing_fund else None,
         }
 
     def _deregistration_type(self) -> str:
@@ -100,23 +111,23 @@ class CompanyDeregistrationGenerator:
             return "COMPULSORY"
         return "ORDINARY"
 
-    def _housing_fund_account(self) -> dict[str, Any] | None:
-        rng = self._rng
-        if rng.random() >= self.mix.housing_fund_probability:
-            return None
-        # Deregistering companies are mostly small: employees skew towards a handful.
-        employees = max(1, min(300, round(rng.lognormvariate(1.3, 0.9))))
-        return {
-            "unit_account_number": identifiers.housing_fund_unit_account(rng),
-            "employees": employees,
-        }
+
+def _housing_fund_account(rng: random.Random) -> dict[str, Any]:
+    # Deregistering companies are mostly small: employees skew towards a handful.
+    employees = max(1, min(300, round(rng.lognormvariate(1.3, 0.9))))
+    return {
+        "unit_account_number": identifiers.housing_fund_unit_account(rng),
+        "employees": employees,
+    }
 
 
-def draw_seals(rng: random.Random) -> list[dict[str, str]]:
+def draw_seals(rng: random.Random, extra: int | None = None) -> list[dict[str, str]]:
     """A company's registered seals, as the police cancel them: the official seal always, up
-    to three others, each kind at most once. Shared by every source that lists a company's
-    seals (deregistration, bankruptcy), so the seals look alike wherever they come from."""
-    extra = _EXTRA_SEAL_COUNT.pick(rng)
+    to three others (`extra`, drawn where not given), each kind at most once. Shared by every
+    source that lists a company's seals (deregistration, bankruptcy), so the seals look alike
+    wherever they come from."""
+    if extra is None:
+        extra = _EXTRA_SEAL_COUNT.pick(rng)
     kinds = ["OFFICIAL", *rng.sample(_EXTRA_SEAL_KINDS, extra)]
     numbers = _distinct(lambda: identifiers.seal_number(rng), len(kinds))
     return [{"seal_no": n, "kind": k} for n, k in zip(numbers, kinds, strict=True)]

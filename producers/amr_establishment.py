@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from producers import identifiers, names
 from producers.draw import Weighted
 from producers.ids import event_id
+from producers.lazy import LazyRecord, case_stream
 
 TOPIC = "amr.company-established.v1"
 
@@ -80,12 +82,14 @@ class EstablishmentMix:
 
 
 class CompanyEstablishmentGenerator:
-    """Draws `CompanyEstablished` values; all randomness comes from the given `rng`."""
+    """Draws `CompanyEstablished` values; all randomness comes from the given `rng` (a
+    company's names and people from a stream its case seeds)."""
 
     topic = TOPIC
 
     def __init__(self, rng: random.Random, mix: EstablishmentMix | None = None) -> None:
         self._rng = rng
+        self._seed = rng.getrandbits(32)
         self.mix = mix if mix is not None else EstablishmentMix()
         self._size = Weighted(SIZES, self.mix.size_weights)
         weights = self.mix.micro_employee_weights
@@ -93,21 +97,32 @@ class CompanyEstablishmentGenerator:
 
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
         """One company established on `on`, valid for f01/CompanyEstablished.avsc."""
-        rng = self._rng
-        size = self._size.pick(rng)
+        return dict(self.lazy(case_id, on))
+
+    def lazy(self, case_id: str, on: dt.date) -> LazyRecord:
+        """The same company, drawn only as far as it is read: who must act depends only on
+        whether it has employees, not on who they are (`lazy.py`)."""
+        size = self._size.pick(self._rng)
+        employees = self._employee_count(size)
+        return LazyRecord(
+            {"case_id": case_id, "established_on": on, "enterprise_size": size},
+            partial(self._company, case_id, on, size, employees),
+            lists={"employees": employees},
+        )
+
+    def _company(self, case_id: str, on: dt.date, size: str, employees: int) -> dict[str, Any]:
+        """The company's names, numbers and people, from the case's own stream."""
+        rng = case_stream(self._seed, case_id)
         name = names.company_name(rng)
         bank = identifiers.pick_bank(rng)
         born_from, born_until = identifiers.born_between(on, 22, 65)
         return {
             "event_id": event_id(rng),
-            "case_id": case_id,
             "uscc": identifiers.uscc(rng),
             "company_name": name,
             "legal_form": "JOINT_STOCK" if name.endswith("股份有限公司") else "LIMITED_LIABILITY",
-            "established_on": on,
             "registered_address": names.yuzhong_address(rng).text,
             "registered_capital_yuan": _CAPITAL_OF[size].pick(rng),
-            "enterprise_size": size,
             "vat_taxpayer_kind": "GENERAL" if rng.random() < _GENERAL_VAT[size] else "SMALL_SCALE",
             "legal_representative": {
                 "name": names.person_name(rng),
@@ -117,7 +132,7 @@ class CompanyEstablishmentGenerator:
                 "phone": identifiers.mobile_phone(rng),
             },
             "account_bank": {"bank_name": bank.name, "bank_code": bank.code},
-            "employees": [self._employee(on) for _ in range(self._employee_count(size))],
+            "employees": [self._employee(rng, on) for _ in range(employees)],
         }
 
     def _employee_count(self, size: str) -> int:
@@ -128,8 +143,7 @@ class CompanyEstablishmentGenerator:
         # Skewed to the low end of the class: few firms start near the next threshold.
         return low + min(high - low, round(rng.expovariate(3.0 / (high - low))))
 
-    def _employee(self, on: dt.date) -> dict[str, Any]:
-        rng = self._rng
+    def _employee(self, rng: random.Random, on: dt.date) -> dict[str, Any]:
         born_from, born_until = identifiers.born_between(on, 18, 59)
         wage = rng.lognormvariate(0.0, 0.45) * self.mix.median_monthly_wage_yuan
         return {

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from producers import identifiers, names
 from producers.draw import Weighted
 from producers.ids import event_id
+from producers.lazy import LazyRecord, case_stream
 
 TOPIC = "real-estate.registration-applied.v1"
 
@@ -55,29 +57,39 @@ class RegistrationMix:
 
 
 class RegistrationApplicationGenerator:
-    """Draws `RegistrationApplied` values; all randomness comes from the given `rng`."""
+    """Draws `RegistrationApplied` values; all randomness comes from the given `rng` (each
+    case's from a stream seeded by it)."""
 
     topic = TOPIC
 
     def __init__(self, rng: random.Random, mix: RegistrationMix | None = None) -> None:
-        self._rng = rng
+        self._seed = rng.getrandbits(32)
         self.mix = mix if mix is not None else RegistrationMix()
         self._kind = Weighted(KINDS, self.mix.kind_weights)
 
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
         """One application accepted on `on`, valid for f09/RegistrationApplied.avsc."""
-        rng = self._rng
+        return dict(self.lazy(case_id, on))
+
+    def lazy(self, case_id: str, on: dt.date) -> LazyRecord:
+        """The same application, drawn only if read: no step depends on what is transferred
+        or to whom, only on the application being made (`lazy.py`)."""
+        return LazyRecord(
+            {"case_id": case_id, "applied_on": on}, partial(self._application, case_id, on)
+        )
+
+    def _application(self, case_id: str, on: dt.date) -> dict[str, Any]:
+        """What is transferred and between whom, from the case's own stream."""
+        rng = case_stream(self._seed, case_id)
         mix = self.mix
         kind = self._kind.pick(rng)
         commercial = rng.random() < mix.commercial_probability
-        prop = self._property(commercial)
+        prop = self._property(rng, commercial)
         company_buyer = commercial and kind in ("SALE", "NEW_HOUSE")
         company_buyer = company_buyer and rng.random() < mix.company_buyer_probability
         return {
             "event_id": event_id(rng),
-            "case_id": case_id,
             "application_no": identifiers.registration_application_no(rng, on),
-            "applied_on": on,
             "registration_kind": kind,
             "property": prop,
             "previous_certificate_no": (
@@ -88,13 +100,12 @@ class RegistrationApplicationGenerator:
             "contract_no": (
                 identifiers.sale_contract_no(rng, on) if kind in ("SALE", "NEW_HOUSE") else None
             ),
-            "taxable_value_yuan": self._value(prop),
-            "transferor": self._transferor(kind, on, commercial),
-            "transferees": self._transferees(kind, on, commercial, company_buyer),
+            "taxable_value_yuan": self._value(rng, prop),
+            "transferor": self._transferor(rng, kind, on, commercial),
+            "transferees": self._transferees(rng, kind, on, commercial, company_buyer),
         }
 
-    def _property(self, commercial: bool) -> dict[str, Any]:
-        rng = self._rng
+    def _property(self, rng: random.Random, commercial: bool) -> dict[str, Any]:
         if commercial:
             use = "COMMERCIAL" if rng.random() < 0.6 else "OFFICE"
             area = rng.lognormvariate(4.4, 0.7)  # median about 80 m², long tail of whole floors
@@ -108,38 +119,37 @@ class RegistrationApplicationGenerator:
             "floor_area_m2": round(min(max(area, 12.0), 5000.0), 2),
         }
 
-    def _value(self, prop: dict[str, Any]) -> int:
+    def _value(self, rng: random.Random, prop: dict[str, Any]) -> int:
         median, sigma = _PRICE_PER_M2[prop["use"]]
-        price = median * self._rng.lognormvariate(0.0, sigma)
+        price = median * rng.lognormvariate(0.0, sigma)
         return int(round(price * prop["floor_area_m2"], -2))
 
-    def _transferor(self, kind: str, on: dt.date, commercial: bool) -> dict[str, Any]:
-        rng = self._rng
+    def _transferor(
+        self, rng: random.Random, kind: str, on: dt.date, commercial: bool
+    ) -> dict[str, Any]:
         if kind == "NEW_HOUSE":
-            return self._company(developer=True)
+            return self._company(rng, developer=True)
         if kind == "SALE" and commercial and rng.random() < 0.3:
-            return self._company(developer=False)
+            return self._company(rng, developer=False)
         # An estate is registered in the deceased's name, so no phone for inheritance.
-        return self._person(on, 25, 90, with_phone=kind != "INHERITANCE")
+        return self._person(rng, on, 25, 90, with_phone=kind != "INHERITANCE")
 
     def _transferees(
-        self, kind: str, on: dt.date, commercial: bool, company_buyer: bool
+        self, rng: random.Random, kind: str, on: dt.date, commercial: bool, company_buyer: bool
     ) -> list[dict[str, Any]]:
-        rng = self._rng
         if company_buyer:
-            return [self._company(developer=False)]
+            return [self._company(rng, developer=False)]
         if kind == "INHERITANCE":
             count = _HEIRS.pick(rng)
         elif not commercial and rng.random() < self.mix.co_owner_probability:
             count = 2
         else:
             count = 1
-        return [self._person(on, 22, 75, with_phone=True) for _ in range(count)]
+        return [self._person(rng, on, 22, 75, with_phone=True) for _ in range(count)]
 
     def _person(
-        self, on: dt.date, youngest: int, oldest: int, *, with_phone: bool
+        self, rng: random.Random, on: dt.date, youngest: int, oldest: int, *, with_phone: bool
     ) -> dict[str, Any]:
-        rng = self._rng
         born_from, born_until = identifiers.born_between(on, youngest, oldest)
         return {
             "name": names.person_name(rng),
@@ -148,8 +158,7 @@ class RegistrationApplicationGenerator:
             "phone": identifiers.mobile_phone(rng) if with_phone else None,
         }
 
-    def _company(self, *, developer: bool) -> dict[str, Any]:
-        rng = self._rng
+    def _company(self, rng: random.Random, *, developer: bool) -> dict[str, Any]:
         name = names.company_name(rng)
         if developer:
             # company_name is 重庆 + a two-character trade name + ...: keep the trade name.

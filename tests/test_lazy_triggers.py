@@ -11,29 +11,45 @@ from cli_runner import ROOT
 
 from govstream.engines.sim.engine import SimEngine
 from govstream.scenario.loader import load_scenario
+from processors import FLOWS
+from processors.agency import outcome_for
+from processors.f09_m26_property_tax_certificate import TAX_STEP
+from processors.orchestrator import Orchestrator
 from producers import lazy
 from producers.amr import CompanyDeregistrationGenerator
+from producers.amr_establishment import CompanyEstablishmentGenerator
 from producers.ids import case_id
+from producers.real_estate_registration import RegistrationApplicationGenerator
 
 ON = dt.date(2021, 9, 1)
 
 
-def test_a_lazy_deregistration_is_the_whole_one_whether_or_not_the_others_were_read() -> None:
+@pytest.mark.parametrize(
+    ("generator", "flow_id"),
+    [
+        (CompanyDeregistrationGenerator, "F03"),
+        (CompanyEstablishmentGenerator, "F01"),
+        (RegistrationApplicationGenerator, "F09"),
+    ],
+)
+def test_a_lazy_trigger_is_the_whole_one_whether_or_not_the_others_were_read(
+    generator: type, flow_id: str
+) -> None:
     """Two generators on one seed: one makes whole triggers (the Kafka engine's), the other
     lazy ones, of which only every third is read past its routing facts. Each is the same
-    record: a company's names and numbers come from its own stream, not from the order."""
-    whole = CompanyDeregistrationGenerator(random.Random(5))
-    drawn = CompanyDeregistrationGenerator(random.Random(5))
+    record: a case's names and numbers come from its own stream, not from the order."""
+    whole = generator(random.Random(5))
+    drawn = generator(random.Random(5))
     lazies = []
     for n in range(1, 301):
-        record = drawn.lazy(case_id("F03", n), ON)
+        record = drawn.lazy(case_id(flow_id, n), ON)
         if n % 3 == 0:
-            assert record["company_name"]  # read past the routing facts
+            assert record["event_id"]  # read past the routing facts
         lazies.append(record)
     for n, record in enumerate(lazies, start=1):
-        assert dict(record) == whole.generate(case_id("F03", n), ON)
-    names = {record["company_name"] for record in lazies}
-    assert len(names) > 250, "each company its own name"
+        assert dict(record) == whole.generate(case_id(flow_id, n), ON)
+    events = {record["event_id"] for record in lazies}
+    assert len(events) == 300, "each case its own draws"
 
 
 def test_a_lazy_record_reads_as_a_dict() -> None:
@@ -44,20 +60,64 @@ def test_a_lazy_record_reads_as_a_dict() -> None:
         record["c"]
 
 
-def test_the_sim_engine_routes_f03_without_drawing_a_company(
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_field_known_by_its_shape_is_drawn_with_the_rest_when_read_inside() -> None:
+    """A list known by its length, a record known to be there: what routes a case is read
+    without drawing, and reading inside either draws the rest once, for both."""
+    drawn: list[int] = []
+
+    def rest() -> dict:
+        drawn.append(1)
+        return {"name": "x", "accounts": ["a", "b"], "fund": {"number": 7}}
+
+    record = lazy.LazyRecord({"id": 1}, rest, lists={"accounts": 2}, records=("fund",))
+    accounts, fund = record["accounts"], record["fund"]
+    assert len(accounts) == 2 and bool(accounts) and record.get("fund") is not None
+    assert drawn == []
+    assert accounts[1] == "b" and list(accounts) == ["a", "b"] and fund["number"] == 7
+    assert drawn == [1]
+    assert dict(record) == {"id": 1, "name": "x", "accounts": ["a", "b"], "fund": {"number": 7}}
+    assert type(record["accounts"]) is list and type(record["fund"]) is dict
+
+
+@pytest.mark.parametrize(
+    "scenario_file",
+    ["deregistration-fanout.yaml", "company-establishment.yaml", "property-registration-tax.yaml"],
+)
+def test_the_sim_engine_routes_a_flow_without_drawing_its_triggers(
+    scenario_file: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What the lever is for: a sim run of F03 reads no trigger past its routing facts."""
+    """What the lever is for: a sim run reads no trigger past its routing facts, and builds
+    no request/reply step's body nor its answer, which no later step reads on that engine."""
     drawn: list[str] = []
     whole = lazy.LazyRecord._whole
 
     def counted(self: lazy.LazyRecord) -> dict:
         if self._rest is not None:
-            drawn.append(self._known["case_id"])
+            drawn.append(repr(self))
         return whole(self)
 
     monkeypatch.setattr(lazy.LazyRecord, "_whole", counted)
-    scenario = load_scenario(ROOT / "scenarios" / "deregistration-fanout.yaml", ["duration=5d"])
+    scenario = load_scenario(ROOT / "scenarios" / scenario_file, ["duration=5d"])
     result = SimEngine(scenario).run()
     assert result.counts.cases_completed > 50
     assert drawn == []
+
+
+def test_an_answer_not_built_is_the_one_built_when_read() -> None:
+    """F09's tax answer, on the sim engine: the request's body and the certificate are drawn
+    only when the certificate is read, and are then what the Kafka engine's agency draws from
+    the whole request."""
+    flow = FLOWS["F09"]
+    step = flow.step(TAX_STEP)
+    made = RegistrationApplicationGenerator(random.Random(3))
+    opened = Orchestrator(flow, bodies=False).open(None, made.lazy("F09-00000001", ON), 0.0, 0.0)
+    (request,) = [emit.value for emit in opened.emits if emit.step == TAX_STEP]
+    assert isinstance(request, lazy.LazyRecord) and not request.drawn
+    reply = outcome_for(flow, step, request, random.Random(9)).value["reply"]
+    assert "tax_certificate_no" in reply and not request.drawn
+    sent = Orchestrator(flow).open(None, made.generate("F09-00000001", ON), 0.0, 0.0)
+    (whole,) = [emit.value for emit in sent.emits if emit.step == TAX_STEP]
+    assert dict(request) == whole
+    answered = outcome_for(flow, step, whole, random.Random(9)).value["reply"]
+    assert reply["tax_certificate_no"] == answered["tax_certificate_no"]
+    assert request.drawn

@@ -420,7 +420,7 @@ class SimEngine:
             self._start(started.flow, dict(started.emit.value), started.at, self.env.now)
         for emit in progress.emits:
             request_id = str(emit.value["request_id"])
-            if emit.value.get("withdrawn"):
+            if emit.recipient is None and emit.value.get("withdrawn"):  # only waits withdraw
                 withdrawn = self.open_requests.get(request_id)
                 if isinstance(withdrawn, _Wait):
                     withdrawn.withdraw()
