@@ -453,10 +453,11 @@ class Orchestrator:
                 continue
             wanted.discard(name)
             unit = item_unit(step.id, name)
-            value: Record = {"request_id": request_id(case_id, unit), "case_id": case_id}
+            head = {"request_id": request_id(case_id, unit), "case_id": case_id}
+            value: Record = head
             if self.bodies or step.reply is not None:
                 of_item = CaseView(case_id, view.trigger, view.replies, item)
-                value = self._with_body(step, of_item, value)
+                value = self._with_body(step, of_item, head)
             emits.append(Emit(step.topic, case_id, value, step.agency, step.id))
         return emits
 

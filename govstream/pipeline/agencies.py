@@ -66,7 +66,8 @@ class AgencyPool:
         self.flows = flows
         self.hours = AgencyHours(spec, calendar)
         self.rng = seeded(scenario.seed, f"agency:{name}")
-        """For the data an answer carries (a reserved account number), drawn as answers go."""
+        """For the data an answer carries (a reserved account number), drawn as answers go
+        (on the sim engine, which sends no message, as they are first read)."""
         self._longest = longest_draw(scenario)
         self._work = KeyedDraws(scenario.seed, "service")
         self._refusals = KeyedDraws(scenario.seed, "rejection")

@@ -267,11 +267,11 @@ class Ledger:
         }
         """Each flow's deadlines -> the step each is for (`Step.until`)."""
         self.beside = BesideBook(scenario)
+        """Subscribers' checks, retractions and counted values (`exposures.py`)."""
         self.conformance = ConformanceBook(scenario, calendar)
         """External agencies' answers, judged (`conformance.py`)."""
         self._external = bool(self.conformance)
         """Whether any agency is external: most runs have none, and every answer asks."""
-        """Subscribers' checks, retractions and counted values (`exposures.py`)."""
         self._retraction = {
             f: publication.retracted
             for f in self.flow_ids
@@ -284,16 +284,16 @@ class Ledger:
         self._tail_scales: dict[str, tuple[Latency, tuple[Latency, ...]]] = {}
         """Each latency's tails, found once (`_scales_of`)."""
         self._deliveries_judged = _deliveries_judged(scenario)
+        """Deliveries a target reads: the only ones split, a delivery being transport and the
+        steps before it."""
         self._span_ends = _span_ends(self.flow_ids, self.book.spans)
+        """The marks spans end at, by the flow whose case sets them: what a span is split
+        from (`Trail.set_by`)."""
         self._spans_into = {
             flow_id: {span.end.partition(":")[0] for span in spans if ":" in span.end}
             for flow_id, spans in self.book.spans.items()
         }
         """Each flow's spans' other flows: the hand-overs whose upstream legs a walk needs."""
-        """The marks spans end at, by the flow whose case sets them: what a span is split
-        from (`Trail.set_by`)."""
-        """Deliveries a target reads: the only ones split, a delivery being transport and the
-        steps before it."""
 
     # -- what the engines tell ------------------------------------------------------------------
 
