@@ -9,10 +9,11 @@ import pytest
 
 from govstream.cli import main
 from govstream.pipeline.agencies import Waits, agency_pools
-from govstream.pipeline.draws import KeyedDraws, run_free
+from govstream.pipeline.draws import KeyedDraws
 from govstream.pipeline.exchange import Crossing, Exchange
 from govstream.scenario.calendar import scenario_calendar
 from govstream.scenario.loader import ScenarioError, load_scenario
+from producers.ids import run_free
 
 ROOT = Path(__file__).resolve().parents[1]
 FANOUT = ROOT / "scenarios" / "deregistration-fanout.yaml"

@@ -13,14 +13,9 @@ from __future__ import annotations
 
 from hashlib import blake2b
 
+from producers.ids import run_free
+
 _UNIT = 2.0**-53
-
-
-def run_free(case_id: str) -> str:
-    """A case's id without the run id the kafka engine puts in it (`F03-<run>-0000001` and
-    `F03-0000001` are the same case of the schedule)."""
-    flow_id, *_, number = case_id.split("-")
-    return f"{flow_id}-{number}"
 
 
 class KeyedDraws:
