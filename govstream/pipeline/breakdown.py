@@ -375,9 +375,6 @@ class Tails:
             latency = self._latencies[key] = Latency(metric, scale, keep, self._floor)
         return latency
 
-    def band(self, metric: str, scale: str, value: float) -> Band | None:
-        return self.of(metric, scale).band(value)
-
     def metrics(self, scale: str = "latency") -> list[str]:
         return sorted(metric for metric, on in self._latencies if on == scale)
 
