@@ -190,6 +190,10 @@ class Orchestrator:
     checks no contract (the sim engine) has no use for the rest of the body, and building it
     is most of the cost of emitting a request. A request/reply step's body is built only if
     its answer is read (`_with_body`).
+
+    With `in_place=True` an answer changes the state it is given rather than a copy: for an
+    engine that holds the only reference to a case's state and keeps what a transition
+    returns (the sim engine). A changelog-backed table needs a new value each time.
     """
 
     def __init__(
@@ -199,6 +203,7 @@ class Orchestrator:
         bodies: bool = True,
         joins: Mapping[str, ItemJoin] | None = None,
         downstream: Mapping[str, str] | None = None,
+        in_place: bool = False,
     ) -> None:
         """`joins` sets when a step done per item has finished, where a scenario says other
         than its flow; `downstream` maps each flow this one may hand over to in the run to
@@ -206,10 +211,14 @@ class Orchestrator:
         self.flow = flow
         self.name = flow.orchestrator
         self.bodies = bodies
+        self.in_place = in_place
         self._steps = {step.id: step for step in flow.steps}
         self._joins = dict(joins or {})
         self._downstream = dict(downstream or {})
         self._per_item = {step.id for step in flow.steps if step.each is not None}
+        self._fan_out = not any(step.after for step in flow.steps)
+        """Every step falls due as the case opens (F03, F10): an answer can make no other
+        step due, so recording one skips the walk of the graph (`_settle`)."""
 
     def open(
         self, state: CaseState | None, trigger: Record, opened_at: float, now: float
@@ -269,10 +278,12 @@ class Orchestrator:
             return self._refused(state, seen, UNREQUESTED)
         if _lacks_reply(step, outcome):
             return self._refused(state, seen, REPLY_FIELDS_MISSING)
-        current = _copy(state)
+        current = state if self.in_place else _copy(state)
         current["done"][step_id] = {"at": at, "status": seen.status}
         _keep(current, step_id, outcome, delivered_at)
         seen.event = ANSWERED
+        if self._fan_out:
+            return self._settle(current, at, seen, [], finished=step_id)
         return self._advance(current, at, seen, finished=step_id)
 
     def _record_item(
@@ -300,7 +311,7 @@ class Orchestrator:
             return Progress(state, seen)
         if _lacks_reply(step, outcome):
             return self._refused(state, seen, REPLY_FIELDS_MISSING)
-        current = _copy(state)
+        current = state if self.in_place else _copy(state)
         answers = current["items"][step.id] = dict(items)
         answers[item] = {"at": at, "status": seen.status}
         _keep(current, unit, outcome, delivered_at)
@@ -312,6 +323,8 @@ class Orchestrator:
                 current["done"][step.id] = {"at": at, "status": status}
                 seen.joined = (step.id,)
                 finished = step.id
+        if self._fan_out:
+            return self._settle(current, at, seen, [], finished=finished)
         return self._advance(current, at, seen, finished=finished)
 
     def _joined(self, step: Step, answers: Mapping[str, Any]) -> str | None:
@@ -410,6 +423,21 @@ class Orchestrator:
         transition.requested = tuple(requested)
         transition.skipped = tuple(skipped)
         transition.cancelled = tuple(cancelled)
+        return self._settle(state, now, transition, emits, finished=finished, opening=opening)
+
+    def _settle(
+        self,
+        state: CaseState,
+        now: float,
+        transition: Transition,
+        emits: list[Emit],
+        *,
+        finished: str | None = None,
+        opening: bool = False,
+    ) -> Progress:
+        """What follows once the steps due are out: the case's completion, and the cases it
+        hands over to (see `_advance`)."""
+        done = state["done"]
         completion = self._completion(state)
         started: list[Started] = []
         at = float(state["opened_at"]) if opening else now

@@ -256,10 +256,15 @@ class SimEngine:
         self.env = simpy.Environment()
         self.calendar = scenario_calendar(scenario)
         self.flow_ids = list(scenario.flows)
-        # No message leaves the sim engine: requests carry a body only where an answer reads it.
+        # No message leaves the sim engine: requests carry a body only where an answer reads
+        # it. A case's state lives only in `states`, so an answer changes it in place.
         self.orchestrators = {
             f: Orchestrator(
-                FLOWS[f], bodies=False, joins=scenario.joins(f), downstream=scenario.downstream(f)
+                FLOWS[f],
+                bodies=False,
+                joins=scenario.joins(f),
+                downstream=scenario.downstream(f),
+                in_place=True,
             )
             for f in self.flow_ids
         }
