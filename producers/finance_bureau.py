@@ -17,11 +17,13 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from producers import identifiers, names
 from producers.draw import Weighted, digits
 from producers.ids import event_id
+from producers.lazy import LazyRecord, case_stream
 
 TOPIC = "finance-bureau.award-notice-published.v1"
 
@@ -127,12 +129,14 @@ class ProcurementMix:
 
 
 class AwardNoticeGenerator:
-    """Draws `AwardNoticePublished` values; all randomness comes from the given `rng`."""
+    """Draws `AwardNoticePublished` values; all randomness comes from the given `rng` (a
+    notice's project, purchaser and supplier from a stream its case seeds)."""
 
     topic = TOPIC
 
     def __init__(self, rng: random.Random, mix: ProcurementMix | None = None) -> None:
         self._rng = rng
+        self._seed = rng.getrandbits(32)
         self.mix = mix if mix is not None else ProcurementMix()
         self._category = Weighted(CATEGORIES, self.mix.category_weights)
         self._serial = 0
@@ -145,42 +149,44 @@ class AwardNoticeGenerator:
 
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
         """One award notice published on `on`, valid for f17/AwardNoticePublished.avsc."""
-        rng = self._rng
-        mix = self.mix
+        return dict(self.lazy(case_id, on))
+
+    def lazy(self, case_id: str, on: dt.date) -> LazyRecord:
+        """The same notice, drawn only as far as it is read: whether the case has a
+        prepayment to pay, and whether that meets measure 15's floor, depend only on the
+        prepayment offered and on whether the supplier is a small or medium firm, not on who
+        buys what from whom for how much (`lazy.py`)."""
         self._serial += 1
+        sme = self._rng.random() < self.mix.sme_probability
+        prepayment = self._prepayment(sme)
+        return LazyRecord(
+            {"case_id": case_id, "notice_published_on": on, "prepayment": prepayment},
+            partial(self._notice, case_id, on, self._serial, sme),
+            records={"supplier": {"sme": sme}},
+        )
+
+    def _notice(self, case_id: str, on: dt.date, serial: int, sme: bool) -> dict[str, Any]:
+        """What is bought, by whom, from whom and for how much, from the case's own stream.
+        The project number counts the notices in the order they were made, drawn or not."""
+        rng = case_stream(self._seed, case_id)
         category = self._category.pick(rng)
         purchaser = rng.choice(self._purchasers)
-        sme = rng.random() < mix.sme_probability
         median, sigma = _AMOUNT_YUAN[category]
         yuan = min(max(rng.lognormvariate(math.log(median), sigma), 5_000.0), 50_000_000.0)
         return {
             "event_id": event_id(rng),
-            "case_id": case_id,
-            "project_no": project_no(on.year, self._serial),
+            "project_no": project_no(on.year, serial),
             "project_name": f"{purchaser['name']}{rng.choice(_SUBJECTS[category])}项目",
             "category": category,
             "procurement_method": _METHOD.pick(rng),
-            "notice_published_on": on,
             "purchaser": dict(purchaser),
-            "supplier": self._supplier(sme),
+            "supplier": _supplier(rng, sme),
             "award_amount_fen": round(yuan * 100),
-            "prepayment": self._prepayment(sme),
-        }
-
-    def _supplier(self, sme: bool) -> dict[str, Any]:
-        rng = self._rng
-        division = _SUPPLIER_DIVISION.pick(rng)
-        bank = identifiers.pick_bank(rng)
-        return {
-            "name": names.company_name(rng),
-            "uscc": identifiers.uscc(rng, division),
-            "sme": sme,
-            "bank_name": bank.name,
-            "bank_code": bank.code,
-            "account_number": identifiers.bank_account_number(rng, bank),
         }
 
     def _prepayment(self, sme: bool) -> dict[str, Any]:
+        """The prepayment the procurement documents offer: a routing fact (`lazy`), so from
+        the generator's own stream."""
         rng = self._rng
         if rng.random() < self.mix.waived_probability:
             return {"percent": 0, "waived": True}
@@ -189,6 +195,21 @@ class AwardNoticeGenerator:
         else:
             percent = rng.choice(_SHORT_OF_FLOOR[sme])
         return {"percent": percent, "waived": False}
+
+
+def _supplier(rng: random.Random, sme: bool) -> dict[str, Any]:
+    """The winning supplier as the treasury pays it: a firm near Yuzhong, with the account
+    the payments go to. `sme` is drawn apart, with the routing facts (`lazy`)."""
+    division = _SUPPLIER_DIVISION.pick(rng)
+    bank = identifiers.pick_bank(rng)
+    return {
+        "name": names.company_name(rng),
+        "uscc": identifiers.uscc(rng, division),
+        "sme": sme,
+        "bank_name": bank.name,
+        "bank_code": bank.code,
+        "account_number": identifiers.bank_account_number(rng, bank),
+    }
 
 
 def prepayment_floor(sme: bool) -> int:

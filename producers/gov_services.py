@@ -16,11 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from producers import identifiers, names
 from producers.draw import Weighted, digits
 from producers.ids import event_id
+from producers.lazy import LazyRecord, case_stream
 
 TOPIC = "gov-services.utility-connection-applied.v1"
 
@@ -83,17 +85,26 @@ class UtilityConnectionMix:
 
 
 class UtilityConnectionGenerator:
-    """Draws `UtilityConnectionApplied` values; all randomness comes from the given `rng`."""
+    """Draws `UtilityConnectionApplied` values; all randomness comes from the given `rng` (who
+    applies, where, and how much, from a stream each case seeds)."""
 
     topic = TOPIC
 
     def __init__(self, rng: random.Random, mix: UtilityConnectionMix | None = None) -> None:
         self._rng = rng
+        self._seed = rng.getrandbits(32)
         self.mix = mix if mix is not None else UtilityConnectionMix()
         self._serial = 0
 
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
-        """One application made on `on`, valid for f04/UtilityConnectionApplied.avsc.
+        """One application made on `on`, valid for f04/UtilityConnectionApplied.avsc."""
+        return dict(self.lazy(case_id, on))
+
+    def lazy(self, case_id: str, on: dt.date) -> LazyRecord:
+        """The same application, drawn only as far as it is read: which utilities act depends
+        only on what it asks for, and power's path only on the voltage and on whether the line
+        is dug, not on who applies, where, or for how much (`lazy.py`). The premises' use is
+        drawn here too, as what is asked for and the voltage depend on it.
 
         Every application asks for at least one utility: when the draw names none, it asks for
         power, the most common request.
@@ -104,112 +115,142 @@ class UtilityConnectionGenerator:
         company = rng.random() < mix.company_probability
         use = (_COMPANY_SITE_USE if company else _PERSON_SITE_USE).pick(rng)
         gas_share = mix.catering_gas_probability if use == "CATERING" else mix.gas_probability
-        wants = {
-            "water": rng.random() < mix.water_probability,
-            "power": rng.random() < mix.power_probability,
-            "gas": rng.random() < gas_share,
+        water = rng.random() < mix.water_probability
+        power = rng.random() < mix.power_probability
+        gas = rng.random() < gas_share
+        path = self._power_path(use) if power or not (water or gas) else None
+        asked: dict[str, dict[str, Any]] = {
+            u: {} for u, wanted in (("water", water), ("gas", gas)) if wanted
         }
-        if not any(wants.values()):
-            wants["power"] = True
+        if path is not None:
+            asked["power"] = path  # known at once: it routes the power steps
+        return LazyRecord(
+            {"case_id": case_id, "applied_on": on, "water": None, "power": None, "gas": None},
+            partial(self._application, case_id, on, self._serial, company, use, water, path, gas),
+            records=asked,
+        )
+
+    def _application(
+        self,
+        case_id: str,
+        on: dt.date,
+        serial: int,
+        company: bool,
+        use: str,
+        water: bool,
+        path: dict[str, Any] | None,
+        gas: bool,
+    ) -> dict[str, Any]:
+        """Who applies, for which premises, and how much of each utility, from the case's own
+        stream."""
+        rng = case_stream(self._seed, case_id)
         return {
             "event_id": event_id(rng),
-            "case_id": case_id,
-            "application_no": application_no(on, self._serial),
-            "applied_on": on,
-            "applicant": self._company() if company else self._person(),
-            "site": self._site(use, on),
-            "water": self._water(use) if wants["water"] else None,
-            "power": self._power(use) if wants["power"] else None,
-            "gas": self._gas(use) if wants["gas"] else None,
+            "application_no": application_no(on, serial),
+            "applicant": _company(rng) if company else _person(rng),
+            "site": _site(rng, use, on),
+            "water": _water(rng, use) if water else None,
+            "power": None if path is None else _power(rng, path),
+            "gas": _gas(rng, use) if gas else None,
         }
 
-    def _company(self) -> dict[str, Any]:
-        rng = self._rng
-        return {
-            "kind": "COMPANY",
-            "name": names.company_name(rng),
-            "id_kind": "USCC",
-            "id_number": identifiers.uscc(rng),
-            "contact_name": names.person_name(rng),
-            "contact_phone": identifiers.mobile_phone(rng),
-        }
-
-    def _person(self) -> dict[str, Any]:
-        rng = self._rng
-        name = names.person_name(rng)
-        return {
-            "kind": "PERSON",
-            "name": name,
-            "id_kind": "RESIDENT_ID",
-            "id_number": identifiers.resident_id(rng),
-            "contact_name": name,
-            "contact_phone": identifiers.mobile_phone(rng),
-        }
-
-    def _site(self, use: str, on: dt.date) -> dict[str, Any]:
-        rng = self._rng
-        address = names.yuzhong_address(rng)
-        if use == "RESIDENTIAL":
-            area = rng.lognormvariate(4.45, 0.3)  # median about 85 m²
-        else:
-            area = rng.lognormvariate(4.8, 0.8)  # median about 120 m², long tail of whole floors
-        # The register's certificate is shared through the platform when the premises have one
-        # on record (M8: fewer documents to hand in); some leased premises do not.
-        certificate = None
-        if rng.random() < 0.9:
-            certificate = identifiers.real_estate_certificate_no(rng, rng.randint(2010, on.year))
-        return {
-            "address": address.text,
-            "sub_district": address.sub_district,
-            "use": use,
-            "floor_area_m2": round(min(max(area, 12.0), 8000.0), 2),
-            "property_certificate_no": certificate,
-        }
-
-    def _water(self, use: str) -> dict[str, Any]:
-        rng = self._rng
-        if use == "RESIDENTIAL":
-            pipes, water_use = _RESIDENTIAL_PIPE, "RESIDENTIAL"
-            volume = rng.lognormvariate(2.7, 0.4)  # median about 15 m³ a month
-        else:
-            pipes = _NON_RESIDENTIAL_PIPE
-            # Car washes, bath houses and the like are priced as special use (特种行业用水).
-            water_use = "SPECIAL" if rng.random() < 0.03 else "NON_RESIDENTIAL"
-            volume = rng.lognormvariate(4.1, 0.9)  # median about 60 m³ a month
-        diameter = pipes.pick(rng)
-        return {
-            "water_use": water_use,
-            "pipe_diameter_mm": diameter,
-            "monthly_volume_m3": max(1, round(volume)),
-        }
-
-    def _power(self, use: str) -> dict[str, Any]:
+    def _power_path(self, use: str) -> dict[str, Any]:
+        """What routes a power application: its voltage, and whether its line is dug."""
         rng = self._rng
         if rng.random() < self.mix.kv10_probability:
             # A 10 kV cable is always laid in a trench; its road permit is part of the external
             # works, the plan's two-day filing concerns low-voltage users only.
-            capacity = _TRANSFORMER.pick(rng)
-            return {"voltage": "KV10", "capacity_kva": capacity, "needs_excavation": True}
-        if use == "RESIDENTIAL" or rng.random() < 0.2:
-            voltage, capacity = "V220", rng.choice(_LV_SINGLE_PHASE_KVA)
-        else:
-            # Three-phase small and micro users, up to the 160 kVA low-voltage ceiling.
-            voltage = "V380"
-            capacity = round(min(max(rng.lognormvariate(3.7, 0.6), 15.0), 160.0))
+            return {"voltage": "KV10", "needs_excavation": True}
+        voltage = "V220" if use == "RESIDENTIAL" or rng.random() < 0.2 else "V380"
         return {
             "voltage": voltage,
-            "capacity_kva": capacity,
             "needs_excavation": rng.random() < self.mix.excavation_probability,
         }
 
-    def _gas(self, use: str) -> dict[str, Any]:
-        rng = self._rng
-        if use == "RESIDENTIAL":
-            return {"gas_use": "RESIDENTIAL", "peak_flow_m3h": round(rng.uniform(1.2, 2.5), 1)}
-        # A hot-pot kitchen's burners draw about 15 m³/h; a canteen's or a shop's far less.
-        mu, sigma = (2.7, 0.6) if use == "CATERING" else (1.4, 0.5)
-        flow = rng.lognormvariate(mu, sigma)
-        return {"gas_use": "COMMERCIAL", "peak_flow_m3h": round(min(max(flow, 2.5), 150.0), 1)}
+
+def _company(rng: random.Random) -> dict[str, Any]:
+    return {
+        "kind": "COMPANY",
+        "name": names.company_name(rng),
+        "id_kind": "USCC",
+        "id_number": identifiers.uscc(rng),
+        "contact_name": names.person_name(rng),
+        "contact_phone": identifiers.mobile_phone(rng),
+    }
+
+
+def _person(rng: random.Random) -> dict[str, Any]:
+    name = names.person_name(rng)
+    return {
+        "kind": "PERSON",
+        "name": name,
+        "id_kind": "RESIDENT_ID",
+        "id_number": identifiers.resident_id(rng),
+        "contact_name": name,
+        "contact_phone": identifiers.mobile_phone(rng),
+    }
+
+
+def _site(rng: random.Random, use: str, on: dt.date) -> dict[str, Any]:
+    address = names.yuzhong_address(rng)
+    # A home's median is about 85 m²; other premises' about 120 m², with a long tail of floors.
+    mu, sigma = (4.45, 0.3) if use == "RESIDENTIAL" else (4.8, 0.8)
+    area = rng.lognormvariate(mu, sigma)
+    # The register's certificate is shared through the platform when the premises have one on
+    # record (M8: fewer documents to hand in); some leased premises do not.
+    certificate = None
+    if rng.random() < 0.9:
+        certificate = identifiers.real_estate_certificate_no(rng, rng.randint(2010, on.year))
+    return {
+        "address": address.text,
+        "sub_district": address.sub_district,
+        "use": use,
+        "floor_area_m2": round(min(max(area, 12.0), 8000.0), 2),
+        "property_certificate_no": certificate,
+    }
+
+
+def _water(rng: random.Random, use: str) -> dict[str, Any]:
+    if use == "RESIDENTIAL":
+        pipes, water_use = _RESIDENTIAL_PIPE, "RESIDENTIAL"
+        volume = rng.lognormvariate(2.7, 0.4)  # median about 15 m³ a month
+    else:
+        pipes = _NON_RESIDENTIAL_PIPE
+        # Car washes, bath houses and the like are priced as special use (特种行业用水).
+        water_use = "SPECIAL" if rng.random() < 0.03 else "NON_RESIDENTIAL"
+        volume = rng.lognormvariate(4.1, 0.9)  # median about 60 m³ a month
+    diameter = pipes.pick(rng)
+    return {
+        "water_use": water_use,
+        "pipe_diameter_mm": diameter,
+        "monthly_volume_m3": max(1, round(volume)),
+    }
+
+
+def _power(rng: random.Random, path: dict[str, Any]) -> dict[str, Any]:
+    """A power application on its `path` (`_power_path`), with the capacity it asks for."""
+    voltage = path["voltage"]
+    if voltage == "KV10":
+        capacity = _TRANSFORMER.pick(rng)
+    elif voltage == "V220":
+        capacity = rng.choice(_LV_SINGLE_PHASE_KVA)
+    else:
+        # Three-phase small and micro users, up to the 160 kVA low-voltage ceiling.
+        capacity = round(min(max(rng.lognormvariate(3.7, 0.6), 15.0), 160.0))
+    return {
+        "voltage": voltage,
+        "capacity_kva": capacity,
+        "needs_excavation": path["needs_excavation"],
+    }
+
+
+def _gas(rng: random.Random, use: str) -> dict[str, Any]:
+    if use == "RESIDENTIAL":
+        return {"gas_use": "RESIDENTIAL", "peak_flow_m3h": round(rng.uniform(1.2, 2.5), 1)}
+    # A hot-pot kitchen's burners draw about 15 m³/h; a canteen's or a shop's far less.
+    mu, sigma = (2.7, 0.6) if use == "CATERING" else (1.4, 0.5)
+    flow = rng.lognormvariate(mu, sigma)
+    return {"gas_use": "COMMERCIAL", "peak_flow_m3h": round(min(max(flow, 2.5), 150.0), 1)}
 
 
 def application_no(on: dt.date, serial: int) -> str:

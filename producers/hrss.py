@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from producers import identifiers, names
 from producers.draw import Weighted
 from producers.ids import event_id
+from producers.lazy import LazyRecord, case_stream
 
 TOPIC = "hrss.unemployment-benefit-claimed.v1"
 
@@ -57,36 +59,42 @@ class UnemploymentClaimMix:
 
 
 class UnemploymentClaimGenerator:
-    """Draws `UnemploymentBenefitClaimed` values; all randomness comes from the given `rng`."""
+    """Draws `UnemploymentBenefitClaimed` values; all randomness comes from the given `rng` (a
+    claimant's history, names and numbers from a stream the claim's case seeds)."""
 
     topic = TOPIC
 
     def __init__(self, rng: random.Random, mix: UnemploymentClaimMix | None = None) -> None:
         self._rng = rng
+        self._seed = rng.getrandbits(32)
         self.mix = mix if mix is not None else UnemploymentClaimMix()
 
     def generate(self, case_id: str, on: dt.date) -> dict[str, Any]:
         """One claim lodged on `on`, valid for f14/UnemploymentBenefitClaimed.avsc."""
-        rng = self._rng
+        return dict(self.lazy(case_id, on))
+
+    def lazy(self, case_id: str, on: dt.date) -> LazyRecord:
+        """The same claim, drawn only as far as it is read: which steps it takes depends only
+        on whether the claimant was insured elsewhere before, not on where, for how long, or
+        on what the claim is for (`lazy.py`)."""
+        transfer = self._rng.random() < self.mix.transfer_probability
+        return LazyRecord(
+            {"case_id": case_id, "claimed_on": on, "previous_insurance": None},
+            partial(self._claim, case_id, on, transfer),
+            records=("previous_insurance",) if transfer else (),
+        )
+
+    def _claim(self, case_id: str, on: dt.date, transfer: bool) -> dict[str, Any]:
+        """Who claims what, after which job, and where it is paid, from the case's own stream."""
+        rng = case_stream(self._seed, case_id)
         mix = self.mix
         subsidy = rng.random() < mix.subsidy_probability
-        # The benefit needs a year of contributions; the subsidy is for those short of it.
-        total_months = (
-            rng.randint(1, 11) if subsidy else 12 + min(348, round(rng.expovariate(1 / 48)))
-        )
         separated_on = on - dt.timedelta(days=rng.randint(1, 60))
-        previous = None
-        local_months = total_months
-        if rng.random() < mix.transfer_probability:
-            previous_months = rng.randint(1, total_months) if total_months > 1 else 1
-            local_months = max(1, total_months - previous_months)
-            previous = self._previous(separated_on, local_months, previous_months)
+        local_months, previous = _insurance(rng, subsidy, separated_on, transfer)
         born_from, born_until = identifiers.born_between(on, 18, 59)
         card_bank = identifiers.pick_card_bank(rng)
         return {
             "event_id": event_id(rng),
-            "case_id": case_id,
-            "claimed_on": on,
             "channel": "ONLINE" if rng.random() < mix.online_probability else "COUNTER",
             "claim_kind": "SUBSIDY" if subsidy else "BENEFIT",
             "claimant": {
@@ -111,21 +119,35 @@ class UnemploymentClaimGenerator:
             },
         }
 
-    def _previous(
-        self, separated_on: dt.date, local_months: int, previous_months: int
-    ) -> dict[str, Any]:
-        """The period insured elsewhere, ending before the local one began."""
-        rng = self._rng
-        division, region, _ = _PREVIOUS_REGION.pick(rng)
-        local_start = separated_on - dt.timedelta(days=round(local_months * _DAYS_PER_MONTH))
-        until = local_start - dt.timedelta(days=rng.randint(1, 90))
-        since = until - dt.timedelta(days=round(previous_months * _DAYS_PER_MONTH))
-        return {
-            "division": division,
-            "region_name": region,
-            "insured_from": since,
-            "insured_until": until,
-        }
+
+def _insurance(
+    rng: random.Random, subsidy: bool, separated_on: dt.date, transfer: bool
+) -> tuple[int, dict[str, Any] | None]:
+    """The months insured locally up to `separated_on`, and the period insured elsewhere
+    before them where the claimant's relationship must be transferred (`transfer`)."""
+    # The benefit needs a year of contributions; the subsidy is for those short of it.
+    total_months = rng.randint(1, 11) if subsidy else 12 + min(348, round(rng.expovariate(1 / 48)))
+    if not transfer:
+        return total_months, None
+    previous_months = rng.randint(1, total_months) if total_months > 1 else 1
+    local_months = max(1, total_months - previous_months)
+    return local_months, _previous(rng, separated_on, local_months, previous_months)
+
+
+def _previous(
+    rng: random.Random, separated_on: dt.date, local_months: int, previous_months: int
+) -> dict[str, Any]:
+    """The period insured elsewhere, ending before the local one began."""
+    division, region, _ = _PREVIOUS_REGION.pick(rng)
+    local_start = separated_on - dt.timedelta(days=round(local_months * _DAYS_PER_MONTH))
+    until = local_start - dt.timedelta(days=rng.randint(1, 90))
+    since = until - dt.timedelta(days=round(previous_months * _DAYS_PER_MONTH))
+    return {
+        "division": division,
+        "region_name": region,
+        "insured_from": since,
+        "insured_until": until,
+    }
 
 
 def months_between(start: dt.date, end: dt.date) -> int:

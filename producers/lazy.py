@@ -10,8 +10,9 @@ same triggers: the Kafka engine's whole, the sim engine's as far as it reads the
 
 A routing fact may be less than a field: that a company holds two bank accounts decides that
 the bank is asked, not which accounts they are. Such a field is known by its shape at once
-(a list of its length, `LaterList`; a record that is there, a `LazyRecord` itself) and drawn
-with the rest the first time anything inside it is read.
+(a list of its length, `LaterList`; a record that is there, a `LazyRecord` itself, with any of
+its own fields that route known too) and drawn with the rest the first time anything else
+inside it is read.
 """
 
 from __future__ import annotations
@@ -37,19 +38,21 @@ class LazyRecord(Mapping[str, Any]):
         rest: Callable[[], dict[str, Any]],
         *,
         lists: Mapping[str, int] | None = None,
-        records: Iterable[str] = (),
+        records: Iterable[str] | Mapping[str, dict[str, Any]] = (),
         promised: Iterable[str] = (),
     ) -> None:
         """`lists`: fields of the rest known only by their length; `records`: record fields of
-        the rest known only to be there (each read as drawn); `promised`: fields the rest is
+        the rest known to be there, each with the fields of it known at once where given (a
+        power application's voltage), and read as drawn; `promised`: fields the rest is
         known to hold, so that asking whether they are there draws nothing."""
         self._known = known
         self._rest: Callable[[], dict[str, Any]] | None = rest
         self._promised = frozenset(promised)
         for key, length in (lists or {}).items():
             known[key] = LaterList(self, key, length)
-        for key in records:
-            known[key] = LazyRecord({}, partial(self._field, key))
+        inside = records if isinstance(records, Mapping) else {key: {} for key in records}
+        for key, fields in inside.items():
+            known[key] = LazyRecord(dict(fields), partial(self._field, key))
 
     def __getitem__(self, key: str) -> Any:
         try:
