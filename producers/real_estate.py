@@ -91,18 +91,20 @@ class PropertyTransferGenerator:
         return draw(self._rng) if self._rng.random() < probability else None
 
 
-def _property(rng: random.Random, commercial: bool) -> dict[str, Any]:
+def use_and_area(rng: random.Random, commercial: bool) -> tuple[str, float]:
+    """A unit's use and floor area in m², drawn alike by both of the register's sources."""
     if commercial:
         use = "COMMERCIAL" if rng.random() < 0.6 else "OFFICE"
         area = rng.lognormvariate(4.4, 0.7)  # median about 80 m², long tail of whole floors
     else:
         use = "RESIDENTIAL"
         area = rng.lognormvariate(4.45, 0.3)  # median about 85 m²
-    return {
-        "address": names.yuzhong_address(rng).text,
-        "use": use,
-        "floor_area_m2": round(min(max(area, 12.0), 5000.0), 2),
-    }
+    return use, round(min(max(area, 12.0), 5000.0), 2)
+
+
+def _property(rng: random.Random, commercial: bool) -> dict[str, Any]:
+    use, area = use_and_area(rng, commercial)
+    return {"address": names.yuzhong_address(rng).text, "use": use, "floor_area_m2": area}
 
 
 def _person(rng: random.Random, *, with_phone: bool) -> dict[str, Any]:

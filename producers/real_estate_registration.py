@@ -18,6 +18,7 @@ from producers import identifiers, names
 from producers.draw import Weighted
 from producers.ids import event_id
 from producers.lazy import LazyRecord, case_stream
+from producers.real_estate import use_and_area
 
 TOPIC = "real-estate.registration-applied.v1"
 
@@ -106,17 +107,12 @@ class RegistrationApplicationGenerator:
         }
 
     def _property(self, rng: random.Random, commercial: bool) -> dict[str, Any]:
-        if commercial:
-            use = "COMMERCIAL" if rng.random() < 0.6 else "OFFICE"
-            area = rng.lognormvariate(4.4, 0.7)  # median about 80 m², long tail of whole floors
-        else:
-            use = "RESIDENTIAL"
-            area = rng.lognormvariate(4.45, 0.3)  # median about 85 m²
+        use, area = use_and_area(rng, commercial)
         return {
             "unit_no": identifiers.real_estate_unit_no(rng),
             "address": names.yuzhong_address(rng).text,
             "use": use,
-            "floor_area_m2": round(min(max(area, 12.0), 5000.0), 2),
+            "floor_area_m2": area,
         }
 
     def _value(self, rng: random.Random, prop: dict[str, Any]) -> int:
