@@ -278,13 +278,11 @@ class Orchestrator:
             return self._refused(state, seen, UNREQUESTED)
         if _lacks_reply(step, outcome):
             return self._refused(state, seen, REPLY_FIELDS_MISSING)
-        current = state if self.in_place else _copy(state)
+        current = self._to_change(state)
         current["done"][step_id] = {"at": at, "status": seen.status}
         _keep(current, step_id, outcome, delivered_at)
         seen.event = ANSWERED
-        if self._fan_out:
-            return self._settle(current, at, seen, [], finished=step_id)
-        return self._advance(current, at, seen, finished=step_id)
+        return self._answered(current, at, seen, step_id)
 
     def _record_item(
         self,
@@ -311,7 +309,7 @@ class Orchestrator:
             return Progress(state, seen)
         if _lacks_reply(step, outcome):
             return self._refused(state, seen, REPLY_FIELDS_MISSING)
-        current = state if self.in_place else _copy(state)
+        current = self._to_change(state)
         answers = current["items"][step.id] = dict(items)
         answers[item] = {"at": at, "status": seen.status}
         _keep(current, unit, outcome, delivered_at)
@@ -323,9 +321,19 @@ class Orchestrator:
                 current["done"][step.id] = {"at": at, "status": status}
                 seen.joined = (step.id,)
                 finished = step.id
+        return self._answered(current, at, seen, finished)
+
+    def _to_change(self, state: CaseState) -> CaseState:
+        """The state an answer is written into: the one given, or a copy of it (`in_place`)."""
+        return state if self.in_place else _copy(state)
+
+    def _answered(
+        self, state: CaseState, at: float, seen: Transition, finished: str | None
+    ) -> Progress:
+        """What follows an answer recorded: in a fan-out no step is left to fall due."""
         if self._fan_out:
-            return self._settle(current, at, seen, [], finished=finished)
-        return self._advance(current, at, seen, finished=finished)
+            return self._settle(state, at, seen, [], finished=finished)
+        return self._advance(state, at, seen, finished=finished)
 
     def _joined(self, step: Step, answers: Mapping[str, Any]) -> str | None:
         """COMPLETED once enough items are done, REJECTED once too many are rejected for that,
